@@ -1,0 +1,1 @@
+//! Code generation from the checked IR (filled in by the generator work).

@@ -1,0 +1,266 @@
+//! The checked intermediate form of a driver description.
+//!
+//! Everything downstream (the generator, the attribute macro, the host-side
+//! boot-flow interpreter behind `iommugen dt`) consumes these types and never
+//! the surface syntax. Values here have passed every check: cell indices are
+//! in range, fields fit their bits, packings do not overlap, the page-table
+//! geometry is one the Arm architecture allows. Consumers may rely on that and
+//! need not re-check.
+//!
+//! Spans are byte ranges into the source the item came from (a `.iommu` file,
+//! or the attribute's synthetic source); they let later stages point back at
+//! the spec line that produced a generated item.
+
+use core::ops::Range;
+
+/// A byte range into the source a checked item came from.
+pub type Span = Range<usize>;
+
+/// One checked source file: every driver it declares, in source order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    pub drivers: Vec<Driver>,
+}
+
+/// One IOMMU driver: its device-tree contract, its ID translation, and the
+/// page-table format of the hardware it drives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Driver {
+    /// Rust-style identifier, unique within a spec.
+    pub name: String,
+    /// Doc-comment lines (`///`), without the marker, in order.
+    pub docs: Vec<String>,
+    /// `compatible` strings this driver claims, in declaration order.
+    pub compatibles: Vec<String>,
+    /// The `#iommu-cells` values this driver accepts.
+    pub cells: CellCount,
+    /// Named values extracted from the phandle arguments (and defaults).
+    pub fields: Vec<Field>,
+    /// Conditions every master's IDs must satisfy; checked in order by
+    /// `of_xlate` after all fields are extracted.
+    pub checks: Vec<Check>,
+    /// How fields pack into the 32-bit IDs kept per master (Linux's
+    /// `fwspec->ids`). Each entry yields one ID per `of_xlate` call; empty for
+    /// IOMMUs that identify a master by the phandle alone (Rockchip).
+    pub ids: Vec<IdPacking>,
+    /// PCI support: present when the driver may be the target of a host
+    /// bridge's `iommu-map` (the mapped ID arrives as a single cell).
+    pub pci: Option<PciSupport>,
+    /// The page-table format, fixed at build time.
+    pub page_table: PageTable,
+    /// Domain policy and default IOVA aperture.
+    pub dma: DmaPolicy,
+    /// Rust path of the early-init hook (seed step 1), e.g. `crate::smmu::probe`.
+    pub init: HookPath,
+    pub span: Span,
+}
+
+/// Allowed `#iommu-cells` values, sorted and deduplicated, never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellCount {
+    pub allowed: Vec<u32>,
+    pub span: Span,
+}
+
+impl CellCount {
+    pub fn accepts(&self, n: u32) -> bool {
+        self.allowed.contains(&n)
+    }
+    pub fn max(&self) -> u32 {
+        self.allowed.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// Index of a field in [`Driver::fields`].
+pub type FieldId = usize;
+
+/// A named ID field. Its value is the first available of `sources`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    /// Width in bits of the field's type (1..=32); every source's value fits.
+    pub width: u8,
+    /// Tried in order; the first available one gives the value. The last is
+    /// always available (a constant, or a cell every accepted count has)
+    /// unless the field is optional.
+    pub sources: Vec<Source>,
+    pub span: Span,
+}
+
+/// Where a field's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Bits `[bits.lsb, bits.lsb + bits.width)` of phandle argument `index`;
+    /// available when the specifier has more than `index` cells.
+    Cell { index: u32, bits: BitRange, span: Span },
+    /// Bits of a `u32` property of the IOMMU node (Arm SMMU's
+    /// `stream-match-mask`); available when the node has the property.
+    Property { name: String, bits: BitRange, span: Span },
+    /// A constant; always available.
+    Const { value: u32, span: Span },
+}
+
+/// A contiguous bit range of a 32-bit cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BitRange {
+    pub lsb: u8,
+    /// 1..=32, and `lsb + width <= 32`.
+    pub width: u8,
+}
+
+impl BitRange {
+    pub const WHOLE: BitRange = BitRange { lsb: 0, width: 32 };
+
+    pub fn extract(self, word: u32) -> u32 {
+        let shifted = word >> self.lsb;
+        if self.width >= 32 {
+            shifted
+        } else {
+            shifted & ((1u32 << self.width) - 1)
+        }
+    }
+}
+
+/// A condition over fields, with the source text for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub expr: Expr,
+    /// The condition as written, e.g. `stream_id < 1 << 16`.
+    pub text: String,
+    pub span: Span,
+}
+
+/// Integer expressions over fields. Arithmetic is on `u64` so that shifts such
+/// as `1 << 32` mean what they say; comparisons and logic yield 0 or 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    Field(FieldId),
+    Lit(u64),
+    Not(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Shl,
+    Shr,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+/// One 32-bit ID: the OR of fields shifted into place. Parts never overlap
+/// and never pass bit 31.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdPacking {
+    pub parts: Vec<PackPart>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackPart {
+    pub field: FieldId,
+    pub shift: u8,
+}
+
+/// PCI through the host bridge's `iommu-map` / `iommu-map-mask`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PciSupport {
+    pub span: Span,
+}
+
+/// The translation-table format the hardware walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// VMSAv8-64 long descriptors, stage 1.
+    ArmLpaeS1,
+    /// VMSAv8-64 long descriptors, stage 2.
+    ArmLpaeS2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granule {
+    K4,
+    K16,
+    K64,
+}
+
+impl Granule {
+    pub fn bytes(self) -> u64 {
+        match self {
+            Granule::K4 => 4 << 10,
+            Granule::K16 => 16 << 10,
+            Granule::K64 => 64 << 10,
+        }
+    }
+    pub fn shift(self) -> u32 {
+        match self {
+            Granule::K4 => 12,
+            Granule::K16 => 14,
+            Granule::K64 => 16,
+        }
+    }
+}
+
+/// Page-table geometry, all fixed at build time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageTable {
+    pub format: Format,
+    pub granule: Granule,
+    /// Input (IOVA) address size in bits.
+    pub ias: u8,
+    /// Output (physical) address size in bits.
+    pub oas: u8,
+    /// Page and block sizes the engine may use, ascending; always contains the
+    /// granule, and every entry is a size the granule can map at some level
+    /// within `ias`.
+    pub page_sizes: Vec<u64>,
+    /// The walker snoops CPU caches: no cache maintenance after writing
+    /// descriptors.
+    pub coherent_walk: bool,
+    /// Tables in the static pool (each one granule in size).
+    pub pool_tables: u32,
+    pub span: Span,
+}
+
+/// How DMA domains are shared (the seed's "one domain per device" item).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainPolicy {
+    /// One domain per IOMMU instance, shared by its masters (the seed).
+    PerInstance,
+    /// One domain per master: isolation.
+    PerDevice,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmaPolicy {
+    pub domain: DomainPolicy,
+    /// Default IOVA aperture `[base, base + size)`; inside the input range.
+    pub aperture_base: u64,
+    pub aperture_size: u64,
+    pub span: Span,
+}
+
+/// A Rust path such as `crate::smmu_v3::probe`, split on `::`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookPath {
+    pub segments: Vec<String>,
+    pub span: Span,
+}
+
+impl HookPath {
+    pub fn to_path_string(&self) -> String {
+        self.segments.join("::")
+    }
+}

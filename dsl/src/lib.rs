@@ -1,0 +1,3 @@
+//! The iommugen DSL front end: `*.iommu` source in, checked [`ir::Spec`] out.
+
+pub mod ir;

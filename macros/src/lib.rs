@@ -1,0 +1,1 @@
+//! Procedural macros (filled in by the generator work).

@@ -1,0 +1,5 @@
+//! `iommugen`: the command-line front end.
+
+fn main() {
+    println!("iommugen: not yet");
+}
