@@ -1,5 +1,43 @@
-//! `iommugen`: the command-line front end.
+//! `iommugen`: the command-line front end. Each subcommand lives in its own
+//! module under `cmd/`; this file only parses arguments and dispatches.
 
-fn main() {
-    println!("iommugen: not yet");
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "iommugen",
+    version,
+    about = "Check IOMMU driver specs and generate no_std IOMMU runtimes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check `*.iommu` specs and report problems with source spans.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout with exit 0, usage errors with 2.
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+    }
 }

@@ -92,10 +92,18 @@ pub struct Field {
 pub enum Source {
     /// Bits `[bits.lsb, bits.lsb + bits.width)` of phandle argument `index`;
     /// available when the specifier has more than `index` cells.
-    Cell { index: u32, bits: BitRange, span: Span },
+    Cell {
+        index: u32,
+        bits: BitRange,
+        span: Span,
+    },
     /// Bits of a `u32` property of the IOMMU node (Arm SMMU's
     /// `stream-match-mask`); available when the node has the property.
-    Property { name: String, bits: BitRange, span: Span },
+    Property {
+        name: String,
+        bits: BitRange,
+        span: Span,
+    },
     /// A constant; always available.
     Const { value: u32, span: Span },
 }
