@@ -2,6 +2,7 @@
 //! (1)–(4) and the page-table engine.
 #![no_std]
 
+pub mod domain;
 pub mod prot;
 
 pub use prot::Prot;

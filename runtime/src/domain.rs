@@ -1,0 +1,145 @@
+//! The boundary between a DMA domain and the page-table engine.
+//!
+//! A domain owns one I/O address space: an IOVA allocator deciding *where* a
+//! buffer goes, and a page table recording *what* it maps to. The boot flow
+//! only needs the three operations below; the page-table engine
+//! (`crate::pgtable`) implements them for its fixed format, and
+//! [`RecordingPageTable`] stands in for it in tests of the boot flow.
+
+use crate::Prot;
+
+/// Why a page-table operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// The IOVA, physical address or size is not aligned to the granule.
+    Unaligned,
+    /// The range leaves the table's input or output address space.
+    OutOfRange,
+    /// Part of the range is already mapped.
+    AlreadyMapped,
+    /// No free table to grow into (the static pool is exhausted).
+    NoMemory,
+    /// The range is not (entirely) mapped.
+    NotMapped,
+}
+
+impl core::fmt::Display for MapError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MapError::Unaligned => "address or size not aligned to the granule",
+            MapError::OutOfRange => "range outside the address space",
+            MapError::AlreadyMapped => "range already mapped",
+            MapError::NoMemory => "no free translation table",
+            MapError::NotMapped => "range not mapped",
+        })
+    }
+}
+
+/// What a domain asks of a page table. Sizes are bytes, multiples of the
+/// smallest page size; the engine picks block sizes itself.
+pub trait PageTableOps {
+    /// Map `[iova, iova + size)` to `[phys, phys + size)` with `prot`.
+    fn map(&mut self, iova: u64, phys: u64, size: u64, prot: Prot) -> Result<(), MapError>;
+    /// Remove `[iova, iova + size)`; returns the number of bytes unmapped.
+    fn unmap(&mut self, iova: u64, size: u64) -> Result<u64, MapError>;
+    /// The physical address `iova` translates to, if mapped.
+    fn iova_to_phys(&self, iova: u64) -> Option<u64>;
+}
+
+/// One call a [`RecordingPageTable`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PtCall {
+    Map {
+        iova: u64,
+        phys: u64,
+        size: u64,
+        prot: Prot,
+    },
+    Unmap {
+        iova: u64,
+        size: u64,
+    },
+}
+
+/// A stand-in page table: remembers up to `N` live mappings and the last
+/// call, so boot-flow tests can check what a domain asked for without the
+/// real engine. Overlapping maps and unknown unmaps are errors, as in the
+/// engine.
+#[derive(Debug)]
+pub struct RecordingPageTable<const N: usize> {
+    live: [(u64, u64, u64); N],
+    len: usize,
+    /// The most recent successful call.
+    pub last: Option<PtCall>,
+    /// Successful calls so far.
+    pub calls: usize,
+}
+
+impl<const N: usize> Default for RecordingPageTable<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> RecordingPageTable<N> {
+    pub const fn new() -> Self {
+        Self {
+            live: [(0, 0, 0); N],
+            len: 0,
+            last: None,
+            calls: 0,
+        }
+    }
+
+    /// Live mappings as `(iova, phys, size)`.
+    pub fn mappings(&self) -> &[(u64, u64, u64)] {
+        &self.live[..self.len]
+    }
+}
+
+impl<const N: usize> PageTableOps for RecordingPageTable<N> {
+    fn map(&mut self, iova: u64, phys: u64, size: u64, prot: Prot) -> Result<(), MapError> {
+        let end = iova.checked_add(size).ok_or(MapError::OutOfRange)?;
+        if size == 0 {
+            return Err(MapError::Unaligned);
+        }
+        if self
+            .mappings()
+            .iter()
+            .any(|&(i, _, s)| iova < i.saturating_add(s) && i < end)
+        {
+            return Err(MapError::AlreadyMapped);
+        }
+        let slot = self.live.get_mut(self.len).ok_or(MapError::NoMemory)?;
+        *slot = (iova, phys, size);
+        self.len += 1;
+        self.last = Some(PtCall::Map {
+            iova,
+            phys,
+            size,
+            prot,
+        });
+        self.calls += 1;
+        Ok(())
+    }
+
+    fn unmap(&mut self, iova: u64, size: u64) -> Result<u64, MapError> {
+        let pos = self
+            .mappings()
+            .iter()
+            .position(|&(i, _, s)| i == iova && s == size)
+            .ok_or(MapError::NotMapped)?;
+        self.live[pos] = self.live[self.len - 1];
+        self.len -= 1;
+        self.last = Some(PtCall::Unmap { iova, size });
+        self.calls += 1;
+        Ok(size)
+    }
+
+    fn iova_to_phys(&self, iova: u64) -> Option<u64> {
+        self.mappings()
+            .iter()
+            .find(|&&(i, _, s)| iova >= i && iova - i < s)
+            .map(|&(i, p, _)| p + (iova - i))
+    }
+}
