@@ -143,3 +143,83 @@ impl<const N: usize> PageTableOps for RecordingPageTable<N> {
             .map(|&(i, p, _)| p + (iova - i))
     }
 }
+
+/// Why a domain could not map or unmap a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainError {
+    Iova(crate::iova::IovaError),
+    Map(MapError),
+}
+
+impl core::fmt::Display for DomainError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DomainError::Iova(e) => e.fmt(f),
+            DomainError::Map(e) => e.fmt(f),
+        }
+    }
+}
+
+/// One I/O address space: where buffers go ([`IovaAllocator`]) and what
+/// they map to (the page table `P`). The boot flow decides which masters
+/// share it (see [`crate::ops`]).
+///
+/// [`IovaAllocator`]: crate::iova::IovaAllocator
+pub struct Domain<P: PageTableOps, const CAP: usize = 64> {
+    pub iova: crate::iova::IovaAllocator<CAP>,
+    pub table: P,
+    granule: u64,
+}
+
+impl<P: PageTableOps, const CAP: usize> Domain<P, CAP> {
+    /// A domain over IOVA window `[base, base + size)` with pages of
+    /// `1 << granule_shift` bytes.
+    pub fn new(table: P, base: u64, size: u64, granule_shift: u32) -> Result<Self, DomainError> {
+        Ok(Self {
+            iova: crate::iova::IovaAllocator::new(base, size, granule_shift)
+                .map_err(DomainError::Iova)?,
+            table,
+            granule: 1 << granule_shift,
+        })
+    }
+
+    /// Map `size` bytes at `phys` for a device whose last usable bus address
+    /// is `limit`; returns the IOVA of `phys`.
+    pub fn map(
+        &mut self,
+        phys: u64,
+        size: u64,
+        prot: Prot,
+        limit: u64,
+    ) -> Result<u64, DomainError> {
+        let offset = phys & (self.granule - 1);
+        let span = size
+            .checked_add(offset)
+            .and_then(|s| s.checked_add(self.granule - 1))
+            .ok_or(DomainError::Iova(crate::iova::IovaError::BadSize))?
+            & !(self.granule - 1);
+        let iova = self.iova.alloc(span, limit).map_err(DomainError::Iova)?;
+        if let Err(e) = self.table.map(iova, phys - offset, span, prot) {
+            // Give the space back; the table did not take it.
+            let _ = self.iova.free(iova, span);
+            return Err(DomainError::Map(e));
+        }
+        Ok(iova + offset)
+    }
+
+    /// Undo [`map`](Self::map) of `size` bytes at `iova`.
+    pub fn unmap(&mut self, iova: u64, size: u64) -> Result<(), DomainError> {
+        let offset = iova & (self.granule - 1);
+        let span = size
+            .checked_add(offset)
+            .and_then(|s| s.checked_add(self.granule - 1))
+            .ok_or(DomainError::Iova(crate::iova::IovaError::BadSize))?
+            & !(self.granule - 1);
+        self.table
+            .unmap(iova - offset, span)
+            .map_err(DomainError::Map)?;
+        self.iova
+            .free(iova - offset, span)
+            .map_err(DomainError::Iova)
+    }
+}

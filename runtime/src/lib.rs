@@ -1,8 +1,23 @@
 //! The `no_std` runtime a kernel links: the boot flow of the seed's steps
 //! (1)–(4) and the page-table engine.
+//!
+//! Boot order: index the tree ([`fdt::DeviceTree`]), initialise IOMMUs
+//! ([`init::iommu_init`], step 2, with drivers from [`decl`], step 1), then
+//! per master [`configure::of_iommu_configure`] (step 3) and
+//! [`ops::arch_setup_dma_ops`] (step 4).
 #![no_std]
 
+pub mod configure;
+pub mod decl;
+pub mod dma;
 pub mod domain;
+pub mod fdt;
+pub mod fwspec;
+pub mod init;
+pub mod iova;
+pub mod map_id;
+pub mod ops;
 pub mod prot;
 
+pub use linkme;
 pub use prot::Prot;

@@ -1,0 +1,226 @@
+//! Seed step (3): `of_iommu_configure`. Parse a master's `iommus` (or, for a
+//! PCI function, its host bridge's `iommu-map`), hand each specifier to the
+//! owning driver's `of_xlate`, and collect the fwspec.
+//!
+//! The rules follow Linux's of_iommu: a phandle of 0 is an empty entry; a
+//! disabled IOMMU makes the whole master run untranslated (not an error); an
+//! IOMMU whose driver has not initialised it is a retryable error (Linux
+//! defers the probe); any malformed entry is an error.
+
+use crate::decl::DriverError;
+use crate::fdt::{Node, NodeId, PhandleError};
+use crate::fwspec::{FwSpec, FwSpecFull};
+use crate::init::{IommuState, IommuTable};
+use crate::map_id::{of_map_id, MapError};
+
+/// Most cells a specifier may have (Linux's `MAX_PHANDLE_ARGS`).
+pub const MAX_SPECIFIER_CELLS: u32 = 16;
+
+/// Why a master could not be configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigureError {
+    /// `iommus` is not a whole number of cells.
+    Malformed,
+    /// The phandle of entry `entry` names no node, or several.
+    Phandle { entry: usize, error: PhandleError },
+    /// Entry `entry` points at a node without `#iommu-cells`: not an IOMMU.
+    NotAnIommu { entry: usize, node: NodeId },
+    /// The IOMMU's `#iommu-cells` is missing a value or larger than
+    /// [`MAX_SPECIFIER_CELLS`].
+    BadCellCount { entry: usize, node: NodeId },
+    /// Entry `entry` claims more cells than the property has left.
+    Truncated { entry: usize },
+    /// The IOMMU exists but no driver has initialised it (unclaimed, or its
+    /// hook failed). The caller may retry later, as Linux defers probe.
+    NotInitialised { node: NodeId },
+    /// The driver rejected entry `entry`.
+    Driver {
+        entry: usize,
+        node: NodeId,
+        error: DriverError,
+    },
+    /// The fwspec's fixed storage is full.
+    Full(FwSpecFull),
+    /// The host bridge's `iommu-map` is unusable.
+    Map(MapError),
+}
+
+impl core::fmt::Display for ConfigureError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConfigureError::Malformed => f.write_str("`iommus` is not a whole number of cells"),
+            ConfigureError::Phandle { entry, error } => match error {
+                PhandleError::Dangling(p) => {
+                    write!(f, "iommus entry {entry}: phandle {p:#x} names no node")
+                }
+                PhandleError::Duplicate(p) => write!(
+                    f,
+                    "iommus entry {entry}: phandle {p:#x} is declared by several nodes"
+                ),
+            },
+            ConfigureError::NotAnIommu { entry, .. } => write!(
+                f,
+                "iommus entry {entry}: the phandle's node has no #iommu-cells (not an IOMMU)"
+            ),
+            ConfigureError::BadCellCount { entry, .. } => write!(
+                f,
+                "iommus entry {entry}: the IOMMU's #iommu-cells is malformed or above {MAX_SPECIFIER_CELLS}"
+            ),
+            ConfigureError::Truncated { entry } => {
+                write!(f, "iommus entry {entry}: fewer cells left than #iommu-cells")
+            }
+            ConfigureError::NotInitialised { .. } => {
+                f.write_str("IOMMU not initialised by any driver (probe would be deferred)")
+            }
+            ConfigureError::Driver { entry, error, .. } => {
+                write!(f, "iommus entry {entry}: of_xlate: {error}")
+            }
+            ConfigureError::Full(e) => e.fmt(f),
+            ConfigureError::Map(e) => write!(f, "iommu-map: {e}"),
+        }
+    }
+}
+
+/// What configuring a master found, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Configured {
+    /// The fwspec holds the master's IOMMUs and IDs.
+    Translated,
+    /// The master names no IOMMU (no `iommus`, or only empty entries).
+    NoIommu,
+    /// It names an IOMMU whose `status` is disabled: runs untranslated.
+    IommuDisabled { node: NodeId },
+    /// PCI: no `iommu-map` entry covers the requester ID.
+    NoMapEntry,
+}
+
+/// Configure `master` from its `iommus` property into `fwspec` (cleared
+/// first; left empty unless the result is `Translated`).
+pub fn of_iommu_configure<const IDS: usize, const IOMMUS: usize>(
+    master: Node<'_>,
+    iommus: &IommuTable<'_, '_>,
+    fwspec: &mut FwSpec<IDS, IOMMUS>,
+) -> Result<Configured, ConfigureError> {
+    fwspec.clear();
+    let result = configure_iommus(master, iommus, fwspec);
+    if !matches!(result, Ok(Configured::Translated)) {
+        fwspec.clear();
+    }
+    result
+}
+
+fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
+    master: Node<'_>,
+    iommus: &IommuTable<'_, '_>,
+    fwspec: &mut FwSpec<IDS, IOMMUS>,
+) -> Result<Configured, ConfigureError> {
+    let Some(prop) = master.property("iommus") else {
+        return Ok(Configured::NoIommu);
+    };
+    let mut rest = prop.cells().ok_or(ConfigureError::Malformed)?;
+    let tree = master.tree();
+    let mut entry = 0;
+    let mut args = [0u32; MAX_SPECIFIER_CELLS as usize];
+    while let Some(phandle) = rest.get(0) {
+        rest = rest.split(1).map(|(_, r)| r).unwrap_or(rest);
+        if phandle == 0 {
+            // An empty entry: a placeholder with no arguments.
+            entry += 1;
+            continue;
+        }
+        let iommu = tree
+            .by_phandle(phandle)
+            .map_err(|error| ConfigureError::Phandle { entry, error })?;
+        let Some(cells_prop) = iommu.property("#iommu-cells") else {
+            return Err(ConfigureError::NotAnIommu {
+                entry,
+                node: iommu.id(),
+            });
+        };
+        let count = cells_prop
+            .as_u32()
+            .filter(|&n| n <= MAX_SPECIFIER_CELLS)
+            .ok_or(ConfigureError::BadCellCount {
+                entry,
+                node: iommu.id(),
+            })?;
+        let (spec, after) = rest
+            .split(count as usize)
+            .ok_or(ConfigureError::Truncated { entry })?;
+        rest = after;
+        for (slot, cell) in args.iter_mut().zip(spec.iter()) {
+            *slot = cell;
+        }
+        if let Some(done) = xlate(iommu, iommus, &args[..count as usize], entry, fwspec)? {
+            return Ok(done);
+        }
+        entry += 1;
+    }
+    Ok(if fwspec.is_empty() {
+        Configured::NoIommu
+    } else {
+        Configured::Translated
+    })
+}
+
+/// Hand one specifier to the driver owning `iommu`. `Ok(Some(_))` ends the
+/// master's configuration early (its IOMMU is disabled).
+fn xlate<const IDS: usize, const IOMMUS: usize>(
+    iommu: Node<'_>,
+    iommus: &IommuTable<'_, '_>,
+    args: &[u32],
+    entry: usize,
+    fwspec: &mut FwSpec<IDS, IOMMUS>,
+) -> Result<Option<Configured>, ConfigureError> {
+    let node = iommu.id();
+    match iommus.get(node).map(|r| r.state) {
+        Some(IommuState::Disabled { .. }) => Ok(Some(Configured::IommuDisabled { node })),
+        None if !iommu.is_available() => Ok(Some(Configured::IommuDisabled { node })),
+        Some(IommuState::Initialised { decl, data }) => {
+            let mut sink = fwspec.sink(node).map_err(ConfigureError::Full)?;
+            decl.driver
+                .of_xlate(iommu, data, args, &mut sink)
+                .map_err(|error| ConfigureError::Driver { entry, node, error })?;
+            Ok(None)
+        }
+        Some(IommuState::Failed { .. } | IommuState::Unclaimed) | None => {
+            Err(ConfigureError::NotInitialised { node })
+        }
+    }
+}
+
+/// Configure PCI function `rid` behind host bridge `host` through the
+/// bridge's `iommu-map` / `iommu-map-mask`. Returns the IOMMU and mapped ID
+/// when an entry covers the RID.
+pub fn of_pci_iommu_configure<const IDS: usize, const IOMMUS: usize>(
+    host: Node<'_>,
+    rid: u32,
+    iommus: &IommuTable<'_, '_>,
+    fwspec: &mut FwSpec<IDS, IOMMUS>,
+) -> Result<(Configured, Option<(NodeId, u32)>), ConfigureError> {
+    fwspec.clear();
+    let mapped =
+        of_map_id(host, rid, "iommu-map", "iommu-map-mask").map_err(ConfigureError::Map)?;
+    let Some((target, id)) = mapped else {
+        return Ok((Configured::NoMapEntry, None));
+    };
+    let tree = host.tree();
+    let iommu = tree
+        .node(target)
+        .ok_or(ConfigureError::NotInitialised { node: target })?;
+    if iommus.get(target).is_none() && !iommu.has_property("#iommu-cells") {
+        return Err(ConfigureError::NotAnIommu {
+            entry: 0,
+            node: target,
+        });
+    }
+    let result = match xlate(iommu, iommus, &[id], 0, fwspec) {
+        Ok(Some(done)) => Ok(done),
+        Ok(None) => Ok(Configured::Translated),
+        Err(e) => Err(e),
+    };
+    if !matches!(result, Ok(Configured::Translated)) {
+        fwspec.clear();
+    }
+    result.map(|c| (c, Some((target, id))))
+}

@@ -1,0 +1,151 @@
+//! Seed step (1): the declaration table (Linux's `IOMMU_OF_DECLARE`).
+//!
+//! A [`Declaration`] pairs a `compatible` string with the driver that claims
+//! it. Generated code emits `static` slices of them; the attribute macro
+//! registers them across crates in a linker section (see
+//! [`declare_iommu!`](crate::declare_iommu)). The boot flow takes a list of
+//! tables (`&[&[Declaration]]`), so both kinds, and several of each, are
+//! searched together.
+
+use crate::fdt::Node;
+use crate::fwspec::{FwSpecFull, IdSink};
+
+/// What a driver's early-init hook hands back: an opaque token for its
+/// per-instance state (an index into driver-owned storage, or the address of
+/// a `static`). The runtime keeps it against the node (the seed's
+/// `of_iommu_set_data`) and passes it back to `of_xlate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceData(pub usize);
+
+/// Why a driver refused an IOMMU node or a master's specifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverError {
+    /// `#iommu-cells` (or a specifier's length) is not one the driver accepts.
+    WrongCellCount { got: u32 },
+    /// A field has no available source (no cell, no property).
+    MissingField { field: u16 },
+    /// The driver's check number `check` (in spec order) failed.
+    CheckFailed { check: u16 },
+    /// The master's fwspec is full.
+    FwSpecFull(FwSpecFull),
+    /// The hardware or the node is unusable, in the driver's words.
+    Other(&'static str),
+}
+
+impl From<FwSpecFull> for DriverError {
+    fn from(e: FwSpecFull) -> Self {
+        DriverError::FwSpecFull(e)
+    }
+}
+
+impl core::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DriverError::WrongCellCount { got } => {
+                write!(f, "{got} specifier cells are not accepted by the driver")
+            }
+            DriverError::MissingField { field } => write!(f, "field #{field} has no value"),
+            DriverError::CheckFailed { check } => write!(f, "check #{check} failed"),
+            DriverError::FwSpecFull(e) => e.fmt(f),
+            DriverError::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// How DMA domains are shared among a driver's masters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainPolicy {
+    /// One domain per IOMMU instance, shared by its masters (the seed).
+    PerInstance,
+    /// One domain per master: isolation.
+    PerDevice,
+}
+
+/// The spec's DMA facts about a driver, as data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DriverInfo {
+    pub domain: DomainPolicy,
+    /// Default IOVA aperture `[aperture_base, aperture_base + aperture_size)`.
+    pub aperture_base: u64,
+    pub aperture_size: u64,
+    /// The driver may sit behind a PCI host bridge's `iommu-map`.
+    pub pci: bool,
+    /// Smallest page the domain maps (the granule).
+    pub granule: u64,
+}
+
+/// What a driver does at boot. Generated drivers implement it on a unit
+/// struct; `iommugen dt` implements it by interpreting a checked spec.
+pub trait IommuDriver: Sync {
+    /// The driver's name in reports.
+    fn name(&self) -> &str;
+
+    fn info(&self) -> DriverInfo;
+
+    /// Seed step (2): bring up the IOMMU at `node` (status already checked).
+    fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError>;
+
+    /// Seed step (3): turn one specifier (the cells after the phandle in
+    /// `iommus`, or the single mapped ID from `iommu-map`) into IDs for the
+    /// master's fwspec.
+    fn of_xlate(
+        &self,
+        iommu: Node<'_>,
+        data: InstanceData,
+        args: &[u32],
+        ids: &mut IdSink<'_>,
+    ) -> Result<(), DriverError>;
+}
+
+/// One row of the declaration table.
+#[derive(Clone, Copy)]
+pub struct Declaration<'d> {
+    pub compatible: &'d str,
+    pub driver: &'d dyn IommuDriver,
+}
+
+impl core::fmt::Debug for Declaration<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Declaration")
+            .field("compatible", &self.compatible)
+            .field("driver", &self.driver.name())
+            .finish()
+    }
+}
+
+/// The declaration claiming `node`, trying its `compatible` strings most
+/// specific (first) to least, across every table in order.
+pub fn match_node<'d>(
+    tables: &[&'d [Declaration<'d>]],
+    node: Node<'_>,
+) -> Option<&'d Declaration<'d>> {
+    let compatible = node.property("compatible")?;
+    compatible.strings().find_map(|want| {
+        tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .find(|d| d.compatible.as_bytes() == want)
+    })
+}
+
+/// Declarations registered from any crate linked into the image, through a
+/// linker section (linkme). The attribute macro registers a driver with
+///
+/// ```ignore
+/// #[iommugen_runtime::linkme::distributed_slice(iommugen_runtime::decl::IOMMU_DECLARATIONS)]
+/// #[linkme(crate = iommugen_runtime::linkme)]
+/// static SMMU_V3: Declaration<'static> = Declaration { compatible: "arm,smmu-v3", driver: &SmmuV3 };
+/// ```
+///
+/// On ELF targets the section is `linkme_IOMMU_DECLARATIONS`; a bare-metal
+/// linker script must keep it (the book's boot-flow chapter shows the lines):
+///
+/// ```text
+/// linkme_IOMMU_DECLARATIONS : { KEEP(*(linkme_IOMMU_DECLARATIONS)) }
+/// linkm2_IOMMU_DECLARATIONS : { KEEP(*(linkm2_IOMMU_DECLARATIONS)) }
+/// ```
+///
+/// Pass it to the boot flow next to any static tables:
+/// `&[&IOMMU_DECLARATIONS, GENERATED_TABLE]`.
+#[linkme::distributed_slice]
+pub static IOMMU_DECLARATIONS: [Declaration<'static>];

@@ -1,0 +1,298 @@
+//! Seed step (4): `arch_setup_dma_ops`. Per master: coherent or not, the DMA
+//! window and mask, and the ops: direct, or through the IOMMU with a domain
+//! chosen by the drivers' policy (one per instance, or one per device).
+//!
+//! A master behind several IOMMUs gets one domain (one address space) that
+//! is attached to every one of its instances; its IOVA window is the
+//! intersection of their apertures and the device's DMA window.
+
+use crate::decl::DomainPolicy;
+use crate::dma::{dma_window, is_coherent, DmaRangeError, DmaWindow};
+use crate::fdt::{Node, NodeId};
+use crate::fwspec::FwSpec;
+use crate::init::{IommuState, IommuTable};
+
+/// Index into a [`DomainTable`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DomainId(pub u32);
+
+/// Who a domain belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainOwner {
+    /// Shared by the masters of this IOMMU instance.
+    Instance(NodeId),
+    /// Private to this master.
+    Device(NodeId),
+}
+
+/// Most IOMMU instances one domain can be attached to.
+pub const MAX_ATTACH: usize = 4;
+
+/// A domain's shape, decided at boot. The kernel builds the actual
+/// [`Domain`](crate::domain::Domain) (allocator + page table) from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DomainInfo {
+    pub owner: DomainOwner,
+    /// Every IOMMU instance this address space is programmed into.
+    pub attached: [NodeId; MAX_ATTACH],
+    pub n_attached: u8,
+    /// IOVA aperture `[base, base + size)`: the intersection of the
+    /// attached drivers' apertures.
+    pub aperture_base: u64,
+    pub aperture_size: u64,
+    /// Largest granule among the attached drivers.
+    pub granule: u64,
+}
+
+impl DomainInfo {
+    pub const EMPTY: DomainInfo = DomainInfo {
+        owner: DomainOwner::Device(NodeId(0)),
+        attached: [NodeId(0); MAX_ATTACH],
+        n_attached: 0,
+        aperture_base: 0,
+        aperture_size: 0,
+        granule: 0,
+    };
+
+    pub fn attached(&self) -> &[NodeId] {
+        &self.attached[..self.n_attached as usize]
+    }
+}
+
+/// The ops a master gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmaOps {
+    /// No IOMMU: bus addresses are (translated) physical addresses.
+    Direct,
+    /// Through the IOMMU: allocate IOVAs in `domain` within `[iova_base, iova_last]`.
+    Iommu {
+        domain: DomainId,
+        iova_base: u64,
+        iova_last: u64,
+    },
+}
+
+/// What `arch_setup_dma_ops` decided for one master.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaConfig {
+    pub coherent: bool,
+    /// `None` when no `dma-ranges` limits the device.
+    pub window: Option<DmaWindow>,
+    /// The DMA mask (all ones up to the window's last address, or 64 bits).
+    pub mask: u64,
+    pub ops: DmaOps,
+}
+
+/// Why `arch_setup_dma_ops` failed for a master.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupError {
+    DmaRanges(DmaRangeError),
+    /// The domain storage is full.
+    TooManyDomains {
+        capacity: usize,
+    },
+    /// A domain would span more than [`MAX_ATTACH`] instances.
+    TooManyInstances,
+    /// The apertures and the DMA window do not overlap.
+    EmptyIovaWindow,
+    /// An instance in the fwspec is not an initialised IOMMU.
+    NotInitialised {
+        node: NodeId,
+    },
+}
+
+impl core::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SetupError::DmaRanges(e) => write!(f, "dma-ranges: {e}"),
+            SetupError::TooManyDomains { capacity } => {
+                write!(f, "more than {capacity} DMA domains (storage full)")
+            }
+            SetupError::TooManyInstances => {
+                write!(f, "domain attached to more than {MAX_ATTACH} IOMMUs")
+            }
+            SetupError::EmptyIovaWindow => {
+                f.write_str("IOMMU aperture and DMA window do not overlap")
+            }
+            SetupError::NotInitialised { .. } => f.write_str("IOMMU instance not initialised"),
+        }
+    }
+}
+
+/// Domains in caller storage, plus the shared domain of each IOMMU
+/// instance (indexed like [`IommuTable::records`]).
+pub struct DomainTable<'s> {
+    domains: &'s mut [DomainInfo],
+    len: usize,
+    per_instance: &'s mut [u32],
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'s> DomainTable<'s> {
+    /// `per_instance` needs one slot per IOMMU record.
+    pub fn new(domains: &'s mut [DomainInfo], per_instance: &'s mut [u32]) -> Self {
+        per_instance.fill(NONE);
+        Self {
+            domains,
+            len: 0,
+            per_instance,
+        }
+    }
+
+    pub fn domains(&self) -> &[DomainInfo] {
+        &self.domains[..self.len]
+    }
+
+    pub fn get(&self, id: DomainId) -> Option<&DomainInfo> {
+        self.domains().get(id.0 as usize)
+    }
+
+    fn push(&mut self, info: DomainInfo) -> Result<DomainId, SetupError> {
+        let capacity = self.domains.len();
+        let slot = self
+            .domains
+            .get_mut(self.len)
+            .ok_or(SetupError::TooManyDomains { capacity })?;
+        *slot = info;
+        self.len += 1;
+        Ok(DomainId(self.len as u32 - 1))
+    }
+}
+
+fn intersect(a: (u64, u128), b: (u64, u128)) -> (u64, u128) {
+    (a.0.max(b.0), a.1.min(b.1))
+}
+
+/// Decide coherence, window, mask and ops for `master` whose fwspec has
+/// been filled by `of_iommu_configure` (empty: direct DMA).
+pub fn arch_setup_dma_ops<const IDS: usize, const IOMMUS: usize>(
+    master: Node<'_>,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+    iommus: &IommuTable<'_, '_>,
+    domains: &mut DomainTable<'_>,
+) -> Result<DmaConfig, SetupError> {
+    let coherent = is_coherent(master);
+    let window = dma_window(master).map_err(SetupError::DmaRanges)?;
+    let mask = window.map_or(u64::MAX, |w| w.mask());
+    if fwspec.is_empty() {
+        return Ok(DmaConfig {
+            coherent,
+            window,
+            mask,
+            ops: DmaOps::Direct,
+        });
+    }
+    if fwspec.iommus().len() > MAX_ATTACH {
+        return Err(SetupError::TooManyInstances);
+    }
+    // Gather each instance's driver facts.
+    let mut per_device = false;
+    let mut aperture: (u64, u128) = (0, u128::MAX);
+    let mut granule = 0;
+    for &node in fwspec.iommus() {
+        let Some(IommuState::Initialised { decl, .. }) = iommus.get(node).map(|r| r.state) else {
+            return Err(SetupError::NotInitialised { node });
+        };
+        let info = decl.driver.info();
+        per_device |= info.domain == DomainPolicy::PerDevice;
+        aperture = intersect(
+            aperture,
+            (
+                info.aperture_base,
+                u128::from(info.aperture_base) + u128::from(info.aperture_size),
+            ),
+        );
+        granule = granule.max(info.granule);
+    }
+    let device_range = window.map_or((0, 1u128 << 64), |w| {
+        (w.base, u128::from(w.base) + u128::from(w.size))
+    });
+    let (lo, hi) = intersect(aperture, device_range);
+    if u128::from(lo) >= hi {
+        return Err(SetupError::EmptyIovaWindow);
+    }
+    let iova_last = u64::try_from(hi - 1).unwrap_or(u64::MAX);
+    let domain = if per_device {
+        new_domain(
+            domains,
+            DomainOwner::Device(master.id()),
+            fwspec,
+            aperture,
+            granule,
+        )?
+    } else {
+        let first = fwspec.iommus()[0];
+        let slot = iommus
+            .index_of(first)
+            .ok_or(SetupError::NotInitialised { node: first })?;
+        let existing = domains.per_instance.get(slot).copied().unwrap_or(NONE);
+        let id = if existing == NONE {
+            let id = new_domain(
+                domains,
+                DomainOwner::Instance(first),
+                fwspec,
+                aperture,
+                granule,
+            )?;
+            if let Some(s) = domains.per_instance.get_mut(slot) {
+                *s = id.0;
+            }
+            id
+        } else {
+            DomainId(existing)
+        };
+        attach_all(domains, id, fwspec)?;
+        id
+    };
+    Ok(DmaConfig {
+        coherent,
+        window,
+        mask,
+        ops: DmaOps::Iommu {
+            domain,
+            iova_base: lo,
+            iova_last,
+        },
+    })
+}
+
+fn new_domain<const IDS: usize, const IOMMUS: usize>(
+    domains: &mut DomainTable<'_>,
+    owner: DomainOwner,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+    aperture: (u64, u128),
+    granule: u64,
+) -> Result<DomainId, SetupError> {
+    let mut info = DomainInfo::EMPTY;
+    info.owner = owner;
+    info.aperture_base = aperture.0;
+    info.aperture_size =
+        u64::try_from(aperture.1.saturating_sub(u128::from(aperture.0))).unwrap_or(u64::MAX);
+    info.granule = granule;
+    let id = domains.push(info)?;
+    attach_all(domains, id, fwspec)?;
+    Ok(id)
+}
+
+fn attach_all<const IDS: usize, const IOMMUS: usize>(
+    domains: &mut DomainTable<'_>,
+    id: DomainId,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+) -> Result<(), SetupError> {
+    let Some(info) = domains.domains.get_mut(id.0 as usize) else {
+        return Err(SetupError::TooManyDomains { capacity: 0 });
+    };
+    for &node in fwspec.iommus() {
+        if info.attached().contains(&node) {
+            continue;
+        }
+        let n = info.n_attached as usize;
+        if n >= MAX_ATTACH {
+            return Err(SetupError::TooManyInstances);
+        }
+        info.attached[n] = node;
+        info.n_attached += 1;
+    }
+    Ok(())
+}
