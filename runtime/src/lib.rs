@@ -18,6 +18,7 @@ pub mod iova;
 pub mod map_id;
 pub mod ops;
 pub mod prot;
+pub mod smmuv3;
 
 pub use linkme;
 pub use prot::Prot;

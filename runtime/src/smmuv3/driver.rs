@@ -1,0 +1,651 @@
+//! Bring-up and operation of one SMMUv3: the early-init sequence, command
+//! submission with CMD_SYNC completion, stream-table updates, TLB
+//! invalidation and event draining.
+//!
+//! The SMMU is polled: no interrupt or MSI is configured, CMD_SYNC completion
+//! is observed through CMDQ_CONS and events are drained on demand. That keeps
+//! the driver independent of any interrupt controller.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use super::cd::{ContextDescriptor, Granule};
+use super::cmd::{Command, CommandEntry, TlbiVaRange};
+use super::event::{Event, EventEntry};
+use super::mmio::RegisterIo;
+use super::queue::QueueGeometry;
+use super::regs::{self, cr0, gbpa, gerror, CommandError, Cr1Attrs, Features, StreamTableFormat};
+use super::ste::{CdFetchAttrs, Ste, StreamConfig};
+
+/// Why the SMMU could not be brought up or did not complete a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The SMMU lacks something this driver needs.
+    Unsupported(&'static str),
+    /// A table or queue is not a power of two, too large for the SMMU, or
+    /// not aligned to its size.
+    BadMemory(&'static str),
+    /// The SMMU did not acknowledge in time.
+    Timeout(&'static str),
+    /// The command queue stopped on a command.
+    Command { error: CommandError, opcode: u8 },
+    /// A StreamID beyond the stream table.
+    StreamIdOutOfRange(u32),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::Unsupported(what) => write!(f, "SMMU lacks {what}"),
+            Error::BadMemory(what) => write!(f, "unusable memory for the {what}"),
+            Error::Timeout(what) => write!(f, "SMMU timed out waiting for {what}"),
+            Error::Command { error, opcode } => {
+                write!(f, "command {opcode:#x} failed: {error:?}")
+            }
+            Error::StreamIdOutOfRange(sid) => {
+                write!(f, "StreamID {sid:#x} beyond the stream table")
+            }
+        }
+    }
+}
+
+/// Memory shared with the SMMU: `len` entries of `T` at a known physical
+/// address. Accesses go through volatile reads and writes because the SMMU
+/// reads (and, for the event queue, writes) it behind the compiler's back.
+#[derive(Debug)]
+pub struct DmaSlice<'a, T> {
+    ptr: NonNull<T>,
+    len: usize,
+    phys: u64,
+    _owner: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T: Copy> DmaSlice<'a, T> {
+    /// `phys` is where the SMMU sees `entries[0]`.
+    pub fn new(entries: &'a mut [T], phys: u64) -> DmaSlice<'a, T> {
+        let len = entries.len();
+        DmaSlice {
+            ptr: NonNull::from(entries).cast(),
+            len,
+            phys,
+            _owner: PhantomData,
+        }
+    }
+
+    /// For kernels that run with physical = virtual addresses.
+    pub fn identity(entries: &'a mut [T]) -> DmaSlice<'a, T> {
+        let phys = entries.as_mut_ptr() as u64;
+        DmaSlice::new(entries, phys)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn phys(&self) -> u64 {
+        self.phys
+    }
+
+    /// Size in bytes.
+    pub fn bytes(&self) -> u64 {
+        (self.len * core::mem::size_of::<T>()) as u64
+    }
+
+    pub fn read(&self, i: usize) -> Option<T> {
+        if i >= self.len {
+            return None;
+        }
+        // SAFETY: `i` is in bounds of the slice this was built from, which
+        // `'a` keeps alive and exclusively ours (shared only with the SMMU).
+        Some(unsafe { core::ptr::read_volatile(self.ptr.as_ptr().add(i)) })
+    }
+
+    pub fn write(&mut self, i: usize, value: T) -> bool {
+        if i >= self.len {
+            return false;
+        }
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::write_volatile(self.ptr.as_ptr().add(i), value) };
+        true
+    }
+
+    /// Log2 of the length, if it is a power of two.
+    fn log2_len(&self) -> Option<u8> {
+        if self.len.is_power_of_two() {
+            Some(self.len.trailing_zeros() as u8)
+        } else {
+            None
+        }
+    }
+
+    /// The physical address is aligned to the larger of `min` and the size.
+    fn aligned_to_size(&self, min: u64) -> bool {
+        let align = self.bytes().max(min);
+        align.is_power_of_two() && self.phys % align == 0
+    }
+}
+
+/// Writes a 64-byte structure whose dword 0 holds its valid bit: dwords
+/// 1..7 first, a barrier, then dword 0 in a single 64-bit store, so the SMMU
+/// never sees a valid dword 0 with stale other dwords.
+fn publish_words(base: NonNull<[u64; 8]>, len: usize, i: usize, words: [u64; 8]) -> bool {
+    if i >= len {
+        return false;
+    }
+    // SAFETY: `i` is in bounds; the structure is 64-byte aligned dwords.
+    unsafe {
+        let p = base.as_ptr().add(i) as *mut u64;
+        for (k, w) in words.iter().enumerate().skip(1) {
+            core::ptr::write_volatile(p.add(k), *w);
+        }
+        dma_wmb();
+        core::ptr::write_volatile(p, words[0]);
+    }
+    dma_wmb();
+    true
+}
+
+/// Orders stores to DMA memory before later stores to DMA memory.
+#[inline(always)]
+fn dma_wmb() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: a barrier instruction; ordering only.
+    unsafe {
+        core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
+    };
+    #[cfg(not(target_arch = "aarch64"))]
+    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+}
+
+/// The memory the SMMU needs, provided by the caller (zeroing not required).
+#[derive(Debug)]
+pub struct Memory<'a> {
+    /// 2^n entries (n <= SIDSIZE), aligned to the table's size.
+    pub stream_table: DmaSlice<'a, Ste>,
+    /// 2^n entries (2 <= 2^n, n <= CMDQS), aligned to the queue's size.
+    pub cmdq: DmaSlice<'a, CommandEntry>,
+    /// 2^n entries (n <= EVENTQS), aligned to the queue's size.
+    pub evtq: DmaSlice<'a, EventEntry>,
+}
+
+/// How large a linear stream table to allocate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamTableSize {
+    /// log2 of the number of STEs.
+    pub log2_entries: u8,
+}
+
+impl StreamTableSize {
+    /// Enough STEs for every StreamID up to `max_sid` (the largest ID the
+    /// device tree can produce, e.g. from an `iommu-map`), never more than
+    /// the SMMU's SIDSIZE allows.
+    pub fn for_max_stream_id(features: &Features, max_sid: u32) -> StreamTableSize {
+        let needed = (32 - max_sid.leading_zeros()) as u8;
+        StreamTableSize {
+            log2_entries: needed.min(features.sid_bits),
+        }
+    }
+    pub fn entries(self) -> usize {
+        1usize << self.log2_entries
+    }
+    /// Bytes, which is also the required alignment.
+    pub fn bytes(self) -> usize {
+        self.entries() * core::mem::size_of::<Ste>()
+    }
+}
+
+/// Choices the caller makes at bring-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The SMMU's table walks and queue accesses snoop CPU caches: the node
+    /// is `dma-coherent` and IDR0.COHACC is set.
+    pub coherent: bool,
+    /// Abort (rather than bypass) transactions while the SMMU is disabled.
+    pub abort_when_disabled: bool,
+    /// Polling budget for every acknowledgement, in register reads.
+    pub spin_limit: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            coherent: true,
+            abort_when_disabled: true,
+            spin_limit: 1_000_000,
+        }
+    }
+}
+
+/// Totals of one [`Smmuv3::drain_events`] call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrainStats {
+    pub events: u32,
+    /// The SMMU dropped events because the queue was full.
+    pub overflowed: bool,
+}
+
+/// EVTQ_PROD.OVFLG / EVTQ_CONS.OVACKFLG.
+const EVTQ_OVERFLOW: u32 = 1 << 31;
+
+/// One enabled SMMUv3.
+#[derive(Debug)]
+pub struct Smmuv3<'a, R: RegisterIo> {
+    regs: R,
+    features: Features,
+    options: Options,
+    strtab: DmaSlice<'a, Ste>,
+    cmdq: DmaSlice<'a, CommandEntry>,
+    cmdq_geo: QueueGeometry,
+    /// Our producer position (the register's last written value).
+    cmdq_prod: u32,
+    evtq: DmaSlice<'a, EventEntry>,
+    evtq_geo: QueueGeometry,
+}
+
+/// Decodes the SMMU's ID registers.
+pub fn read_features<R: RegisterIo>(regs: &R) -> Features {
+    Features::decode(
+        regs.read32(regs::IDR0),
+        regs.read32(regs::IDR1),
+        regs.read32(regs::IDR3),
+        regs.read32(regs::IDR5),
+    )
+}
+
+/// The command queue stopped on an error: CONS.ERR is only meaningful while
+/// GERROR.CMDQ_ERR is active (differs from GERRORN).
+fn cmdq_stopped<R: RegisterIo>(regs: &R, cons: u32) -> bool {
+    CommandError::from_cons(cons).is_some()
+        && (regs.read32(regs::GERROR) ^ regs.read32(regs::GERRORN)) & gerror::CMDQ_ERR != 0
+}
+
+fn poll<R: RegisterIo>(
+    regs: &R,
+    limit: u32,
+    what: &'static str,
+    mut done: impl FnMut(&R) -> bool,
+) -> Result<(), Error> {
+    for _ in 0..limit.max(1) {
+        if done(regs) {
+            return Ok(());
+        }
+        core::hint::spin_loop();
+    }
+    Err(Error::Timeout(what))
+}
+
+impl<'a, R: RegisterIo> Smmuv3<'a, R> {
+    /// The early-init sequence: disable, point the SMMU at the stream table
+    /// (every STE set to abort) and the queues, enable the command queue,
+    /// invalidate all cached configuration and TLB entries with a sync,
+    /// enable the event queue, then translation.
+    pub fn enable(
+        mut regs: R,
+        features: Features,
+        memory: Memory<'a>,
+        options: Options,
+    ) -> Result<Smmuv3<'a, R>, Error> {
+        check_features(&features)?;
+        let Memory {
+            mut stream_table,
+            mut cmdq,
+            mut evtq,
+        } = memory;
+        let strtab_log2 = stream_table
+            .log2_len()
+            .filter(|&n| n <= features.sid_bits && n > 0)
+            .ok_or(Error::BadMemory("stream table"))?;
+        if !stream_table.aligned_to_size(64) {
+            return Err(Error::BadMemory("stream table"));
+        }
+        let cmdq_geo = cmdq
+            .log2_len()
+            .filter(|&n| n >= 1 && n <= features.cmdq_max_log2)
+            .and_then(QueueGeometry::new)
+            .ok_or(Error::BadMemory("command queue"))?;
+        let evtq_geo = evtq
+            .log2_len()
+            .filter(|&n| n <= features.evtq_max_log2)
+            .and_then(QueueGeometry::new)
+            .ok_or(Error::BadMemory("event queue"))?;
+        if !cmdq.aligned_to_size(32) {
+            return Err(Error::BadMemory("command queue"));
+        }
+        if !evtq.aligned_to_size(32) {
+            return Err(Error::BadMemory("event queue"));
+        }
+        let limit = options.spin_limit;
+
+        // Everything off; the bases may only change while the queues and
+        // translation are disabled.
+        regs.write32(regs::CR0, 0);
+        poll(&regs, limit, "CR0ACK (disable)", |r| {
+            r.read32(regs::CR0ACK) == 0
+        })?;
+        if options.abort_when_disabled {
+            regs.write32(regs::GBPA, gbpa::ABORT | gbpa::UPDATE);
+            poll(&regs, limit, "GBPA update", |r| {
+                r.read32(regs::GBPA) & gbpa::UPDATE == 0
+            })?;
+        }
+        regs.write32(regs::IRQ_CTRL, 0);
+        poll(&regs, limit, "IRQ_CTRLACK", |r| {
+            r.read32(regs::IRQ_CTRLACK) == 0
+        })?;
+
+        for sid in 0..stream_table.len() {
+            stream_table.write(sid, Ste::abort());
+        }
+        for i in 0..cmdq.len() {
+            cmdq.write(i, [0; 2]);
+        }
+        for i in 0..evtq.len() {
+            evtq.write(i, [0; 4]);
+        }
+        dma_wmb();
+
+        let attrs = if options.coherent && features.coherent {
+            Cr1Attrs::CoherentWriteBack
+        } else {
+            Cr1Attrs::NonCacheable
+        };
+        regs.write32(regs::CR1, regs::cr1(attrs));
+        regs.write32(regs::CR2, regs::CR2_RECINVSID | regs::CR2_PTM);
+
+        regs.write64(
+            regs::STRTAB_BASE,
+            regs::BASE_ALLOCATE_HINT | (stream_table.phys() & regs::BASE_ADDR_MASK & !0x3f),
+        );
+        regs.write32(
+            regs::STRTAB_BASE_CFG,
+            regs::strtab_base_cfg(StreamTableFormat::Linear, 0, strtab_log2),
+        );
+        regs.write64(
+            regs::CMDQ_BASE,
+            regs::queue_base(cmdq.phys(), cmdq_geo.log2size()),
+        );
+        regs.write32(regs::CMDQ_PROD, 0);
+        regs.write32(regs::CMDQ_CONS, 0);
+        regs.write64(
+            regs::EVTQ_BASE,
+            regs::queue_base(evtq.phys(), evtq_geo.log2size()),
+        );
+        regs.write32(regs::EVTQ_PROD, 0);
+        regs.write32(regs::EVTQ_CONS, 0);
+
+        let mut smmu = Smmuv3 {
+            regs,
+            features,
+            options,
+            strtab: stream_table,
+            cmdq,
+            cmdq_geo,
+            cmdq_prod: 0,
+            evtq,
+            evtq_geo,
+        };
+        smmu.write_cr0(cr0::CMDQEN)?;
+        smmu.submit(&[Command::CfgiAll])?;
+        if features.hyp {
+            smmu.submit(&[Command::TlbiEl2All])?;
+        }
+        smmu.submit(&[Command::TlbiNsnhAll])?;
+        smmu.sync()?;
+        smmu.write_cr0(cr0::CMDQEN | cr0::EVTQEN)?;
+        smmu.write_cr0(cr0::CMDQEN | cr0::EVTQEN | cr0::SMMUEN)?;
+        Ok(smmu)
+    }
+
+    fn write_cr0(&mut self, value: u32) -> Result<(), Error> {
+        self.regs.write32(regs::CR0, value);
+        poll(&self.regs, self.options.spin_limit, "CR0ACK", |r| {
+            r.read32(regs::CR0ACK) == value
+        })
+    }
+
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+    pub fn registers(&self) -> &R {
+        &self.regs
+    }
+    pub fn registers_mut(&mut self) -> &mut R {
+        &mut self.regs
+    }
+    /// Number of STEs in the stream table.
+    pub fn stream_table_entries(&self) -> usize {
+        self.strtab.len()
+    }
+    /// The STE of `sid` as the SMMU would read it now.
+    pub fn ste(&self, sid: u32) -> Option<Ste> {
+        self.strtab.read(sid as usize)
+    }
+
+    /// Appends commands to the queue and publishes them (waiting for room
+    /// when the queue is full). Completion is not awaited: see [`Self::sync`].
+    pub fn submit(&mut self, commands: &[Command]) -> Result<(), Error> {
+        for c in commands {
+            let geo = self.cmdq_geo;
+            if geo.is_full(self.cmdq_prod, self.cmdq_cons()?) {
+                self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
+                let prod = self.cmdq_prod;
+                let mut failed = None;
+                poll(
+                    &self.regs,
+                    self.options.spin_limit,
+                    "command queue space",
+                    |r| {
+                        let cons = r.read32(regs::CMDQ_CONS);
+                        if cmdq_stopped(r, cons) {
+                            failed = Some(cons);
+                            return true;
+                        }
+                        !geo.is_full(prod, cons)
+                    },
+                )?;
+                if let Some(cons) = failed {
+                    return Err(self.command_failed(cons));
+                }
+            }
+            self.cmdq
+                .write(geo.index(self.cmdq_prod) as usize, c.encode());
+            self.cmdq_prod = geo.next(self.cmdq_prod);
+        }
+        // The MMIO write's barrier orders the entries before the index.
+        self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
+        Ok(())
+    }
+
+    fn cmdq_cons(&mut self) -> Result<u32, Error> {
+        let cons = self.regs.read32(regs::CMDQ_CONS);
+        if cmdq_stopped(&self.regs, cons) {
+            return Err(self.command_failed(cons));
+        }
+        Ok(cons)
+    }
+
+    /// Issues CMD_SYNC and waits until the SMMU consumed it: every command
+    /// before it has then taken effect.
+    pub fn sync(&mut self) -> Result<(), Error> {
+        self.submit(&[Command::Sync])?;
+        let geo = self.cmdq_geo;
+        let prod = self.cmdq_prod;
+        let mut stopped = None;
+        poll(&self.regs, self.options.spin_limit, "CMD_SYNC", |r| {
+            let cons = r.read32(regs::CMDQ_CONS);
+            if cmdq_stopped(r, cons) {
+                stopped = Some(cons);
+                return true;
+            }
+            geo.is_empty(prod, cons)
+        })?;
+        match stopped {
+            Some(cons) => Err(self.command_failed(cons)),
+            None => Ok(()),
+        }
+    }
+
+    /// The queue stopped at CONS: report the command, replace it with a
+    /// CMD_SYNC so the queue can move on, acknowledge the global error and
+    /// restart consumption.
+    fn command_failed(&mut self, cons: u32) -> Error {
+        let error = CommandError::from_cons(cons).unwrap_or(CommandError::Other(0));
+        let index = self.cmdq_geo.index(cons) as usize;
+        let opcode = self.cmdq.read(index).map_or(0, |e| e[0] as u8);
+        self.cmdq.write(index, Command::Sync.encode());
+        let active = self.regs.read32(regs::GERROR) ^ self.regs.read32(regs::GERRORN);
+        if active & gerror::CMDQ_ERR != 0 {
+            let n = self.regs.read32(regs::GERRORN);
+            self.regs.write32(regs::GERRORN, n ^ gerror::CMDQ_ERR);
+        }
+        self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
+        Error::Command { error, opcode }
+    }
+
+    /// Replaces the STE of `sid` and makes the SMMU use it. A live
+    /// translating STE is first set to abort (break before make), so the
+    /// SMMU never reads a mix of old and new dwords that means something.
+    pub fn set_ste(&mut self, sid: u32, ste: Ste) -> Result<(), Error> {
+        let slot = sid as usize;
+        let old = self
+            .strtab
+            .read(slot)
+            .ok_or(Error::StreamIdOutOfRange(sid))?;
+        if old.valid() && old.config() != StreamConfig::Abort && old != ste {
+            self.publish_ste(slot, Ste::abort());
+            self.submit(&[Command::CfgiSte { sid, leaf: true }])?;
+            self.sync()?;
+        }
+        self.publish_ste(slot, ste);
+        self.submit(&[
+            Command::CfgiSte { sid, leaf: true },
+            Command::CfgiCdAll { sid },
+        ])?;
+        self.sync()
+    }
+
+    fn publish_ste(&mut self, slot: usize, ste: Ste) {
+        publish_words(self.strtab.ptr.cast(), self.strtab.len, slot, ste.0);
+    }
+
+    /// Makes `sid` translate through stage 1 with the single context
+    /// descriptor `cd`, stored in `cd_table[0]` (the memory the STE points
+    /// at; 64-byte aligned).
+    pub fn attach_stage1(
+        &mut self,
+        sid: u32,
+        cd_table: &mut DmaSlice<'_, ContextDescriptor>,
+        cd: ContextDescriptor,
+    ) -> Result<(), Error> {
+        if cd_table.is_empty() || cd_table.phys() % 64 != 0 {
+            return Err(Error::BadMemory("context descriptor"));
+        }
+        publish_words(cd_table.ptr.cast(), cd_table.len, 0, cd.0);
+        let fetch = if self.options.coherent && self.features.coherent {
+            CdFetchAttrs::WriteBack
+        } else {
+            CdFetchAttrs::NonCacheable
+        };
+        self.set_ste(sid, Ste::stage1(cd_table.phys(), fetch))?;
+        // The STE may have been unchanged while the CD changed.
+        self.submit(&[Command::CfgiCd {
+            sid,
+            ssid: 0,
+            leaf: true,
+        }])?;
+        self.sync()
+    }
+
+    /// Stops `sid`'s transactions (abort, no events).
+    pub fn detach(&mut self, sid: u32) -> Result<(), Error> {
+        self.set_ste(sid, Ste::abort())
+    }
+
+    /// Invalidates the TLB entries of `asid` that cover `[iova, iova + size)`
+    /// and waits for completion. `stride` is the size of the leaf entries
+    /// that were removed (used when the SMMU lacks range invalidation).
+    pub fn invalidate_range(
+        &mut self,
+        asid: u16,
+        iova: u64,
+        size: u64,
+        granule: Granule,
+        stride: u64,
+    ) -> Result<(), Error> {
+        let ranged = self.features.range_invalidation;
+        let mut batch = [Command::Sync; 16];
+        let mut n = 0;
+        for c in TlbiVaRange::new(asid, iova, size, granule, stride, true, ranged) {
+            batch[n] = c;
+            n += 1;
+            if n == batch.len() {
+                self.submit(&batch)?;
+                n = 0;
+            }
+        }
+        self.submit(&batch[..n])?;
+        self.sync()
+    }
+
+    /// Invalidates every TLB entry of `asid` and waits.
+    pub fn invalidate_asid(&mut self, asid: u16) -> Result<(), Error> {
+        self.submit(&[Command::TlbiNhAsid { vmid: 0, asid }])?;
+        self.sync()
+    }
+
+    /// Global errors currently active (SMMU_GERROR ^ SMMU_GERRORN).
+    pub fn global_errors(&self) -> u32 {
+        self.regs.read32(regs::GERROR) ^ self.regs.read32(regs::GERRORN)
+    }
+
+    /// Hands every pending event to `sink`, oldest first, then frees the
+    /// entries and acknowledges an overflow.
+    pub fn drain_events(&mut self, mut sink: impl FnMut(Event)) -> DrainStats {
+        let geo = self.evtq_geo;
+        let mut stats = DrainStats::default();
+        let mut cons = self.regs.read32(regs::EVTQ_CONS);
+        // Bounded: at most two queue-fulls, even if the SMMU keeps writing.
+        let mut budget = 2 * geo.entries();
+        loop {
+            let prod = self.regs.read32(regs::EVTQ_PROD);
+            if geo.is_empty(prod, cons) || budget == 0 {
+                let ovf = prod & EVTQ_OVERFLOW;
+                stats.overflowed |= ovf != cons & EVTQ_OVERFLOW;
+                cons = geo.position(cons) | ovf;
+                self.regs.write32(regs::EVTQ_CONS, cons);
+                return stats;
+            }
+            while !geo.is_empty(prod, cons) && budget > 0 {
+                if let Some(raw) = self.evtq.read(geo.index(cons) as usize) {
+                    sink(Event::decode(&raw));
+                    stats.events += 1;
+                }
+                cons = geo.next(cons) | (cons & EVTQ_OVERFLOW);
+                budget -= 1;
+            }
+            // Free the slots before looking again.
+            self.regs.write32(regs::EVTQ_CONS, cons);
+        }
+    }
+}
+
+fn check_features(f: &Features) -> Result<(), Error> {
+    if !f.stage1 {
+        return Err(Error::Unsupported("stage-1 translation"));
+    }
+    if !f.aarch64_tables {
+        return Err(Error::Unsupported("the AArch64 table format"));
+    }
+    if !f.little_endian_walks() {
+        return Err(Error::Unsupported("little-endian table walks"));
+    }
+    if f.preset {
+        return Err(Error::Unsupported("programmable queue and table bases"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
