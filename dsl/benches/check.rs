@@ -1,0 +1,2 @@
+//! Placeholder until the generated-spec benchmark lands.
+fn main() {}

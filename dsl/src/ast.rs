@@ -1,0 +1,294 @@
+//! The syntax tree: what a spec says, with the byte span of every piece.
+//!
+//! The tree keeps source positions and raw values (numbers as written, names
+//! not yet resolved); [`crate::check`] decides what they mean. Every field is
+//! public so that the `#[iommu_driver]` attribute can build the same tree from
+//! Rust tokens (with synthetic spans) and run the same checker.
+
+use core::fmt;
+
+pub use crate::ir::{BinOp, Span};
+
+/// One source file: its drivers in source order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpecAst {
+    pub drivers: Vec<DriverAst>,
+}
+
+/// `/// docs` `driver NAME { items }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverAst {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub items: Vec<Item>,
+    /// Fields whose declaration did not parse (the parser already reported
+    /// why). The checker lets expressions name them without a second error
+    /// and produces no IR for the driver. Front ends other than the parser
+    /// leave this empty.
+    pub unparsed_fields: Vec<Ident>,
+    pub span: Span,
+}
+
+/// A name as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// An integer literal, already scaled by its unit suffix (`4K` is 4096).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Num {
+    pub value: u64,
+    pub span: Span,
+}
+
+/// A string literal, unescaped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Str {
+    pub value: String,
+    pub span: Span,
+}
+
+/// One statement of a driver body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub kind: ItemKind,
+    /// The leading keyword, for "repeated item" labels.
+    pub keyword: Span,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    /// `compatible "a", "b";`
+    Compatible(Vec<Str>),
+    /// `cells 1 | 2;`
+    Cells(Vec<Num>),
+    /// `field NAME: uN = SOURCE else SOURCE ...;`
+    Field(FieldAst),
+    /// `check EXPR;`
+    Check(ExprAst),
+    /// `id = EXPR;`
+    Id(ExprAst),
+    /// `pci iommu-map;`
+    Pci,
+    /// `page-table FORMAT { ... }`
+    PageTable(PageTableAst),
+    /// `dma { ... }`
+    Dma(Vec<DmaItem>),
+    /// `init a::b::c;`
+    Init(Vec<Ident>),
+}
+
+impl ItemKind {
+    /// The keyword that introduces this item, as the user writes it.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ItemKind::Compatible(_) => "compatible",
+            ItemKind::Cells(_) => "cells",
+            ItemKind::Field(_) => "field",
+            ItemKind::Check(_) => "check",
+            ItemKind::Id(_) => "id",
+            ItemKind::Pci => "pci",
+            ItemKind::PageTable(_) => "page-table",
+            ItemKind::Dma(_) => "dma",
+            ItemKind::Init(_) => "init",
+        }
+    }
+}
+
+/// `field NAME: uWIDTH = sources[0] else sources[1] ...`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldAst {
+    pub name: Ident,
+    /// The `N` of `uN`; its span covers the whole type.
+    pub width: Num,
+    pub sources: Vec<SourceAst>,
+}
+
+/// `BASE [hi:lo] >> shift & mask`, each suffix optional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceAst {
+    pub base: SourceBase,
+    pub bits: Option<BitSel>,
+    pub shr: Option<Num>,
+    pub mask: Option<Num>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceBase {
+    /// `cell[N]`
+    Cell(Num),
+    /// `property "name"`
+    Property(Str),
+    /// A constant.
+    Const(Num),
+}
+
+/// `[hi:lo]`, or `[bit]` (then `lo` is `None`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BitSel {
+    pub hi: Num,
+    pub lo: Option<Num>,
+    pub span: Span,
+}
+
+/// `page-table FORMAT { items }`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageTableAst {
+    pub format: Ident,
+    pub items: Vec<PtItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PtItem {
+    pub kind: PtKind,
+    pub keyword: Span,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PtKind {
+    Granule(Num),
+    Ias(Num),
+    Oas(Num),
+    Sizes(Vec<Num>),
+    CoherentWalk,
+    Pool(Num),
+}
+
+impl PtKind {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            PtKind::Granule(_) => "granule",
+            PtKind::Ias(_) => "ias",
+            PtKind::Oas(_) => "oas",
+            PtKind::Sizes(_) => "sizes",
+            PtKind::CoherentWalk => "coherent-walk",
+            PtKind::Pool(_) => "pool",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmaItem {
+    pub kind: DmaKind,
+    pub keyword: Span,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DmaKind {
+    /// `domain per-instance;` or `domain per-device;`
+    Domain(Ident),
+    /// `aperture START..END;` (half-open)
+    Aperture { start: Num, end: Num },
+}
+
+impl DmaKind {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            DmaKind::Domain(_) => "domain",
+            DmaKind::Aperture { .. } => "aperture",
+        }
+    }
+}
+
+/// An expression over field names and literals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprAst {
+    Name(Ident),
+    Lit(Num),
+    Not(Box<ExprAst>, Span),
+    Binary(BinOp, Box<ExprAst>, Box<ExprAst>, Span),
+}
+
+impl ExprAst {
+    pub fn span(&self) -> Span {
+        match self {
+            ExprAst::Name(i) => i.span.clone(),
+            ExprAst::Lit(n) => n.span.clone(),
+            ExprAst::Not(_, s) | ExprAst::Binary(_, _, _, s) => s.clone(),
+        }
+    }
+}
+
+/// Binding power of a binary operator, Rust's order (higher binds tighter).
+pub fn precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Or => 1,
+        BinOp::And => 2,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne => 3,
+        BinOp::BitOr => 4,
+        BinOp::BitXor => 5,
+        BinOp::BitAnd => 6,
+        BinOp::Shl | BinOp::Shr => 7,
+        BinOp::Add | BinOp::Sub => 8,
+        BinOp::Mul => 9,
+    }
+}
+
+/// The operator as written.
+pub fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Shl => "<<",
+        BinOp::Shr => ">>",
+        BinOp::BitAnd => "&",
+        BinOp::BitOr => "|",
+        BinOp::BitXor => "^",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::And => "&&",
+        BinOp::Or => "||",
+    }
+}
+
+/// Prints the expression with the fewest parentheses that keep its meaning;
+/// used for [`crate::ir::Check::text`] so that trees built from Rust tokens
+/// get the same text as trees parsed from a file.
+impl fmt::Display for ExprAst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn go(e: &ExprAst, parent: u8, right: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match e {
+                ExprAst::Name(i) => f.write_str(&i.name),
+                ExprAst::Lit(n) => {
+                    if n.value >= 0x1000 {
+                        write!(f, "{:#x}", n.value)
+                    } else {
+                        write!(f, "{}", n.value)
+                    }
+                }
+                ExprAst::Not(inner, _) => {
+                    f.write_str("!")?;
+                    go(inner, 10, false, f)
+                }
+                ExprAst::Binary(op, l, r, _) => {
+                    let p = precedence(*op);
+                    // Comparisons do not chain in Rust; parenthesise equal levels on
+                    // the right (left-associative operators).
+                    let paren = p < parent || (p == parent && right);
+                    if paren {
+                        f.write_str("(")?;
+                    }
+                    go(l, p, false, f)?;
+                    write!(f, " {} ", op_text(*op))?;
+                    go(r, p, true, f)?;
+                    if paren {
+                        f.write_str(")")?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        go(self, 0, false, f)
+    }
+}

@@ -1,0 +1,334 @@
+//! Syntax tree to checked IR.
+//!
+//! Each driver is checked on its own ([`driver`]); then the checks that span
+//! drivers (names, compatible strings). Every problem becomes a diagnostic;
+//! a driver with errors is left out of the spec, and the spec is only
+//! returned when no driver had an error.
+
+mod fields;
+pub mod geometry;
+mod page_table;
+
+use std::collections::HashMap;
+
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+use crate::ir;
+use crate::Checked;
+
+/// Checks a whole tree. Spans in the diagnostics are the tree's spans.
+pub fn check_ast(spec: &SpecAst) -> Checked {
+    let mut diags = Vec::new();
+    let mut drivers = Vec::new();
+    let mut names: HashMap<&str, &Ident> = HashMap::new();
+    for d in &spec.drivers {
+        if let Some(first) = names.get(d.name.name.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateDriver,
+                    format!("driver `{}` is defined twice", d.name.name),
+                    d.name.span.clone(),
+                    "second definition",
+                )
+                .secondary(first.span.clone(), "first defined here")
+                .help("driver names become Rust items; rename one of them"),
+            );
+        } else {
+            names.insert(&d.name.name, &d.name);
+        }
+        if let Some(ir) = driver(d, &mut diags) {
+            drivers.push(ir);
+        }
+    }
+    diags.extend(duplicate_compatibles(spec));
+    let has_errors = diags.iter().any(Diagnostic::is_error);
+    Checked {
+        spec: (!has_errors).then_some(ir::Spec { drivers }),
+        diagnostics: diags,
+    }
+}
+
+fn duplicate_compatibles(spec: &SpecAst) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<&str, (&str, &Str)> = HashMap::new();
+    for d in &spec.drivers {
+        for c in compatibles(d) {
+            match seen.get(c.value.as_str()) {
+                Some((owner, first)) => {
+                    let msg = if *owner == d.name.name {
+                        format!("`{}` is listed twice in driver `{owner}`", c.value)
+                    } else {
+                        format!(
+                            "compatible `{}` is claimed by drivers `{owner}` and `{}`",
+                            c.value, d.name.name
+                        )
+                    };
+                    out.push(
+                        Diagnostic::new(
+                            Code::DuplicateCompatible,
+                            msg,
+                            c.span.clone(),
+                            "claimed again here",
+                        )
+                        .secondary(first.span.clone(), format!("first claimed by `{owner}`"))
+                        .help(
+                            "each compatible string selects exactly one driver; remove one claim",
+                        ),
+                    );
+                }
+                None => {
+                    seen.insert(&c.value, (&d.name.name, c));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn compatibles(d: &DriverAst) -> impl Iterator<Item = &Str> {
+    d.items.iter().flat_map(|i| match &i.kind {
+        ItemKind::Compatible(v) => v.as_slice(),
+        _ => &[],
+    })
+}
+
+/// The same compatible string claimed in two different files. Returns
+/// `(file index, diagnostic)` for every later claim; the diagnostic's label is
+/// in that file and its message names the first file.
+pub fn cross_file_compatibles(files: &[(&str, &SpecAst)]) -> Vec<(usize, Diagnostic)> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<&str, (usize, &str, &str)> = HashMap::new();
+    for (fi, (fname, spec)) in files.iter().enumerate() {
+        let mut local: HashMap<&str, ()> = HashMap::new();
+        for d in &spec.drivers {
+            for c in compatibles(d) {
+                if let Some((first_file, owner, first_name)) = seen.get(c.value.as_str()) {
+                    if *first_file != fi {
+                        out.push((
+                            fi,
+                            Diagnostic::new(
+                                Code::DuplicateCompatible,
+                                format!(
+                                    "compatible `{}` is claimed by driver `{owner}` in {first_name} and by `{}` here",
+                                    c.value, d.name.name
+                                ),
+                                c.span.clone(),
+                                "claimed again here",
+                            )
+                            .help("each compatible string selects exactly one driver; remove one claim"),
+                        ));
+                    }
+                } else {
+                    local.insert(&c.value, ());
+                }
+            }
+        }
+        for d in &spec.drivers {
+            for c in compatibles(d) {
+                if local.contains_key(c.value.as_str()) {
+                    seen.entry(&c.value).or_insert((fi, &d.name.name, fname));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Finds the single item of a kind, reporting repeats.
+fn single<'a>(d: &'a DriverAst, keyword: &str, diags: &mut Vec<Diagnostic>) -> Option<&'a Item> {
+    let mut found: Option<&Item> = None;
+    for item in d.items.iter().filter(|i| i.kind.keyword() == keyword) {
+        match found {
+            None => found = Some(item),
+            Some(first) => diags.push(repeated(
+                keyword,
+                item.keyword.clone(),
+                first.keyword.clone(),
+            )),
+        }
+    }
+    found
+}
+
+pub(crate) fn repeated(keyword: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::RepeatedItem,
+        format!("`{keyword}` is given more than once"),
+        again,
+        "repeated here",
+    )
+    .secondary(first, "first given here")
+    .help(format!("keep one `{keyword}`"))
+}
+
+fn missing(d: &DriverAst, code: Code, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(
+        code,
+        format!("driver `{}` has no `{what}`", d.name.name),
+        d.name.span.clone(),
+        format!("`{what}` missing in this driver"),
+    )
+    .help(help.to_owned())
+}
+
+/// Checks one driver; `None` if it had an error.
+fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
+    let errors_before = diags.iter().filter(|x| x.is_error()).count();
+
+    // compatible (may repeat: the lists concatenate)
+    let compatible_list: Vec<String> = compatibles(d).map(|c| c.value.clone()).collect();
+    if !d
+        .items
+        .iter()
+        .any(|i| matches!(i.kind, ItemKind::Compatible(_)))
+    {
+        diags.push(missing(
+            d,
+            Code::MissingItem,
+            "compatible",
+            "add the device-tree compatible string(s) this driver binds to, e.g. `compatible \"arm,smmu-v3\";`",
+        ));
+    }
+    for c in compatibles(d) {
+        if c.value.is_empty() {
+            diags.push(Diagnostic::new(
+                Code::MissingItem,
+                "empty compatible string",
+                c.span.clone(),
+                "matches no node",
+            ));
+        }
+    }
+
+    let cells = match single(d, "cells", diags) {
+        Some(Item {
+            kind: ItemKind::Cells(counts),
+            span,
+            ..
+        }) => cell_count(counts, span, diags),
+        _ => {
+            diags.push(missing(
+                d,
+                Code::MissingItem,
+                "cells",
+                "say how many `#iommu-cells` the binding uses, e.g. `cells 1;` or `cells 1 | 2;`",
+            ));
+            None
+        }
+    };
+
+    let fields = fields::fields(d, cells.as_ref(), diags);
+    let checks = fields::checks(d, &fields, diags);
+    let ids = fields::ids(d, &fields, diags);
+    fields::unused(d, &fields, diags);
+
+    let pci = single(d, "pci", diags).map(|i| ir::PciSupport {
+        span: i.span.clone(),
+    });
+    if let Some(pci) = &pci {
+        fields::pci_one_cell(&fields, pci.span.clone(), diags);
+    }
+
+    let page_table = match single(d, "page-table", diags) {
+        Some(Item {
+            kind: ItemKind::PageTable(pt),
+            span,
+            ..
+        }) => page_table::page_table(pt, span.clone(), diags),
+        _ => {
+            diags.push(missing(
+                d,
+                Code::MissingItem,
+                "page-table",
+                "describe the translation tables, e.g. `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`",
+            ));
+            None
+        }
+    };
+
+    let dma = match single(d, "dma", diags) {
+        Some(Item {
+            kind: ItemKind::Dma(items),
+            span,
+            ..
+        }) => page_table::dma(items, span.clone(), page_table.as_ref(), diags),
+        _ => page_table
+            .as_ref()
+            .map(|pt| page_table::default_dma(pt, d.name.span.clone())),
+    };
+
+    let init = match single(d, "init", diags) {
+        Some(Item {
+            kind: ItemKind::Init(segs),
+            span,
+            ..
+        }) => Some(ir::HookPath {
+            segments: segs.iter().map(|s| s.name.clone()).collect(),
+            span: span.clone(),
+        }),
+        _ => {
+            diags.push(missing(
+                d,
+                Code::MissingInit,
+                "init",
+                "name the early-init hook the boot flow calls for each matching IOMMU node, e.g. `init crate::smmu::probe;`",
+            ));
+            None
+        }
+    };
+
+    let errors_after = diags.iter().filter(|x| x.is_error()).count();
+    if errors_after > errors_before {
+        return None;
+    }
+    Some(ir::Driver {
+        name: d.name.name.clone(),
+        docs: d.docs.clone(),
+        compatibles: compatible_list,
+        cells: cells?,
+        fields: fields
+            .into_iter()
+            .map(|f| f.ir)
+            .collect::<Option<Vec<_>>>()?,
+        checks,
+        ids,
+        pci,
+        page_table: page_table?,
+        dma: dma?,
+        init: init?,
+        span: d.span.clone(),
+    })
+}
+
+/// Linux's `of_phandle_args` holds at most 16 arguments.
+const MAX_PHANDLE_ARGS: u64 = 16;
+
+fn cell_count(counts: &[Num], span: &Span, diags: &mut Vec<Diagnostic>) -> Option<ir::CellCount> {
+    let mut allowed = Vec::new();
+    let mut ok = true;
+    for n in counts {
+        if n.value > MAX_PHANDLE_ARGS {
+            ok = false;
+            diags.push(
+                Diagnostic::new(
+                    Code::BadCellCount,
+                    format!(
+                        "`#iommu-cells` of {} is more than a phandle can carry",
+                        n.value
+                    ),
+                    n.span.clone(),
+                    format!("at most {MAX_PHANDLE_ARGS}"),
+                )
+                .help("a phandle's arguments hold at most 16 cells (Linux's MAX_PHANDLE_ARGS)"),
+            );
+        } else {
+            allowed.push(n.value as u32);
+        }
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    (ok && !allowed.is_empty()).then(|| ir::CellCount {
+        allowed,
+        span: span.clone(),
+    })
+}

@@ -1,0 +1,392 @@
+//! `page-table { }` and `dma { }`: geometry and DMA policy.
+
+use super::geometry::{self as geo, size_text};
+use super::repeated;
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{self, Format, Granule};
+use crate::parse::suggest;
+
+const FORMATS: &[&str] = &["arm-lpae-s1", "arm-lpae-s2"];
+
+pub(super) fn page_table(
+    pt: &PageTableAst,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::PageTable> {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let format = match pt.format.name.as_str() {
+        "arm-lpae-s1" => Some(Format::ArmLpaeS1),
+        "arm-lpae-s2" => Some(Format::ArmLpaeS2),
+        other => {
+            let help = match suggest(other, FORMATS) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("supported formats: {}", FORMATS.join(", ")),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UnknownFormat,
+                    format!("unknown page-table format `{other}`"),
+                    pt.format.span.clone(),
+                    "not a supported format",
+                )
+                .help(help),
+            );
+            None
+        }
+    };
+
+    let mut seen: Vec<&PtItem> = Vec::new();
+    for item in &pt.items {
+        if let Some(first) = seen
+            .iter()
+            .find(|s| s.kind.keyword() == item.kind.keyword())
+        {
+            diags.push(repeated(
+                item.kind.keyword(),
+                item.keyword.clone(),
+                first.keyword.clone(),
+            ));
+        } else {
+            seen.push(item);
+        }
+    }
+    let find = |kw: &str| {
+        seen.iter()
+            .find(|i| i.kind.keyword() == kw)
+            .map(|i| &i.kind)
+    };
+    let need = |kw: &str, example: &str, diags: &mut Vec<Diagnostic>| {
+        let k = find(kw);
+        if k.is_none() {
+            diags.push(
+                Diagnostic::new(
+                    Code::MissingItem,
+                    format!("`page-table` has no `{kw}`"),
+                    pt.format.span.clone(),
+                    format!("`{kw}` missing in this block"),
+                )
+                .help(format!("add `{example}` inside the braces")),
+            );
+        }
+        k
+    };
+    let granule_item = need("granule", "granule 4K;", diags);
+    let ias_item = need("ias", "ias 48;", diags);
+    let oas_item = need("oas", "oas 48;", diags);
+    let pool_item = need("pool", "pool 64;", diags);
+    let coherent_walk = find("coherent-walk").is_some();
+
+    let granule = match granule_item {
+        Some(PtKind::Granule(n)) => match n.value {
+            0x1000 => Some(Granule::K4),
+            0x4000 => Some(Granule::K16),
+            0x10000 => Some(Granule::K64),
+            v => {
+                diags.push(
+                    Diagnostic::new(
+                        Code::BadGranule,
+                        format!(
+                            "granule {} is not a VMSAv8-64 translation granule",
+                            size_text(v)
+                        ),
+                        n.span.clone(),
+                        "not 4K, 16K or 64K",
+                    )
+                    .help("the Arm architecture defines the 4K, 16K and 64K granules"),
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+
+    let oas = match oas_item {
+        Some(PtKind::Oas(n)) => {
+            if !geo::OUTPUT_SIZES.contains(&n.value) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::BadOutputSize,
+                        format!("output address size {} is not one the Arm architecture defines", n.value),
+                        n.span.clone(),
+                        "not an architected size",
+                    )
+                    .help("physical address sizes (PARange, SMMU OAS) are 32, 36, 40, 42, 44, 48 or 52 bits"),
+                );
+                None
+            } else if n.value == 52 && granule.is_some_and(|g| g != Granule::K64) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::NeedsLpa2,
+                        format!(
+                            "a 52-bit output address with the {} granule needs FEAT_LPA2, which iommugen does not support",
+                            size_text(granule.map_or(0, Granule::bytes))
+                        ),
+                        n.span.clone(),
+                        "needs FEAT_LPA2",
+                    )
+                    .help("52-bit output addresses without LPA2 need the 64K granule (FEAT_LPA); use `granule 64K` or `oas 48`"),
+                );
+                None
+            } else {
+                Some(n.value as u32)
+            }
+        }
+        _ => None,
+    };
+
+    let ias = match (ias_item, granule) {
+        (Some(PtKind::Ias(n)), Some(g)) => ias_check(n, g, format, oas, diags),
+        _ => None,
+    };
+
+    let page_sizes = match (format, granule, ias, oas) {
+        (Some(f), Some(g), Some(i), Some(o)) => match find("sizes") {
+            Some(PtKind::Sizes(list)) => sizes(list, f, g, i, o, diags),
+            _ => Some(geo::allowed_sizes(f, g, i, o)),
+        },
+        _ => None,
+    };
+
+    let pool = match pool_item {
+        Some(PtKind::Pool(n)) => match (format, granule, ias) {
+            (Some(f), Some(g), Some(i)) => {
+                let walk = geo::tables_per_walk(f, g, i);
+                if n.value < walk || n.value > u64::from(u32::MAX) {
+                    let what = if n.value > u64::from(u32::MAX) {
+                        "more than 2^32 - 1 tables".to_owned()
+                    } else {
+                        format!(
+                            "too small: one walk of a {}-bit input with the {} granule touches {walk} tables",
+                            i,
+                            size_text(g.bytes())
+                        )
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::PoolTooSmall,
+                            format!("page-table pool of {} tables is {what}", n.value),
+                            n.span.clone(),
+                            format!("at least {walk}"),
+                        )
+                        .help(format!(
+                            "the pool must hold the root table(s) and one table per further level; use `pool {}` or more",
+                            walk.max(64)
+                        )),
+                    );
+                    None
+                } else {
+                    Some(n.value as u32)
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+
+    if diags.iter().filter(|d| d.is_error()).count() > errors {
+        return None;
+    }
+    Some(ir::PageTable {
+        format: format?,
+        granule: granule?,
+        ias: ias? as u8,
+        oas: oas? as u8,
+        page_sizes: page_sizes?,
+        coherent_walk,
+        pool_tables: pool?,
+        span,
+    })
+}
+
+fn ias_check(
+    n: &Num,
+    g: Granule,
+    format: Option<Format>,
+    oas: Option<u32>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u32> {
+    let v = n.value;
+    let gname = size_text(g.bytes());
+    let problem = if v < geo::MIN_IAS {
+        Some((
+            Code::BadInputSize,
+            format!("input address size {v} is below the 25-bit minimum"),
+            "TnSZ is at most 39 without FEAT_TTST, so the input range is at least 25 bits"
+                .to_owned(),
+        ))
+    } else if v > 52 {
+        Some((
+            Code::BadInputSize,
+            format!("input address size {v} is above the 52-bit maximum"),
+            "VMSAv8-64 input addresses are at most 52 bits".to_owned(),
+        ))
+    } else if v > 48 && g != Granule::K64 {
+        Some((
+            Code::NeedsLpa2,
+            format!("a {v}-bit input address with the {gname} granule needs FEAT_LPA2, which iommugen does not support"),
+            "inputs above 48 bits need the 64K granule (FEAT_LVA at stage 1, FEAT_LPA at stage 2), or use `ias 48`".to_owned(),
+        ))
+    } else if v > 48 && format == Some(Format::ArmLpaeS2) && oas.is_some_and(|o| o != 52) {
+        Some((
+            Code::BadInputSize,
+            format!("a {v}-bit stage-2 input address needs a 52-bit output address"),
+            "stage-2 inputs above 48 bits with the 64K granule come with FEAT_LPA; set `oas 52` or use `ias 48`".to_owned(),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some((code, msg, help)) => {
+            diags.push(Diagnostic::new(code, msg, n.span.clone(), "input address size").help(help));
+            None
+        }
+        None => Some(v as u32),
+    }
+}
+
+fn sizes(
+    list: &[Num],
+    f: Format,
+    g: Granule,
+    ias: u32,
+    oas: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<u64>> {
+    let mut ok = true;
+    let mut out = Vec::new();
+    for n in list {
+        match geo::block_size_problem(f, g, ias, oas, n.value) {
+            Some(why) => {
+                ok = false;
+                diags.push(
+                    Diagnostic::new(
+                        Code::BadBlockSize,
+                        format!(
+                            "the {} granule cannot map {} pages or blocks",
+                            size_text(g.bytes()),
+                            size_text(n.value)
+                        ),
+                        n.span.clone(),
+                        "not a page or block size here",
+                    )
+                    .help(why),
+                );
+            }
+            None => out.push(n.value),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    if ok && !out.contains(&g.bytes()) {
+        let span = list.first().map_or(0, |a| a.span.start)..list.last().map_or(0, |b| b.span.end);
+        diags.push(
+            Diagnostic::new(
+                Code::SizesMissGranule,
+                format!(
+                    "page sizes leave out the {} granule itself",
+                    size_text(g.bytes())
+                ),
+                span,
+                format!("add {}", size_text(g.bytes())),
+            )
+            .help("every mapping ends in granule-sized pages at the last level; list the granule"),
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+pub(super) fn default_dma(pt: &ir::PageTable, span: Span) -> ir::DmaPolicy {
+    let g = pt.granule.bytes();
+    ir::DmaPolicy {
+        domain: ir::DomainPolicy::PerInstance,
+        aperture_base: g,
+        aperture_size: (1u64 << pt.ias) - g,
+        span,
+    }
+}
+
+pub(super) fn dma(
+    items: &[DmaItem],
+    span: Span,
+    pt: Option<&ir::PageTable>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::DmaPolicy> {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let mut seen: Vec<&DmaItem> = Vec::new();
+    for item in items {
+        if let Some(first) = seen
+            .iter()
+            .find(|s| s.kind.keyword() == item.kind.keyword())
+        {
+            diags.push(repeated(
+                item.kind.keyword(),
+                item.keyword.clone(),
+                first.keyword.clone(),
+            ));
+        } else {
+            seen.push(item);
+        }
+    }
+    let mut policy = default_dma(pt?, span.clone());
+    policy.span = span;
+    for item in seen {
+        match &item.kind {
+            DmaKind::Domain(v) => match v.name.as_str() {
+                "per-instance" => policy.domain = ir::DomainPolicy::PerInstance,
+                "per-device" => policy.domain = ir::DomainPolicy::PerDevice,
+                other => {
+                    let help = match suggest(other, &["per-instance", "per-device"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "use `per-instance` (one domain per IOMMU, shared by its masters) or `per-device` (isolation)".to_owned(),
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::UnknownDomainPolicy,
+                            format!("unknown domain policy `{other}`"),
+                            v.span.clone(),
+                            "not a policy",
+                        )
+                        .help(help),
+                    );
+                }
+            },
+            DmaKind::Aperture { start, end } => {
+                let (g, ias) = (pt?.granule.bytes(), pt?.ias);
+                let top = 1u64 << ias;
+                let problem = if start.value >= end.value {
+                    Some(format!(
+                        "aperture {:#x}..{:#x} is empty",
+                        start.value, end.value
+                    ))
+                } else if start.value % g != 0 || end.value % g != 0 {
+                    Some(format!(
+                        "aperture {:#x}..{:#x} is not aligned to the {} granule",
+                        start.value,
+                        end.value,
+                        size_text(g)
+                    ))
+                } else if end.value > top {
+                    Some(format!(
+                        "aperture ends at {:#x}, beyond the {ias}-bit input range (which ends at {top:#x})",
+                        end.value
+                    ))
+                } else {
+                    None
+                };
+                match problem {
+                    Some(msg) => diags.push(
+                        Diagnostic::new(Code::BadAperture, msg, start.span.start..end.span.end, "IOVA aperture")
+                            .help("write `aperture START..END;`, half-open, granule-aligned, inside `ias`"),
+                    ),
+                    None => {
+                        policy.aperture_base = start.value;
+                        policy.aperture_size = end.value - start.value;
+                    }
+                }
+            }
+        }
+    }
+    (diags.iter().filter(|d| d.is_error()).count() == errors).then_some(policy)
+}

@@ -1,0 +1,977 @@
+//! Source text to [`SpecAst`], with recovery.
+//!
+//! [`crate::split`] cuts the text into items; pest parses each item on its
+//! own with the rules in `grammar.pest`. A bad item yields one diagnostic and
+//! is dropped; parsing continues with the next one. When pest stops at a word
+//! that starts a known item (a forgotten `;`), parsing resumes at that word.
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+use crate::split::{first_word, scan, skip_trivia, Piece};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct DslParser;
+
+/// Keywords of driver-body statements.
+pub const DRIVER_ITEMS: &[&str] = &[
+    "compatible",
+    "cells",
+    "field",
+    "check",
+    "id",
+    "pci",
+    "page-table",
+    "dma",
+    "init",
+];
+/// Keywords inside `page-table { }`.
+pub const PAGE_TABLE_ITEMS: &[&str] = &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"];
+/// Keywords inside `dma { }`.
+pub const DMA_ITEMS: &[&str] = &["domain", "aperture"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Driver,
+    PageTable,
+    Dma,
+}
+
+impl Scope {
+    fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Scope::Driver => DRIVER_ITEMS,
+            Scope::PageTable => PAGE_TABLE_ITEMS,
+            Scope::Dma => DMA_ITEMS,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Driver => "a driver",
+            Scope::PageTable => "`page-table`",
+            Scope::Dma => "`dma`",
+        }
+    }
+}
+
+/// Parses one source file. Never fails: problems become diagnostics, and the
+/// tree holds every driver whose header parsed.
+pub fn parse(source: &str) -> (SpecAst, Vec<Diagnostic>) {
+    let mut p = P {
+        src: source,
+        bytes: source.as_bytes(),
+        diags: Vec::new(),
+        unparsed_fields: Vec::new(),
+    };
+    let spec = p.file();
+    (spec, p.diags)
+}
+
+struct P<'a> {
+    src: &'a str,
+    bytes: &'a [u8],
+    diags: Vec<Diagnostic>,
+    /// Names of `field` statements of the current driver that did not parse.
+    unparsed_fields: Vec<Ident>,
+}
+
+/// What a body parse ended on.
+enum BodyEnd {
+    /// The block's `}` (or the end of the text given).
+    Closed,
+    /// A `driver` keyword: the block was never closed.
+    NextDriver(usize),
+}
+
+impl<'a> P<'a> {
+    fn file(&mut self) -> SpecAst {
+        let mut spec = SpecAst::default();
+        let mut pos = 0;
+        loop {
+            pos = skip_trivia(self.bytes, pos);
+            if pos >= self.bytes.len() {
+                break;
+            }
+            if self.bytes[pos] == b'}' {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Syntax,
+                        "unmatched `}`",
+                        pos..pos + 1,
+                        "nothing to close here",
+                    )
+                    .help("remove it, or check the braces of the driver above"),
+                );
+                pos += 1;
+                continue;
+            }
+            let (ws, we) = first_word(self.bytes, pos);
+            let word = &self.src[ws..we];
+            let piece = scan(self.bytes, pos);
+            if word != "driver" {
+                self.top_level_junk(ws, we, &piece);
+                pos = piece_end(&piece, self.bytes.len());
+                continue;
+            }
+            match piece {
+                Piece::Stmt { end, .. } => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            "a driver needs a body in braces",
+                            ws..end,
+                            "no `{` follows",
+                        )
+                        .help("write `driver NAME { ... }`"),
+                    );
+                    pos = end;
+                }
+                Piece::Block { start, open, close } => {
+                    let head = self.driver_head(start, open);
+                    let body_end = close.unwrap_or(self.bytes.len());
+                    self.unparsed_fields.clear();
+                    let (items, end) = self.body(open + 1, body_end, Scope::Driver);
+                    let unparsed_fields = std::mem::take(&mut self.unparsed_fields);
+                    let next = match end {
+                        BodyEnd::NextDriver(at) => {
+                            self.unclosed(open, "driver");
+                            at
+                        }
+                        BodyEnd::Closed => match close {
+                            Some(c) => c + 1,
+                            None => {
+                                self.unclosed(open, "driver");
+                                self.bytes.len()
+                            }
+                        },
+                    };
+                    if let Some((docs, name)) = head {
+                        let span_end = close.map_or(next, |c| c + 1).min(self.bytes.len());
+                        spec.drivers.push(DriverAst {
+                            docs,
+                            name,
+                            items,
+                            unparsed_fields,
+                            span: ws..span_end,
+                        });
+                    }
+                    pos = next;
+                }
+            }
+        }
+        spec
+    }
+
+    fn top_level_junk(&mut self, ws: usize, we: usize, piece: &Piece) {
+        if ws == we {
+            let end = next_char_end(self.src, ws);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Syntax,
+                    format!("expected `driver`, found `{}`", &self.src[ws..end]),
+                    ws..end,
+                    "not the start of a driver",
+                )
+                .help("a spec file holds `driver NAME { ... }` items and comments"),
+            );
+            return;
+        }
+        let word = &self.src[ws..we];
+        let help = if DRIVER_ITEMS.contains(&word) {
+            format!("`{word}` belongs inside a driver: `driver NAME {{ {word} ...; }}`")
+        } else if let Some(s) = suggest(word, &["driver"]) {
+            format!("did you mean `{s}`?")
+        } else {
+            "a spec file holds `driver NAME { ... }` items and comments".to_owned()
+        };
+        let _ = piece;
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownItem,
+                format!("unknown item `{word}` at the top level"),
+                ws..we,
+                "expected `driver`",
+            )
+            .help(help),
+        );
+    }
+
+    fn unclosed(&mut self, open: usize, what: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnclosedBlock,
+                format!("this {what} block is never closed"),
+                open..open + 1,
+                "this `{` has no matching `}`",
+            )
+            .help("add the missing `}`"),
+        );
+    }
+
+    fn driver_head(&mut self, start: usize, open: usize) -> Option<(Vec<String>, Ident)> {
+        let pair = self.pest(Rule::driver_head, start, open + 1, "the driver header")?;
+        let mut docs = Vec::new();
+        let mut name = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::doc => docs.push(doc_text(p.as_str())),
+                Rule::ident => name = Some(self.ident(&p, start)),
+                _ => {}
+            }
+        }
+        name.map(|n| (docs, n))
+    }
+
+    /// Parses the items between `from` and `to` (a block's `}` or the end).
+    fn body<T>(&mut self, from: usize, to: usize, scope: Scope) -> (Vec<T>, BodyEnd)
+    where
+        Self: ItemParser<T>,
+    {
+        let mut items = Vec::new();
+        let mut pos = from;
+        loop {
+            pos = skip_trivia(self.bytes, pos);
+            if pos >= to {
+                return (items, BodyEnd::Closed);
+            }
+            if self.bytes[pos] == b'}' {
+                // Only reachable when `to` is the end of text: a stray `}`.
+                return (items, BodyEnd::Closed);
+            }
+            let (ws, we) = first_word(self.bytes, pos);
+            let word = &self.src[ws..we];
+            if word == "driver" {
+                return (items, BodyEnd::NextDriver(pos));
+            }
+            let piece = scan(self.bytes, pos);
+            let end = piece_end(&piece, to).min(to);
+            if !scope.keywords().contains(&word) {
+                self.unknown_item(ws, we, end, scope);
+                pos = end;
+                continue;
+            }
+            match self.item(scope, word, ws..we, pos, &piece) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => {}
+                Err(Some(resume)) => {
+                    pos = resume;
+                    continue;
+                }
+                Err(None) => {}
+            }
+            pos = end;
+        }
+    }
+
+    fn unknown_item(&mut self, ws: usize, we: usize, end: usize, scope: Scope) {
+        let (span, word) = if ws == we {
+            let e = next_char_end(self.src, ws);
+            (ws..e, &self.src[ws..e])
+        } else {
+            (ws..we, &self.src[ws..we])
+        };
+        let _ = end;
+        let elsewhere = [Scope::Driver, Scope::PageTable, Scope::Dma]
+            .into_iter()
+            .find(|s| *s != scope && s.keywords().contains(&word));
+        let help = if let Some(other) = elsewhere {
+            format!("`{word}` belongs inside {}", other.name())
+        } else if let Some(s) = suggest(word, scope.keywords()) {
+            format!("did you mean `{s}`?")
+        } else {
+            format!(
+                "items allowed in {}: {}",
+                scope.name(),
+                scope.keywords().join(", ")
+            )
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownItem,
+                format!("unknown item `{word}` in {}", scope.name()),
+                span,
+                "not an item here",
+            )
+            .help(help),
+        );
+    }
+
+    /// Runs `rule` over `src[start..end]`; on failure records a syntax error
+    /// and returns `None`.
+    fn pest(&mut self, rule: Rule, start: usize, end: usize, what: &str) -> Option<Pair<'a, Rule>> {
+        self.pest_or_resume(rule, start, end, what, &[]).ok()
+    }
+
+    /// Like [`Self::pest`], but on failure returns the error position if a
+    /// word from `resume_words` starts there (parsing resumes at it).
+    fn pest_or_resume(
+        &mut self,
+        rule: Rule,
+        start: usize,
+        end: usize,
+        what: &str,
+        resume_words: &[&str],
+    ) -> Result<Pair<'a, Rule>, Option<usize>> {
+        let text = &self.src[start..end];
+        match DslParser::parse(rule, text) {
+            Ok(mut pairs) => pairs.next().ok_or(None),
+            Err(_) => {
+                // Re-parse with attempt tracking for a precise message. The flag
+                // is only ever switched on, so concurrent parses stay consistent.
+                pest::set_error_detail(true);
+                let err = match DslParser::parse(rule, text) {
+                    Ok(mut pairs) => return pairs.next().ok_or(None),
+                    Err(e) => e,
+                };
+                let at = start
+                    + match err.location {
+                        pest::error::InputLocation::Pos(p) => p,
+                        pest::error::InputLocation::Span((p, _)) => p,
+                    };
+                let (diag, found_word) = self.syntax_error(&err, at, end, what);
+                self.diags.push(diag);
+                if at > start && resume_words.contains(&found_word) {
+                    Err(Some(at))
+                } else {
+                    Err(None)
+                }
+            }
+        }
+    }
+
+    fn syntax_error(
+        &self,
+        err: &pest::error::Error<Rule>,
+        at: usize,
+        end: usize,
+        what: &str,
+    ) -> (Diagnostic, &'a str) {
+        let mut expected: Vec<String> = Vec::new();
+        if let Some(attempts) = err.parse_attempts() {
+            for t in attempts.expected_tokens() {
+                // pest does not export the token type; its Debug form names
+                // the variant. Only literal tokens are worth quoting.
+                if format!("{t:?}").starts_with("Sensitive") {
+                    let token = t.to_string();
+                    let comment = ["//", "///", "/*"].contains(&token.as_str());
+                    if !token.is_empty() && !comment && !token.chars().any(char::is_whitespace) {
+                        push_unique(&mut expected, format!("`{token}`"));
+                    }
+                }
+            }
+        }
+        if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+            for r in positives {
+                if let Some(d) = rule_description(*r) {
+                    push_unique(&mut expected, d.to_owned());
+                }
+            }
+        }
+        // Numbers and names are tokens the attempt tracker reports as
+        // character ranges; describe them by what they are instead.
+        if expected.iter().any(|e| e == "`0x`" || e == "`0b`") {
+            expected.retain(|e| e != "`0x`" && e != "`0b`");
+            push_unique(&mut expected, "a number".to_owned());
+        }
+        let (found_span, found) = if at >= end {
+            (end..end, "end of item")
+        } else {
+            let (ws, we) = word_at(self.bytes, at);
+            if we > ws {
+                (ws..we, &self.src[ws..we])
+            } else {
+                let e = next_char_end(self.src, at);
+                (at..e, &self.src[at..e])
+            }
+        };
+        let expected_text = match expected.len() {
+            0 => "something else".to_owned(),
+            1 => expected[0].clone(),
+            _ => {
+                let (last, rest) = expected.split_last().unwrap_or((&expected[0], &[]));
+                format!("{} or {last}", rest.join(", "))
+            }
+        };
+        let found_text = if found == "end of item" {
+            found.to_owned()
+        } else {
+            format!("`{found}`")
+        };
+        let mut d = Diagnostic::new(
+            Code::Syntax,
+            format!("syntax error in {what}: expected {expected_text}, found {found_text}"),
+            found_span,
+            format!("expected {expected_text}"),
+        );
+        if expected.iter().any(|e| e == "`;`") {
+            d = d.help("statements end with `;`");
+        }
+        (d, found)
+    }
+
+    fn ident(&self, p: &Pair<'_, Rule>, off: usize) -> Ident {
+        Ident {
+            name: p.as_str().to_owned(),
+            span: span(p, off),
+        }
+    }
+
+    fn num(&mut self, p: &Pair<'_, Rule>, off: usize) -> Num {
+        let sp = span(p, off);
+        let value = match parse_number(p.as_str()) {
+            Some(v) => v,
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NumberTooLarge,
+                        format!("number `{}` does not fit in 64 bits", p.as_str()),
+                        sp.clone(),
+                        "too large",
+                    )
+                    .help("numbers are unsigned 64-bit values"),
+                );
+                0
+            }
+        };
+        Num { value, span: sp }
+    }
+
+    fn string(&self, p: &Pair<'_, Rule>, off: usize) -> Str {
+        let inner = p.clone().into_inner().next().map_or("", |i| i.as_str());
+        Str {
+            value: unescape(inner),
+            span: span(p, off),
+        }
+    }
+
+    fn expr(&mut self, p: Pair<'_, Rule>, off: usize) -> ExprAst {
+        let pratt = PrattParser::new()
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::infix(Rule::eq, Assoc::Left)
+                | Op::infix(Rule::ne, Assoc::Left)
+                | Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::bor, Assoc::Left))
+            .op(Op::infix(Rule::bxor, Assoc::Left))
+            .op(Op::infix(Rule::band, Assoc::Left))
+            .op(Op::infix(Rule::shl, Assoc::Left) | Op::infix(Rule::shr_op, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left))
+            .op(Op::prefix(Rule::not));
+        self.expr_with(&pratt, p, off)
+    }
+
+    fn expr_with(&mut self, pratt: &PrattParser<Rule>, p: Pair<'_, Rule>, off: usize) -> ExprAst {
+        // The Pratt closures cannot borrow `self` mutably; collect number
+        // diagnostics on the side.
+        let mut diags = Vec::new();
+        let e = pratt
+            .map_primary(|prim| match prim.as_rule() {
+                Rule::number => {
+                    let sp = span(&prim, off);
+                    let value = parse_number(prim.as_str()).unwrap_or_else(|| {
+                        diags.push(Diagnostic::new(
+                            Code::NumberTooLarge,
+                            format!("number `{}` does not fit in 64 bits", prim.as_str()),
+                            sp.clone(),
+                            "too large",
+                        ));
+                        0
+                    });
+                    ExprAst::Lit(Num { value, span: sp })
+                }
+                Rule::ident => ExprAst::Name(Ident {
+                    name: prim.as_str().to_owned(),
+                    span: span(&prim, off),
+                }),
+                // A parenthesised expression: recurse with a fresh collector.
+                _ => {
+                    let mut inner = P {
+                        src: self.src,
+                        bytes: self.bytes,
+                        diags: Vec::new(),
+                        unparsed_fields: Vec::new(),
+                    };
+                    let e = inner.expr_with(pratt, prim, off);
+                    diags.extend(inner.diags);
+                    e
+                }
+            })
+            .map_prefix(|op, rhs| {
+                let sp = op.as_span().start() + off..rhs.span().end;
+                ExprAst::Not(Box::new(rhs), sp)
+            })
+            .map_infix(|lhs, op, rhs| {
+                let bin = match op.as_rule() {
+                    Rule::or => BinOp::Or,
+                    Rule::and => BinOp::And,
+                    Rule::eq => BinOp::Eq,
+                    Rule::ne => BinOp::Ne,
+                    Rule::lt => BinOp::Lt,
+                    Rule::le => BinOp::Le,
+                    Rule::gt => BinOp::Gt,
+                    Rule::ge => BinOp::Ge,
+                    Rule::bor => BinOp::BitOr,
+                    Rule::bxor => BinOp::BitXor,
+                    Rule::band => BinOp::BitAnd,
+                    Rule::shl => BinOp::Shl,
+                    Rule::shr_op => BinOp::Shr,
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    _ => BinOp::Mul,
+                };
+                let sp = lhs.span().start..rhs.span().end;
+                ExprAst::Binary(bin, Box::new(lhs), Box::new(rhs), sp)
+            })
+            .parse(p.into_inner());
+        self.diags.extend(diags);
+        e
+    }
+
+    fn source(&mut self, p: Pair<'_, Rule>, off: usize) -> SourceAst {
+        let sp = span(&p, off);
+        let mut base = SourceBase::Const(Num {
+            value: 0,
+            span: sp.clone(),
+        });
+        let mut bits = None;
+        let mut shr = None;
+        let mut mask = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::cell_ref => {
+                    if let Some(n) = q.into_inner().find(|n| n.as_rule() == Rule::number) {
+                        base = SourceBase::Cell(self.num(&n, off));
+                    }
+                }
+                Rule::property_ref => {
+                    if let Some(s) = q.into_inner().find(|s| s.as_rule() == Rule::string) {
+                        base = SourceBase::Property(self.string(&s, off));
+                    }
+                }
+                Rule::number => base = SourceBase::Const(self.num(&q, off)),
+                Rule::bit_sel => {
+                    let bsp = span(&q, off);
+                    let mut nums = q.into_inner();
+                    if let Some(hi) = nums.next() {
+                        let hi = self.num(&hi, off);
+                        let lo = nums.next().map(|lo| self.num(&lo, off));
+                        bits = Some(BitSel { hi, lo, span: bsp });
+                    }
+                }
+                Rule::shr => shr = q.into_inner().next().map(|n| self.num(&n, off)),
+                Rule::mask => mask = q.into_inner().next().map(|n| self.num(&n, off)),
+                _ => {}
+            }
+        }
+        SourceAst {
+            base,
+            bits,
+            shr,
+            mask,
+            span: sp,
+        }
+    }
+}
+
+/// Parsing one item of a given scope into its tree node.
+trait ItemParser<T> {
+    /// `Ok(Some)` parsed; `Ok(None)` dropped after a reported error;
+    /// `Err(Some(pos))` reported and resume at `pos`; `Err(None)` reported.
+    fn item(
+        &mut self,
+        scope: Scope,
+        word: &str,
+        keyword: Span,
+        start: usize,
+        piece: &Piece,
+    ) -> Result<Option<T>, Option<usize>>;
+}
+
+impl<'a> ItemParser<Item> for P<'a> {
+    fn item(
+        &mut self,
+        _scope: Scope,
+        word: &str,
+        keyword: Span,
+        start: usize,
+        piece: &Piece,
+    ) -> Result<Option<Item>, Option<usize>> {
+        match (word, piece) {
+            ("page-table" | "dma", Piece::Block { open, close, .. }) => {
+                let Ok(head) =
+                    self.pest_or_resume(Rule::block_head, start, open + 1, "the block header", &[])
+                else {
+                    return Ok(None);
+                };
+                let to = close.unwrap_or(self.bytes.len());
+                if close.is_none() {
+                    self.unclosed(*open, word);
+                }
+                let span = keyword.start..close.map_or(to, |c| c + 1);
+                let inner = head
+                    .into_inner()
+                    .find(|p| matches!(p.as_rule(), Rule::pt_head | Rule::dma_head));
+                match inner.map(|p| (p.as_rule(), p)) {
+                    Some((Rule::pt_head, p)) => {
+                        let format = p
+                            .into_inner()
+                            .next()
+                            .map(|w| self.ident(&w, start))
+                            .unwrap_or(Ident {
+                                name: String::new(),
+                                span: keyword.clone(),
+                            });
+                        let (items, end) = self.body::<PtItem>(open + 1, to, Scope::PageTable);
+                        if let BodyEnd::NextDriver(at) = end {
+                            return Err(Some(at));
+                        }
+                        Ok(Some(Item {
+                            kind: ItemKind::PageTable(PageTableAst { format, items }),
+                            keyword,
+                            span,
+                        }))
+                    }
+                    _ => {
+                        let (items, end) = self.body::<DmaItem>(open + 1, to, Scope::Dma);
+                        if let BodyEnd::NextDriver(at) = end {
+                            return Err(Some(at));
+                        }
+                        Ok(Some(Item {
+                            kind: ItemKind::Dma(items),
+                            keyword,
+                            span,
+                        }))
+                    }
+                }
+            }
+            ("page-table" | "dma", Piece::Stmt { end, .. }) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Syntax,
+                        format!("`{word}` needs a block in braces"),
+                        keyword.start..*end,
+                        "no `{` follows",
+                    )
+                    .help(if word == "dma" {
+                        "write `dma { domain per-instance; }`"
+                    } else {
+                        "write `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`"
+                    }),
+                );
+                Ok(None)
+            }
+            (_, piece) => {
+                // A statement; a block here means a forgotten `;` before the next
+                // item's braces, so parse up to the `{` and resume from pest's stop.
+                let end = match piece {
+                    Piece::Stmt { end, .. } => *end,
+                    Piece::Block { open, .. } => *open,
+                };
+                let pair = match self.pest_or_resume(
+                    Rule::stmt,
+                    start,
+                    end,
+                    "this statement",
+                    DRIVER_ITEMS,
+                ) {
+                    Ok(pair) => pair,
+                    Err(resume) => {
+                        if word == "field" {
+                            self.note_unparsed_field(keyword.end);
+                        }
+                        return Err(resume);
+                    }
+                };
+                let item = pair.into_inner().find(|p| p.as_rule() != Rule::doc);
+                Ok(item.map(|p| self.stmt(p, start, keyword)))
+            }
+        }
+    }
+}
+
+impl<'a> P<'a> {
+    /// Remembers the name after a broken `field` keyword, so that uses of the
+    /// field do not also report "no field named".
+    fn note_unparsed_field(&mut self, after_keyword: usize) {
+        let start = skip_trivia(self.bytes, after_keyword);
+        let (ws, we) = word_at(self.bytes, start);
+        let name = &self.src[ws..we];
+        if !name.is_empty() && !name.contains('-') {
+            self.unparsed_fields.push(Ident {
+                name: name.to_owned(),
+                span: ws..we,
+            });
+        }
+    }
+
+    fn stmt(&mut self, p: Pair<'_, Rule>, off: usize, keyword: Span) -> Item {
+        let sp = span(&p, off);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        let kind = match rule {
+            Rule::compatible => ItemKind::Compatible(inner.map(|s| self.string(&s, off)).collect()),
+            Rule::cells => ItemKind::Cells(inner.map(|n| self.num(&n, off)).collect()),
+            Rule::field => {
+                let name = inner.next().map(|n| self.ident(&n, off));
+                let ty = inner.next();
+                let width = ty.map(|t| Num {
+                    value: t.as_str()[1..].parse().unwrap_or(u64::MAX),
+                    span: span(&t, off),
+                });
+                let sources = inner
+                    .filter(|s| s.as_rule() == Rule::source)
+                    .map(|s| self.source(s, off))
+                    .collect();
+                ItemKind::Field(FieldAst {
+                    name: name.unwrap_or(Ident {
+                        name: String::new(),
+                        span: sp.clone(),
+                    }),
+                    width: width.unwrap_or(Num {
+                        value: 0,
+                        span: sp.clone(),
+                    }),
+                    sources,
+                })
+            }
+            Rule::check => match inner.next() {
+                Some(e) => ItemKind::Check(self.expr(e, off)),
+                None => ItemKind::Pci,
+            },
+            Rule::id_stmt => match inner.next() {
+                Some(e) => ItemKind::Id(self.expr(e, off)),
+                None => ItemKind::Pci,
+            },
+            Rule::init => {
+                let segs = inner
+                    .next()
+                    .map(|path| path.into_inner().map(|s| self.ident(&s, off)).collect())
+                    .unwrap_or_default();
+                ItemKind::Init(segs)
+            }
+            _ => ItemKind::Pci,
+        };
+        Item {
+            kind,
+            keyword,
+            span: sp,
+        }
+    }
+}
+
+impl<'a> ItemParser<PtItem> for P<'a> {
+    fn item(
+        &mut self,
+        _scope: Scope,
+        word: &str,
+        keyword: Span,
+        start: usize,
+        piece: &Piece,
+    ) -> Result<Option<PtItem>, Option<usize>> {
+        let end = match piece {
+            Piece::Stmt { end, .. } => *end,
+            Piece::Block { open, .. } => *open,
+        };
+        let _ = word;
+        let pair =
+            self.pest_or_resume(Rule::pt_stmt, start, end, "`page-table`", PAGE_TABLE_ITEMS)?;
+        let Some(p) = pair.into_inner().next() else {
+            return Ok(None);
+        };
+        let sp = span(&p, start);
+        let rule = p.as_rule();
+        let nums: Vec<Num> = p.into_inner().map(|n| self.num(&n, start)).collect();
+        let first = nums.first().cloned().unwrap_or(Num {
+            value: 0,
+            span: sp.clone(),
+        });
+        let kind = match rule {
+            Rule::granule => PtKind::Granule(first),
+            Rule::ias => PtKind::Ias(first),
+            Rule::oas => PtKind::Oas(first),
+            Rule::sizes => PtKind::Sizes(nums),
+            Rule::pool => PtKind::Pool(first),
+            _ => PtKind::CoherentWalk,
+        };
+        Ok(Some(PtItem {
+            kind,
+            keyword,
+            span: sp,
+        }))
+    }
+}
+
+impl<'a> ItemParser<DmaItem> for P<'a> {
+    fn item(
+        &mut self,
+        _scope: Scope,
+        word: &str,
+        keyword: Span,
+        start: usize,
+        piece: &Piece,
+    ) -> Result<Option<DmaItem>, Option<usize>> {
+        let end = match piece {
+            Piece::Stmt { end, .. } => *end,
+            Piece::Block { open, .. } => *open,
+        };
+        let _ = word;
+        let pair = self.pest_or_resume(Rule::dma_stmt, start, end, "`dma`", DMA_ITEMS)?;
+        let Some(p) = pair.into_inner().next() else {
+            return Ok(None);
+        };
+        let sp = span(&p, start);
+        let kind = match p.as_rule() {
+            Rule::domain => {
+                let w = p.into_inner().next();
+                DmaKind::Domain(w.map(|w| self.ident(&w, start)).unwrap_or(Ident {
+                    name: String::new(),
+                    span: sp.clone(),
+                }))
+            }
+            _ => {
+                let mut it = p.into_inner();
+                let zero = Num {
+                    value: 0,
+                    span: sp.clone(),
+                };
+                let start_n = it
+                    .next()
+                    .map(|n| self.num(&n, start))
+                    .unwrap_or(zero.clone());
+                let end_n = it.next().map(|n| self.num(&n, start)).unwrap_or(zero);
+                DmaKind::Aperture {
+                    start: start_n,
+                    end: end_n,
+                }
+            }
+        };
+        Ok(Some(DmaItem {
+            kind,
+            keyword,
+            span: sp,
+        }))
+    }
+}
+
+fn span(p: &Pair<'_, Rule>, off: usize) -> Span {
+    let s = p.as_span();
+    s.start() + off..s.end() + off
+}
+
+fn piece_end(piece: &Piece, len: usize) -> usize {
+    match piece {
+        Piece::Stmt { end, .. } => *end,
+        Piece::Block { close, .. } => close.map_or(len, |c| c + 1),
+    }
+}
+
+fn next_char_end(src: &str, at: usize) -> usize {
+    src[at..].chars().next().map_or(at, |c| at + c.len_utf8())
+}
+
+fn word_at(bytes: &[u8], at: usize) -> (usize, usize) {
+    let mut e = at;
+    while e < bytes.len()
+        && (bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_' || bytes[e] == b'-')
+    {
+        e += 1;
+    }
+    (at, e)
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+fn rule_description(r: Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::ident => "a name",
+        Rule::word => "a name",
+        Rule::number => "a number",
+        Rule::string => "a string",
+        Rule::ty => "a type such as `u16`",
+        Rule::expr => "an expression",
+        Rule::source => "a source (`cell[N]`, `property \"name\"` or a number)",
+        Rule::doc => return None,
+        Rule::EOI => "end of item",
+        _ => return None,
+    })
+}
+
+fn doc_text(raw: &str) -> String {
+    let t = raw.trim_start_matches("///");
+    t.strip_prefix(' ').unwrap_or(t).trim_end().to_owned()
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `4K`, `0x1000_0000`, `0b101`, `48`: the value, or `None` on overflow.
+pub fn parse_number(text: &str) -> Option<u64> {
+    let (body, scale) = match text.as_bytes().last() {
+        Some(b'K') => (&text[..text.len() - 1], 1u64 << 10),
+        Some(b'M') => (&text[..text.len() - 1], 1 << 20),
+        Some(b'G') => (&text[..text.len() - 1], 1 << 30),
+        Some(b'T') => (&text[..text.len() - 1], 1 << 40),
+        _ => (text, 1),
+    };
+    let digits: String = body.chars().filter(|&c| c != '_').collect();
+    let value = if let Some(hex) = digits.strip_prefix("0x") {
+        u64::from_str_radix(hex, 16).ok()?
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        u64::from_str_radix(bin, 2).ok()?
+    } else {
+        digits.parse::<u64>().ok()?
+    };
+    value.checked_mul(scale)
+}
+
+/// The closest keyword within a small edit distance, for "did you mean".
+pub fn suggest<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
+    let limit = (word.len() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
