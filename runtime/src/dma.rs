@@ -176,7 +176,16 @@ fn translate_up(
 
 /// The device's DMA window, or `None` when no `dma-ranges` limits it.
 pub fn dma_window(device: Node<'_>) -> Result<Option<DmaWindow>, DmaRangeError> {
-    let mut bus = device.parent();
+    match device.parent() {
+        Some(bus) => dma_window_below(bus),
+        None => Ok(None),
+    }
+}
+
+/// The DMA window of a device sitting directly on `bus` (a PCI function
+/// below its host bridge, which has no node of its own).
+pub fn dma_window_below(bus: Node<'_>) -> Result<Option<DmaWindow>, DmaRangeError> {
+    let mut bus = Some(bus);
     while let Some(b) = bus {
         let Some(prop) = b.property("dma-ranges") else {
             return Ok(None);

@@ -7,6 +7,7 @@
 //! [`ops::arch_setup_dma_ops`] (step 4).
 #![no_std]
 
+pub mod boot;
 pub mod configure;
 pub mod decl;
 pub mod dma;
@@ -17,6 +18,7 @@ pub mod init;
 pub mod iova;
 pub mod map_id;
 pub mod ops;
+pub mod pgtable;
 pub mod prot;
 pub mod smmuv3;
 

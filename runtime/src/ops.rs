@@ -7,7 +7,7 @@
 //! intersection of their apertures and the device's DMA window.
 
 use crate::decl::DomainPolicy;
-use crate::dma::{dma_window, is_coherent, DmaRangeError, DmaWindow};
+use crate::dma::{dma_window, dma_window_below, is_coherent, DmaRangeError, DmaWindow};
 use crate::fdt::{Node, NodeId};
 use crate::fwspec::FwSpec;
 use crate::init::{IommuState, IommuTable};
@@ -23,6 +23,8 @@ pub enum DomainOwner {
     Instance(NodeId),
     /// Private to this master.
     Device(NodeId),
+    /// Private to PCI function `rid` below host bridge `host`.
+    Pci { host: NodeId, rid: u32 },
 }
 
 /// Most IOMMU instances one domain can be attached to.
@@ -174,6 +176,42 @@ pub fn arch_setup_dma_ops<const IDS: usize, const IOMMUS: usize>(
 ) -> Result<DmaConfig, SetupError> {
     let coherent = is_coherent(master);
     let window = dma_window(master).map_err(SetupError::DmaRanges)?;
+    setup(
+        DomainOwner::Device(master.id()),
+        coherent,
+        window,
+        fwspec,
+        iommus,
+        domains,
+    )
+}
+
+/// [`arch_setup_dma_ops`] for PCI function `rid` below host bridge `host`:
+/// it inherits the bridge's coherence and sees the bridge's `dma-ranges`.
+pub fn arch_setup_pci_dma_ops<const IDS: usize, const IOMMUS: usize>(
+    host: Node<'_>,
+    rid: u32,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+    iommus: &IommuTable<'_, '_>,
+    domains: &mut DomainTable<'_>,
+) -> Result<DmaConfig, SetupError> {
+    let coherent = is_coherent(host);
+    let window = dma_window_below(host).map_err(SetupError::DmaRanges)?;
+    let owner = DomainOwner::Pci {
+        host: host.id(),
+        rid,
+    };
+    setup(owner, coherent, window, fwspec, iommus, domains)
+}
+
+fn setup<const IDS: usize, const IOMMUS: usize>(
+    device: DomainOwner,
+    coherent: bool,
+    window: Option<DmaWindow>,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+    iommus: &IommuTable<'_, '_>,
+    domains: &mut DomainTable<'_>,
+) -> Result<DmaConfig, SetupError> {
     let mask = window.map_or(u64::MAX, |w| w.mask());
     if fwspec.is_empty() {
         return Ok(DmaConfig {
@@ -214,13 +252,7 @@ pub fn arch_setup_dma_ops<const IDS: usize, const IOMMUS: usize>(
     }
     let iova_last = u64::try_from(hi - 1).unwrap_or(u64::MAX);
     let domain = if per_device {
-        new_domain(
-            domains,
-            DomainOwner::Device(master.id()),
-            fwspec,
-            aperture,
-            granule,
-        )?
+        new_domain(domains, device, fwspec, aperture, granule)?
     } else {
         let first = fwspec.iommus()[0];
         let slot = iommus
