@@ -1,0 +1,342 @@
+//! Table memory: where translation tables come from, and the per-table
+//! live-entry counters the engine uses to give empty tables back.
+//!
+//! Descriptors hold *physical* addresses that must fit the OAS, so a pool
+//! translates between a table's physical address and a pointer to it. On
+//! bare metal that is identity or a fixed offset; on a host (tests,
+//! benchmarks) pointers lie above 2^44, so the pool is placed at a
+//! caller-chosen physical base.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// Bit of a live-entry word marking a table that is being (or has been)
+/// given back: nobody may add entries to it any more.
+pub const DEAD: u64 = 1 << 31;
+/// Low bits of a live-entry word: live entries plus in-flight reservations.
+pub const COUNT_MASK: u64 = DEAD - 1;
+/// A live-entry word's generation advances by this on every allocation, so a
+/// late reservation on a reused table can be told from a current one.
+pub const GEN_ONE: u64 = 1 << 32;
+
+/// Memory for translation tables.
+///
+/// # Safety
+/// For every physical address returned by `alloc` and until it is passed to
+/// `free`, `entries` must return a pointer to `(1 << order) * granule` bytes
+/// of zeroed-at-allocation, granule-aligned memory readable and writable as
+/// `AtomicU64`s, and `live` a counter used for nothing else. Memory of freed
+/// tables must stay readable (the engine may read a just-freed table while a
+/// concurrent walk finds out it has gone), and allocated tables must be
+/// aligned to their total size with their physical address inside the OAS.
+pub unsafe trait TablePool {
+    /// log2 of the table (granule) size in bytes.
+    const GRANULE_SHIFT: u32;
+    /// `1 << order` contiguous all-zero tables, aligned to their total size.
+    /// Order > 0 is only asked for concatenated stage-2 roots.
+    fn alloc(&self, order: u32) -> Option<u64>;
+    /// Give back tables from `alloc`; every entry is zero again.
+    fn free(&self, pa: u64, order: u32);
+    /// Pointer to the first entry of the table at `pa`.
+    fn entries(&self, pa: u64) -> *const AtomicU64;
+    /// The live-entry word of the table at `pa` (see [`DEAD`], [`GEN_ONE`]).
+    fn live(&self, pa: u64) -> &AtomicU64;
+    /// Tables currently allocated (for accounting and tests).
+    fn in_use(&self) -> usize;
+}
+
+// SAFETY: forwards to a pool that upholds the contract.
+unsafe impl<P: TablePool> TablePool for &P {
+    const GRANULE_SHIFT: u32 = P::GRANULE_SHIFT;
+    #[inline(always)]
+    fn alloc(&self, order: u32) -> Option<u64> {
+        (**self).alloc(order)
+    }
+    #[inline(always)]
+    fn free(&self, pa: u64, order: u32) {
+        (**self).free(pa, order)
+    }
+    #[inline(always)]
+    fn entries(&self, pa: u64) -> *const AtomicU64 {
+        (**self).entries(pa)
+    }
+    #[inline(always)]
+    fn live(&self, pa: u64) -> &AtomicU64 {
+        (**self).live(pa)
+    }
+    fn in_use(&self) -> usize {
+        (**self).in_use()
+    }
+}
+
+/// One granule of descriptors, aligned to its size.
+///
+/// # Safety
+/// Implementors are `repr(C)` arrays of `1 << (SHIFT - 3)` `AtomicU64`s
+/// aligned to `1 << SHIFT`.
+pub unsafe trait TableMem: Sized + Sync {
+    const SHIFT: u32;
+    const ZERO: Self;
+}
+
+macro_rules! table_mem {
+    ($(#[$m:meta])* $name:ident, $shift:expr, $align:literal) => {
+        $(#[$m])*
+        #[repr(C, align($align))]
+        pub struct $name([AtomicU64; 1 << ($shift - 3)]);
+        // SAFETY: repr(C) array of 8-byte atomics, aligned to the granule.
+        unsafe impl TableMem for $name {
+            const SHIFT: u32 = $shift;
+            const ZERO: Self = $name([const { AtomicU64::new(0) }; 1 << ($shift - 3)]);
+        }
+    };
+}
+table_mem!(/// A 4K-granule table.
+    Table4K, 12, 4096);
+table_mem!(/// A 16K-granule table.
+    Table16K, 14, 16384);
+table_mem!(/// A 64K-granule table.
+    Table64K, 16, 65536);
+
+/// A fixed pool of `N` tables usable in a `static` (no heap).
+///
+/// Allocation is lock-free: never-used slots come from a bump index, freed
+/// slots go on a Treiber stack whose head carries a tag against ABA.
+pub struct StaticPool<T: TableMem, const N: usize> {
+    tables: [T; N],
+    live: [AtomicU64; N],
+    next: [AtomicU32; N],
+    /// Free lists of runs of `1 << order` slots, by order (orders above 0
+    /// only for concatenated roots): `tag << 32 | (slot + 1)`, 0 in the low
+    /// half when empty.
+    free_head: [AtomicU64; 5],
+    bump: AtomicUsize,
+    in_use: AtomicUsize,
+    /// Physical address minus pointer (wrapping); 0 for identity.
+    offset: AtomicU64,
+}
+
+impl<T: TableMem, const N: usize> Default for StaticPool<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: TableMem, const N: usize> StaticPool<T, N> {
+    /// An empty pool whose physical addresses equal its pointers.
+    pub const fn new() -> Self {
+        StaticPool {
+            tables: [const { T::ZERO }; N],
+            live: [const { AtomicU64::new(0) }; N],
+            next: [const { AtomicU32::new(0) }; N],
+            free_head: [const { AtomicU64::new(0) }; 5],
+            bump: AtomicUsize::new(0),
+            in_use: AtomicUsize::new(0),
+            offset: AtomicU64::new(0),
+        }
+    }
+
+    /// Place the pool at physical address `base` (aligned to the pool's
+    /// largest allocation, e.g. 16 granules). Call before the first `alloc`.
+    pub fn set_phys_base(&self, base: u64) {
+        let ptr = self.tables.as_ptr() as u64;
+        self.offset.store(base.wrapping_sub(ptr), Ordering::Relaxed);
+    }
+
+    /// Physical address of the first table.
+    pub fn phys_base(&self) -> u64 {
+        (self.tables.as_ptr() as u64).wrapping_add(self.offset.load(Ordering::Relaxed))
+    }
+
+    /// The raw pool memory, e.g. for a reference walker reading descriptors.
+    pub fn memory(&self) -> (*const u8, usize) {
+        (self.tables.as_ptr().cast(), N << T::SHIFT)
+    }
+
+    #[inline(always)]
+    fn slot(&self, pa: u64) -> usize {
+        let off = pa.wrapping_sub(self.phys_base());
+        let slot = (off >> T::SHIFT) as usize;
+        debug_assert!(slot < N, "table address outside the pool");
+        slot
+    }
+
+    #[inline(always)]
+    fn pa_of(&self, slot: usize) -> u64 {
+        self.phys_base() + ((slot as u64) << T::SHIFT)
+    }
+
+    fn pop_free(&self, order: usize) -> Option<usize> {
+        let list = &self.free_head[order];
+        let mut head = list.load(Ordering::Acquire);
+        loop {
+            let idx = (head & 0xffff_ffff) as usize;
+            if idx == 0 {
+                return None;
+            }
+            let slot = idx - 1;
+            let next = u64::from(self.next[slot].load(Ordering::Relaxed));
+            let new = ((head >> 32).wrapping_add(1) << 32) | next;
+            match list.compare_exchange_weak(head, new, Ordering::Acquire, Ordering::Acquire) {
+                Ok(_) => return Some(slot),
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    fn push_free(&self, slot: usize, order: usize) {
+        let list = &self.free_head[order];
+        let mut head = list.load(Ordering::Relaxed);
+        loop {
+            self.next[slot].store(head as u32, Ordering::Relaxed);
+            let new = ((head >> 32).wrapping_add(1) << 32) | (slot as u64 + 1);
+            match list.compare_exchange_weak(head, new, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    /// `count` contiguous never-used slots aligned to `count`; slots skipped
+    /// for alignment go on the free list.
+    fn bump_alloc(&self, count: usize) -> Option<usize> {
+        let mut cur = self.bump.load(Ordering::Relaxed);
+        loop {
+            let start = cur.next_multiple_of(count);
+            if start + count > N {
+                return None;
+            }
+            match self.bump.compare_exchange_weak(
+                cur,
+                start + count,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    for s in cur..start {
+                        self.push_free(s, 0);
+                    }
+                    return Some(start);
+                }
+                Err(c) => cur = c,
+            }
+        }
+    }
+}
+
+// SAFETY: tables are zero when handed out (statics start zeroed; the engine
+// frees only all-zero tables), granule-aligned by `T`, never unmapped, and
+// each slot has its own live word.
+unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
+    const GRANULE_SHIFT: u32 = T::SHIFT;
+
+    fn alloc(&self, order: u32) -> Option<u64> {
+        if order >= self.free_head.len() as u32 {
+            return None;
+        }
+        let slot = match self.pop_free(order as usize) {
+            Some(s) => s,
+            None => self.bump_alloc(1 << order)?,
+        };
+        self.in_use.fetch_add(1 << order, Ordering::Relaxed);
+        Some(self.pa_of(slot))
+    }
+
+    fn free(&self, pa: u64, order: u32) {
+        let slot = self.slot(pa);
+        self.push_free(slot, order as usize);
+        self.in_use.fetch_sub(1 << order, Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    fn entries(&self, pa: u64) -> *const AtomicU64 {
+        let ptr = pa.wrapping_sub(self.offset.load(Ordering::Relaxed));
+        ptr as usize as *const AtomicU64
+    }
+
+    #[inline(always)]
+    fn live(&self, pa: u64) -> &AtomicU64 {
+        let slot = self.slot(pa).min(N - 1);
+        &self.live[slot]
+    }
+
+    fn in_use(&self) -> usize {
+        self.in_use.load(Ordering::Relaxed)
+    }
+}
+
+/// A caller's page allocator, for [`PageAllocPool`].
+///
+/// # Safety
+/// `alloc_pages` returns `bytes` of memory aligned to `bytes`, writable, not
+/// used elsewhere until `free_pages`; `phys_to_virt` maps its physical
+/// addresses back to pointers; freed memory stays readable.
+pub unsafe trait PageAllocator {
+    /// Allocate `bytes` (a power of two) aligned to `bytes`: (pointer, physical).
+    fn alloc_pages(&self, bytes: usize) -> Option<(NonNull<u8>, u64)>;
+    fn free_pages(&self, pa: u64, bytes: usize);
+    fn phys_to_virt(&self, pa: u64) -> *mut u8;
+}
+
+/// Tables from a caller-provided page allocator. Live-entry words live in a
+/// caller-provided array indexed by `(pa - phys_base) >> granule_shift`, so
+/// the allocator must hand out pages from `[phys_base, phys_base +
+/// live.len() << shift)`; pages outside it are returned and the allocation
+/// fails.
+pub struct PageAllocPool<'a, A: PageAllocator, const SHIFT: u32> {
+    alloc: A,
+    phys_base: u64,
+    live: &'a [AtomicU64],
+    in_use: AtomicUsize,
+}
+
+impl<'a, A: PageAllocator, const SHIFT: u32> PageAllocPool<'a, A, SHIFT> {
+    pub fn new(alloc: A, phys_base: u64, live: &'a [AtomicU64]) -> Self {
+        PageAllocPool {
+            alloc,
+            phys_base,
+            live,
+            in_use: AtomicUsize::new(0),
+        }
+    }
+}
+
+// SAFETY: the allocator's contract gives aligned, exclusive memory; we zero
+// it before handing it out and give each table its own live word.
+unsafe impl<A: PageAllocator, const SHIFT: u32> TablePool for PageAllocPool<'_, A, SHIFT> {
+    const GRANULE_SHIFT: u32 = SHIFT;
+
+    fn alloc(&self, order: u32) -> Option<u64> {
+        let bytes = 1usize << (SHIFT + order);
+        let (ptr, pa) = self.alloc.alloc_pages(bytes)?;
+        let first = (pa.wrapping_sub(self.phys_base) >> SHIFT) as usize;
+        if pa < self.phys_base || first + (1 << order) > self.live.len() {
+            self.alloc.free_pages(pa, bytes);
+            return None;
+        }
+        // SAFETY: the allocator gave us `bytes` writable bytes at `ptr`.
+        unsafe { core::ptr::write_bytes(ptr.as_ptr(), 0, bytes) };
+        self.in_use.fetch_add(1 << order, Ordering::Relaxed);
+        Some(pa)
+    }
+
+    fn free(&self, pa: u64, order: u32) {
+        self.alloc.free_pages(pa, 1usize << (SHIFT + order));
+        self.in_use.fetch_sub(1 << order, Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    fn entries(&self, pa: u64) -> *const AtomicU64 {
+        self.alloc.phys_to_virt(pa).cast_const().cast()
+    }
+
+    #[inline(always)]
+    fn live(&self, pa: u64) -> &AtomicU64 {
+        let i = (pa.wrapping_sub(self.phys_base) >> SHIFT) as usize;
+        &self.live[i.min(self.live.len() - 1)]
+    }
+
+    fn in_use(&self) -> usize {
+        self.in_use.load(Ordering::Relaxed)
+    }
+}
