@@ -26,6 +26,9 @@ pub struct DriverAst {
     /// and produces no IR for the driver. Front ends other than the parser
     /// leave this empty.
     pub unparsed_fields: Vec<Ident>,
+    /// Keywords of statements that did not parse (reported already); the
+    /// checker does not call such an item missing.
+    pub unparsed_items: Vec<Ident>,
     pub span: Span,
 }
 

@@ -66,6 +66,7 @@ pub fn parse(source: &str) -> (SpecAst, Vec<Diagnostic>) {
         bytes: source.as_bytes(),
         diags: Vec::new(),
         unparsed_fields: Vec::new(),
+        unparsed_items: Vec::new(),
     };
     let spec = p.file();
     (spec, p.diags)
@@ -77,6 +78,8 @@ struct P<'a> {
     diags: Vec<Diagnostic>,
     /// Names of `field` statements of the current driver that did not parse.
     unparsed_fields: Vec<Ident>,
+    /// Keywords of statements of the current driver that did not parse.
+    unparsed_items: Vec<Ident>,
 }
 
 /// What a body parse ended on.
@@ -134,8 +137,10 @@ impl<'a> P<'a> {
                     let head = self.driver_head(start, open);
                     let body_end = close.unwrap_or(self.bytes.len());
                     self.unparsed_fields.clear();
+                    self.unparsed_items.clear();
                     let (items, end) = self.body(open + 1, body_end, Scope::Driver);
                     let unparsed_fields = std::mem::take(&mut self.unparsed_fields);
+                    let unparsed_items = std::mem::take(&mut self.unparsed_items);
                     let next = match end {
                         BodyEnd::NextDriver(at) => {
                             self.unclosed(open, "driver");
@@ -156,6 +161,7 @@ impl<'a> P<'a> {
                             name,
                             items,
                             unparsed_fields,
+                            unparsed_items,
                             span: ws..span_end,
                         });
                     }
@@ -327,11 +333,14 @@ impl<'a> P<'a> {
                     Ok(mut pairs) => return pairs.next().ok_or(None),
                     Err(e) => e,
                 };
-                let at = start
-                    + match err.location {
-                        pest::error::InputLocation::Pos(p) => p,
-                        pest::error::InputLocation::Span((p, _)) => p,
-                    };
+                // The furthest position any alternative reached is where the
+                // item went wrong; pest's own location can be the rule start.
+                let location = match err.location {
+                    pest::error::InputLocation::Pos(p) => p,
+                    pest::error::InputLocation::Span((p, _)) => p,
+                };
+                let furthest = err.parse_attempts().map_or(0, |a| a.max_position);
+                let at = start + location.max(furthest).min(text.len());
                 let (diag, found_word) = self.syntax_error(&err, at, end, what);
                 self.diags.push(diag);
                 if at > start && resume_words.contains(&found_word) {
@@ -357,7 +366,9 @@ impl<'a> P<'a> {
                 // the variant. Only literal tokens are worth quoting.
                 if format!("{t:?}").starts_with("Sensitive") {
                     let token = t.to_string();
-                    let comment = ["//", "///", "/*"].contains(&token.as_str());
+                    // Comment starts and the tail of a half-written name are
+                    // always "expected"; they say nothing useful.
+                    let comment = ["//", "///", "/*", "_", "-"].contains(&token.as_str());
                     if !token.is_empty() && !comment && !token.chars().any(char::is_whitespace) {
                         push_unique(&mut expected, format!("`{token}`"));
                     }
@@ -381,7 +392,10 @@ impl<'a> P<'a> {
             (end..end, "end of item")
         } else {
             let (ws, we) = word_at(self.bytes, at);
-            if we > ws {
+            if self.bytes[at] == b'"' {
+                let e = self.src[at + 1..end].find('"').map_or(end, |i| at + i + 2);
+                (at..e, &self.src[at..e])
+            } else if we > ws {
                 (ws..we, &self.src[ws..we])
             } else {
                 let e = next_char_end(self.src, at);
@@ -498,6 +512,7 @@ impl<'a> P<'a> {
                         bytes: self.bytes,
                         diags: Vec::new(),
                         unparsed_fields: Vec::new(),
+                        unparsed_items: Vec::new(),
                     };
                     let e = inner.expr_with(pratt, prim, off);
                     diags.extend(inner.diags);
@@ -684,6 +699,10 @@ impl<'a> ItemParser<Item> for P<'a> {
                 ) {
                     Ok(pair) => pair,
                     Err(resume) => {
+                        self.unparsed_items.push(Ident {
+                            name: word.to_owned(),
+                            span: keyword.clone(),
+                        });
                         if word == "field" {
                             self.note_unparsed_field(keyword.end);
                         }
@@ -962,16 +981,28 @@ pub fn suggest<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
         .map(|(_, c)| c)
 }
 
+/// Edit distance counting a swap of neighbours as one edit (`feild`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }

@@ -176,6 +176,10 @@ fn source(
             bits.width = bits.width.min((64 - m.leading_zeros()) as u8);
         }
     }
+    if diags.len() > errors {
+        // The bit selection is broken; its width would only mislead.
+        return None;
+    }
     let (src, given) = match &s.base {
         SourceBase::Cell(index) => {
             if let Some(cells) = cells {

@@ -161,6 +161,17 @@ pub(crate) fn repeated(keyword: &str, again: Span, first: Span) -> Diagnostic {
     .help(format!("keep one `{keyword}`"))
 }
 
+fn push_missing(d: &DriverAst, code: Code, what: &str, help: &str, diags: &mut Vec<Diagnostic>) {
+    if !unparsed(d, what) {
+        diags.push(missing(d, code, what, help));
+    }
+}
+
+/// Whether a statement with this keyword was written but did not parse.
+fn unparsed(d: &DriverAst, keyword: &str) -> bool {
+    d.unparsed_items.iter().any(|i| i.name == keyword)
+}
+
 fn missing(d: &DriverAst, code: Code, what: &str, help: &str) -> Diagnostic {
     Diagnostic::new(
         code,
@@ -182,12 +193,13 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
         .iter()
         .any(|i| matches!(i.kind, ItemKind::Compatible(_)))
     {
-        diags.push(missing(
+        push_missing(
             d,
             Code::MissingItem,
             "compatible",
             "add the device-tree compatible string(s) this driver binds to, e.g. `compatible \"arm,smmu-v3\";`",
-        ));
+                diags,
+            );
     }
     for c in compatibles(d) {
         if c.value.is_empty() {
@@ -207,12 +219,13 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             ..
         }) => cell_count(counts, span, diags),
         _ => {
-            diags.push(missing(
+            push_missing(
                 d,
                 Code::MissingItem,
                 "cells",
                 "say how many `#iommu-cells` the binding uses, e.g. `cells 1;` or `cells 1 | 2;`",
-            ));
+                diags,
+            );
             None
         }
     };
@@ -236,12 +249,13 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             ..
         }) => page_table::page_table(pt, span.clone(), diags),
         _ => {
-            diags.push(missing(
+            push_missing(
                 d,
                 Code::MissingItem,
                 "page-table",
                 "describe the translation tables, e.g. `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`",
-            ));
+                diags,
+            );
             None
         }
     };
@@ -267,12 +281,13 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             span: span.clone(),
         }),
         _ => {
-            diags.push(missing(
+            push_missing(
                 d,
                 Code::MissingInit,
                 "init",
                 "name the early-init hook the boot flow calls for each matching IOMMU node, e.g. `init crate::smmu::probe;`",
-            ));
+                diags,
+            );
             None
         }
     };

@@ -329,13 +329,20 @@ pub(super) fn dma(
             seen.push(item);
         }
     }
-    let mut policy = default_dma(pt?, span.clone());
-    policy.span = span;
+    let mut policy = pt.map(|pt| default_dma(pt, span.clone()));
     for item in seen {
         match &item.kind {
             DmaKind::Domain(v) => match v.name.as_str() {
-                "per-instance" => policy.domain = ir::DomainPolicy::PerInstance,
-                "per-device" => policy.domain = ir::DomainPolicy::PerDevice,
+                "per-instance" => {
+                    if let Some(p) = policy.as_mut() {
+                        p.domain = ir::DomainPolicy::PerInstance;
+                    }
+                }
+                "per-device" => {
+                    if let Some(p) = policy.as_mut() {
+                        p.domain = ir::DomainPolicy::PerDevice;
+                    }
+                }
                 other => {
                     let help = match suggest(other, &["per-instance", "per-device"]) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -353,7 +360,9 @@ pub(super) fn dma(
                 }
             },
             DmaKind::Aperture { start, end } => {
-                let (g, ias) = (pt?.granule.bytes(), pt?.ias);
+                // Without a valid page table the input range is unknown.
+                let Some(pt) = pt else { continue };
+                let (g, ias) = (pt.granule.bytes(), pt.ias);
                 let top = 1u64 << ias;
                 let problem = if start.value >= end.value {
                     Some(format!(
@@ -381,12 +390,17 @@ pub(super) fn dma(
                             .help("write `aperture START..END;`, half-open, granule-aligned, inside `ias`"),
                     ),
                     None => {
-                        policy.aperture_base = start.value;
-                        policy.aperture_size = end.value - start.value;
+                        if let Some(p) = policy.as_mut() {
+                            p.aperture_base = start.value;
+                            p.aperture_size = end.value - start.value;
+                        }
                     }
                 }
             }
         }
     }
-    (diags.iter().filter(|d| d.is_error()).count() == errors).then_some(policy)
+    if diags.iter().filter(|d| d.is_error()).count() > errors {
+        return None;
+    }
+    policy
 }

@@ -1,0 +1,148 @@
+//! Rendered diagnostics (no colour) for every check, one snapshot file per
+//! case under `tests/snapshots/`. Regenerate with `UPDATE_EXPECT=1`.
+
+use std::collections::BTreeSet;
+
+use expect_test::expect_file;
+use iommugen_dsl::render::{human_all, HumanStyle};
+use iommugen_dsl::{check_source, check_sources, Code};
+
+/// A driver that checks clean; cases replace one line of it.
+const BASE: &str = r#"driver d {
+    compatible "vendor,iommu";
+    cells 1;
+    field sid: u16 = cell[0][15:0];
+    id = sid;
+    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }
+    init crate::d::probe;
+}
+"#;
+
+fn with(from: &str, to: &str) -> String {
+    assert!(
+        BASE.contains(from),
+        "case edits a line the base does not have: {from}"
+    );
+    BASE.replace(from, to)
+}
+
+/// Renders a case and returns the codes it produced.
+fn render(name: &str, src: &str) -> (String, BTreeSet<&'static str>) {
+    let checked = check_source(name, src);
+    assert!(checked.spec.is_none() || !checked.has_errors());
+    let text = human_all(
+        &checked.diagnostics,
+        &format!("{name}.iommu"),
+        src,
+        HumanStyle::default(),
+    );
+    let codes = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    (text, codes)
+}
+
+macro_rules! cases {
+    ($($name:ident => $src:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let src: String = $src;
+                let (text, _) = render(stringify!($name), &src);
+                expect_file![concat!("snapshots/", stringify!($name), ".txt")].assert_eq(&text);
+            }
+        )*
+
+        /// Every diagnostic code has at least one snapshot case.
+        #[test]
+        fn every_code_has_a_case() {
+            let mut seen = BTreeSet::new();
+            $( { let src: String = $src; seen.extend(render(stringify!($name), &src).1); } )*
+            seen.extend(cross_file_codes());
+            let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(c)).collect();
+            assert!(missing.is_empty(), "codes without a snapshot case: {missing:?}");
+        }
+    };
+}
+
+cases! {
+    base_is_clean => BASE.to_owned();
+    e0001_missing_semicolon => with("cells 1;", "cells 1");
+    e0001_recovers_per_statement => with(
+        "cells 1;",
+        "cells 1 |;\n    compatible \"a\" \"b\";\n    check sid <;\n    cells 1;",
+    );
+    e0002_number_too_large => with("id = sid;", "id = sid;\n    check sid < 99999999999999999999999;");
+    e0003_unclosed_driver => BASE.trim_end().trim_end_matches('}').to_owned();
+    e0101_unknown_item => with("cells 1;", "cells 1;\n    feild x: u8 = cell[0];");
+    e0101_item_in_wrong_block => with("cells 1;", "cells 1;\n    granule 4K;");
+    e0102_repeated_item => with("cells 1;", "cells 1;\n    cells 2;");
+    e0103_missing_page_table => with("    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }\n", "");
+    e0103_missing_in_block => with("oas 48; pool 64;", "oas 48;");
+    e0104_missing_init => with("    init crate::d::probe;\n", "");
+    e0105_duplicate_driver => format!("{BASE}{}", BASE.replace("vendor,iommu", "vendor,other"));
+    e0106_too_many_cells => with("cells 1;", "cells 1 | 17;");
+    e0201_cell_out_of_range => with("cell[0][15:0]", "cell[1][15:0]");
+    e0201_no_cells => with("cells 1;", "cells 0;");
+    e0202_bit_beyond_31 => with("cell[0][15:0]", "cell[0][40:25]");
+    e0202_reversed_range => with("cell[0][15:0]", "cell[0][0:15]");
+    e0202_shift_too_far => with("cell[0][15:0]", "cell[0][15:0] >> 16");
+    e0203_field_too_narrow => with("u16 = cell[0][15:0]", "u8 = cell[0][15:0]");
+    e0203_constant_too_wide => with("cell[0][15:0]", "cell[0][15:0] else 0x10000");
+    e0204_mask_not_low_bits => with("cell[0][15:0]", "cell[0] & 0xff00");
+    e0205_unknown_field => with("id = sid;", "id = sid;\n    check sdi < 16;");
+    e0206_duplicate_field => with("id = sid;", "field sid: u8 = cell[0][7:0];\n    id = sid;");
+    e0207_field_may_be_missing => with("cells 1;", "cells 1 | 2;\n    field mask: u16 = cell[1][15:0];\n    id = mask << 16 | sid;");
+    e0207_property_may_be_missing => with("id = sid;", "field mask: u16 = property \"stream-match-mask\"[15:0];\n    id = mask << 16 | sid;");
+    e0208_bad_field_type => with("u16 = cell[0][15:0]", "u64 = cell[0]");
+    e0301_pack_overlap => with("id = sid;", "field hi: u8 = cell[0][23:16];\n    id = hi << 8 | sid;");
+    e0302_pack_overflow => with("id = sid;", "id = sid << 20;");
+    e0303_bad_packing => with("id = sid;", "id = sid + 1;");
+    e0401_bad_output_size => with("oas 48;", "oas 50;");
+    e0402_oas_52_needs_lpa2 => with("oas 48;", "oas 52;");
+    e0402_ias_52_needs_lpa2 => with("ias 48;", "ias 52;");
+    e0403_ias_too_small => with("ias 48;", "ias 20;");
+    e0404_block_size_for_granule => with("pool 64;", "pool 64; sizes 4K 2M 1G 512G;");
+    e0404_16k_level1_block => with("granule 4K;", "granule 16K; sizes 16K 32M 64G;");
+    e0405_sizes_miss_granule => with("pool 64;", "pool 64; sizes 2M 1G;");
+    e0406_pool_too_small => with("pool 64;", "pool 3;");
+    e0407_bad_granule => with("granule 4K;", "granule 8K;");
+    e0408_unknown_format => with("arm-lpae-s1", "arm-lpae-v7s");
+    e0501_bad_aperture => with("    init", "    dma { aperture 0x1000..0x2_0000_0000_0000; }\n    init");
+    e0501_unaligned_aperture => with("    init", "    dma { aperture 0x1800..0x10000; }\n    init");
+    e0502_unknown_domain_policy => with("    init", "    dma { domain per-devise; }\n    init");
+    e0601_duplicate_compatible => format!("{BASE}{}", BASE.replace("driver d", "driver e"));
+    e0602_pci_needs_one_cell => with("cells 1;", "cells 2;\n    pci iommu-map;\n    field ctx: u8 = cell[1][7:0];\n    id = ctx << 16 | sid;");
+    w0001_unused_field => with("id = sid;", "id = sid;\n    field spare: u8 = cell[0][23:16];");
+}
+
+fn cross_file_inputs() -> Vec<(String, String)> {
+    vec![
+        ("first.iommu".to_owned(), BASE.to_owned()),
+        (
+            "second.iommu".to_owned(),
+            BASE.replace("driver d", "driver other"),
+        ),
+    ]
+}
+
+fn cross_file_codes() -> BTreeSet<&'static str> {
+    check_sources(&cross_file_inputs())
+        .into_iter()
+        .flat_map(|(_, c)| c.diagnostics.into_iter().map(|d| d.code.as_str()))
+        .collect()
+}
+
+#[test]
+fn e0601_across_files() {
+    let files = cross_file_inputs();
+    let results = check_sources(&files);
+    let mut text = String::new();
+    for (i, c) in &results {
+        let (name, src) = &files[*i];
+        text.push_str(&human_all(&c.diagnostics, name, src, HumanStyle::default()));
+    }
+    expect_file!["snapshots/e0601_across_files.txt"].assert_eq(&text);
+}
