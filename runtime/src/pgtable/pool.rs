@@ -340,3 +340,16 @@ unsafe impl<A: PageAllocator, const SHIFT: u32> TablePool for PageAllocPool<'_, 
         self.in_use.load(Ordering::Relaxed)
     }
 }
+
+// SAFETY: forwards to an allocator that upholds the contract.
+unsafe impl<A: PageAllocator> PageAllocator for &A {
+    fn alloc_pages(&self, bytes: usize) -> Option<(NonNull<u8>, u64)> {
+        (**self).alloc_pages(bytes)
+    }
+    fn free_pages(&self, pa: u64, bytes: usize) {
+        (**self).free_pages(pa, bytes)
+    }
+    fn phys_to_virt(&self, pa: u64) -> *mut u8 {
+        (**self).phys_to_virt(pa)
+    }
+}
