@@ -1,0 +1,279 @@
+//! Checker tests: semantic rules, and the checker on a tree built in code
+//! (as the `#[iommu_driver]` attribute will build it).
+
+use iommugen_dsl::ast::*;
+use iommugen_dsl::ir::{self, Format, Granule};
+use iommugen_dsl::{check::check_ast, check_source, Code};
+
+fn codes(src: &str) -> Vec<Code> {
+    check_source("t", src)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect()
+}
+
+fn driver_with_pt(pt: &str) -> String {
+    format!(
+        "driver d {{ compatible \"v,x\"; cells 1; field sid: u16 = cell[0][15:0]; id = sid;\n page-table {pt}\n init crate::d::probe; }}"
+    )
+}
+
+fn pt(src: &str) -> Result<ir::PageTable, Vec<Code>> {
+    let c = check_source("t", &driver_with_pt(src));
+    match c.spec {
+        Some(mut s) => Ok(s.drivers.remove(0).page_table),
+        None => Err(c.diagnostics.iter().map(|d| d.code).collect()),
+    }
+}
+
+#[test]
+fn output_sizes_follow_parange() {
+    for oas in [32, 36, 40, 42, 44, 48] {
+        assert!(
+            pt(&format!(
+                "arm-lpae-s1 {{ granule 4K; ias 48; oas {oas}; pool 8; }}"
+            ))
+            .is_ok(),
+            "oas {oas}"
+        );
+    }
+    for oas in [31, 39, 41, 46, 50, 56] {
+        assert_eq!(
+            pt(&format!(
+                "arm-lpae-s1 {{ granule 4K; ias 48; oas {oas}; pool 8; }}"
+            )),
+            Err(vec![Code::BadOutputSize]),
+            "oas {oas}"
+        );
+    }
+}
+
+#[test]
+fn fifty_two_bits_need_64k_without_lpa2() {
+    // FEAT_LPA: 52-bit OA with the 64K granule, and then 4T level-1 blocks.
+    let p = pt("arm-lpae-s1 { granule 64K; ias 52; oas 52; pool 8; }").unwrap();
+    assert_eq!(p.page_sizes, [64 << 10, 512 << 20, 4 << 40]);
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 16K; ias 48; oas 52; pool 8; }"),
+        Err(vec![Code::NeedsLpa2])
+    );
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 4K; ias 52; oas 48; pool 8; }"),
+        Err(vec![Code::NeedsLpa2])
+    );
+    // 4T blocks need the 52-bit output.
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 64K; ias 48; oas 48; sizes 64K 4T; pool 8; }"),
+        Err(vec![Code::BadBlockSize])
+    );
+    // Stage 2 above 48 input bits comes with FEAT_LPA: needs oas 52.
+    assert_eq!(
+        pt("arm-lpae-s2 { granule 64K; ias 52; oas 48; pool 8; }"),
+        Err(vec![Code::BadInputSize])
+    );
+    assert!(pt("arm-lpae-s2 { granule 64K; ias 52; oas 52; pool 8; }").is_ok());
+}
+
+#[test]
+fn small_input_ranges_lose_large_blocks() {
+    // ias 30 with 4K: two levels (2 and 3), so no 1G level-1 blocks.
+    let p = pt("arm-lpae-s1 { granule 4K; ias 30; oas 40; pool 2; }").unwrap();
+    assert_eq!(p.page_sizes, [4 << 10, 2 << 20]);
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 4K; ias 30; oas 40; sizes 4K 1G; pool 2; }"),
+        Err(vec![Code::BadBlockSize])
+    );
+}
+
+#[test]
+fn pool_holds_one_walk_including_concatenated_roots() {
+    // Stage 2, 4K, 40-bit IPA: start at level 1 with two concatenated tables,
+    // then levels 2 and 3: four tables.
+    assert_eq!(
+        pt("arm-lpae-s2 { granule 4K; ias 40; oas 40; pool 3; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+    let p = pt("arm-lpae-s2 { granule 4K; ias 40; oas 40; pool 4; }").unwrap();
+    assert_eq!(
+        (p.format, p.granule, p.pool_tables),
+        (Format::ArmLpaeS2, Granule::K4, 4)
+    );
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 0; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+}
+
+#[test]
+fn warnings_do_not_withhold_the_spec() {
+    let src = "driver d { compatible \"v,x\"; cells 1; field sid: u16 = cell[0][15:0]; field spare: u8 = cell[0][23:16]; id = sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
+    let c = check_source("t", src);
+    assert_eq!(c.diagnostics.len(), 1);
+    assert_eq!(c.diagnostics[0].code, Code::UnusedField);
+    assert!(c.spec.is_some());
+    assert_eq!(c.warnings(), 1);
+}
+
+#[test]
+fn pci_accepts_fields_with_a_one_cell_fallback() {
+    // arm,smmu: mask from cell[1], else the property, else 0 works for PCI.
+    let src = "driver d { compatible \"v,x\"; cells 1 | 2; pci iommu-map; field sid: u16 = cell[0][15:0]; field m: u16 = cell[1][15:0] else property \"stream-match-mask\"[15:0] else 0; id = m << 16 | sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
+    assert_eq!(codes(src), []);
+}
+
+#[test]
+fn errors_in_one_driver_do_not_hide_another() {
+    let bad = driver_with_pt("arm-lpae-s1 { granule 4K; ias 48; oas 50; pool 8; }");
+    let also_bad = driver_with_pt("arm-lpae-s1 { granule 4K; ias 20; oas 48; pool 8; }")
+        .replace("driver d", "driver e")
+        .replace("v,x", "v,y");
+    assert_eq!(
+        codes(&format!("{bad}\n{also_bad}")),
+        [Code::BadOutputSize, Code::BadInputSize]
+    );
+}
+
+fn num(value: u64) -> Num {
+    Num { value, span: 0..0 }
+}
+fn ident(name: &str) -> Ident {
+    Ident {
+        name: name.to_owned(),
+        span: 0..0,
+    }
+}
+fn item(kind: ItemKind) -> Item {
+    Item {
+        kind,
+        keyword: 0..0,
+        span: 0..0,
+    }
+}
+
+/// The tree the attribute macro would build for a one-cell SMMUv3.
+fn built_in_code() -> SpecAst {
+    SpecAst {
+        drivers: vec![DriverAst {
+            docs: vec!["From Rust.".to_owned()],
+            name: ident("smmu"),
+            items: vec![
+                item(ItemKind::Compatible(vec![Str {
+                    value: "arm,smmu-v3".to_owned(),
+                    span: 0..0,
+                }])),
+                item(ItemKind::Cells(vec![num(1)])),
+                item(ItemKind::Field(FieldAst {
+                    name: ident("sid"),
+                    width: num(32),
+                    sources: vec![SourceAst {
+                        base: SourceBase::Cell(num(0)),
+                        bits: None,
+                        shr: None,
+                        mask: None,
+                        span: 0..0,
+                    }],
+                })),
+                item(ItemKind::Check(ExprAst::Binary(
+                    BinOp::Lt,
+                    Box::new(ExprAst::Name(ident("sid"))),
+                    Box::new(ExprAst::Binary(
+                        BinOp::Shl,
+                        Box::new(ExprAst::Lit(num(1))),
+                        Box::new(ExprAst::Lit(num(20))),
+                        0..0,
+                    )),
+                    0..0,
+                ))),
+                item(ItemKind::Id(ExprAst::Name(ident("sid")))),
+                item(ItemKind::PageTable(PageTableAst {
+                    format: ident("arm-lpae-s1"),
+                    items: vec![
+                        PtItem {
+                            kind: PtKind::Granule(num(4096)),
+                            keyword: 0..0,
+                            span: 0..0,
+                        },
+                        PtItem {
+                            kind: PtKind::Ias(num(48)),
+                            keyword: 0..0,
+                            span: 0..0,
+                        },
+                        PtItem {
+                            kind: PtKind::Oas(num(44)),
+                            keyword: 0..0,
+                            span: 0..0,
+                        },
+                        PtItem {
+                            kind: PtKind::Pool(num(16)),
+                            keyword: 0..0,
+                            span: 0..0,
+                        },
+                    ],
+                })),
+                item(ItemKind::Init(vec![
+                    ident("crate"),
+                    ident("smmu"),
+                    ident("probe"),
+                ])),
+            ],
+            unparsed_fields: vec![],
+            unparsed_items: vec![],
+            span: 0..0,
+        }],
+    }
+}
+
+#[test]
+fn tree_built_in_code_checks_like_parsed_source() {
+    let built = check_ast(&built_in_code());
+    assert!(built.diagnostics.is_empty(), "{:#?}", built.diagnostics);
+    let from_text = check_source(
+        "t",
+        "/// From Rust.\ndriver smmu { compatible \"arm,smmu-v3\"; cells 1; field sid: u32 = cell[0]; check sid < 1 << 20; id = sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 44; pool 16; } init crate::smmu::probe; }",
+    );
+    // Same meaning; only spans differ.
+    let strip = |s: ir::Spec| {
+        let d = &s.drivers[0];
+        (
+            d.name.clone(),
+            d.docs.clone(),
+            d.compatibles.clone(),
+            d.cells.allowed.clone(),
+            d.fields
+                .iter()
+                .map(|f| (f.name.clone(), f.width))
+                .collect::<Vec<_>>(),
+            d.checks
+                .iter()
+                .map(|c| (c.expr.clone(), c.text.clone()))
+                .collect::<Vec<_>>(),
+            d.ids.iter().map(|p| p.parts.clone()).collect::<Vec<_>>(),
+            d.page_table.page_sizes.clone(),
+            d.init.to_path_string(),
+        )
+    };
+    assert_eq!(strip(built.spec.unwrap()), strip(from_text.spec.unwrap()));
+}
+
+#[test]
+fn tree_built_in_code_reports_with_its_spans() {
+    let mut tree = built_in_code();
+    // A 4K granule cannot map 3M: the label carries the synthetic span given.
+    let ItemKind::PageTable(pt) = &mut tree.drivers[0].items[5].kind else {
+        panic!()
+    };
+    pt.items.push(PtItem {
+        kind: PtKind::Sizes(vec![Num {
+            value: 3 << 20,
+            span: 7..9,
+        }]),
+        keyword: 0..0,
+        span: 0..0,
+    });
+    let c = check_ast(&tree);
+    assert!(c.spec.is_none());
+    assert_eq!(c.diagnostics.len(), 1);
+    assert_eq!(c.diagnostics[0].code, Code::BadBlockSize);
+    assert_eq!(c.diagnostics[0].labels[0].span, 7..9);
+}
