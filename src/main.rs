@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod dt;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Check `*.iommu` specs and report problems with source spans.
     Check(cmd::check::Args),
+    /// Run the boot flow on a device tree and report each master's IOMMU IDs.
+    Dt(cmd::dt::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +42,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Dt(args) => cmd::dt::run(args),
     }
 }

@@ -4,8 +4,9 @@
 //!   either way has `dma-coherent` (rather than `dma-noncoherent`); nothing
 //!   said means non-coherent, Linux's default on Arm.
 //! - Window: the nearest ancestor bus with a non-empty `dma-ranges` limits
-//!   the device; an empty `dma-ranges` means 1:1 and the walk continues up,
-//!   an absent one ends it (no limit). Each entry
+//!   the device; an empty `dma-ranges` means 1:1 and the walk continues up;
+//!   an absent one ends it (no limit), except on the device's own bus, which
+//!   Linux's `of_dma_get_range` skips. Each entry
 //!   `<child-address parent-address size>` (cells from the bus's
 //!   `#address-cells`/`#size-cells` and its parent's `#address-cells`) is
 //!   then translated up through every further ancestor's `dma-ranges` to a
@@ -186,10 +187,20 @@ pub fn dma_window(device: Node<'_>) -> Result<Option<DmaWindow>, DmaRangeError> 
 /// below its host bridge, which has no node of its own).
 pub fn dma_window_below(bus: Node<'_>) -> Result<Option<DmaWindow>, DmaRangeError> {
     let mut bus = Some(bus);
+    // Linux's of_dma_get_range: the device's own bus may lack `dma-ranges`
+    // (the walk goes on up), but above it every level must have one (empty
+    // meaning 1:1) or nothing limits the device.
+    let mut first = true;
     while let Some(b) = bus {
         let Some(prop) = b.property("dma-ranges") else {
+            if first {
+                first = false;
+                bus = b.parent();
+                continue;
+            }
             return Ok(None);
         };
+        first = false;
         let cells = prop.cells().ok_or(DmaRangeError::BadLength)?;
         if cells.is_empty() {
             bus = b.parent();

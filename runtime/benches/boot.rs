@@ -1,0 +1,128 @@
+//! Boot-flow benchmark: a generated tree of N masters behind 64 IOMMUs;
+//! time to index the tree, run `iommu_init`, and configure every master
+//! (of_iommu_configure + arch_setup_dma_ops). Compare N = 10,000 and
+//! 100,000 for linear growth.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use iommugen_runtime::boot::{is_master, setup_master};
+use iommugen_runtime::decl::{
+    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
+};
+use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
+use iommugen_runtime::fwspec::{FwSpec, IdSink};
+use iommugen_runtime::init::{iommu_init, IommuRecord};
+use iommugen_runtime::ops::{DomainInfo, DomainTable};
+
+struct OneCell;
+impl IommuDriver for OneCell {
+    fn name(&self) -> &str {
+        "one_cell"
+    }
+    fn info(&self) -> DriverInfo {
+        DriverInfo {
+            domain: DomainPolicy::PerInstance,
+            aperture_base: 0,
+            aperture_size: 1 << 48,
+            pci: true,
+            granule: 4096,
+        }
+    }
+    fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError> {
+        Ok(InstanceData(node.id().0 as usize))
+    }
+    fn of_xlate(
+        &self,
+        _: Node<'_>,
+        _: InstanceData,
+        args: &[u32],
+        ids: &mut IdSink<'_>,
+    ) -> Result<(), DriverError> {
+        match args {
+            [sid] => Ok(ids.push(*sid)?),
+            _ => Err(DriverError::WrongCellCount {
+                got: args.len() as u32,
+            }),
+        }
+    }
+}
+
+static TABLE: &[Declaration<'static>] = &[Declaration {
+    compatible: "arm,smmu-v3",
+    driver: &OneCell,
+}];
+
+const IOMMUS: u32 = 64;
+
+fn tree(masters: u32) -> Vec<u8> {
+    let mut w = vm_fdt::FdtWriter::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    w.property_u32("#address-cells", 2).unwrap();
+    w.property_u32("#size-cells", 2).unwrap();
+    let soc = w.begin_node("soc").unwrap();
+    w.property_u32("#address-cells", 2).unwrap();
+    w.property_u32("#size-cells", 2).unwrap();
+    w.property_array_u32("dma-ranges", &[0, 0, 0, 0, 0x100, 0])
+        .unwrap();
+    for i in 0..IOMMUS {
+        let n = w
+            .begin_node(&format!("iommu@{:x}", 0x1000_0000 + i * 0x10_0000))
+            .unwrap();
+        w.property_string("compatible", "arm,smmu-v3").unwrap();
+        w.property_u32("#iommu-cells", 1).unwrap();
+        w.property_phandle(i + 1).unwrap();
+        w.end_node(n).unwrap();
+    }
+    for m in 0..masters {
+        let n = w.begin_node(&format!("dev@{m:x}")).unwrap();
+        w.property_string("compatible", "acme,dma-master").unwrap();
+        w.property_array_u32("iommus", &[1 + m % IOMMUS, m])
+            .unwrap();
+        if m % 2 == 0 {
+            w.property_null("dma-coherent").unwrap();
+        }
+        w.end_node(n).unwrap();
+    }
+    w.end_node(soc).unwrap();
+    w.end_node(root).unwrap();
+    w.finish().unwrap()
+}
+
+/// The whole boot: index, init, configure every master. Returns the number
+/// of masters configured (so the work cannot be optimised away).
+fn boot(blob: &[u8]) -> usize {
+    let fdt = Fdt::new(blob).unwrap();
+    let (n, p) = DeviceTree::measure(&fdt).unwrap();
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
+    let mut records = vec![IommuRecord::EMPTY; IOMMUS as usize];
+    let table = iommu_init(&tree, &[TABLE], &mut records).unwrap();
+    let mut domains = vec![DomainInfo::EMPTY; IOMMUS as usize];
+    let mut per = vec![0; table.records().len()];
+    let mut domains = DomainTable::new(&mut domains, &mut per);
+    let mut fw = FwSpec::<8, 2>::new();
+    let mut ok = 0;
+    for node in tree.nodes() {
+        if is_master(node) && setup_master(node, &table, &mut fw, &mut domains).is_ok() {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+fn bench_boot(c: &mut Criterion) {
+    let mut g = c.benchmark_group("boot_flow");
+    g.sample_size(10);
+    for masters in [10_000u32, 100_000] {
+        let blob = tree(masters);
+        assert_eq!(boot(&blob), masters as usize);
+        g.throughput(Throughput::Elements(u64::from(masters)));
+        g.bench_with_input(BenchmarkId::new("masters", masters), &blob, |b, blob| {
+            b.iter(|| boot(std::hint::black_box(blob)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_boot);
+criterion_main!(benches);

@@ -1,0 +1,173 @@
+//! `iommugen dt`: run the runtime's boot flow on a board's device tree with
+//! drivers interpreted from specs, and report what it decided.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use iommugen_dsl::render;
+
+use crate::dt::driver::declarations;
+use crate::dt::report::{self, RidQuery};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable report per master.
+    Human,
+    /// One JSON object (format in the book's "The boot flow" chapter).
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Driver specs to use (default: every `examples/*.iommu`).
+    #[arg(long = "spec", value_name = "FILE.iommu")]
+    pub specs: Vec<PathBuf>,
+    /// A PCI requester ID to configure: host bridge path `@` RID (hex with
+    /// `0x`, or decimal), e.g. `/soc/pcie@3400000@0x100`.
+    #[arg(long = "rid", value_name = "NODE_PATH@RID")]
+    pub rids: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The board's device tree: a `.dtb`, or a `.dts` compiled with `dtc`.
+    pub board: PathBuf,
+}
+
+fn parse_rid(arg: &str) -> Result<RidQuery, String> {
+    let (host, rid) = arg
+        .rsplit_once('@')
+        .ok_or_else(|| format!("--rid {arg}: expected NODE_PATH@RID"))?;
+    let rid = match rid.strip_prefix("0x").or_else(|| rid.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => rid.parse(),
+    }
+    .map_err(|_| format!("--rid {arg}: `{rid}` is not a 32-bit number (hex needs 0x)"))?;
+    if !host.starts_with('/') {
+        return Err(format!(
+            "--rid {arg}: the host bridge path must start with `/`"
+        ));
+    }
+    Ok(RidQuery {
+        host: host.to_owned(),
+        rid,
+    })
+}
+
+fn default_specs() -> Result<Vec<PathBuf>, String> {
+    let local = Path::new("examples");
+    let dir = if local.is_dir() {
+        local.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "iommu"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The blob: read a `.dtb`, or compile a `.dts` with `dtc`.
+fn load_board(path: &Path) -> Result<Vec<u8>, String> {
+    if path.extension().is_some_and(|x| x == "dts") {
+        let out = Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-"])
+            .arg(path)
+            .output()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => format!(
+                    "{} is a .dts source and `dtc` is not installed: install the \
+                     device-tree-compiler package, or pass a compiled .dtb",
+                    path.display()
+                ),
+                _ => format!("cannot run dtc: {e}"),
+            })?;
+        if !out.status.success() {
+            return Err(format!(
+                "dtc could not compile {}:\n{}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(out.stdout)
+    } else {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(&args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: &Args) -> Result<ExitCode, String> {
+    let rids = args
+        .rids
+        .iter()
+        .map(|r| parse_rid(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec_paths = if args.specs.is_empty() {
+        default_specs()?
+    } else {
+        args.specs.clone()
+    };
+    let mut sources = Vec::new();
+    for p in &spec_paths {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        sources.push((p.display().to_string(), text));
+    }
+    let checked = iommugen_dsl::check_sources(&sources);
+    let mut spec_diags = Vec::new();
+    let mut drivers = Vec::new();
+    let mut spec_errors = false;
+    for (i, c) in checked {
+        let (name, text) = &sources[i];
+        for d in &c.diagnostics {
+            spec_diags.push(render::json_value(d, name, text));
+            if args.format == Format::Human {
+                eprintln!(
+                    "{}",
+                    render::human(d, name, text, render::HumanStyle::default())
+                );
+            }
+        }
+        spec_errors |= c.has_errors();
+        if let Some(spec) = c.spec {
+            drivers.extend(spec.drivers);
+        }
+    }
+    if spec_errors {
+        if args.format == Format::Json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::Value::Array(spec_diags))
+                    .unwrap_or_default()
+            );
+        }
+        return Err("the specs have errors; fix them first".into());
+    }
+    let blob = load_board(&args.board)?;
+    let (drivers, table) = declarations(drivers);
+    let report = report::run(&blob, drivers, table, &rids)
+        .map_err(|e| format!("{}: not a usable device tree: {e}", args.board.display()))?;
+    match args.format {
+        Format::Json => {
+            let v = report::to_json(&report, &args.board.display().to_string(), spec_diags);
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Format::Human => print!("{}", report::to_human(&report)),
+    }
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

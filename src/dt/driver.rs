@@ -1,0 +1,169 @@
+//! An [`IommuDriver`] that interprets a checked [`ir::Driver`]: the same
+//! field extraction, checks and ID packing that generated `of_xlate` code
+//! performs, evaluated at run time.
+
+use iommugen_dsl::ir::{self, BinOp, Expr, Source};
+use iommugen_runtime::decl::{
+    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
+};
+use iommugen_runtime::fdt::Node;
+use iommugen_runtime::fwspec::IdSink;
+
+/// A spec's driver, ready to be registered.
+pub struct SpecDriver {
+    pub ir: ir::Driver,
+}
+
+impl SpecDriver {
+    /// The text of check `index`, for error messages.
+    pub fn check_text(&self, index: u16) -> Option<&str> {
+        self.ir.checks.get(index as usize).map(|c| c.text.as_str())
+    }
+
+    pub fn field_name(&self, index: u16) -> Option<&str> {
+        self.ir.fields.get(index as usize).map(|f| f.name.as_str())
+    }
+
+    /// Field values for one specifier (`None`: no source available).
+    fn fields(&self, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u64>, DriverError> {
+        self.ir
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, field)| {
+                field
+                    .sources
+                    .iter()
+                    .find_map(|s| source_value(s, iommu, args))
+                    .map(u64::from)
+                    .ok_or(DriverError::MissingField { field: i as u16 })
+            })
+            .collect()
+    }
+}
+
+fn source_value(source: &Source, iommu: Node<'_>, args: &[u32]) -> Option<u32> {
+    match source {
+        Source::Cell { index, bits, .. } => args.get(*index as usize).map(|&c| bits.extract(c)),
+        Source::Property { name, bits, .. } => iommu.u32_property(name).map(|v| bits.extract(v)),
+        Source::Const { value, .. } => Some(*value),
+    }
+}
+
+/// Evaluate a check expression on `u64` (shifts of 64 or more give 0;
+/// arithmetic wraps, as generated code with `wrapping_*` does).
+pub fn eval(expr: &Expr, fields: &[u64]) -> u64 {
+    match expr {
+        Expr::Field(i) => fields.get(*i).copied().unwrap_or(0),
+        Expr::Lit(v) => *v,
+        Expr::Not(e) => u64::from(eval(e, fields) == 0),
+        Expr::Binary(op, a, b) => {
+            let (x, y) = (eval(a, fields), eval(b, fields));
+            match op {
+                BinOp::Add => x.wrapping_add(y),
+                BinOp::Sub => x.wrapping_sub(y),
+                BinOp::Mul => x.wrapping_mul(y),
+                BinOp::Shl => u32::try_from(y)
+                    .ok()
+                    .and_then(|s| x.checked_shl(s))
+                    .unwrap_or(0),
+                BinOp::Shr => u32::try_from(y)
+                    .ok()
+                    .and_then(|s| x.checked_shr(s))
+                    .unwrap_or(0),
+                BinOp::BitAnd => x & y,
+                BinOp::BitOr => x | y,
+                BinOp::BitXor => x ^ y,
+                BinOp::Lt => u64::from(x < y),
+                BinOp::Le => u64::from(x <= y),
+                BinOp::Gt => u64::from(x > y),
+                BinOp::Ge => u64::from(x >= y),
+                BinOp::Eq => u64::from(x == y),
+                BinOp::Ne => u64::from(x != y),
+                BinOp::And => u64::from(x != 0 && y != 0),
+                BinOp::Or => u64::from(x != 0 || y != 0),
+            }
+        }
+    }
+}
+
+impl IommuDriver for SpecDriver {
+    fn name(&self) -> &str {
+        &self.ir.name
+    }
+
+    fn info(&self) -> DriverInfo {
+        DriverInfo {
+            domain: match self.ir.dma.domain {
+                ir::DomainPolicy::PerInstance => DomainPolicy::PerInstance,
+                ir::DomainPolicy::PerDevice => DomainPolicy::PerDevice,
+            },
+            aperture_base: self.ir.dma.aperture_base,
+            aperture_size: self.ir.dma.aperture_size,
+            pci: self.ir.pci.is_some(),
+            granule: self.ir.page_table.granule.bytes(),
+        }
+    }
+
+    /// On the host there is no hardware to probe: the hook checks what a
+    /// real probe would rely on, the node's `#iommu-cells`.
+    fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError> {
+        let Some(prop) = node.property("#iommu-cells") else {
+            return Err(DriverError::Other("no #iommu-cells property"));
+        };
+        let Some(cells) = prop.as_u32() else {
+            return Err(DriverError::Other("#iommu-cells is not a single cell"));
+        };
+        if !self.ir.cells.accepts(cells) {
+            return Err(DriverError::WrongCellCount { got: cells });
+        }
+        Ok(InstanceData(node.id().0 as usize))
+    }
+
+    fn of_xlate(
+        &self,
+        iommu: Node<'_>,
+        _data: InstanceData,
+        args: &[u32],
+        ids: &mut IdSink<'_>,
+    ) -> Result<(), DriverError> {
+        let count = args.len() as u32;
+        let from_pci_map = self.ir.pci.is_some() && count == 1;
+        if !(self.ir.cells.accepts(count) || from_pci_map) {
+            return Err(DriverError::WrongCellCount { got: count });
+        }
+        let fields = self.fields(iommu, args)?;
+        for (i, check) in self.ir.checks.iter().enumerate() {
+            if eval(&check.expr, &fields) == 0 {
+                return Err(DriverError::CheckFailed { check: i as u16 });
+            }
+        }
+        for packing in &self.ir.ids {
+            let id = packing.parts.iter().fold(0u64, |acc, p| {
+                acc | fields.get(p.field).copied().unwrap_or(0) << p.shift
+            });
+            // The checker guarantees parts stay below bit 32.
+            ids.push(id as u32)?;
+        }
+        Ok(())
+    }
+}
+
+/// Leak the drivers and their declaration rows for the life of the process
+/// (a CLI run), giving the `'static` table the runtime's entry type wants.
+pub fn declarations(
+    drivers: Vec<ir::Driver>,
+) -> (&'static [SpecDriver], &'static [Declaration<'static>]) {
+    let drivers: &'static [SpecDriver] =
+        Vec::leak(drivers.into_iter().map(|ir| SpecDriver { ir }).collect());
+    let rows: Vec<Declaration<'static>> = drivers
+        .iter()
+        .flat_map(|d| {
+            d.ir.compatibles.iter().map(move |c| Declaration {
+                compatible: c.as_str(),
+                driver: d as &dyn IommuDriver,
+            })
+        })
+        .collect();
+    (drivers, Vec::leak(rows))
+}

@@ -1,0 +1,499 @@
+//! Run the runtime's boot flow over a blob and describe what it decided,
+//! as data (`Report`), JSON, or a human report.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use iommugen_runtime::boot::{is_master, setup_master, setup_pci, MasterError};
+use iommugen_runtime::configure::{ConfigureError, Configured};
+use iommugen_runtime::decl::{Declaration, DriverError};
+use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, NodeId, PhandleEntry};
+use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
+
+use super::driver::SpecDriver;
+
+/// IDs and IOMMU instances one master may have on the host (generous: the
+/// host allocates, a kernel would size these to its boards).
+pub const HOST_IDS: usize = 256;
+pub const HOST_IOMMUS: usize = 16;
+type HostFwSpec = FwSpec<HOST_IDS, HOST_IOMMUS>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IommuStatus {
+    Initialised,
+    Disabled,
+    Unclaimed,
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct IommuEntry {
+    pub path: String,
+    pub driver: Option<String>,
+    pub status: IommuStatus,
+}
+
+#[derive(Clone, Debug)]
+pub struct MasterEntry {
+    pub path: String,
+    pub translations: Vec<(String, Vec<u32>)>,
+    pub dma_coherent: bool,
+    /// `(base, size)` in bus addresses.
+    pub dma_window: Option<(u64, u64)>,
+    pub dma_mask: u64,
+    /// Domain index when the master goes through an IOMMU.
+    pub domain: Option<u32>,
+    /// Why a master without error runs untranslated.
+    pub note: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PciEntry {
+    pub host: String,
+    pub rid: u32,
+    pub iommu: Option<String>,
+    pub id: Option<u32>,
+    pub note: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A problem in the tree, in the shape of `check`'s diagnostics.
+#[derive(Clone, Debug)]
+pub struct TreeDiagnostic {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub iommus: Vec<IommuEntry>,
+    pub masters: Vec<MasterEntry>,
+    pub pci: Vec<PciEntry>,
+    pub diagnostics: Vec<TreeDiagnostic>,
+    pub domains: usize,
+}
+
+impl Report {
+    /// Any IOMMU failed, or any master or RID has an error.
+    pub fn has_errors(&self) -> bool {
+        self.iommus
+            .iter()
+            .any(|i| matches!(i.status, IommuStatus::Failed(_)))
+            || self.masters.iter().any(|m| m.error.is_some())
+            || self.pci.iter().any(|p| p.error.is_some())
+    }
+}
+
+/// A requester ID to configure below a host bridge.
+#[derive(Clone, Debug)]
+pub struct RidQuery {
+    pub host: String,
+    pub rid: u32,
+}
+
+pub fn path_of(node: Node<'_>) -> String {
+    let mut s = String::new();
+    let _ = node.write_path(&mut s);
+    s
+}
+
+/// Run the flow: index, `iommu_init`, then every master and every RID.
+pub fn run(
+    blob: &[u8],
+    drivers: &[SpecDriver],
+    table: &[Declaration<'static>],
+    rids: &[RidQuery],
+) -> Result<Report, FdtError> {
+    let fdt = Fdt::new(blob)?;
+    let (n, p) = DeviceTree::measure(&fdt)?;
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles)?;
+    let mut records = vec![IommuRecord::EMPTY; tree.len()];
+    let iommus = iommu_init(&tree, &[table], &mut records)
+        .map_err(|_| FdtError::TooManyNodes { capacity: n })?;
+    let mut report = Report::default();
+    let mut domain_store = vec![DomainInfo::EMPTY; tree.len() + rids.len()];
+    let mut per_instance = vec![0u32; iommus.records().len()];
+    let mut domains = DomainTable::new(&mut domain_store, &mut per_instance);
+
+    describe_iommus(&tree, &iommus, &mut report);
+    let mut fw = HostFwSpec::new();
+    for node in tree.nodes().filter(|n| is_master(*n)) {
+        let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &tree);
+        if let Some(e) = &entry.error {
+            report.diagnostics.push(TreeDiagnostic {
+                severity: "error",
+                code: "dt::E0303",
+                message: format!("{}: {e}", entry.path),
+                help: None,
+            });
+        }
+        report.masters.push(entry);
+    }
+    for q in rids {
+        let entry = pci_entry(&tree, q, &iommus, &mut fw, &mut domains, drivers);
+        if let Some(e) = &entry.error {
+            report.diagnostics.push(TreeDiagnostic {
+                severity: "error",
+                code: "dt::E0304",
+                message: format!("{} RID {:#x}: {e}", q.host, q.rid),
+                help: None,
+            });
+        }
+        report.pci.push(entry);
+    }
+    report.domains = domains.domains().len();
+    Ok(report)
+}
+
+fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &mut Report) {
+    for r in iommus.records() {
+        let Some(node) = tree.node(r.node) else {
+            continue;
+        };
+        let path = path_of(node);
+        let (driver, status) = match r.state {
+            IommuState::Initialised { decl, .. } => {
+                (Some(decl.driver.name()), IommuStatus::Initialised)
+            }
+            IommuState::Failed { decl, error } => (
+                Some(decl.driver.name()),
+                IommuStatus::Failed(format!(
+                    "init: {}",
+                    driver_error(error, decl.driver.name(), &[])
+                )),
+            ),
+            IommuState::Disabled { decl } => (decl.map(|d| d.driver.name()), IommuStatus::Disabled),
+            IommuState::Unclaimed => (None, IommuStatus::Unclaimed),
+        };
+        match &status {
+            IommuStatus::Failed(e) => report.diagnostics.push(TreeDiagnostic {
+                severity: "error",
+                code: "dt::E0301",
+                message: format!("{path}: {e}"),
+                help: None,
+            }),
+            IommuStatus::Unclaimed => report.diagnostics.push(TreeDiagnostic {
+                severity: "warning",
+                code: "dt::W0302",
+                message: format!(
+                    "{path}: no spec claims compatible {}",
+                    compatible_list(node)
+                ),
+                help: Some("pass the spec of this IOMMU with --spec".into()),
+            }),
+            _ => {}
+        }
+        report.iommus.push(IommuEntry {
+            path,
+            driver: driver.map(str::to_owned),
+            status,
+        });
+    }
+}
+
+fn compatible_list(node: Node<'_>) -> String {
+    let list: Vec<String> = node
+        .property("compatible")
+        .map(|p| {
+            p.strings()
+                .map(|s| format!("\"{}\"", String::from_utf8_lossy(s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        "(none)".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn driver_error(error: DriverError, driver: &str, drivers: &[SpecDriver]) -> String {
+    let spec = drivers.iter().find(|d| d.ir.name == driver);
+    match error {
+        DriverError::CheckFailed { check } => match spec.and_then(|d| d.check_text(check)) {
+            Some(text) => format!("{driver}: check `{text}` failed"),
+            None => format!("{driver}: {error}"),
+        },
+        DriverError::MissingField { field } => match spec.and_then(|d| d.field_name(field)) {
+            Some(name) => format!("{driver}: field `{name}` has no value"),
+            None => format!("{driver}: {error}"),
+        },
+        _ => format!("{driver}: {error}"),
+    }
+}
+
+fn master_error(
+    e: MasterError,
+    tree: &DeviceTree<'_>,
+    iommus: &IommuTable<'_, '_>,
+    drivers: &[SpecDriver],
+) -> String {
+    let name = |n: NodeId| tree.node(n).map(path_of).unwrap_or_default();
+    match e {
+        MasterError::Configure(ConfigureError::Driver { entry, node, error }) => {
+            let driver = match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Initialised { decl, .. }) => decl.driver.name(),
+                _ => "?",
+            };
+            format!(
+                "iommus entry {entry} ({}): {}",
+                name(node),
+                driver_error(error, driver, drivers)
+            )
+        }
+        MasterError::Configure(ConfigureError::NotInitialised { node }) => {
+            let why = match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Unclaimed) => "no spec claims it",
+                Some(IommuState::Failed { .. }) => "its driver failed to initialise it",
+                _ => "no driver initialised it",
+            };
+            format!(
+                "IOMMU {} not initialised: {why} (Linux would defer the probe)",
+                name(node)
+            )
+        }
+        MasterError::Configure(ConfigureError::NotAnIommu { entry, node }) => {
+            format!(
+                "iommus entry {entry}: {} has no #iommu-cells (not an IOMMU)",
+                name(node)
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+fn untranslated_note(c: Configured, tree: &DeviceTree<'_>) -> Option<String> {
+    match c {
+        Configured::IommuDisabled { node } => Some(format!(
+            "IOMMU {} is disabled: runs untranslated",
+            tree.node(node).map(path_of).unwrap_or_default()
+        )),
+        Configured::NoMapEntry => {
+            Some("no iommu-map entry covers the ID: runs untranslated".into())
+        }
+        Configured::NoIommu => Some("names no IOMMU".into()),
+        Configured::Translated => None,
+    }
+}
+
+fn translations(fw: &HostFwSpec, tree: &DeviceTree<'_>) -> Vec<(String, Vec<u32>)> {
+    fw.iommus()
+        .iter()
+        .map(|&n| {
+            (
+                tree.node(n).map(path_of).unwrap_or_default(),
+                fw.ids_for(n).collect(),
+            )
+        })
+        .collect()
+}
+
+fn master_entry(
+    node: Node<'_>,
+    iommus: &IommuTable<'_, '_>,
+    fw: &mut HostFwSpec,
+    domains: &mut DomainTable<'_>,
+    drivers: &[SpecDriver],
+    tree: &DeviceTree<'_>,
+) -> MasterEntry {
+    let path = path_of(node);
+    let coherent = iommugen_runtime::dma::is_coherent(node);
+    let window = iommugen_runtime::dma::dma_window(node).ok().flatten();
+    let mut entry = MasterEntry {
+        path,
+        translations: vec![],
+        dma_coherent: coherent,
+        dma_window: window.map(|w| (w.base, w.size)),
+        dma_mask: window.map_or(u64::MAX, |w| w.mask()),
+        domain: None,
+        note: None,
+        error: None,
+    };
+    match setup_master(node, iommus, fw, domains) {
+        Ok(s) => {
+            entry.translations = translations(fw, tree);
+            entry.note = untranslated_note(s.configured, tree);
+            if let DmaOps::Iommu { domain, .. } = s.dma.ops {
+                entry.domain = Some(domain.0);
+            }
+        }
+        Err(e) => entry.error = Some(master_error(e, tree, iommus, drivers)),
+    }
+    entry
+}
+
+fn pci_entry(
+    tree: &DeviceTree<'_>,
+    q: &RidQuery,
+    iommus: &IommuTable<'_, '_>,
+    fw: &mut HostFwSpec,
+    domains: &mut DomainTable<'_>,
+    drivers: &[SpecDriver],
+) -> PciEntry {
+    let mut entry = PciEntry {
+        host: q.host.clone(),
+        rid: q.rid,
+        iommu: None,
+        id: None,
+        note: None,
+        error: None,
+    };
+    let Some(host) = tree.find_path(&q.host) else {
+        entry.error = Some(format!("no node at {}", q.host));
+        return entry;
+    };
+    entry.host = path_of(host);
+    match setup_pci(host, q.rid, iommus, fw, domains) {
+        Ok((s, mapped)) => {
+            if let Some((n, id)) = mapped {
+                entry.iommu = tree.node(n).map(path_of);
+                entry.id = Some(id);
+            }
+            entry.note = untranslated_note(s.configured, tree);
+        }
+        Err(e) => entry.error = Some(master_error(e, tree, iommus, drivers)),
+    }
+    entry
+}
+
+/// The stable JSON form (documented in the book's boot-flow chapter).
+pub fn to_json(report: &Report, file: &str, spec_diagnostics: Vec<Value>) -> Value {
+    let iommus: Vec<Value> = report
+        .iommus
+        .iter()
+        .map(|i| {
+            let (status, error) = match &i.status {
+                IommuStatus::Initialised => ("initialised", None),
+                IommuStatus::Disabled => ("disabled", None),
+                IommuStatus::Unclaimed => ("unclaimed", None),
+                IommuStatus::Failed(e) => ("failed", Some(e.clone())),
+            };
+            json!({ "path": i.path, "driver": i.driver, "status": status, "error": error })
+        })
+        .collect();
+    let masters: Vec<Value> = report
+        .masters
+        .iter()
+        .map(|m| {
+            json!({
+                "path": m.path,
+                "translations": m.translations.iter().map(|(iommu, ids)| json!({ "iommu": iommu, "ids": ids })).collect::<Vec<_>>(),
+                "dma_coherent": m.dma_coherent,
+                "dma_window": m.dma_window.map(|(base, size)| json!({ "base": base, "size": size })),
+                "error": m.error,
+            })
+        })
+        .collect();
+    let pci: Vec<Value> = report
+        .pci
+        .iter()
+        .map(|p| json!({ "host": p.host, "rid": p.rid, "iommu": p.iommu, "id": p.id, "error": p.error }))
+        .collect();
+    let mut diagnostics = spec_diagnostics;
+    diagnostics.extend(report.diagnostics.iter().map(|d| {
+        json!({
+            "file": file,
+            "severity": d.severity,
+            "code": d.code,
+            "message": d.message,
+            "help": d.help,
+            "labels": [],
+        })
+    }));
+    json!({ "iommus": iommus, "masters": masters, "pci": pci, "diagnostics": diagnostics })
+}
+
+/// A readable report, one block per master.
+pub fn to_human(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "IOMMUs ({}):", report.iommus.len());
+    for i in &report.iommus {
+        let status = match &i.status {
+            IommuStatus::Initialised => "initialised".to_string(),
+            IommuStatus::Disabled => "disabled".to_string(),
+            IommuStatus::Unclaimed => "unclaimed (no spec claims it)".to_string(),
+            IommuStatus::Failed(e) => format!("FAILED: {e}"),
+        };
+        let _ = writeln!(
+            out,
+            "  {}  [{}]  {status}",
+            i.path,
+            i.driver.as_deref().unwrap_or("-")
+        );
+    }
+    let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
+    for m in &report.masters {
+        let _ = writeln!(out, "  {}", m.path);
+        if let Some(e) = &m.error {
+            let _ = writeln!(out, "    ERROR: {e}");
+        }
+        for (iommu, ids) in &m.translations {
+            let ids: Vec<String> = ids.iter().map(|id| format!("{id:#x}")).collect();
+            let ids = if ids.is_empty() {
+                "(no IDs: known by phandle)".into()
+            } else {
+                ids.join(", ")
+            };
+            let _ = writeln!(out, "    via {iommu}: {ids}");
+        }
+        if let Some(n) = &m.note {
+            let _ = writeln!(out, "    {n}");
+        }
+        let window = match m.dma_window {
+            Some((b, s)) => format!("{b:#x} + {s:#x} (mask {:#x})", m.dma_mask),
+            None => "unlimited".into(),
+        };
+        let ops = match m.domain {
+            Some(d) => format!("IOMMU, domain #{d}"),
+            None if m.error.is_some() => "none".into(),
+            None => "direct".into(),
+        };
+        let _ = writeln!(
+            out,
+            "    coherent: {}  window: {window}  ops: {ops}",
+            if m.dma_coherent { "yes" } else { "no" }
+        );
+    }
+    if !report.pci.is_empty() {
+        let _ = writeln!(out, "\nPCI:");
+        for p in &report.pci {
+            let target = match (&p.iommu, p.id) {
+                (Some(i), Some(id)) => format!("{i} ID {id:#x}"),
+                _ => "untranslated".into(),
+            };
+            let _ = writeln!(out, "  {} RID {:#x} -> {target}", p.host, p.rid);
+            if let Some(e) = &p.error {
+                let _ = writeln!(out, "    ERROR: {e}");
+            } else if let Some(n) = &p.note {
+                if p.iommu.is_none() || n.contains("disabled") {
+                    let _ = writeln!(out, "    {n}");
+                }
+            }
+        }
+    }
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == "error")
+        .count();
+    let warnings = report.diagnostics.len() - errors;
+    let _ = writeln!(
+        out,
+        "\n{} IOMMUs, {} masters, {} domains: {errors} errors, {warnings} warnings",
+        report.iommus.len(),
+        report.masters.len(),
+        report.domains
+    );
+    for d in &report.diagnostics {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
+    }
+    out
+}
