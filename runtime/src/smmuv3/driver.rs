@@ -574,10 +574,26 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         granule: Granule,
         stride: u64,
     ) -> Result<(), Error> {
+        self.queue_invalidate_range(asid, iova, size, granule, stride, true)?;
+        self.sync()
+    }
+
+    /// Queues the TLBI_NH_VA commands for `[iova, iova + size)` without
+    /// waiting: a page-table engine batches these and calls [`Self::sync`]
+    /// once. `leaf = false` also removes cached table (walk) entries.
+    pub fn queue_invalidate_range(
+        &mut self,
+        asid: u16,
+        iova: u64,
+        size: u64,
+        granule: Granule,
+        stride: u64,
+        leaf: bool,
+    ) -> Result<(), Error> {
         let ranged = self.features.range_invalidation;
         let mut batch = [Command::Sync; 16];
         let mut n = 0;
-        for c in TlbiVaRange::new(asid, iova, size, granule, stride, true, ranged) {
+        for c in TlbiVaRange::new(asid, iova, size, granule, stride, leaf, ranged) {
             batch[n] = c;
             n += 1;
             if n == batch.len() {
@@ -585,8 +601,7 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
                 n = 0;
             }
         }
-        self.submit(&batch[..n])?;
-        self.sync()
+        self.submit(&batch[..n])
     }
 
     /// Invalidates every TLB entry of `asid` and waits.
