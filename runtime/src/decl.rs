@@ -26,6 +26,12 @@ pub enum DriverError {
     MissingField { field: u16 },
     /// The driver's check number `check` (in spec order) failed.
     CheckFailed { check: u16 },
+    /// Generated drivers: the named field has no available source (no
+    /// cell, no property, no constant).
+    FieldMissing { field: &'static str },
+    /// Generated drivers: a spec check failed; `check` is its text as
+    /// written in the spec (e.g. `stream_id < 1 << 20`).
+    CheckRejected { check: &'static str },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
     /// The hardware or the node is unusable, in the driver's words.
@@ -46,6 +52,8 @@ impl core::fmt::Display for DriverError {
             }
             DriverError::MissingField { field } => write!(f, "field #{field} has no value"),
             DriverError::CheckFailed { check } => write!(f, "check #{check} failed"),
+            DriverError::FieldMissing { field } => write!(f, "field `{field}` has no value"),
+            DriverError::CheckRejected { check } => write!(f, "check `{check}` failed"),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::Other(why) => f.write_str(why),
         }

@@ -1,0 +1,222 @@
+//! The build-script API, in the style of `cc` and `prost-build`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use iommugen_dsl::render::{self, HumanStyle};
+
+use crate::{format_file, module_name, spec_file, Options, Origin};
+
+/// Generates Rust modules from `.iommu` specs in a build script.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() -> Result<(), iommugen_codegen::Error> {
+///     iommugen_codegen::Builder::new().spec("drivers.iommu").generate()?;
+///     Ok(())
+/// }
+/// // src/lib.rs:
+/// // include!(concat!(env!("OUT_DIR"), "/drivers.rs"));  // defines `pub mod drivers`
+/// ```
+///
+/// Each spec `dir/name.iommu` becomes `OUT_DIR/name.rs` holding
+/// `pub mod name { ... }`. Specs are checked together (a compatible claimed
+/// by two files is an error). On any error nothing is written and the
+/// [`Error`] carries the same rendered report `iommugen check` prints;
+/// warnings become `cargo:warning=` lines.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    specs: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    options: Options,
+    cargo: Option<bool>,
+}
+
+/// Why [`Builder::generate`] failed. Its `Debug` form is the rendered
+/// report, so `fn main() -> Result<(), Error>` in a build script shows the
+/// diagnostics as they are.
+pub enum Error {
+    /// Neither [`Builder::out_dir`] nor `OUT_DIR` gave an output folder.
+    NoOutDir,
+    /// No spec was given.
+    NoSpecs,
+    /// A spec could not be read or an output not written.
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// Two specs would produce the same module name.
+    DuplicateModule {
+        /// The module name.
+        module: String,
+    },
+    /// The specs have errors; `report` is the rendered diagnostics.
+    Spec {
+        /// Errors found.
+        errors: usize,
+        /// Every diagnostic, rendered as by `iommugen check`.
+        report: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoOutDir => f.write_str(
+                "no output folder: set `Builder::out_dir` or run from a build script (OUT_DIR)",
+            ),
+            Error::NoSpecs => f.write_str("no spec given to iommugen_codegen::Builder"),
+            Error::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            Error::DuplicateModule { module } => {
+                write!(
+                    f,
+                    "two specs would both generate module `{module}`; rename one"
+                )
+            }
+            Error::Spec { errors, report } => write!(
+                f,
+                "{report}\niommugen: {errors} error{} in the specs; nothing generated",
+                if *errors == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Builder {
+    /// A builder with no specs, default [`Options`], output to `OUT_DIR`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add one spec file (relative paths are relative to the current
+    /// folder, which for a build script is the package root).
+    pub fn spec(mut self, path: impl AsRef<Path>) -> Self {
+        self.specs.push(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Add several spec files.
+    pub fn specs<P: AsRef<Path>>(mut self, paths: impl IntoIterator<Item = P>) -> Self {
+        self.specs
+            .extend(paths.into_iter().map(|p| p.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Write into `dir` instead of `OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The path generated code uses for the runtime (default
+    /// `::iommugen_runtime`), e.g. `::iommugen::runtime` or `crate::rt`.
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.options.runtime = path.into();
+        self
+    }
+
+    /// Also register every driver in the runtime's cross-crate
+    /// `IOMMU_DECLARATIONS` linker section (default: only the static
+    /// `DECLARATIONS` slice).
+    pub fn register(mut self, yes: bool) -> Self {
+        self.options.register = yes;
+        self
+    }
+
+    /// Print `cargo:` lines (`rerun-if-changed`, warnings); default: when
+    /// `OUT_DIR` is set, that is, in a build script.
+    pub fn cargo_metadata(mut self, yes: bool) -> Self {
+        self.cargo = Some(yes);
+        self
+    }
+
+    /// Check every spec, then write one module per spec. Returns the paths
+    /// written, in spec order.
+    pub fn generate(&self) -> Result<Vec<PathBuf>, Error> {
+        let cargo = self
+            .cargo
+            .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
+        if cargo {
+            for spec in &self.specs {
+                println!("cargo:rerun-if-changed={}", spec.display());
+            }
+        }
+        if self.specs.is_empty() {
+            return Err(Error::NoSpecs);
+        }
+        let out_dir = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::NoOutDir)?,
+        };
+        let mut files = Vec::with_capacity(self.specs.len());
+        for path in &self.specs {
+            let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
+                path: path.clone(),
+                error,
+            })?;
+            files.push((path.display().to_string(), text));
+        }
+        let mut modules: Vec<String> = Vec::new();
+        for (name, _) in &files {
+            let module = module_name(name);
+            if modules.contains(&module) {
+                return Err(Error::DuplicateModule { module });
+            }
+            modules.push(module);
+        }
+        let results = iommugen_dsl::check_sources(&files);
+        let (mut errors, mut report) = (0usize, String::new());
+        for (i, checked) in &results {
+            let (name, text) = &files[*i];
+            for d in &checked.diagnostics {
+                if d.is_error() {
+                    errors += 1;
+                    report.push_str(&render::human(d, name, text, HumanStyle::default()));
+                    report.push('\n');
+                } else if cargo {
+                    let (line, _) = d
+                        .primary_span()
+                        .map_or((1, 1), |s| render::line_col(text, s.start));
+                    println!("cargo:warning={name}:{line}: {} [{}]", d.message, d.code);
+                }
+            }
+        }
+        if errors > 0 {
+            return Err(Error::Spec { errors, report });
+        }
+        let mut written = Vec::with_capacity(files.len());
+        for ((i, checked), module) in results.iter().zip(&modules) {
+            let (name, text) = &files[*i];
+            let Some(spec) = &checked.spec else {
+                continue;
+            };
+            let origin = Origin::Spec {
+                file: name,
+                source: text,
+            };
+            let code = format_file(name, spec_file(spec, module, &origin, &self.options));
+            let out = out_dir.join(format!("{module}.rs"));
+            // Rewrite only on change, so dependants do not rebuild needlessly.
+            if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
+                std::fs::write(&out, code).map_err(|error| Error::Io {
+                    path: out.clone(),
+                    error,
+                })?;
+            }
+            written.push(out);
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,482 @@
+//! One driver's items: its `IommuDriver` impl with the generated `of_xlate`,
+//! its constants, and its page-table type with the static table pool.
+
+use iommugen_dsl::ir::{self, Driver, Source};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::expr::{failure_condition, int_literal};
+use crate::names::{ident, local, path, shouty};
+use crate::origin::Origin;
+
+/// Names of the items generated for a driver whose type is `ty`.
+pub struct ItemNames {
+    /// The driver's unit struct.
+    pub ty: Ident,
+    /// The `pgtable::Format` unit struct.
+    pub format: Ident,
+    /// The static pool's type alias.
+    pub pool_ty: Ident,
+    /// The static pool.
+    pub pool: Ident,
+    /// The engine type alias (generic over the TLB handle).
+    pub page_table: Ident,
+}
+
+impl ItemNames {
+    /// Names derived from the driver's type name.
+    pub fn for_type(ty: &Ident) -> Self {
+        let base = ty.to_string();
+        let base = base.trim_start_matches("r#");
+        ItemNames {
+            ty: ty.clone(),
+            format: format_ident!("{}Format", base),
+            pool_ty: format_ident!("{}Pool", base),
+            pool: format_ident!("{}_POOL", shouty(base)),
+            page_table: format_ident!("{}PageTable", base),
+        }
+    }
+}
+
+/// The driver's unit struct, documented from the spec.
+pub fn struct_item(driver: &Driver, names: &ItemNames, origin: &Origin) -> TokenStream {
+    let ty = &names.ty;
+    let docs = spec_docs(driver);
+    let from = format!(
+        " Generated from {} (driver `{}`).",
+        origin.at(&driver.span),
+        driver.name
+    );
+    quote! {
+        #(#[doc = #docs])*
+        #[doc = ""]
+        #[doc = #from]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct #ty;
+    }
+}
+
+fn spec_docs(driver: &Driver) -> Vec<String> {
+    if driver.docs.is_empty() {
+        vec![format!(" The `{}` IOMMU driver.", driver.name)]
+    } else {
+        driver
+            .docs
+            .iter()
+            .map(|l| {
+                if l.starts_with(' ') || l.is_empty() {
+                    l.clone()
+                } else {
+                    format!(" {l}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// Everything but the struct itself: constants, the `IommuDriver` impl, the
+/// page-table format, pool and engine alias. `rt` is the path to the runtime.
+pub fn driver_items(
+    driver: &Driver,
+    names: &ItemNames,
+    origin: &Origin,
+    rt: &TokenStream,
+) -> TokenStream {
+    let ItemNames {
+        ty,
+        format,
+        pool_ty,
+        pool,
+        page_table,
+    } = names;
+    let name = &driver.name;
+    let compatibles = &driver.compatibles;
+    let cells = driver
+        .cells
+        .allowed
+        .iter()
+        .map(|&c| Literal::u32_unsuffixed(c));
+    let info = info_expr(driver, rt);
+    let init = init_fn(driver, rt);
+    let of_xlate = of_xlate_fn(driver, rt);
+    let pt = &driver.page_table;
+    let at_driver = origin.at(&driver.span);
+    let at_cells = origin.at(&driver.cells.span);
+    let at_dma = origin.at(&driver.dma.span);
+    let at_pt = origin.at(&pt.span);
+    let doc_name = format!(" The driver's name in reports (from {at_driver}).");
+    let doc_compat = format!(" The `compatible` strings the driver claims (from {at_driver}).");
+    let doc_cells = format!(" The `#iommu-cells` values the driver accepts (from {at_cells}).");
+    let doc_info =
+        format!(" Domain policy, default IOVA aperture, PCI support and granule (from {at_dma}).");
+    let doc_new = format!(
+        " An empty page table of this driver's format with tables from [`{pool}`] (from {at_pt}); fails only when the pool is exhausted."
+    );
+    let table_mem = ident(match pt.granule {
+        ir::Granule::K4 => "Table4K",
+        ir::Granule::K16 => "Table16K",
+        ir::Granule::K64 => "Table64K",
+    });
+    let stage = ident(match pt.format {
+        ir::Format::ArmLpaeS1 => "One",
+        ir::Format::ArmLpaeS2 => "Two",
+    });
+    let granule_shift = Literal::u32_unsuffixed(pt.granule.shift());
+    let ias = Literal::u32_unsuffixed(u32::from(pt.ias));
+    let oas = Literal::u32_unsuffixed(u32::from(pt.oas));
+    let sizes = page_sizes(&pt.page_sizes);
+    let coherent = pt.coherent_walk;
+    let pool_tables = Literal::usize_unsuffixed(pt.pool_tables as usize);
+    let stage_text = match pt.format {
+        ir::Format::ArmLpaeS1 => "stage 1",
+        ir::Format::ArmLpaeS2 => "stage 2",
+    };
+    let size_text = pt
+        .page_sizes
+        .iter()
+        .map(|&s| size_name(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let doc_format = format!(
+        " Page-table format of `{name}` (from {at_pt}): Arm VMSAv8-64 long descriptors, {stage_text}, {} granule, {}-bit IAS, {}-bit OAS, mappings of {size_text}{}.",
+        size_name(pt.granule.bytes()),
+        pt.ias,
+        pt.oas,
+        if coherent { ", coherent walk" } else { "" }
+    );
+    let doc_pool_ty = format!(
+        " The static pool type of `{name}`: {} tables of {} (from {at_pt}).",
+        pt.pool_tables,
+        size_name(pt.granule.bytes())
+    );
+    let doc_pool =
+        format!(" The table pool every `{name}` page table takes its tables from (from {at_pt}).");
+    let doc_pt = format!(
+        " The page-table engine specialised for `{name}` (from {at_pt}); `T` does the TLB maintenance."
+    );
+    quote! {
+        impl #ty {
+            #[doc = #doc_name]
+            pub const NAME: &'static str = #name;
+            #[doc = #doc_compat]
+            pub const COMPATIBLES: &'static [&'static str] = &[#(#compatibles),*];
+            #[doc = #doc_cells]
+            pub const CELLS: &'static [u32] = &[#(#cells),*];
+            #[doc = #doc_info]
+            pub const INFO: #rt::decl::DriverInfo = #info;
+
+            #[doc = #doc_new]
+            pub fn page_table<T: #rt::pgtable::TlbOps>(
+                tlb: T,
+            ) -> Result<#page_table<T>, #rt::pgtable::MapError> {
+                #rt::pgtable::PageTable::new(&#pool, tlb)
+            }
+        }
+
+        impl #rt::decl::IommuDriver for #ty {
+            fn name(&self) -> &str {
+                Self::NAME
+            }
+
+            fn info(&self) -> #rt::decl::DriverInfo {
+                Self::INFO
+            }
+
+            #init
+
+            #of_xlate
+        }
+
+        #[doc = #doc_format]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct #format;
+
+        impl #rt::pgtable::Format for #format {
+            const STAGE: #rt::pgtable::Stage = #rt::pgtable::Stage::#stage;
+            const GRANULE_SHIFT: u32 = #granule_shift;
+            const IAS: u32 = #ias;
+            const OAS: u32 = #oas;
+            const PAGE_SIZES: u64 = #sizes;
+            const COHERENT_WALK: bool = #coherent;
+        }
+
+        #[doc = #doc_pool_ty]
+        pub type #pool_ty = #rt::pgtable::StaticPool<#rt::pgtable::#table_mem, #pool_tables>;
+
+        #[doc = #doc_pool]
+        pub static #pool: #pool_ty = #pool_ty::new();
+
+        #[doc = #doc_pt]
+        pub type #page_table<T> = #rt::pgtable::PageTable<#format, &'static #pool_ty, T>;
+    }
+}
+
+/// `4K`, `2M`, `1G` for a power-of-two size.
+fn size_name(bytes: u64) -> String {
+    match bytes.trailing_zeros() {
+        s @ 30.. => format!("{}G", 1u64 << (s - 30)),
+        s @ 20..=29 => format!("{}M", 1u64 << (s - 20)),
+        s @ 10..=19 => format!("{}K", 1u64 << (s - 10)),
+        _ => bytes.to_string(),
+    }
+}
+
+/// `(1 << 12) | (1 << 21)`: one bit per allowed page or block size.
+fn page_sizes(sizes: &[u64]) -> TokenStream {
+    let terms = sizes.iter().map(|s| {
+        let shift = Literal::u32_unsuffixed(s.trailing_zeros());
+        if sizes.len() == 1 {
+            quote!(1 << #shift)
+        } else {
+            quote!((1 << #shift))
+        }
+    });
+    quote!(#(#terms)|*)
+}
+
+fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
+    let domain = ident(match driver.dma.domain {
+        ir::DomainPolicy::PerInstance => "PerInstance",
+        ir::DomainPolicy::PerDevice => "PerDevice",
+    });
+    let base = int_literal(driver.dma.aperture_base);
+    let size = int_literal(driver.dma.aperture_size);
+    let pci = driver.pci.is_some();
+    let granule = int_literal(driver.page_table.granule.bytes());
+    quote! {
+        #rt::decl::DriverInfo {
+            domain: #rt::decl::DomainPolicy::#domain,
+            aperture_base: #base,
+            aperture_size: #size,
+            pci: #pci,
+            granule: #granule,
+        }
+    }
+}
+
+/// `1 | 2` as a pattern.
+fn count_pattern(counts: &[u32]) -> TokenStream {
+    let lits = counts.iter().map(|&c| Literal::u32_unsuffixed(c));
+    quote!(#(#lits)|*)
+}
+
+/// Seed step (2): check the node's `#iommu-cells`, then call the spec's hook.
+fn init_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
+    let pattern = count_pattern(&driver.cells.allowed);
+    let hook = path(&driver.init.to_path_string());
+    quote! {
+        fn init(
+            &self,
+            node: #rt::fdt::Node<'_>,
+        ) -> Result<#rt::decl::InstanceData, #rt::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(#pattern) => #hook(node),
+                Some(got) => Err(#rt::decl::DriverError::WrongCellCount { got }),
+                None => Err(#rt::decl::DriverError::Other("no #iommu-cells property")),
+            }
+        }
+    }
+}
+
+/// Fields named by a check or an ID.
+fn used_fields(driver: &Driver) -> Vec<bool> {
+    fn walk(e: &ir::Expr, used: &mut [bool]) {
+        match e {
+            ir::Expr::Field(i) => {
+                if let Some(u) = used.get_mut(*i) {
+                    *u = true;
+                }
+            }
+            ir::Expr::Lit(_) => {}
+            ir::Expr::Not(e) => walk(e, used),
+            ir::Expr::Binary(_, a, b) => {
+                walk(a, used);
+                walk(b, used);
+            }
+        }
+    }
+    let mut used = vec![false; driver.fields.len()];
+    for c in &driver.checks {
+        walk(&c.expr, &mut used);
+    }
+    for p in driver.ids.iter().flat_map(|p| &p.parts) {
+        if let Some(u) = used.get_mut(p.field) {
+            *u = true;
+        }
+    }
+    used
+}
+
+/// `word`, `word & 0xffff`, `word >> 5` or `(word >> 5) & 0x1f`.
+fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
+    let lsb = Literal::u8_unsuffixed(bits.lsb);
+    let whole_top = u32::from(bits.lsb) + u32::from(bits.width) >= 32;
+    let mask = if bits.width >= 32 {
+        quote!()
+    } else {
+        let m: Literal = format!("{:#x}", (1u32 << bits.width) - 1)
+            .parse()
+            .unwrap_or_else(|_| Literal::u32_unsuffixed((1u32 << bits.width) - 1));
+        quote!(#m)
+    };
+    match (bits.lsb == 0, whole_top) {
+        (true, true) => quote!(#word),
+        (true, false) => quote!(#word & #mask),
+        (false, true) => quote!(#word >> #lsb),
+        (false, false) => quote!((#word >> #lsb) & #mask),
+    }
+}
+
+fn field_stmt(field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
+    let name = if used {
+        local(&field.name)
+    } else {
+        ident(&format!("_{}", field.name))
+    };
+    let field_name = &field.name;
+    let mut branches = Vec::new();
+    let mut fallback = None;
+    for source in &field.sources {
+        match source {
+            Source::Cell { index, bits, .. } => {
+                let getter = if *index == 0 {
+                    quote!(args.first())
+                } else {
+                    let i = Literal::usize_unsuffixed(*index as usize);
+                    quote!(args.get(#i))
+                };
+                let value = extract(&quote!(cell), *bits);
+                branches.push(quote!(if let Some(&cell) = #getter { #value }));
+            }
+            Source::Property { name, bits, .. } => {
+                let value = extract(&quote!(value), *bits);
+                branches.push(quote!(if let Some(value) = iommu.u32_property(#name) { #value }));
+            }
+            Source::Const { value, .. } => {
+                fallback = Some(int_literal(u64::from(*value)));
+                // The first constant is always available; later sources are dead.
+                break;
+            }
+        }
+    }
+    let fallback = fallback.unwrap_or_else(
+        || quote!(return Err(#rt::decl::DriverError::FieldMissing { field: #field_name })),
+    );
+    if branches.is_empty() {
+        return quote!(let #name: u32 = #fallback;);
+    }
+    quote! {
+        let #name: u32 = #(#branches else)* { #fallback };
+    }
+}
+
+fn uses_property(driver: &Driver) -> bool {
+    driver
+        .fields
+        .iter()
+        .flat_map(|f| &f.sources)
+        .any(|s| matches!(s, Source::Property { .. }))
+}
+
+/// Seed step (3): the specifier's cells to the master's IDs, straight-line.
+fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
+    // `iommu-map` hands a PCI master's mapped ID over as one cell.
+    let mut counts = driver.cells.allowed.clone();
+    if driver.pci.is_some() && !counts.contains(&1) {
+        counts.push(1);
+        counts.sort_unstable();
+    }
+    let pattern = count_pattern(&counts);
+    let used = used_fields(driver);
+    let fields = driver
+        .fields
+        .iter()
+        .zip(&used)
+        .map(|(f, &u)| field_stmt(f, u, rt));
+    let checks = driver.checks.iter().map(|c| {
+        let fails = failure_condition(driver, &c.expr);
+        let text = &c.text;
+        quote! {
+            if #fails {
+                return Err(#rt::decl::DriverError::CheckRejected { check: #text });
+            }
+        }
+    });
+    let pushes = driver.ids.iter().map(|p| {
+        let parts: Vec<TokenStream> = p
+            .parts
+            .iter()
+            .map(|part| {
+                let f = local(
+                    driver
+                        .fields
+                        .get(part.field)
+                        .map_or("_", |f| f.name.as_str()),
+                );
+                if part.shift == 0 {
+                    quote!(#f)
+                } else {
+                    let s = Literal::u8_unsuffixed(part.shift);
+                    if p.parts.len() == 1 {
+                        quote!(#f << #s)
+                    } else {
+                        quote!((#f << #s))
+                    }
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            quote!(ids.push(0)?;)
+        } else {
+            quote!(ids.push(#(#parts)|*)?;)
+        }
+    });
+    let iommu = if uses_property(driver) {
+        quote!(iommu)
+    } else {
+        quote!(_iommu)
+    };
+    let ids = if driver.ids.is_empty() {
+        quote!(_ids)
+    } else {
+        quote!(ids)
+    };
+    quote! {
+        fn of_xlate(
+            &self,
+            #iommu: #rt::fdt::Node<'_>,
+            _data: #rt::decl::InstanceData,
+            args: &[u32],
+            #ids: &mut #rt::fwspec::IdSink<'_>,
+        ) -> Result<(), #rt::decl::DriverError> {
+            if !matches!(args.len(), #pattern) {
+                return Err(#rt::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            #(#fields)*
+            #(#checks)*
+            #(#pushes)*
+            Ok(())
+        }
+    }
+}
+
+/// Rows of the runtime's cross-crate declaration table, one per compatible.
+/// linkme places each in a linker section with `#[link_section]`, which the
+/// `unsafe_code` lint counts as unsafe; callers put these outside any
+/// `forbid(unsafe_code)` scope. `ty` is the path to the driver's type.
+pub fn registration(driver: &Driver, ty: &TokenStream, rt: &TokenStream) -> TokenStream {
+    let rows = driver.compatibles.iter().enumerate().map(|(i, c)| {
+        let name = format_ident!("__IOMMUGEN_{}_{}", shouty(&driver.name), i);
+        quote! {
+            #[#rt::linkme::distributed_slice(#rt::decl::IOMMU_DECLARATIONS)]
+            #[linkme(crate = #rt::linkme)]
+            static #name: #rt::decl::Declaration<'static> = #rt::decl::Declaration {
+                compatible: #c,
+                driver: &#ty,
+            };
+        }
+    });
+    quote!(#(#rows)*)
+}
