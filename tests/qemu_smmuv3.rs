@@ -123,8 +123,12 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
 
     for line in [
         "qemu-virt-smmuv3: entered at EL1",
-        "smmuv3: stage1=true",
-        "smmuv3: enabled: linear stream table",
+        "smmuv3@0x9050000: stage1=true",
+        "smmuv3@0x9050000: enabled: max StreamID in the tree 0xffff -> linear stream table 2^16 STEs",
+        // Seed steps (2), (3), (4) as the runtime ran them.
+        "iommu_init: /smmuv3@9050000 claimed by arm_smmu_v3",
+        "of_pci_iommu_configure: rid ",
+        "arch_setup_dma_ops: coherent=true",
         "check 1 (translation): ok",
         "check 2 (isolation): ok",
         "check 3 (read-only): ok",
@@ -137,32 +141,61 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
 
     // QEMU's tree maps requester IDs 1:1 to StreamIDs (`iommu-map = <0 &smmu
     // 0 0x10000>`), so the StreamID is the edu's bus/device/function.
-    let pci = log
-        .lines()
-        .find(|l| l.starts_with("pci: edu 1234:11e8"))
-        .expect("pci line");
+    let line = |prefix: &str| {
+        log.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in UART log:\n{log}"))
+    };
+    let pci = line("pci: ecam");
     let bdf = field(pci, " at ").expect("bdf");
-    let rid = field(pci, "rid ").expect("rid");
-    let sid = field(pci, "StreamID ").expect("sid");
     let (bus, rest) = bdf.split_once(':').expect("bus");
     let (dev, func) = rest.split_once('.').expect("dev.func");
-    let want = (u32::from_str_radix(bus, 16).unwrap() << 8)
+    let rid = (u32::from_str_radix(bus, 16).unwrap() << 8)
         | (u32::from_str_radix(dev, 16).unwrap() << 3)
         | func.parse::<u32>().unwrap();
-    assert_eq!(rid, format!("{want:#x}"));
-    assert_eq!(sid, rid);
+    let sid = format!("{rid:#x}");
+    assert_eq!(
+        field(pci, "(rid ").map(|v| v.trim_end_matches(')')),
+        Some(sid.as_str())
+    );
+    let configured = line("of_pci_iommu_configure");
+    assert!(configured.contains(&format!(
+        "rid {sid} -> /smmuv3@9050000 StreamID {sid} (Translated)"
+    )));
 
-    // The faults QEMU's model reported, as the kernel decoded them: a
-    // translation fault for the unmapped IOVA, a permission fault for the
-    // read-only one, each naming the edu's StreamID and the IOVA written.
+    // The IOVA window is the spec's aperture (0x1000_0000..0x1_0000_0000)
+    // within the edu's 64-bit mask; every IOVA the checks used lies in it.
+    let ops = line("arch_setup_dma_ops");
+    assert!(ops.contains("IOVA 0x10000000..=0xffffffff"), "{ops}");
+    let iova = |l: &str, key: &str| {
+        let v = field(l, key).unwrap_or_else(|| panic!("no `{key}` in `{l}`"));
+        let v = u64::from_str_radix(v.trim_start_matches("0x"), 16).expect("hex IOVA");
+        assert!(
+            (0x1000_0000..0x1_0000_0000).contains(&v),
+            "IOVA {v:#x} outside the aperture"
+        );
+        v
+    };
+    let unmapped = iova(line("check 2"), "the write to IOVA ");
+    let read_only = iova(line("check 3"), "device read of IOVA ");
+    let hole = iova(line("check 4"), "unmapping 4K at ");
+    assert_eq!(hole % 0x1000, 0);
+
+    // The faults QEMU's model reported, as the kernel decoded them: each
+    // names the edu's StreamID and the IOVA the device wrote.
     let events: Vec<&str> = log
         .lines()
         .filter(|l| l.trim_start().starts_with("event: "))
         .collect();
     assert_eq!(events.len(), 3, "UART log:\n{log}");
-    assert!(events[0].contains(&format!("F_TRANSLATION sid={sid} iova=0x100010000 write")));
-    assert!(events[1].contains(&format!("F_PERMISSION sid={sid} iova=0x100020000 write")));
-    assert!(events[2].contains(&format!("F_TRANSLATION sid={sid} iova=0x140100000 write")));
+    for (event, kind, at) in [
+        (events[0], "F_TRANSLATION", unmapped),
+        (events[1], "F_PERMISSION", read_only),
+        (events[2], "F_TRANSLATION", hole),
+    ] {
+        let want = format!("event: {kind} sid={sid} iova={at:#x} write");
+        assert!(event.contains(&want), "`{event}` is not `{want}`");
+    }
 }
 
 #[test]

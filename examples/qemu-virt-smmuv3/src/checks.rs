@@ -1,39 +1,62 @@
 //! The four DMA checks of issue 5, each printed as one line.
 
-use core::cell::RefCell;
-
+use iommugen_runtime::domain::Domain;
 use iommugen_runtime::pgtable::format::S1G4K48;
 use iommugen_runtime::pgtable::{PageTable, StaticPool, Table4K, TablePool};
 use iommugen_runtime::smmuv3::event::{Access, Event, EventKind};
-use iommugen_runtime::smmuv3::{Mmio, Smmuv3};
 use iommugen_runtime::Prot;
 
 use crate::edu::Edu;
-use crate::mem::Bump;
+use crate::engine_table::EngineTable;
 use crate::println;
+use crate::smmu::Instance;
 use crate::smmu_tlb::SmmuTlb;
 
+pub type Pool = StaticPool<Table4K, 32>;
+pub type Table<'s> = PageTable<S1G4K48, &'static Pool, &'s SmmuTlb<'s>>;
+pub type Dom<'a, 's> = Domain<EngineTable<'a, S1G4K48, &'static Pool, &'s SmmuTlb<'s>>, 64>;
+
 pub struct Ctx<'a, 's> {
-    pub smmu: &'s RefCell<Smmuv3<'static, Mmio>>,
+    pub smmu: &'static Instance,
     pub tlb: &'s SmmuTlb<'s>,
-    pub pt: &'a PageTable<S1G4K48, &'static StaticPool<Table4K, 32>, &'s SmmuTlb<'s>>,
-    pub pool: &'static StaticPool<Table4K, 32>,
+    pub pt: &'a Table<'s>,
+    pub pool: &'static Pool,
+    /// The edu's DMA domain from `arch_setup_dma_ops`: IOVAs come from its
+    /// allocator, within the driver's aperture and the device's mask.
+    pub dom: &'a mut Dom<'a, 's>,
+    pub limit: u64,
     pub edu: Edu,
     pub sid: u32,
-    pub bump: &'a mut Bump,
+    /// Check 1's second buffer (IOVA, PA), unmapped by check 2.
+    pub b: Option<(u64, u64)>,
 }
 
-/// IOVAs far from the buffers' physical addresses (RAM is below 4 GiB), so a
-/// bypassed or untranslated access could not land on the buffers.
-const IOVA_A: u64 = 0x1_0000_0000;
-const IOVA_B: u64 = 0x1_0001_0000;
-const IOVA_C: u64 = 0x1_0002_0000;
-/// 2 MiB aligned, in another 1 GiB region than the others.
-const IOVA_D: u64 = 0x1_4000_0000;
 const SZ_4K: u64 = 0x1000;
 const SZ_2M: u64 = 0x20_0000;
 const RW: Prot = Prot::READ.union(Prot::WRITE).union(Prot::CACHE);
 const RO: Prot = Prot::READ.union(Prot::CACHE);
+
+/// Reads the page tables the way the SMMU walks them (VMSAv8-64, 4K
+/// granule, 48-bit input, start level 0): the level and descriptor that end
+/// the walk for `iova` (a page, a block, or an invalid entry).
+fn walk(root: u64, iova: u64) -> (u32, u64) {
+    let mut table = root;
+    for level in 0..=3u32 {
+        let index = (iova >> (39 - 9 * level)) & 0x1ff;
+        // SAFETY: `table` is a table of the domain's pool (the root, or an
+        // address taken from a valid table descriptor), 512 entries long.
+        let d = unsafe { core::ptr::read_volatile((table + index * 8) as *const u64) };
+        let invalid = d & 1 == 0;
+        let leaf = level == 3 || d & 0b10 == 0;
+        if invalid || leaf {
+            return (level, d);
+        }
+        table = d & 0x0000_ffff_ffff_f000;
+    }
+    (3, 0)
+}
+
+const OA_MASK: u64 = 0x0000_ffff_ffff_f000;
 
 fn bytes(pa: u64, len: u64) -> &'static mut [u8] {
     // SAFETY: callers pass buffers from the bump allocator (identity-mapped
@@ -116,22 +139,35 @@ fn expect_refused_write(
     Ok(n)
 }
 
-fn check1(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
-    let a = ctx.bump.alloc_zeroed(SZ_4K, SZ_4K).ok_or("no RAM")?;
-    let b = ctx.bump.alloc_zeroed(SZ_4K, SZ_4K).ok_or("no RAM")?;
-    fill(a, SZ_4K, pattern);
-    ctx.pt
-        .map(IOVA_A, a, SZ_4K, RW)
-        .map_err(|_| "map A failed")?;
-    ctx.pt
-        .map(IOVA_B, b, SZ_4K, RW)
-        .map_err(|_| "map B failed")?;
+fn alloc(size: u64) -> Result<u64, &'static str> {
+    crate::BUMP
+        .with(|b| b.alloc_zeroed(size, size))
+        .ok_or("no RAM for a buffer")
+}
+
+fn map(ctx: &mut Ctx<'_, '_>, pa: u64, size: u64, prot: Prot) -> Result<u64, &'static str> {
+    let iova = ctx.dom.map(pa, size, prot, ctx.limit).map_err(|e| {
+        println!("  domain map of {pa:#x}+{size:#x} failed: {e}");
+        "mapping through the DMA domain failed"
+    })?;
     tlb_ok(ctx)?;
+    Ok(iova)
+}
+
+fn check1(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
+    let a = alloc(SZ_4K)?;
+    let b = alloc(SZ_4K)?;
+    fill(a, SZ_4K, pattern);
+    let iova_a = map(ctx, a, SZ_4K, RW)?;
+    let iova_b = map(ctx, b, SZ_4K, RW)?;
+    if iova_a == a || iova_b == b {
+        return Err("IOVA equals the physical address: no proof of translation");
+    }
     ctx.edu
-        .read_from_ram(IOVA_A, 0, 256)
+        .read_from_ram(iova_a, 0, 256)
         .map_err(|_| "DMA timed out")?;
     ctx.edu
-        .write_to_ram(0, IOVA_B, 256)
+        .write_to_ram(0, iova_b, 256)
         .map_err(|_| "DMA timed out")?;
     if !all(b, 256, |i, v| v == pattern(i)) {
         return Err("bytes differ after RAM -> edu -> RAM");
@@ -145,49 +181,50 @@ fn check1(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
         return Err("translated DMA raised events");
     }
     println!(
-        "check 1 (translation): ok: 256 bytes RAM {a:#x} -> edu -> RAM {b:#x} via IOVA {IOVA_A:#x} -> {IOVA_B:#x}"
+        "check 1 (translation): ok: 256 bytes RAM {a:#x} -> edu -> RAM {b:#x} through IOVAs {iova_a:#x} -> {iova_b:#x}"
     );
+    ctx.b = Some((iova_b, b));
     Ok(())
 }
 
 fn check2(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
-    let b = ctx.pt.iova_to_phys(IOVA_B).ok_or("IOVA B not mapped")?;
+    let (iova_b, b) = ctx.b.ok_or("check 1 did not map B")?;
     let syncs = ctx.tlb.syncs.get();
-    let unmapped = ctx.pt.unmap(IOVA_B, SZ_4K);
+    ctx.dom.unmap(iova_b, SZ_4K).map_err(|e| {
+        println!("  domain unmap failed: {e}");
+        "unmap failed"
+    })?;
     tlb_ok(ctx)?;
-    if unmapped != SZ_4K {
-        return Err("unmap did not remove the page");
+    if ctx.pt.iova_to_phys(iova_b).is_some() {
+        return Err("unmap left the page mapped");
     }
     if ctx.tlb.syncs.get() == syncs {
         return Err("unmap issued no TLB invalidation + sync");
     }
-    let n = expect_refused_write(ctx, IOVA_B, b, EventKind::Translation)?;
+    let n = expect_refused_write(ctx, iova_b, b, EventKind::Translation)?;
     println!(
-        "check 2 (isolation): ok: after unmap + TLBI_NH_VA + CMD_SYNC the write to IOVA {IOVA_B:#x} faulted (F_TRANSLATION, sid {:#x}, {n} events) and RAM is unchanged",
+        "check 2 (isolation): ok: after unmap + TLBI_NH_VA + CMD_SYNC the write to IOVA {iova_b:#x} faulted (F_TRANSLATION, StreamID {:#x}, {n} events) and RAM is unchanged",
         ctx.sid
     );
     Ok(())
 }
 
 fn check3(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
-    let c = ctx.bump.alloc_zeroed(SZ_4K, SZ_4K).ok_or("no RAM")?;
+    let c = alloc(SZ_4K)?;
     fill(c, SZ_4K, |i| pattern(i) ^ 0xff);
-    ctx.pt
-        .map(IOVA_C, c, SZ_4K, RO)
-        .map_err(|_| "map C failed")?;
-    tlb_ok(ctx)?;
+    let iova_c = map(ctx, c, SZ_4K, RO)?;
     // Reads are allowed: the device fetches 16 bytes into its buffer at 0x800.
     ctx.edu
-        .read_from_ram(IOVA_C, 0x800, 16)
+        .read_from_ram(iova_c, 0x800, 16)
         .map_err(|_| "DMA timed out")?;
     let (n, first) = drain(ctx);
     if let Some(e) = first {
         println!("  unexpected event: {e} (+{})", n - 1);
         return Err("a read through a read-only mapping faulted");
     }
-    let n = expect_refused_write(ctx, IOVA_C, c, EventKind::Permission)?;
+    let n = expect_refused_write(ctx, iova_c, c, EventKind::Permission)?;
     println!(
-        "check 3 (read-only): ok: device read of IOVA {IOVA_C:#x} allowed, write refused (F_PERMISSION, {n} events), RAM unchanged"
+        "check 3 (read-only): ok: device read of IOVA {iova_c:#x} allowed, write refused (F_PERMISSION, {n} events), RAM unchanged"
     );
     Ok(())
 }
@@ -205,37 +242,47 @@ fn write_and_verify(ctx: &mut Ctx<'_, '_>, iova: u64, pa: u64) -> Result<(), &'s
 }
 
 fn check4(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
-    let d = ctx.bump.alloc_zeroed(SZ_2M, SZ_2M).ok_or("no RAM")?;
+    let d = alloc(SZ_2M)?;
     let tables_before = ctx.pool.in_use();
-    ctx.pt
-        .map(IOVA_D, d, SZ_2M, RW)
-        .map_err(|_| "map D failed")?;
-    tlb_ok(ctx)?;
-    let tables_mapped = ctx.pool.in_use();
-    // A 2 MiB block needs a level-2 table in a fresh 1 GiB region, no
-    // level-3 table; 4 KiB pages would need both.
-    if tables_mapped - tables_before != 1 {
-        println!("  tables: {tables_before} -> {tables_mapped}");
-        return Err("the 2 MiB mapping did not use a block");
+    let iova_d = map(ctx, d, SZ_2M, RW)?;
+    let (level, desc) = walk(ctx.pt.root(), iova_d);
+    // A level-2 block descriptor (bits[1:0] = 0b01) whose output is `d`.
+    if level != 2 || desc & 0b11 != 0b01 || desc & OA_MASK != d {
+        println!("  walk of {iova_d:#x}: level {level}, descriptor {desc:#x}");
+        return Err("the 2 MiB mapping is not one level-2 block");
     }
     for off in [0x1000, SZ_2M - SZ_4K] {
-        write_and_verify(ctx, IOVA_D + off, d + off)?;
+        write_and_verify(ctx, iova_d + off, d + off)?;
     }
-    let hole = IOVA_D + 0x10_0000;
+    let tables_mapped = ctx.pool.in_use();
+    let hole = iova_d + 0x10_0000;
     if ctx.pt.unmap(hole, SZ_4K) != SZ_4K {
         return Err("partial unmap did not remove the page");
     }
     tlb_ok(ctx)?;
-    let tables_split = ctx.pool.in_use();
-    if tables_split != tables_mapped + 1 {
-        return Err("the partial unmap did not split the block into a level-3 table");
+    let split = [
+        walk(ctx.pt.root(), iova_d),
+        walk(ctx.pt.root(), hole),
+        walk(ctx.pt.root(), hole + SZ_4K),
+    ];
+    let page_at = |(level, desc): (u32, u64), pa: u64| {
+        level == 3 && desc & 0b11 == 0b11 && desc & OA_MASK == pa
+    };
+    if !page_at(split[0], d)
+        || split[1].0 != 3
+        || split[1].1 & 1 != 0
+        || !page_at(split[2], d + 0x10_1000)
+    {
+        println!("  after the split: {split:x?}");
+        return Err("the partial unmap did not split the block into level-3 pages around a hole");
     }
     let n = expect_refused_write(ctx, hole, d + 0x10_0000, EventKind::Translation)?;
     for off in [0x1000, 0xf_f000, 0x10_1000, SZ_2M - SZ_4K] {
-        write_and_verify(ctx, IOVA_D + off, d + off)?;
+        write_and_verify(ctx, iova_d + off, d + off)?;
     }
     println!(
-        "check 4 (2 MiB block): ok: block at IOVA {IOVA_D:#x} -> {d:#x} (1 table), split by unmapping {hole:#x} (+1 table): the hole faults ({n} events), its neighbours still translate"
+        "check 4 (2 MiB block): ok: IOVA {iova_d:#x} -> {d:#x} is one level-2 block; unmapping 4K at {hole:#x} split it into a level-3 table (tables {tables_before} -> {tables_mapped} -> {}); the hole faults ({n} events), its neighbours still translate",
+        ctx.pool.in_use()
     );
     Ok(())
 }

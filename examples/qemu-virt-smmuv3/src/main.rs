@@ -1,7 +1,14 @@
-//! A bare-metal kernel for QEMU's `virt` machine with `iommu=smmuv3`: it
-//! brings up the SMMUv3 with the iommugen runtime, points QEMU's `edu` PCI
-//! device at IOVAs mapped by the runtime's page-table engine, and checks
-//! that DMA is translated, isolated and permission-checked. Each check
+//! A bare-metal kernel for QEMU's `virt` machine with `iommu=smmuv3`.
+//!
+//! It runs the iommugen runtime's boot flow on the device tree QEMU passes:
+//! (1) a declaration table claims `arm,smmu-v3`; (2) `iommu_init` calls the
+//! driver's early-init hook, which brings the SMMUv3 up; (3)
+//! `of_pci_iommu_configure` turns the `edu` PCI function's requester ID into
+//! a StreamID through the host bridge's `iommu-map`; (4)
+//! `arch_setup_pci_dma_ops` gives it IOMMU DMA ops with a domain. The
+//! domain's page table is the runtime's engine; its TLB maintenance goes
+//! through the SMMU's command queue. Then `edu` DMA checks translation,
+//! isolation after unmap, read-only mappings and 2 MiB blocks. Each check
 //! prints one line; the exit status (through semihosting) is 0 only if all
 //! pass.
 #![no_std]
@@ -9,32 +16,40 @@
 
 mod boot;
 mod checks;
+mod driver;
 mod edu;
+mod engine_table;
+mod global;
 mod mem;
 mod pci;
 mod semihost;
+mod smmu;
 mod smmu_tlb;
 mod tree;
 mod uart;
 
-use core::cell::RefCell;
-
+use iommugen_runtime::boot::setup_pci;
+use iommugen_runtime::decl::IOMMU_DECLARATIONS;
+use iommugen_runtime::domain::Domain;
+use iommugen_runtime::fdt::Node;
+use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::pgtable::format::S1G4K48;
 use iommugen_runtime::pgtable::{PageTable, StaticPool, Table4K, MAIR};
 use iommugen_runtime::smmuv3::cd::{Granule, Stage1Config};
-use iommugen_runtime::smmuv3::driver::{read_features, Options};
-use iommugen_runtime::smmuv3::regs::FRAME_SIZE;
-use iommugen_runtime::smmuv3::{
-    ContextDescriptor, DmaSlice, Memory, Mmio, Smmuv3, StreamTableSize,
-};
+use iommugen_runtime::smmuv3::{ContextDescriptor, DmaSlice};
 
-/// Tables for the one DMA domain (4 KiB each).
+use crate::global::Global;
+
+/// Free RAM after the image, for SMMU tables and queues and DMA buffers.
+pub static BUMP: Global<mem::Bump> = Global::new(mem::Bump::new(0..0));
+
+/// Translation tables for the one DMA domain (4 KiB each).
 static POOL: StaticPool<Table4K, 32> = StaticPool::new();
 
 /// The domain's ASID (0 is left unused).
 const ASID: u16 = 1;
-const CMDQ_LOG2: u8 = 8;
-const EVTQ_LOG2: u8 = 10;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
@@ -54,13 +69,34 @@ extern "C" fn kmain() -> ! {
             semihost::exit(1)
         }
         Err(why) => {
-            println!("qemu-virt-smmuv3: setup failed: {why}");
+            println!("qemu-virt-smmuv3: setup FAILED: {why}");
             semihost::exit(4)
         }
     }
 }
 
-/// Boots, sets up, runs the checks; returns the number that failed.
+/// A node's full path, for the log.
+struct PathOf<'a>(Node<'a>);
+
+impl core::fmt::Display for PathOf<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.write_path(f)
+    }
+}
+
+/// The SMMU instance behind IOMMU node `node`, if its hook succeeded.
+fn instance_of(
+    iommus: &IommuTable<'_, '_>,
+    node: iommugen_runtime::fdt::NodeId,
+) -> Option<&'static smmu::Instance> {
+    match iommus.get(node)?.state {
+        IommuState::Initialised { data, .. } => smmu::instance(data),
+        _ => None,
+    }
+}
+
+/// Boots, runs the boot flow, sets up the domain, runs the checks; returns
+/// the number of checks that failed.
 fn run() -> Result<u32, &'static str> {
     let el: u64;
     // SAFETY: reading CurrentEL has no side effects.
@@ -70,83 +106,49 @@ fn run() -> Result<u32, &'static str> {
     let dt = tree::load()?;
     let ram = tree::memory(&dt).ok_or("no /memory node")?;
     boot::enable_mmu(ram.clone());
+    let free = tree::free_ram(&ram);
     println!(
-        "boot: RAM {:#x}..{:#x}, MMU on (identity map)",
-        ram.start, ram.end
+        "boot: DTB at 0x40000000 ({} nodes), RAM {:#x}..{:#x}, MMU on (identity map), free RAM from {:#x}",
+        dt.len(),
+        ram.start,
+        ram.end,
+        free.start
     );
+    BUMP.with(|b| *b = mem::Bump::new(free));
 
-    let facts = tree::platform(&dt)?;
-    println!(
-        "dt: smmu {:#x} ({}) phandle {:#x}; pcie ecam {:#x}, mmio32 {:#x}+{:#x}; iommu-map rid {:#x}+{:#x} -> sid {:#x}",
-        facts.smmu_base,
-        if facts.smmu_coherent { "dma-coherent" } else { "non-coherent" },
-        facts.smmu_phandle,
-        facts.host.ecam,
-        facts.host.mmio32,
-        facts.host.mmio32_size,
-        facts.map.rid_base,
-        facts.map.length,
-        facts.map.sid_base,
-    );
-
-    // SAFETY: the node's `reg` is the SMMU's 128 KiB frame, identity-mapped
-    // as Device memory by the boot map, and only this driver touches it.
-    let regs = unsafe { Mmio::new(facts.smmu_base as usize, FRAME_SIZE) };
-    let features = read_features(&regs);
-    println!(
-        "smmuv3: stage1={} stage2={} sid_bits={} oas={} granules 4K={} 16K={} 64K={} cmdq<=2^{} evtq<=2^{} range_inval={} coherent={}",
-        features.stage1,
-        features.stage2,
-        features.sid_bits,
-        features.oas_bits,
-        features.granules.g4k,
-        features.granules.g16k,
-        features.granules.g64k,
-        features.cmdq_max_log2,
-        features.evtq_max_log2,
-        features.range_invalidation,
-        features.coherent,
-    );
-    if !features.granules.g4k {
-        return Err("the SMMU lacks the 4K granule the page-table format uses");
+    // Seed steps (1) and (2).
+    let tables = [&IOMMU_DECLARATIONS[..], driver::DECLARATIONS];
+    let mut records = [IommuRecord::EMPTY; 4];
+    let iommus = iommu_init(&dt, &tables, &mut records).map_err(|_| "too many IOMMU nodes")?;
+    for r in iommus.records() {
+        let node = dt.node(r.node).ok_or("bad node id")?;
+        match r.state {
+            IommuState::Initialised { decl, data } => println!(
+                "iommu_init: {} claimed by {} (instance {})",
+                PathOf(node),
+                decl.driver.name(),
+                data.0
+            ),
+            IommuState::Failed { decl, error } => {
+                println!(
+                    "iommu_init: {} ({}) FAILED: {error}",
+                    PathOf(node),
+                    decl.driver.name()
+                );
+                return Err("the SMMU's early-init hook failed");
+            }
+            IommuState::Disabled { .. } => println!("iommu_init: {} disabled", PathOf(node)),
+            IommuState::Unclaimed => println!("iommu_init: {} unclaimed", PathOf(node)),
+        }
     }
 
-    let mut bump = mem::Bump::new(tree::free_ram(&ram));
-    let strtab_size = StreamTableSize::for_max_stream_id(&features, facts.map.max_sid());
-    let strtab = bump
-        .slice(strtab_size.entries(), strtab_size.bytes() as u64)
-        .ok_or("no RAM for the stream table")?;
-    let cmdq_log2 = CMDQ_LOG2.min(features.cmdq_max_log2);
-    let evtq_log2 = EVTQ_LOG2.min(features.evtq_max_log2);
-    let cmdq = bump
-        .slice(1 << cmdq_log2, 16u64 << cmdq_log2)
-        .ok_or("no RAM for the command queue")?;
-    let evtq = bump
-        .slice(1 << evtq_log2, 32u64 << evtq_log2)
-        .ok_or("no RAM for the event queue")?;
-    let memory = Memory {
-        stream_table: DmaSlice::identity(strtab),
-        cmdq: DmaSlice::identity(cmdq),
-        evtq: DmaSlice::identity(evtq),
-    };
-    let options = Options {
-        coherent: facts.smmu_coherent,
-        ..Options::default()
-    };
-    let smmu = Smmuv3::enable(regs, features, memory, options).map_err(|e| {
-        println!("smmuv3: enable failed: {e}");
-        "SMMU bring-up failed"
-    })?;
-    println!(
-        "smmuv3: enabled: linear stream table 2^{} STEs ({} KiB), cmdq 2^{}, evtq 2^{}; CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC done",
-        strtab_size.log2_entries,
-        strtab_size.bytes() / 1024,
-        cmdq_log2,
-        evtq_log2
-    );
-    let smmu = RefCell::new(smmu);
-
-    let bridge = facts.host;
+    // The PCI function.
+    let host = dt
+        .nodes()
+        .find(|n| tree::compatible(*n, "pci-host-ecam-generic") && n.is_available())
+        .ok_or("no pci-host-ecam-generic node")?;
+    let bridge =
+        pci::HostBridge::from_node(host).ok_or("pcie node without reg or a 32-bit window")?;
     let bdf = bridge
         .find(edu::VENDOR, edu::DEVICE)
         .ok_or("no edu device on bus 0")?;
@@ -154,19 +156,50 @@ fn run() -> Result<u32, &'static str> {
     // SAFETY: BAR0 was just placed in the bridge's window, which the boot map
     // covers as Device memory.
     let edu = unsafe { edu::Edu::new(bar0) };
-    let sid = facts
-        .map
-        .sid_for(bdf.rid())
-        .ok_or("edu's RID is outside the iommu-map")?;
     println!(
-        "pci: edu {:04x}:{:04x} at {bdf}, rid {:#x} -> StreamID {sid:#x}, BAR0 {bar0:#x}, ident {:#010x}",
+        "pci: ecam {:#x}: edu {:04x}:{:04x} at {bdf} (rid {:#x}), BAR0 {bar0:#x}, ident {:#010x}",
+        bridge.ecam,
         edu::VENDOR,
         edu::DEVICE,
         bdf.rid(),
         edu.ident()
     );
 
-    let tlb = smmu_tlb::SmmuTlb::new(&smmu, ASID);
+    // Seed steps (3) and (4).
+    let mut fwspec: FwSpec<4, 2> = FwSpec::new();
+    let mut domain_info = [DomainInfo::EMPTY; 4];
+    let mut per_instance = [0u32; 4];
+    let mut domains = DomainTable::new(&mut domain_info, &mut per_instance);
+    let (setup, mapped) =
+        setup_pci(host, bdf.rid(), &iommus, &mut fwspec, &mut domains).map_err(|e| {
+            println!("setup_pci: {e}");
+            "of_pci_iommu_configure / arch_setup_dma_ops failed"
+        })?;
+    let (iommu_node, sid) = mapped.ok_or("no iommu-map entry for the edu")?;
+    println!(
+        "of_pci_iommu_configure: rid {:#x} -> {} StreamID {sid:#x} ({:?})",
+        bdf.rid(),
+        PathOf(dt.node(iommu_node).ok_or("bad node id")?),
+        setup.configured
+    );
+    let DmaOps::Iommu {
+        domain,
+        iova_base,
+        iova_last,
+    } = setup.dma.ops
+    else {
+        return Err("the edu got direct DMA ops, not the IOMMU's");
+    };
+    println!(
+        "arch_setup_dma_ops: coherent={} mask={:#x} ops=iommu domain {} IOVA {iova_base:#x}..={iova_last:#x}",
+        setup.dma.coherent, setup.dma.mask, domain.0
+    );
+
+    // The domain: page table, context descriptor, and every (SMMU, StreamID)
+    // of the fwspec pointed at it.
+    let smmu = instance_of(&iommus, iommu_node).ok_or("the IOMMU has no instance")?;
+    let features = *smmu.borrow().features();
+    let tlb = smmu_tlb::SmmuTlb::new(smmu, ASID);
     let pt: PageTable<S1G4K48, _, _> =
         PageTable::new(&POOL, &tlb).map_err(|_| "no table for the page-table root")?;
     let cd = ContextDescriptor::stage1(&Stage1Config {
@@ -174,33 +207,42 @@ fn run() -> Result<u32, &'static str> {
         ias: 48,
         oas: 48u8.min(features.oas_bits),
         granule: Granule::G4K,
-        coherent_walk: facts.smmu_coherent && features.coherent,
+        coherent_walk: setup.dma.coherent && features.coherent,
         asid: ASID,
         mair: MAIR,
     });
-    let cd_table = bump
-        .slice::<ContextDescriptor>(1, 64)
+    let cd_table = BUMP
+        .with(|b| b.slice::<ContextDescriptor>(1, 64))
         .ok_or("no RAM for the context descriptor")?;
     let mut cd_table = DmaSlice::identity(cd_table);
-    smmu.borrow_mut()
-        .attach_stage1(sid, &mut cd_table, cd)
-        .map_err(|e| {
-            println!("smmuv3: attach failed: {e}");
-            "attaching the edu's stream failed"
-        })?;
-    println!(
-        "smmuv3: StreamID {sid:#x} -> stage 1, ASID {ASID}, TTB0 {:#x}, T0SZ 16, 4K granule, MAIR {MAIR:#x}",
-        pt.root()
-    );
+    for (node, id) in fwspec.all_ids() {
+        let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
+        inst.borrow_mut()
+            .attach_stage1(id, &mut cd_table, cd)
+            .map_err(|e| {
+                println!("smmuv3: attach failed: {e}");
+                "attaching the stream failed"
+            })?;
+        println!(
+            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ 16, 4K granule, IPS {} bits, MAIR {MAIR:#x})",
+            pt.root(),
+            48u8.min(features.oas_bits)
+        );
+    }
+    let size = (iova_last - iova_base).saturating_add(1);
+    let mut dom: Domain<_, 64> = Domain::new(engine_table::EngineTable(&pt), iova_base, size, 12)
+        .map_err(|_| "cannot build the domain's IOVA allocator")?;
 
     let mut ctx = checks::Ctx {
-        smmu: &smmu,
+        smmu,
         tlb: &tlb,
         pt: &pt,
         pool: &POOL,
+        dom: &mut dom,
+        limit: setup.dma.mask.min(iova_last),
         edu,
         sid,
-        bump: &mut bump,
+        b: None,
     };
     Ok(checks::run_all(&mut ctx))
 }
