@@ -25,6 +25,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Run the boot flow on a device tree and report each master's IOMMU IDs.
     Dt(cmd::dt::Args),
+    /// Generate the no_std Rust module of a `*.iommu` spec.
+    Generate(cmd::generate::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +45,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Dt(args) => cmd::dt::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
     }
 }
