@@ -47,6 +47,9 @@ pub struct IovaAllocator<const CAP: usize = 64> {
     cursor: u128,
     free: [[u64; CAP]; ORDERS],
     len: [u16; ORDERS],
+    /// Bit `o` set when the order-`o` stack is not empty: lets every scan
+    /// skip the empty orders.
+    nonempty: u64,
     lost: u64,
 }
 
@@ -70,6 +73,7 @@ impl<const CAP: usize> IovaAllocator<CAP> {
             cursor: hi,
             free: [[0; CAP]; ORDERS],
             len: [0; ORDERS],
+            nonempty: 0,
             lost: 0,
         })
     }
@@ -96,6 +100,33 @@ impl<const CAP: usize> IovaAllocator<CAP> {
         Ok(order)
     }
 
+    /// Orders with free blocks, ascending, from `from` on.
+    fn orders_from(&self, from: usize) -> impl Iterator<Item = usize> {
+        let mut bits = if from >= 64 {
+            0
+        } else {
+            self.nonempty >> from << from
+        };
+        core::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let o = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                o
+            })
+        })
+    }
+
+    fn pop_at(&mut self, order: usize, pos: usize) -> u64 {
+        let n = self.len[order] as usize;
+        let addr = self.free[order][pos];
+        self.free[order][pos] = self.free[order][n - 1];
+        self.len[order] -= 1;
+        if n == 1 {
+            self.nonempty &= !(1 << order);
+        }
+        addr
+    }
+
     fn block(&self, order: usize) -> u128 {
         1u128 << (self.shift as usize + order)
     }
@@ -112,7 +143,10 @@ impl<const CAP: usize> IovaAllocator<CAP> {
             return Ok(addr);
         }
         // 2. Split a larger free block.
-        for big in order + 1..ORDERS {
+        let mut bigger = self.nonempty >> (order + 1) << (order + 1);
+        while bigger != 0 {
+            let big = bigger.trailing_zeros() as usize;
+            bigger &= bigger - 1;
             if let Some(addr) = self.take_free(big, end_limit) {
                 // Keep the top part for us, give the lower halves back.
                 let want = self.block(order);
@@ -142,14 +176,10 @@ impl<const CAP: usize> IovaAllocator<CAP> {
     fn take_free(&mut self, order: usize, end_limit: u128) -> Option<u64> {
         let n = self.len[order] as usize;
         let size = self.block(order);
-        let stack = &mut self.free[order];
-        let pos = stack[..n]
+        let pos = self.free[order][..n]
             .iter()
             .rposition(|&a| u128::from(a) + size <= end_limit)?;
-        let addr = stack[pos];
-        stack[pos] = stack[n - 1];
-        self.len[order] -= 1;
-        Some(addr)
+        Some(self.pop_at(order, pos))
     }
 
     /// Return `[from, to)` (granule-aligned) to the free stacks as maximal
@@ -182,7 +212,7 @@ impl<const CAP: usize> IovaAllocator<CAP> {
     fn is_free(&self, addr: u64, order: usize) -> bool {
         let a = u128::from(addr);
         let end = a + self.block(order);
-        (0..ORDERS).any(|o| {
+        self.orders_from(0).any(|o| {
             let size = self.block(o);
             self.free[o][..self.len[o] as usize]
                 .iter()
@@ -207,8 +237,7 @@ impl<const CAP: usize> IovaAllocator<CAP> {
                     .iter()
                     .position(|&f| u128::from(f) == buddy)
                 {
-                    self.free[order][pos] = self.free[order][n - 1];
-                    self.len[order] -= 1;
+                    self.pop_at(order, pos);
                     addr = (u128::from(addr) & !block) as u64;
                     order += 1;
                     continue;
@@ -218,6 +247,7 @@ impl<const CAP: usize> IovaAllocator<CAP> {
             if n < CAP {
                 self.free[order][n] = addr;
                 self.len[order] += 1;
+                self.nonempty |= 1 << order;
             } else {
                 self.lost = self
                     .lost
@@ -229,14 +259,16 @@ impl<const CAP: usize> IovaAllocator<CAP> {
 
     fn absorb_at_cursor(&mut self) {
         'again: loop {
-            for o in 0..ORDERS {
+            let mut orders = self.nonempty;
+            while orders != 0 {
+                let o = orders.trailing_zeros() as usize;
+                orders &= orders - 1;
                 let n = self.len[o] as usize;
                 if let Some(pos) = self.free[o][..n]
                     .iter()
                     .position(|&f| u128::from(f) == self.cursor)
                 {
-                    self.free[o][pos] = self.free[o][n - 1];
-                    self.len[o] -= 1;
+                    self.pop_at(o, pos);
                     self.cursor += self.block(o);
                     continue 'again;
                 }

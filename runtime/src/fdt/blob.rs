@@ -143,6 +143,14 @@ impl<'a> Fdt<'a> {
     pub(crate) fn string(&self, offset: u32) -> Option<&'a [u8]> {
         cstr(self.strings, offset as usize)
     }
+
+    /// Whether the name at `offset` is `name`, without scanning past it
+    /// (property lookup is the boot flow's inner loop).
+    pub(crate) fn string_is(&self, offset: u32, name: &[u8]) -> bool {
+        let start = offset as usize;
+        let end = start.saturating_add(name.len());
+        self.strings.get(start..end) == Some(name) && self.strings.get(end) == Some(&0)
+    }
 }
 
 /// One structure-block token with its payload.

@@ -78,7 +78,9 @@ impl<'a> DeviceTree<'a> {
                         .ok_or(FdtError::Unbalanced { offset: at })?;
                 }
                 Token::Prop { name_off, .. } => {
-                    if is_phandle_name(fdt.string(name_off)) {
+                    if fdt.string_is(name_off, b"phandle")
+                        || fdt.string_is(name_off, b"linux,phandle")
+                    {
                         phandles += 1;
                     }
                 }
@@ -130,7 +132,9 @@ impl<'a> DeviceTree<'a> {
                     if current == NO_PARENT {
                         return Err(FdtError::Unbalanced { offset: at });
                     }
-                    if is_phandle_name(fdt.string(name_off)) {
+                    if fdt.string_is(name_off, b"phandle")
+                        || fdt.string_is(name_off, b"linux,phandle")
+                    {
                         let phandle = Property { name_off, value }.as_u32();
                         // Linux keeps only valid phandles; 0 and ~0 mean "none".
                         if let Some(ph) = phandle.filter(|&v| v != 0 && v != u32::MAX) {
@@ -234,10 +238,6 @@ impl<'a> DeviceTree<'a> {
     }
 }
 
-fn is_phandle_name(name: Option<&[u8]>) -> bool {
-    matches!(name, Some(b"phandle") | Some(b"linux,phandle"))
-}
-
 /// A node of an indexed tree: cheap to copy.
 #[derive(Clone, Copy, Debug)]
 pub struct Node<'a> {
@@ -306,7 +306,7 @@ impl<'a> Node<'a> {
     pub fn property(&self, name: &str) -> Option<Property<'a>> {
         let fdt = self.tree.fdt;
         self.properties()
-            .find(|p| fdt.string(p.name_off) == Some(name.as_bytes()))
+            .find(|p| fdt.string_is(p.name_off, name.as_bytes()))
     }
 
     /// The property's name.
