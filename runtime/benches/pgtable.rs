@@ -11,7 +11,7 @@ use aarch64_paging::descriptor::El23Attributes as A;
 use aarch64_paging::idmap::IdMap;
 use aarch64_paging::paging::{Constraints, El2, MemoryRegion};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use iommugen_runtime::pgtable::format::{S1G4K48, S1G4K48Pages};
+use iommugen_runtime::pgtable::format::{S1G4K48Pages, S1G4K48};
 use iommugen_runtime::pgtable::{sizes, Format, NoTlb, PageTable, Stage, StaticPool, Table4K};
 use iommugen_runtime::Prot;
 
@@ -42,7 +42,9 @@ fn prot() -> Prot {
     Prot::READ | Prot::WRITE | Prot::CACHE
 }
 
-fn ours<F: Format>(pool: &'static StaticPool<Table4K, 1024>) -> PageTable<F, &'static StaticPool<Table4K, 1024>, NoTlb> {
+fn ours<F: Format>(
+    pool: &'static StaticPool<Table4K, 1024>,
+) -> PageTable<F, &'static StaticPool<Table4K, 1024>, NoTlb> {
     pool.set_phys_base(0x4000_0000);
     PageTable::new(pool, NoTlb).unwrap()
 }
@@ -62,7 +64,12 @@ fn region(start: u64, size: u64) -> MemoryRegion {
 
 /// Run `iters` single-page operations in rounds of at most a whole GiB,
 /// timing only `op`; `setup` and `teardown` run outside the timer.
-fn per_page<S>(iters: u64, mut setup: impl FnMut() -> S, mut op: impl FnMut(&mut S, u64), mut teardown: impl FnMut(S)) -> Duration {
+fn per_page<S>(
+    iters: u64,
+    mut setup: impl FnMut() -> S,
+    mut op: impl FnMut(&mut S, u64),
+    mut teardown: impl FnMut(S),
+) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
@@ -80,7 +87,12 @@ fn per_page<S>(iters: u64, mut setup: impl FnMut() -> S, mut op: impl FnMut(&mut
 }
 
 /// Run `iters` whole-GiB operations, timing only `op`.
-fn per_gib<S>(iters: u64, mut setup: impl FnMut() -> S, mut op: impl FnMut(&mut S), mut teardown: impl FnMut(S)) -> Duration {
+fn per_gib<S>(
+    iters: u64,
+    mut setup: impl FnMut() -> S,
+    mut op: impl FnMut(&mut S),
+    mut teardown: impl FnMut(S),
+) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let mut s = setup();
@@ -126,14 +138,31 @@ fn map_one_page(c: &mut Criterion) {
             )
         })
     });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_page(
+                iters,
+                || ours::<S1G4K48>(&POOL_BLOCKS),
+                |pt, ia| {
+                    pt.map_mut(black_box(ia), ia + PA_OFF, PAGE, prot())
+                        .unwrap()
+                },
+                drop,
+            )
+        })
+    });
     g.bench_function("aarch64-paging", |b| {
         b.iter_custom(|iters| {
             per_page(
                 iters,
                 peer,
                 |pt, ia| {
-                    pt.map_range_with_constraints(&region(black_box(ia), PAGE), peer_flags(), Constraints::NO_CONTIGUOUS_HINT)
-                        .unwrap()
+                    pt.map_range_with_constraints(
+                        &region(black_box(ia), PAGE),
+                        peer_flags(),
+                        Constraints::NO_CONTIGUOUS_HINT,
+                    )
+                    .unwrap()
                 },
                 drop,
             )
@@ -151,6 +180,19 @@ fn map_whole(c: &mut Criterion) {
                 iters,
                 || ours::<S1G4K48Pages>(&POOL_PAGES),
                 |pt| pt.map(black_box(BASE), BASE + PA_OFF, GIB, prot()).unwrap(),
+                drop,
+            )
+        })
+    });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_gib(
+                iters,
+                || ours::<S1G4K48Pages>(&POOL_PAGES),
+                |pt| {
+                    pt.map_mut(black_box(BASE), BASE + PA_OFF, GIB, prot())
+                        .unwrap()
+                },
                 drop,
             )
         })
@@ -174,7 +216,9 @@ fn map_whole(c: &mut Criterion) {
     });
     let mut tables: Vec<RawTable> = (0..512).map(|_| RawTable([0; 512])).collect();
     let mut l2 = RawTable([0; 512]);
-    g.bench_function("floor+zeroing", |b| b.iter(|| floor(&mut tables, &mut l2, true)));
+    g.bench_function("floor+zeroing", |b| {
+        b.iter(|| floor(&mut tables, &mut l2, true))
+    });
     g.bench_function("floor", |b| b.iter(|| floor(&mut tables, &mut l2, false)));
     g.finish();
 
@@ -185,7 +229,23 @@ fn map_whole(c: &mut Criterion) {
             per_gib(
                 iters,
                 || ours::<S1G4K2M>(&POOL_BLOCKS),
-                |pt| pt.map(black_box(BASE_2M), BASE_2M + PA_OFF, GIB, prot()).unwrap(),
+                |pt| {
+                    pt.map(black_box(BASE_2M), BASE_2M + PA_OFF, GIB, prot())
+                        .unwrap()
+                },
+                drop,
+            )
+        })
+    });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_gib(
+                iters,
+                || ours::<S1G4K2M>(&POOL_BLOCKS),
+                |pt| {
+                    pt.map_mut(black_box(BASE_2M), BASE_2M + PA_OFF, GIB, prot())
+                        .unwrap()
+                },
                 drop,
             )
         })
@@ -196,8 +256,12 @@ fn map_whole(c: &mut Criterion) {
                 iters,
                 peer,
                 |pt| {
-                    pt.map_range_with_constraints(&region(black_box(BASE_2M), GIB), peer_flags(), Constraints::NO_CONTIGUOUS_HINT)
-                        .unwrap()
+                    pt.map_range_with_constraints(
+                        &region(black_box(BASE_2M), GIB),
+                        peer_flags(),
+                        Constraints::NO_CONTIGUOUS_HINT,
+                    )
+                    .unwrap()
                 },
                 drop,
             )
@@ -223,6 +287,20 @@ fn unmap(c: &mut Criterion) {
             )
         })
     });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_page(
+                iters,
+                || {
+                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
+                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
+                    pt
+                },
+                |pt, ia| assert_eq!(pt.unmap_mut(black_box(ia), PAGE), PAGE),
+                drop,
+            )
+        })
+    });
     g.bench_function("aarch64-paging", |b| {
         b.iter_custom(|iters| {
             per_page(
@@ -230,13 +308,18 @@ fn unmap(c: &mut Criterion) {
                 || {
                     let mut pt = peer();
                     let c = Constraints::NO_BLOCK_MAPPINGS | Constraints::NO_CONTIGUOUS_HINT;
-                    pt.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c).unwrap();
+                    pt.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c)
+                        .unwrap();
                     pt
                 },
                 |pt, ia| {
                     // The peer has no unmap: map the page invalid.
-                    pt.map_range_with_constraints(&region(black_box(ia), PAGE), A::empty(), Constraints::NO_CONTIGUOUS_HINT)
-                        .unwrap()
+                    pt.map_range_with_constraints(
+                        &region(black_box(ia), PAGE),
+                        A::empty(),
+                        Constraints::NO_CONTIGUOUS_HINT,
+                    )
+                    .unwrap()
                 },
                 drop,
             )
@@ -260,6 +343,20 @@ fn unmap(c: &mut Criterion) {
             )
         })
     });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_gib(
+                iters,
+                || {
+                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
+                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
+                    pt
+                },
+                |pt| assert_eq!(pt.unmap_mut(black_box(BASE), GIB), GIB),
+                drop,
+            )
+        })
+    });
     g.bench_function("aarch64-paging", |b| {
         b.iter_custom(|iters| {
             per_gib(
@@ -267,12 +364,14 @@ fn unmap(c: &mut Criterion) {
                 || {
                     let mut pt = peer();
                     let c = Constraints::NO_BLOCK_MAPPINGS | Constraints::NO_CONTIGUOUS_HINT;
-                    pt.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c).unwrap();
+                    pt.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c)
+                        .unwrap();
                     pt
                 },
                 |pt| {
                     let c = Constraints::NO_BLOCK_MAPPINGS | Constraints::NO_CONTIGUOUS_HINT;
-                    pt.map_range_with_constraints(&region(black_box(BASE), GIB), A::empty(), c).unwrap();
+                    pt.map_range_with_constraints(&region(black_box(BASE), GIB), A::empty(), c)
+                        .unwrap();
                     // Give emptied tables back, as the engine does.
                     pt.compact_subtables();
                 },
@@ -294,6 +393,20 @@ fn unmap(c: &mut Criterion) {
                     pt
                 },
                 |pt| assert_eq!(pt.unmap(black_box(BASE_2M), GIB), GIB),
+                drop,
+            )
+        })
+    });
+    g.bench_function("iommugen-mut", |b| {
+        b.iter_custom(|iters| {
+            per_gib(
+                iters,
+                || {
+                    let pt = ours::<S1G4K2M>(&POOL_BLOCKS);
+                    pt.map(BASE_2M, BASE_2M + PA_OFF, GIB, prot()).unwrap();
+                    pt
+                },
+                |pt| assert_eq!(pt.unmap_mut(black_box(BASE_2M), GIB), GIB),
                 drop,
             )
         })
@@ -326,7 +439,8 @@ fn lookup(c: &mut Criterion) {
     drop(pt);
     let mut peer = peer();
     let c = Constraints::NO_BLOCK_MAPPINGS | Constraints::NO_CONTIGUOUS_HINT;
-    peer.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c).unwrap();
+    peer.map_range_with_constraints(&region(BASE, GIB), peer_flags(), c)
+        .unwrap();
     g.bench_function("aarch64-paging", |b| {
         let mut i = 0;
         b.iter(|| {

@@ -18,7 +18,8 @@ const POOL_PA: u64 = 0x4000_0000;
 #[derive(Clone, Debug)]
 enum Op {
     /// Unit index (into the format's sizes), anchor, offset in units,
-    /// length in units, physical shift selector, prot bits.
+    /// length in units, physical shift selector, prot bits, and whether
+    /// the exclusive (`&mut self`) entry point is used.
     Map {
         unit: usize,
         anchor: u8,
@@ -26,12 +27,14 @@ enum Op {
         len: u8,
         pshift: u8,
         prot: u8,
+        excl: bool,
     },
     Unmap {
         unit: usize,
         anchor: u8,
         off: i8,
         len: u8,
+        excl: bool,
     },
     Lookup {
         anchor: u8,
@@ -41,10 +44,10 @@ enum Op {
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     let op = prop_oneof![
-        4 => (0usize..3, 0u8..5, -3i8..4, 1u8..6, 0u8..5, 0u8..64)
-            .prop_map(|(unit, anchor, off, len, pshift, prot)| Op::Map { unit, anchor, off, len, pshift, prot }),
-        3 => (0usize..3, 0u8..5, -3i8..4, 1u8..6)
-            .prop_map(|(unit, anchor, off, len)| Op::Unmap { unit, anchor, off, len }),
+        4 => (0usize..3, 0u8..5, -3i8..4, 1u8..6, 0u8..5, 0u8..64, any::<bool>())
+            .prop_map(|(unit, anchor, off, len, pshift, prot, excl)| Op::Map { unit, anchor, off, len, pshift, prot, excl }),
+        3 => (0usize..3, 0u8..5, -3i8..4, 1u8..6, any::<bool>())
+            .prop_map(|(unit, anchor, off, len, excl)| Op::Unmap { unit, anchor, off, len, excl }),
         1 => (0u8..5, any::<u32>()).prop_map(|(anchor, off)| Op::Lookup { anchor, off }),
     ];
     proptest::collection::vec(op, 1..24)
@@ -101,7 +104,7 @@ fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
     let wbase = (1u64 << F::IAS) - window;
     let pbase = (1u64 << F::OAS) - 2 * window;
     let stage2 = matches!(F::STAGE, Stage::Two);
-    let pt: PageTable<F, _, _> = PageTable::new(pool, NoTlb).unwrap();
+    let mut pt: PageTable<F, _, _> = PageTable::new(pool, NoTlb).unwrap();
     let mut model = Model::default();
     let at = |anchor: u8, off: i8, unit: u64| -> u64 {
         let a = wbase + u64::from(anchor) * big - u64::from(anchor == 4) * unit;
@@ -117,6 +120,7 @@ fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
                 len,
                 pshift,
                 prot,
+                excl,
             } => {
                 let unit = u[unit];
                 let ia = at(anchor, off, unit);
@@ -130,7 +134,13 @@ fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
                         u[0]
                     };
                 let prot = prot_of(prot);
-                let res = pt.map(ia, pa, size, prot);
+                // Shared (`&self`) and exclusive (`&mut self`) calls mix on
+                // the same tables.
+                let res = if excl {
+                    pt.map_mut(ia, pa, size, prot)
+                } else {
+                    pt.map(ia, pa, size, prot)
+                };
                 // The pool is small on purpose: running out must leave the
                 // tables as they were, which `check` below verifies.
                 match res {
@@ -154,12 +164,18 @@ fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
                 anchor,
                 off,
                 len,
+                excl,
             } => {
                 let unit = u[unit];
                 let ia = at(anchor, off, unit);
                 let size = (u64::from(len) * unit).min(wbase + window - ia);
                 let want = model.unmap(ia, size);
-                assert_eq!(pt.unmap(ia, size), want, "unmap {ia:#x}+{size:#x}");
+                let got = if excl {
+                    pt.unmap_mut(ia, size)
+                } else {
+                    pt.unmap(ia, size)
+                };
+                assert_eq!(got, want, "unmap {ia:#x}+{size:#x}");
             }
             Op::Lookup { anchor, off } => {
                 let ia = (wbase + u64::from(anchor) * big - u64::from(anchor == 4))

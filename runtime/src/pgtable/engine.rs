@@ -1,12 +1,17 @@
 //! The walk, map, unmap and lookup algorithms. Loops over levels run from
 //! the format's constant start level, so the compiler unrolls them.
+//!
+//! Every algorithm exists in two modes chosen at compile time by `S`:
+//! shared (`&self`: atomic read-modify-writes, compare-and-swap installs,
+//! re-validation after reserving) and exclusive (`&mut self`: the same
+//! tables and counters with plain loads and stores).
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU64, Ordering::*};
 
 use super::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
 use super::format::{Format, Geometry};
-use super::pool::{TablePool, COUNT_MASK, DEAD, GEN_ONE};
+use super::pool::{TablePool, COUNT_MASK, DEAD};
 use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
 use crate::prot::Prot;
@@ -21,12 +26,22 @@ pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
     root_ptr: *const AtomicU64,
     pool: P,
     tlb: T,
+    hint: Hint,
     _format: PhantomData<F>,
 }
 
-// SAFETY: `root_ptr` points into pool memory shared by design; every access
-// to table memory is atomic. The pool and TLB handle must themselves be
-// shareable.
+/// The exclusive mode's one-entry walk cache: the path to the last
+/// last-level table reached, keyed by `(iova >> its span shift) + 1` (0:
+/// empty). Read only by `&mut self` calls; emptied whenever any table is
+/// unlinked, so it never names a freed table.
+struct Hint {
+    key: AtomicU64,
+    path: [AtomicU64; 4],
+}
+
+// SAFETY: `root_ptr` points into pool memory shared by design; every shared
+// access to table memory is atomic. The pool and TLB handle must themselves
+// be shareable.
 unsafe impl<F: Format, P: TablePool + Sync, T: TlbOps + Sync> Sync for PageTable<F, P, T> {}
 // SAFETY: as above; nothing is tied to the creating thread.
 unsafe impl<F: Format, P: TablePool + Send, T: TlbOps + Send> Send for PageTable<F, P, T> {}
@@ -35,7 +50,7 @@ impl<F: Format, P: TablePool, T: TlbOps> Drop for PageTable<F, P, T> {
     /// Unmaps everything (so all tables go back), then frees the root.
     fn drop(&mut self) {
         let top = 1u64 << F::IAS;
-        self.unmap(0, top);
+        self.unmap_mut(0, top);
         self.pool.free(self.root, Geometry::<F>::ROOT_ORDER);
     }
 }
@@ -43,9 +58,31 @@ impl<F: Format, P: TablePool, T: TlbOps> Drop for PageTable<F, P, T> {
 #[inline(always)]
 fn entry<'a>(table: *const AtomicU64, idx: usize) -> &'a AtomicU64 {
     // SAFETY: callers pass a pointer from the pool (or the root) for a table
-    // at some level and an index from `Geometry::index` for that level, which
-    // is below `Geometry::entries(level)`; pool memory outlives the table.
+    // at some level and an index from `Geometry::index` for that level, or
+    // below `Geometry::entries(level)`; pool memory outlives the table.
     unsafe { &*table.add(idx) }
+}
+
+/// Add `n` to a live word: atomically when shared.
+#[inline(always)]
+fn live_add<const S: bool>(live: &AtomicU64, n: u64) {
+    if S {
+        live.fetch_add(n, Relaxed);
+    } else {
+        live.store(live.load(Relaxed) + n, Relaxed);
+    }
+}
+
+/// Subtract `n` from a live word; returns the old value.
+#[inline(always)]
+fn live_sub<const S: bool>(live: &AtomicU64, n: u64) -> u64 {
+    if S {
+        live.fetch_sub(n, AcqRel)
+    } else {
+        let old = live.load(Relaxed);
+        live.store(old - n, Relaxed);
+        old
+    }
 }
 
 impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
@@ -75,6 +112,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             root_ptr,
             pool,
             tlb,
+            hint: Hint {
+                key: AtomicU64::new(0),
+                path: [const { AtomicU64::new(0) }; 4],
+            },
             _format: PhantomData,
         })
     }
@@ -101,6 +142,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
+    #[inline(always)]
+    fn table_ptr(&self, pa: u64, level: u32) -> *const AtomicU64 {
+        if level == Self::START {
+            self.root_ptr
+        } else {
+            self.pool.entries(pa)
+        }
+    }
+
     /// The table at `level` that maps `iova`, by walking from the root.
     #[inline(always)]
     fn table_at(&self, iova: u64, level: u32) -> Option<u64> {
@@ -123,11 +173,23 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// `iova` found at `level`. False if the table is going away or moved:
     /// the caller re-walks.
     #[inline(always)]
-    fn reserve(&self, pa: u64, level: u32, iova: u64, n: u64) -> bool {
+    fn reserve<const S: bool>(
+        &self,
+        pa: u64,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+    ) -> bool {
+        let live = self.pool.live_of(pa, tptr);
+        if !S {
+            live_add::<false>(live, n);
+            return true;
+        }
         // AcqRel: if we read a word stored by a later allocation of this slot,
         // we also see the unlinking that preceded its free (via the pool), so
         // the re-walk below cannot find the table at its old place.
-        let seen = self.pool.live(pa).fetch_add(n, AcqRel);
+        let seen = live.fetch_add(n, AcqRel);
         if seen & DEAD != 0 {
             return false;
         }
@@ -140,6 +202,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
 
     /// Undo an unvalidated reservation, unless the slot was reused or
     /// retired meanwhile (then the count it was added to no longer exists).
+    #[cold]
     fn release_stray(&self, pa: u64, n: u64, seen: u64) {
         let live = self.pool.live(pa);
         let mut cur = live.load(Relaxed);
@@ -168,36 +231,43 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Drop `n` live entries of the table `path[level]`; give it back when it
     /// becomes empty.
     #[inline(always)]
-    fn dec(&self, path: &Path, level: u32, iova: u64, n: u64, g: &mut Gather) {
+    fn dec<const S: bool>(
+        &self,
+        path: &Path,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+        g: &mut Gather,
+    ) {
         if level == Self::START {
             return;
         }
-        let old = self.pool.live(path[level as usize]).fetch_sub(n, AcqRel);
+        let old = live_sub::<S>(self.pool.live_of(path[level as usize], tptr), n);
         if old & COUNT_MASK == n {
-            self.retire(path, level, iova, g);
+            self.retire::<S>(path, level, iova, g);
         }
     }
 
     /// Unlink the empty table `path[level]` (and ancestors that become empty).
     #[cold]
-    fn retire(&self, path: &Path, mut level: u32, iova: u64, g: &mut Gather) {
+    fn retire<const S: bool>(&self, path: &Path, mut level: u32, iova: u64, g: &mut Gather) {
         while level > Self::START {
             let pa = path[level as usize];
             let live = self.pool.live(pa);
             let w = live.load(Acquire);
             // Zero entries and no reservations: claim it. A concurrent
-            // reservation makes this fail and the table stays, empty.
-            if w & (COUNT_MASK | DEAD) != 0
-                || live.compare_exchange(w, w | DEAD, AcqRel, Relaxed).is_err()
-            {
+            // reservation makes the CAS fail and the table stays, empty.
+            if w & (COUNT_MASK | DEAD) != 0 {
+                return;
+            }
+            if !S {
+                live.store(w | DEAD, Relaxed);
+            } else if live.compare_exchange(w, w | DEAD, AcqRel, Relaxed).is_err() {
                 return;
             }
             let parent = path[level as usize - 1];
-            let pptr = if level - 1 == Self::START {
-                self.root_ptr
-            } else {
-                self.pool.entries(parent)
-            };
+            let pptr = self.table_ptr(parent, level - 1);
             let e = entry(pptr, Geometry::<F>::index(level - 1, iova));
             e.store(0, Release);
             self.clean(e, 1);
@@ -207,7 +277,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             if level - 1 == Self::START {
                 return;
             }
-            let old = self.pool.live(parent).fetch_sub(1, AcqRel);
+            let old = live_sub::<S>(self.pool.live(parent), 1);
             if old & COUNT_MASK != 1 {
                 return;
             }
@@ -215,8 +285,42 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
+    /// Key of the last-level table mapping `iova` in the hint.
+    #[inline(always)]
+    fn hint_key(iova: u64) -> u64 {
+        (iova >> Geometry::<F>::shift(2)) + 1
+    }
+
+    /// Where a walk for `iova` starts: the root, or (exclusive mode, hint
+    /// hit) directly at the last-level table. Returns (path, level, table).
+    #[inline(always)]
+    fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const AtomicU64) {
+        let mut path: Path = [0; 4];
+        if !S && Self::START < 3 && self.hint.key.load(Relaxed) == Self::hint_key(iova) {
+            for (p, h) in path.iter_mut().zip(&self.hint.path) {
+                *p = h.load(Relaxed);
+            }
+            let table = path[3];
+            return (path, 3, table, self.pool.entries(table));
+        }
+        path[Self::START as usize] = self.root;
+        (path, Self::START, self.root, self.root_ptr)
+    }
+
+    /// Remember the path to a last-level table (exclusive mode only).
+    #[inline(always)]
+    fn hint_record<const S: bool>(&self, iova: u64, path: &Path, level: u32) {
+        if !S && level == 3 && Self::START < 3 {
+            for (h, p) in self.hint.path.iter().zip(path) {
+                h.store(*p, Relaxed);
+            }
+            self.hint.key.store(Self::hint_key(iova), Relaxed);
+        }
+    }
+
     /// Queue an unlinked table for freeing after the next sync.
     fn pend(&self, pa: u64, g: &mut Gather) {
+        self.hint.key.store(0, Relaxed);
         if g.npending == PENDING {
             self.flush(g);
         }
@@ -253,10 +357,37 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Map `[iova, iova + size)` to `[paddr, paddr + size)` with `prot`.
+    /// Other CPUs may map and unmap disjoint ranges at the same time.
     ///
     /// All-or-nothing: on error every entry this call wrote is removed again
     /// and tables it added are given back.
+    #[inline]
     pub fn map(&self, iova: u64, paddr: u64, size: u64, prot: Prot) -> Result<(), MapError> {
+        self.map_inner::<true>(iova, paddr, size, prot)
+    }
+
+    /// [`map`](Self::map) for an exclusive owner (a single CPU, or a caller
+    /// holding a lock): the same tables, without atomic read-modify-writes
+    /// or re-validation.
+    #[inline]
+    pub fn map_mut(
+        &mut self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), MapError> {
+        self.map_inner::<false>(iova, paddr, size, prot)
+    }
+
+    #[inline(always)]
+    fn map_inner<const S: bool>(
+        &self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), MapError> {
         if size == 0 {
             return Err(MapError::Empty);
         }
@@ -277,11 +408,11 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let attrs = desc::leaf_attrs::<F>(prot);
         let mut done = 0;
         while done < size {
-            match self.map_step(iova + done, paddr + done, size - done, attrs) {
+            match self.map_step::<S>(iova + done, paddr + done, size - done, attrs) {
                 Ok(n) => done += n,
                 Err(e) => {
                     if done != 0 {
-                        self.unmap(iova, done);
+                        self.unmap_inner::<S>(iova, done);
                     }
                     return Err(e);
                 }
@@ -293,13 +424,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Map a prefix of the range: one run of entries in one table. Returns
     /// the bytes mapped (never zero on success).
     #[inline(always)]
-    fn map_step(&self, iova: u64, pa: u64, rem: u64, attrs: u64) -> Result<u64, MapError> {
+    fn map_step<const S: bool>(
+        &self,
+        iova: u64,
+        pa: u64,
+        rem: u64,
+        attrs: u64,
+    ) -> Result<u64, MapError> {
         'retry: loop {
-            let mut path: Path = [0; 4];
-            let mut level = Self::START;
-            let mut table = self.root;
-            let mut tptr = self.root_ptr;
-            path[level as usize] = table;
+            let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
             // Reservations we hold on `table` (1 right after installing it).
             let mut held: u64 = 0;
             loop {
@@ -315,6 +448,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     tptr = self.pool.entries(table);
                     level += 1;
                     path[level as usize] = table;
+                    self.hint_record::<S>(iova, &path, level);
                     continue;
                 }
                 if d != 0 {
@@ -324,69 +458,72 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 {
                     let room = (Geometry::<F>::entries(level) - idx) as u64;
                     let n = (rem >> shift).min(room);
-                    if level != Self::START {
-                        if held == 0 {
-                            if !self.reserve(table, level, iova, n) {
-                                continue 'retry;
-                            }
-                        } else if n > held {
-                            self.pool.live(table).fetch_add(n - held, Relaxed);
+                    let bits = attrs | leaf_type(level);
+                    if held != 0 {
+                        // A table we just installed: our entries are still
+                        // zero (nobody else maps in our range), no checks.
+                        if n > held {
+                            live_add::<S>(self.pool.live_of(table, tptr), n - held);
                         }
+                        self.fill::<S>(tptr, idx, n as usize, pa, blk, bits);
+                        self.clean(e, n as usize);
+                        return Ok(n * blk);
+                    }
+                    if level != Self::START && !self.reserve::<S>(table, tptr, level, iova, n) {
+                        continue 'retry;
                     }
                     let mut written = 0;
-                    let mut out = encode_addr::<F>(pa) | attrs | leaf_type(level);
-                    // Encoded addresses step linearly: the OA field is
-                    // contiguous for every size we use here except the
-                    // 52-bit split, handled by re-encoding.
                     while written < n {
                         let ei = entry(tptr, idx + written as usize);
                         if ei.load(Relaxed) != 0 {
                             break;
                         }
-                        ei.store(out, Relaxed);
+                        ei.store(encode_addr::<F>(pa + written * blk) | bits, Relaxed);
                         written += 1;
-                        if Geometry::<F>::OA52 {
-                            out = encode_addr::<F>(pa + written * blk) | attrs | leaf_type(level);
-                        } else {
-                            out += blk;
-                        }
                     }
                     self.clean(e, written as usize);
                     if written < n && level != Self::START {
-                        // Entry `written` was taken meanwhile; at least one
-                        // entry was written, so the count stays non-zero.
-                        self.pool.live(table).fetch_sub(n - written, Relaxed);
-                    }
-                    if written == 0 {
-                        return Err(MapError::Overlap);
+                        // Entry `written` is taken; at least one entry was
+                        // written, so the count stays non-zero.
+                        live_sub::<S>(self.pool.live_of(table, tptr), n - written);
                     }
                     return Ok(written * blk);
                 }
                 // Need a next-level table here.
-                if level != Self::START && held == 0 && !self.reserve(table, level, iova, 1) {
+                if level != Self::START
+                    && held == 0
+                    && !self.reserve::<S>(table, tptr, level, iova, 1)
+                {
                     continue 'retry;
                 }
                 let Some(new) = self.alloc_table(1) else {
-                    self.put(&path, level, iova);
+                    self.put::<S>(&path, level, iova);
                     return Err(MapError::NoMemory);
                 };
                 let nptr = self.pool.entries(new);
                 self.clean(nptr, Geometry::<F>::ENTRIES);
                 // Release: the (zero) table is visible before its pointer.
-                match e.compare_exchange(0, table_desc::<F>(new), Release, Acquire) {
+                let installed = if S {
+                    e.compare_exchange(0, table_desc::<F>(new), Release, Acquire)
+                } else {
+                    e.store(table_desc::<F>(new), Release);
+                    Ok(0)
+                };
+                match installed {
                     Ok(_) => {
                         self.clean(e, 1);
                         table = new;
                         tptr = nptr;
                         level += 1;
                         path[level as usize] = table;
+                        self.hint_record::<S>(iova, &path, level);
                         held = 1;
                     }
                     Err(cur) => {
                         // Another CPU installed a table (or leaf) first.
                         self.pool.live(new).fetch_or(DEAD, Relaxed);
                         self.pool.free(new, 0);
-                        self.put(&path, level, iova);
+                        self.put::<S>(&path, level, iova);
                         if !is_table(cur, level) {
                             return Err(MapError::Overlap);
                         }
@@ -397,11 +534,43 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
+    /// Write `n` leaves from `idx` where nobody else writes.
+    #[inline(always)]
+    fn fill<const S: bool>(
+        &self,
+        tptr: *const AtomicU64,
+        idx: usize,
+        n: usize,
+        pa: u64,
+        blk: u64,
+        bits: u64,
+    ) {
+        if Geometry::<F>::OA52 || S {
+            for i in 0..n {
+                let out = encode_addr::<F>(pa + i as u64 * blk) | bits;
+                entry(tptr, idx + i).store(out, Relaxed);
+            }
+        } else {
+            // SAFETY: `idx + n` is within the table (`n` is bounded by the
+            // room left in it); an exclusive owner is the only accessor of
+            // its tables, so plain stores race with nothing. `AtomicU64` has
+            // the layout of `u64` and its value lives in an `UnsafeCell`.
+            let s = unsafe {
+                core::slice::from_raw_parts_mut(tptr.cast_mut().cast::<u64>().add(idx), n)
+            };
+            let first = pa | bits;
+            for (i, d) in s.iter_mut().enumerate() {
+                *d = first + i as u64 * blk;
+            }
+        }
+    }
+
     /// Give back one validated reservation on `path[level]`.
     #[cold]
-    fn put(&self, path: &Path, level: u32, iova: u64) {
+    fn put<const S: bool>(&self, path: &Path, level: u32, iova: u64) {
         let mut g = Gather::new();
-        self.dec(path, level, iova, 1, &mut g);
+        let tptr = self.table_ptr(path[level as usize], level);
+        self.dec::<S>(path, tptr, level, iova, 1, &mut g);
         self.flush(&mut g);
     }
 
@@ -409,7 +578,20 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Blocks cut by the range are split (break-before-make); tables that
     /// become empty go back to the pool. A misaligned or out-of-range
     /// request unmaps nothing; running out of tables for a split stops early.
+    /// Other CPUs may map and unmap disjoint ranges at the same time.
+    #[inline]
     pub fn unmap(&self, iova: u64, size: u64) -> u64 {
+        self.unmap_inner::<true>(iova, size)
+    }
+
+    /// [`unmap`](Self::unmap) for an exclusive owner (see [`map_mut`](Self::map_mut)).
+    #[inline]
+    pub fn unmap_mut(&mut self, iova: u64, size: u64) -> u64 {
+        self.unmap_inner::<false>(iova, size)
+    }
+
+    #[inline(always)]
+    fn unmap_inner<const S: bool>(&self, iova: u64, size: u64) -> u64 {
         if size == 0 || (iova | size) & (Self::G - 1) != 0 {
             return 0;
         }
@@ -421,7 +603,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let mut cur = iova;
         let mut total = 0;
         while cur < end {
-            match self.unmap_step(cur, end - cur, &mut g) {
+            match self.unmap_step::<S>(cur, end - cur, &mut g) {
                 Some((adv, n)) => {
                     cur += adv;
                     total += n;
@@ -436,8 +618,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Whether `table` (entered with live word `w`) is still the level-`level`
     /// table for `iova`: loads only, like a sequence lock.
     #[inline(always)]
-    fn still_there(&self, table: u64, level: u32, iova: u64, w: u64) -> bool {
-        level == Self::START || {
+    fn still_there<const S: bool>(&self, table: u64, level: u32, iova: u64, w: u64) -> bool {
+        !S || level == Self::START || {
             let ok = self.table_at(iova, level) == Some(table);
             let w2 = self.pool.live(table).load(Acquire);
             ok && w & DEAD == 0 && w2 & DEAD == 0 && w2 >> 32 == w >> 32
@@ -447,14 +629,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Unmap a prefix of `[iova, iova + rem)`: returns (bytes advanced, bytes
     /// unmapped), or None when a split found the pool empty.
     #[inline(always)]
-    fn unmap_step(&self, iova: u64, rem: u64, g: &mut Gather) -> Option<(u64, u64)> {
+    fn unmap_step<const S: bool>(&self, iova: u64, rem: u64, g: &mut Gather) -> Option<(u64, u64)> {
         'retry: loop {
-            let mut path: Path = [0; 4];
-            let mut level = Self::START;
-            let mut table = self.root;
-            let mut tptr = self.root_ptr;
+            let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
             let mut w = 0;
-            path[level as usize] = table;
             loop {
                 let shift = Geometry::<F>::shift(level);
                 let blk = 1u64 << shift;
@@ -473,11 +651,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         tptr = self.pool.entries(child);
                         level += 1;
                         path[level as usize] = table;
+                        self.hint_record::<S>(iova, &path, level);
                         // Read the live word before the table's entries.
-                        w = self.pool.live(table).load(Acquire);
+                        if S {
+                            w = self.pool.live(table).load(Acquire);
+                        }
                         continue;
                     }
-                    if !self.still_there(table, level, iova, w) {
+                    if !self.still_there::<S>(table, level, iova, w) {
                         continue 'retry;
                     }
                     // The whole span is ours: unlink the table, then clear
@@ -485,12 +666,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     e.store(0, Release);
                     self.clean(e, 1);
                     self.tlb.inv_walk(iova, blk, Self::G);
-                    let bytes = self.clear_subtree(child, level + 1, iova, g);
-                    self.dec(&path, level, iova, 1, g);
+                    g.add_leaf(iova, blk, Self::G);
+                    let bytes = self.clear_subtree::<S>(child, level + 1, iova, g);
+                    self.dec::<S>(&path, tptr, level, iova, 1, g);
                     return Some((blk, bytes));
                 }
                 if whole {
-                    if !self.still_there(table, level, iova, w) {
+                    if !self.still_there::<S>(table, level, iova, w) {
                         continue 'retry;
                     }
                     let room = (Geometry::<F>::entries(level) - idx) as u64;
@@ -512,12 +694,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     self.clean(e, i as usize);
                     if cleared != 0 {
                         g.add_leaf(iova, i * blk, blk);
-                        self.dec(&path, level, iova, cleared, g);
+                        self.dec::<S>(&path, tptr, level, iova, cleared, g);
                     }
                     return Some((i * blk, cleared * blk));
                 }
                 // The range cuts this block: split it one level down.
-                if !self.still_there(table, level, iova, w) {
+                if !self.still_there::<S>(table, level, iova, w) {
                     continue 'retry;
                 }
                 let new = self.alloc_table(Geometry::<F>::ENTRIES as u64)?;
@@ -526,7 +708,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 let base = decode_addr::<F>(d);
                 let attrs = desc::attrs_of::<F>(d) | leaf_type(level + 1);
                 for i in 0..Geometry::<F>::ENTRIES {
-                    entry(nptr, i).store(encode_addr::<F>(base + i as u64 * sub) | attrs, Relaxed);
+                    let out = encode_addr::<F>(base + i as u64 * sub) | attrs;
+                    entry(nptr, i).store(out, Relaxed);
                 }
                 self.clean(nptr, Geometry::<F>::ENTRIES);
                 // Break-before-make: the block must be gone from every TLB
@@ -541,15 +724,19 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 tptr = nptr;
                 level += 1;
                 path[level as usize] = table;
-                w = self.pool.live(table).load(Acquire);
+                self.hint_record::<S>(iova, &path, level);
+                if S {
+                    w = self.pool.live(table).load(Acquire);
+                }
             }
         }
     }
 
     /// Clear every entry below the unlinked table `top` (at `level`, mapping
     /// from `base`), queue its tables for freeing, and return the bytes that
-    /// were mapped. Iterative: the depth is at most three tables.
-    fn clear_subtree(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
+    /// were mapped. Iterative: the depth is at most three tables. The caller
+    /// gathers the leaf invalidation for the whole span.
+    fn clear_subtree<const S: bool>(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
         // (table, level, next index, base iova)
         let mut stack: [(u64, u32, usize, u64); 4] = [(0, 0, 0, 0); 4];
         stack[0] = (top, level, 0, base);
@@ -558,6 +745,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         while sp != 0 {
             let (pa, l, i, b) = stack[sp - 1];
             let ptr = self.pool.entries(pa);
+            let i = if l == 3 {
+                // A last-level table holds only pages: count and clear in one pass.
+                bytes += (self.clear_leaves::<S>(ptr) as u64) << F::GRANULE_SHIFT;
+                Geometry::<F>::ENTRIES
+            } else {
+                i
+            };
             if i == Geometry::<F>::ENTRIES {
                 self.clean(ptr, Geometry::<F>::ENTRIES);
                 self.pool.live(pa).fetch_or(DEAD, AcqRel);
@@ -573,16 +767,42 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             }
             e.store(0, Relaxed);
             let shift = Geometry::<F>::shift(l);
-            let at = b + ((i as u64) << shift);
             if is_table(d, l) {
-                stack[sp] = (decode_addr::<F>(d), l + 1, 0, at);
+                stack[sp] = (decode_addr::<F>(d), l + 1, 0, b + ((i as u64) << shift));
                 sp += 1;
             } else {
                 bytes += 1 << shift;
-                g.add_leaf(at, 1 << shift, 1 << shift);
             }
         }
         bytes
+    }
+
+    /// Clear a last-level table; returns how many entries were valid.
+    #[inline(always)]
+    fn clear_leaves<const S: bool>(&self, tptr: *const AtomicU64) -> usize {
+        if S {
+            let mut n = 0;
+            for i in 0..Geometry::<F>::ENTRIES {
+                let e = entry(tptr, i);
+                if e.load(Relaxed) != 0 {
+                    e.store(0, Relaxed);
+                    n += 1;
+                }
+            }
+            n
+        } else {
+            // SAFETY: a whole table from the pool, unlinked and owned by the
+            // exclusive caller (see `fill`).
+            let s = unsafe {
+                core::slice::from_raw_parts_mut(
+                    tptr.cast_mut().cast::<u64>(),
+                    Geometry::<F>::ENTRIES,
+                )
+            };
+            let n = s.iter().filter(|d| **d != 0).count();
+            s.fill(0);
+            n
+        }
     }
 
     /// The physical address `iova` translates to, if mapped.
@@ -615,6 +835,3 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         Some(self.pool.live(pa).load(Relaxed) & COUNT_MASK)
     }
 }
-
-#[allow(dead_code)]
-const _: u64 = GEN_ONE;

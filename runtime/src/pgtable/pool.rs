@@ -41,6 +41,13 @@ pub unsafe trait TablePool {
     fn entries(&self, pa: u64) -> *const AtomicU64;
     /// The live-entry word of the table at `pa` (see [`DEAD`], [`GEN_ONE`]).
     fn live(&self, pa: u64) -> &AtomicU64;
+    /// [`live`](Self::live) when the caller also has the table's pointer
+    /// (`entries(pa)`), which some pools index by more cheaply.
+    #[inline(always)]
+    fn live_of(&self, pa: u64, table: *const AtomicU64) -> &AtomicU64 {
+        let _ = table;
+        self.live(pa)
+    }
     /// Tables currently allocated (for accounting and tests).
     fn in_use(&self) -> usize;
 }
@@ -63,6 +70,10 @@ unsafe impl<P: TablePool> TablePool for &P {
     #[inline(always)]
     fn live(&self, pa: u64) -> &AtomicU64 {
         (**self).live(pa)
+    }
+    #[inline(always)]
+    fn live_of(&self, pa: u64, table: *const AtomicU64) -> &AtomicU64 {
+        (**self).live_of(pa, table)
     }
     fn in_use(&self) -> usize {
         (**self).in_use()
@@ -258,6 +269,13 @@ unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
     fn live(&self, pa: u64) -> &AtomicU64 {
         let slot = self.slot(pa).min(N - 1);
         &self.live[slot]
+    }
+
+    #[inline(always)]
+    fn live_of(&self, _pa: u64, table: *const AtomicU64) -> &AtomicU64 {
+        // By pointer: no dependency on the physical offset.
+        let slot = (table as usize).wrapping_sub(self.tables.as_ptr() as usize) >> T::SHIFT;
+        &self.live[slot.min(N - 1)]
     }
 
     fn in_use(&self) -> usize {
