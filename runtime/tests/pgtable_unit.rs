@@ -401,3 +401,33 @@ fn tlb_and_cache_contract() {
     // SAFETY: allocated above with this layout; the table is dropped.
     unsafe { std::alloc::dealloc(mem, layout) };
 }
+
+#[test]
+fn behind_the_domain_boundary() {
+    use iommugen_runtime::domain::{MapError as DomainError, PageTableOps};
+    static POOL: StaticPool<Table4K, 8> = StaticPool::new();
+    POOL.set_phys_base(PA_BASE);
+    let mut pt: PageTable<S1G4K48, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    let ops: &mut dyn PageTableOps = &mut pt;
+    ops.map(0x20_0000, 0x4020_0000, 0x20_0000, Prot::READ)
+        .unwrap();
+    assert_eq!(ops.iova_to_phys(0x20_1234), Some(0x4020_1234));
+    assert_eq!(
+        ops.map(0x20_1000, 0, 0x1000, Prot::READ),
+        Err(DomainError::AlreadyMapped)
+    );
+    assert_eq!(
+        ops.map(0x800, 0, 0x1000, Prot::READ),
+        Err(DomainError::Unaligned)
+    );
+    assert_eq!(
+        ops.map(1 << 48, 0, 0x1000, Prot::READ),
+        Err(DomainError::OutOfRange)
+    );
+    // A page out of the middle of the 2M block, then the rest.
+    assert_eq!(ops.unmap(0x20_1000, 0x1000), Ok(0x1000));
+    assert_eq!(ops.unmap(0x20_1000, 0x1000), Err(DomainError::NotMapped));
+    assert_eq!(ops.unmap(0x20_0000, 0x20_0000), Ok(0x1f_f000));
+    assert_eq!(ops.iova_to_phys(0x20_0000), None);
+    assert_eq!(POOL.in_use(), 1);
+}

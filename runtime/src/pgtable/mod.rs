@@ -21,6 +21,7 @@
 //! retirement cannot both succeed. See the book chapter "Page tables".
 
 pub mod desc;
+mod domain_ops;
 pub mod format;
 pub mod pool;
 pub mod tlb;
