@@ -1,0 +1,16 @@
+//! Generates one module per shipped spec into OUT_DIR. A spec error fails
+//! the build with the same report `iommugen check` prints.
+
+fn main() -> Result<(), iommugen_codegen::Error> {
+    iommugen_codegen::Builder::new()
+        .specs([
+            "../apple-dart.iommu",
+            "../arm-smmu.iommu",
+            "../arm-smmu-v3.iommu",
+            "../mediatek-m4u.iommu",
+            "../rockchip-iommu.iommu",
+            "../virtio-iommu.iommu",
+        ])
+        .generate()?;
+    Ok(())
+}
