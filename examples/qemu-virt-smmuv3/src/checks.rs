@@ -1,8 +1,7 @@
 //! The four DMA checks of issue 5, each printed as one line.
 
 use iommugen_runtime::domain::Domain;
-use iommugen_runtime::pgtable::format::S1G4K48;
-use iommugen_runtime::pgtable::{PageTable, StaticPool, Table4K, TablePool};
+use iommugen_runtime::pgtable::TablePool;
 use iommugen_runtime::smmuv3::event::{Access, Event, EventKind};
 use iommugen_runtime::Prot;
 
@@ -12,9 +11,10 @@ use crate::println;
 use crate::smmu::Instance;
 use crate::smmu_tlb::SmmuTlb;
 
-pub type Pool = StaticPool<Table4K, 32>;
-pub type Table<'s> = PageTable<S1G4K48, &'static Pool, &'s SmmuTlb<'s>>;
-pub type Dom<'a, 's> = Domain<EngineTable<'a, S1G4K48, &'static Pool, &'s SmmuTlb<'s>>, 64>;
+use crate::arm_smmu_v3::{ArmSmmuV3Format, ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
+
+pub type Table<'s> = ArmSmmuV3PageTable<&'s SmmuTlb<'s>>;
+pub type Dom<'a, 's> = Domain<EngineTable<'a, ArmSmmuV3Format, &'static Pool, &'s SmmuTlb<'s>>, 64>;
 
 pub struct Ctx<'a, 's> {
     pub smmu: &'static Instance,

@@ -16,7 +16,6 @@
 
 mod boot;
 mod checks;
-mod driver;
 mod edu;
 mod engine_table;
 mod global;
@@ -35,18 +34,21 @@ use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
-use iommugen_runtime::pgtable::format::S1G4K48;
-use iommugen_runtime::pgtable::{PageTable, StaticPool, Table4K, MAIR};
+use iommugen_runtime::pgtable::{Format, MAIR};
 use iommugen_runtime::smmuv3::cd::{Granule, Stage1Config};
 use iommugen_runtime::smmuv3::{ContextDescriptor, DmaSlice};
 
 use crate::global::Global;
 
+// Seed step (1) and the page-table format, generated from
+// `examples/arm-smmu-v3.iommu` by build.rs: `pub mod arm_smmu_v3` with the
+// `IommuDriver` (its init hook is `crate::smmu::probe`), `DECLARATIONS`, the
+// format `ArmSmmuV3Format`, the pool `ARM_SMMU_V3_POOL` and `page_table()`.
+include!(concat!(env!("OUT_DIR"), "/arm_smmu_v3.rs"));
+use arm_smmu_v3::{ArmSmmuV3, ArmSmmuV3Format};
+
 /// Free RAM after the image, for SMMU tables and queues and DMA buffers.
 pub static BUMP: Global<mem::Bump> = Global::new(mem::Bump::new(0..0));
-
-/// Translation tables for the one DMA domain (4 KiB each).
-static POOL: StaticPool<Table4K, 32> = StaticPool::new();
 
 /// The domain's ASID (0 is left unused).
 const ASID: u16 = 1;
@@ -117,7 +119,7 @@ fn run() -> Result<u32, &'static str> {
     BUMP.with(|b| *b = mem::Bump::new(free));
 
     // Seed steps (1) and (2).
-    let tables = [&IOMMU_DECLARATIONS[..], driver::DECLARATIONS];
+    let tables = [&IOMMU_DECLARATIONS[..], arm_smmu_v3::DECLARATIONS];
     let mut records = [IommuRecord::EMPTY; 4];
     let iommus = iommu_init(&dt, &tables, &mut records).map_err(|_| "too many IOMMU nodes")?;
     for r in iommus.records() {
@@ -200,12 +202,15 @@ fn run() -> Result<u32, &'static str> {
     let smmu = instance_of(&iommus, iommu_node).ok_or("the IOMMU has no instance")?;
     let features = *smmu.borrow().features();
     let tlb = smmu_tlb::SmmuTlb::new(smmu, ASID);
-    let pt: PageTable<S1G4K48, _, _> =
-        PageTable::new(&POOL, &tlb).map_err(|_| "no table for the page-table root")?;
+    let pt = ArmSmmuV3::page_table(&tlb).map_err(|_| "no table for the page-table root")?;
+    // The CD describes the spec's format: its input size, and its output
+    // size capped by what the SMMU can emit.
+    let ias = ArmSmmuV3Format::IAS as u8;
+    let oas = (ArmSmmuV3Format::OAS as u8).min(features.oas_bits);
     let cd = ContextDescriptor::stage1(&Stage1Config {
         ttb0: pt.root(),
-        ias: 48,
-        oas: 48u8.min(features.oas_bits),
+        ias,
+        oas,
         granule: Granule::G4K,
         coherent_walk: setup.dma.coherent && features.coherent,
         asid: ASID,
@@ -224,9 +229,9 @@ fn run() -> Result<u32, &'static str> {
                 "attaching the stream failed"
             })?;
         println!(
-            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ 16, 4K granule, IPS {} bits, MAIR {MAIR:#x})",
+            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ {}, 4K granule, IPS {oas} bits, MAIR {MAIR:#x})",
             pt.root(),
-            48u8.min(features.oas_bits)
+            64 - ias
         );
     }
     let size = (iova_last - iova_base).saturating_add(1);
@@ -237,7 +242,7 @@ fn run() -> Result<u32, &'static str> {
         smmu,
         tlb: &tlb,
         pt: &pt,
-        pool: &POOL,
+        pool: &arm_smmu_v3::ARM_SMMU_V3_POOL,
         dom: &mut dom,
         limit: setup.dma.mask.min(iova_last),
         edu,
