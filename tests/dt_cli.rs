@@ -292,3 +292,37 @@ fn bad_arguments_and_missing_dtc_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad magic"));
 }
+
+#[test]
+fn spec_checks_and_cell_counts_are_enforced() {
+    // arm-smmu-v3.iommu: `check stream_id < 1 << 20`, `cells 1`. QEMU virt's
+    // map <0 &smmu 0 0x10000> sends RID 0x08 to StreamID 0x08.
+    let (code, v) = dt_json("virt-smmuv3-errors.dts", &["--rid", "/pcie@10000000@0x08"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        translations(master(&v, "/ok@a000000")),
+        vec![("/iommu@9050000".into(), vec![0x10])]
+    );
+    let big = master(&v, "/too-big@a001000");
+    assert!(
+        big["error"]
+            .as_str()
+            .unwrap()
+            .contains("stream_id < 1 << 20"),
+        "{big}"
+    );
+    let bad = iommu(&v, "/iommu@9070000");
+    assert_eq!(bad["status"], "failed");
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("#iommu-cells = <2>"),
+        "{bad}"
+    );
+    assert!(master(&v, "/behind-bad@a002000")["error"]
+        .as_str()
+        .unwrap()
+        .contains("not initialised"));
+    assert_eq!(pci(&v, 8), (Some("/iommu@9050000".into()), Some(8)));
+}

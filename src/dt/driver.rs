@@ -167,3 +167,33 @@ pub fn declarations(
         .collect();
     (drivers, Vec::leak(rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iommugen_dsl::ir::Expr::{Binary, Field, Lit, Not};
+
+    fn b(op: BinOp, x: Expr, y: Expr) -> Expr {
+        Binary(op, Box::new(x), Box::new(y))
+    }
+
+    #[test]
+    fn eval_follows_u64_semantics() {
+        let f = [0x10_0000u64, 3];
+        // stream_id < 1 << 20 with stream_id = 2^20: false.
+        assert_eq!(
+            eval(&b(BinOp::Lt, Field(0), b(BinOp::Shl, Lit(1), Lit(20))), &f),
+            0
+        );
+        // 1 << 32 is 2^32 in u64, not 0 as in u32.
+        assert_eq!(eval(&b(BinOp::Shl, Lit(1), Lit(32)), &f), 1 << 32);
+        // Shifts of 64 or more give 0 rather than panicking.
+        assert_eq!(eval(&b(BinOp::Shl, Lit(1), Lit(64)), &f), 0);
+        assert_eq!(eval(&b(BinOp::Sub, Lit(0), Lit(1)), &f), u64::MAX);
+        assert_eq!(eval(&Not(Box::new(Field(1))), &f), 0);
+        assert_eq!(eval(&b(BinOp::And, Field(1), Lit(0)), &f), 0);
+        assert_eq!(eval(&b(BinOp::Or, Field(1), Lit(0)), &f), 1);
+        // A field index past the end reads as 0.
+        assert_eq!(eval(&Field(9), &f), 0);
+    }
+}

@@ -163,13 +163,21 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
             IommuState::Initialised { decl, .. } => {
                 (Some(decl.driver.name()), IommuStatus::Initialised)
             }
-            IommuState::Failed { decl, error } => (
-                Some(decl.driver.name()),
-                IommuStatus::Failed(format!(
-                    "init: {}",
-                    driver_error(error, decl.driver.name(), &[])
-                )),
-            ),
+            IommuState::Failed { decl, error } => {
+                let why = match error {
+                    DriverError::WrongCellCount { got } => {
+                        format!(
+                            "{}: #iommu-cells = <{got}> is not one the spec allows",
+                            decl.driver.name()
+                        )
+                    }
+                    other => driver_error(other, decl.driver.name(), &[]),
+                };
+                (
+                    Some(decl.driver.name()),
+                    IommuStatus::Failed(format!("init: {why}")),
+                )
+            }
             IommuState::Disabled { decl } => (decl.map(|d| d.driver.name()), IommuStatus::Disabled),
             IommuState::Unclaimed => (None, IommuStatus::Unclaimed),
         };
