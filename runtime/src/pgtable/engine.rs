@@ -483,9 +483,18 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     }
                     self.clean(e, written as usize);
                     if written < n && level != Self::START {
-                        // Entry `written` is taken; at least one entry was
-                        // written, so the count stays non-zero.
-                        live_sub::<S>(self.pool.live_of(table, tptr), n - written);
+                        // Entry `written` is taken (by a table: a leaf would
+                        // overlap). Give back the unused reservations; if
+                        // none was used, the count may reach zero.
+                        if written == 0 {
+                            self.put_n::<S>(&path, tptr, level, iova, n);
+                        } else {
+                            live_sub::<S>(self.pool.live_of(table, tptr), n - written);
+                        }
+                    }
+                    if written == 0 {
+                        // The first entry changed under us: walk again.
+                        continue 'retry;
                     }
                     return Ok(written * blk);
                 }
@@ -563,6 +572,21 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 *d = first + i as u64 * blk;
             }
         }
+    }
+
+    /// Give back `n` validated reservations on `path[level]`.
+    #[cold]
+    fn put_n<const S: bool>(
+        &self,
+        path: &Path,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+    ) {
+        let mut g = Gather::new();
+        self.dec::<S>(path, tptr, level, iova, n, &mut g);
+        self.flush(&mut g);
     }
 
     /// Give back one validated reservation on `path[level]`.
