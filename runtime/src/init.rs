@@ -68,6 +68,15 @@ impl<'s, 'd> IommuTable<'s, 'd> {
         self.index_of(node).map(|i| &self.records[i])
     }
 
+    /// The seed's `of_iommu_get_data`: the per-instance data the driver's
+    /// hook returned for `node`, when it initialised.
+    pub fn data(&self, node: NodeId) -> Option<crate::decl::InstanceData> {
+        match self.get(node)?.state {
+            IommuState::Initialised { data, .. } => Some(data),
+            _ => None,
+        }
+    }
+
     /// The position of `node`'s record, for per-instance side tables.
     pub fn index_of(&self, node: NodeId) -> Option<usize> {
         self.records.binary_search_by_key(&node, |r| r.node).ok()

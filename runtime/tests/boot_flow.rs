@@ -140,6 +140,15 @@ fn iommu_init_records_each_node_and_keeps_going_past_failures() {
             }
         ));
         assert!(matches!(state("/soc/iommu@6000"), IommuState::Unclaimed));
+        // of_iommu_get_data gives back what the hook returned.
+        assert_eq!(
+            table.data(tree.find_path("/soc/iommu@3000").unwrap().id()),
+            Some(iommugen_runtime::decl::InstanceData(7))
+        );
+        assert_eq!(
+            table.data(tree.find_path("/soc/iommu@5000").unwrap().id()),
+            None
+        );
         // A node after the failing one still initialised.
         assert!(matches!(
             state("/soc/iommu@7000"),
@@ -488,6 +497,84 @@ fn linker_section_table_is_searched_with_static_tables() {
         assert!(matches!(
             t.records()[0].state,
             IommuState::Initialised { decl, .. } if decl.compatible == "acme,linked-iommu"
+        ));
+    });
+}
+
+#[test]
+fn pci_host_dma_ranges_with_three_cell_addresses() {
+    // Juno's PCIe dma-ranges (juno-base.dtsi): PCI addresses are 3 cells
+    // (phys.hi flags + 64-bit address), sizes 2, parent addresses 2:
+    //   0x2c1c_0000 + 0x4_0000, 0x8000_0000 + 0x8000_0000,
+    //   0x8_8000_0000 + 0x2_0000_0000, all 1:1.
+    // Window: 0x2c1c_0000 .. 0xa_8000_0000 (size 0xa_53e4_0000); the last
+    // address 0xa_7fff_ffff needs 36 bits of mask.
+    let mut b = TreeBuilder::new();
+    b.begin("iommu@2b500000")
+        .strs("compatible", &["arm,mmu-401", "arm,smmu-v1"])
+        .u32("#iommu-cells", 1)
+        .u32("phandle", 1)
+        .end();
+    b.begin("pcie@40000000")
+        .str("device_type", "pci")
+        .u32("#address-cells", 3)
+        .u32("#size-cells", 2)
+        .cells(
+            "dma-ranges",
+            &[
+                0x0200_0000,
+                0x0,
+                0x2c1c_0000,
+                0x0,
+                0x2c1c_0000,
+                0x0,
+                0x0004_0000, //
+                0x0200_0000,
+                0x0,
+                0x8000_0000,
+                0x0,
+                0x8000_0000,
+                0x0,
+                0x8000_0000, //
+                0x4300_0000,
+                0x8,
+                0x8000_0000,
+                0x8,
+                0x8000_0000,
+                0x2,
+                0x0000_0000,
+            ],
+        )
+        .u32("iommu-map-mask", 0)
+        .cells("iommu-map", &[0, 1, 0, 1])
+        .flag("dma-coherent")
+        .end();
+    let blob = b.finish();
+    with_booted(&blob, |tree, table| {
+        let host = tree.find_path("/pcie@40000000").unwrap();
+        let mut fw = FwSpec::<8, 4>::new();
+        let mut d = vec![DomainInfo::EMPTY; 4];
+        let mut per = vec![0; table.records().len()];
+        let mut domains = DomainTable::new(&mut d, &mut per);
+        let (s, mapped) = setup_pci(host, 0x0300, &table, &mut fw, &mut domains).unwrap();
+        assert_eq!(mapped.map(|m| m.1), Some(0));
+        assert!(s.dma.coherent);
+        assert_eq!(
+            s.dma.window,
+            Some(DmaWindow {
+                base: 0x2c1c_0000,
+                size: 0xa_53e4_0000,
+                cpu_base: 0x2c1c_0000
+            })
+        );
+        assert_eq!(s.dma.mask, 0xf_ffff_ffff);
+        assert!(matches!(
+            s.dma.ops,
+            DmaOps::Iommu {
+                iova_base: 0x2c1c_0000,
+                iova_last: 0xa_7fff_ffff,
+                ..
+            }
         ));
     });
 }
