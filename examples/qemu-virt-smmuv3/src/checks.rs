@@ -9,10 +9,12 @@ use crate::edu::Edu;
 use crate::engine_table::EngineTable;
 use crate::println;
 use crate::smmu::Instance;
-use crate::smmu_tlb::SmmuTlb;
 
 use crate::arm_smmu_v3::{ArmSmmuV3Format, ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
 
+/// TLB maintenance of the domain through the SMMU's command queue.
+pub type SmmuTlb<'s> =
+    iommugen_runtime::smmuv3::SmmuTlb<'s, 'static, iommugen_runtime::smmuv3::Mmio>;
 pub type Table<'s> = ArmSmmuV3PageTable<&'s SmmuTlb<'s>>;
 pub type Dom<'a, 's> = Domain<EngineTable<'a, ArmSmmuV3Format, &'static Pool, &'s SmmuTlb<'s>>, 64>;
 
@@ -96,7 +98,7 @@ fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
 }
 
 fn tlb_ok(ctx: &Ctx<'_, '_>) -> Result<(), &'static str> {
-    match ctx.tlb.failed.take() {
+    match ctx.tlb.take_error() {
         None => Ok(()),
         Some(e) => {
             println!("  tlb maintenance failed: {e}");
@@ -189,7 +191,7 @@ fn check1(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
 
 fn check2(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     let (iova_b, b) = ctx.b.ok_or("check 1 did not map B")?;
-    let syncs = ctx.tlb.syncs.get();
+    let syncs = ctx.tlb.syncs();
     ctx.dom.unmap(iova_b, SZ_4K).map_err(|e| {
         println!("  domain unmap failed: {e}");
         "unmap failed"
@@ -198,7 +200,7 @@ fn check2(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     if ctx.pt.iova_to_phys(iova_b).is_some() {
         return Err("unmap left the page mapped");
     }
-    if ctx.tlb.syncs.get() == syncs {
+    if ctx.tlb.syncs() == syncs {
         return Err("unmap issued no TLB invalidation + sync");
     }
     let n = expect_refused_write(ctx, iova_b, b, EventKind::Translation)?;

@@ -23,7 +23,6 @@ mod mem;
 mod pci;
 mod semihost;
 mod smmu;
-mod smmu_tlb;
 mod tree;
 mod uart;
 
@@ -201,7 +200,7 @@ fn run() -> Result<u32, &'static str> {
     // of the fwspec pointed at it.
     let smmu = instance_of(&iommus, iommu_node).ok_or("the IOMMU has no instance")?;
     let features = *smmu.borrow().features();
-    let tlb = smmu_tlb::SmmuTlb::new(smmu, ASID);
+    let tlb = checks::SmmuTlb::new(smmu, ASID, Granule::G4K);
     let pt = ArmSmmuV3::page_table(&tlb).map_err(|_| "no table for the page-table root")?;
     // The CD describes the spec's format: its input size, and its output
     // size capped by what the SMMU can emit.

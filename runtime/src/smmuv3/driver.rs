@@ -664,3 +664,15 @@ fn check_features(f: &Features) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests;
+
+/// Shared by the tests of other modules of `smmuv3`.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::smmuv3::fake::FakeSmmu;
+
+    /// An SMMU enabled on the QEMU-like model with small tables.
+    pub fn enabled_fake() -> Smmuv3<'static, FakeSmmu> {
+        tests::enabled(FakeSmmu::qemu_like())
+    }
+}

@@ -16,6 +16,7 @@
 //! | [`event`] | event-queue records and their decoding |
 //! | [`queue`] | producer/consumer index arithmetic shared by both queues |
 //! | [`driver`] | the bring-up sequence, command submission, event draining |
+//! | [`tlb`] | the page-table engine's `TlbOps` over the command queue |
 //!
 //! Everything the SMMU reads (stream table, context descriptors, queues) is
 //! caller memory handed over as a [`DmaSlice`]: the runtime has no allocator,
@@ -29,6 +30,7 @@ pub mod mmio;
 pub mod queue;
 pub mod regs;
 pub mod ste;
+pub mod tlb;
 
 pub use cd::ContextDescriptor;
 pub use cmd::Command;
@@ -37,6 +39,7 @@ pub use event::{Event, EventKind};
 pub use mmio::{Mmio, RegisterIo};
 pub use regs::Features;
 pub use ste::Ste;
+pub use tlb::SmmuTlb;
 
 /// Extracts bits `[lsb, lsb + width)` of `value`.
 #[inline]

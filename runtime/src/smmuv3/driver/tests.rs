@@ -29,7 +29,7 @@ fn memory(strtab: usize, cmdq: usize, evtq: usize) -> Memory<'static> {
     }
 }
 
-fn enabled(fake: FakeSmmu) -> Smmuv3<'static, FakeSmmu> {
+pub(crate) fn enabled(fake: FakeSmmu) -> Smmuv3<'static, FakeSmmu> {
     let f = read_features(&fake);
     Smmuv3::enable(fake, f, memory(256, 8, 16), Options::default()).unwrap()
 }
