@@ -35,6 +35,10 @@ pub struct FakeSmmu {
     pub writes: Vec<(usize, u64, u32)>,
     /// Stop with CERROR_ILL when reaching this opcode (once).
     pub reject_opcode: Option<u8>,
+    /// Never acknowledge CR0 writes (a wedged SMMU).
+    pub ignore_cr0: bool,
+    /// Never consume commands (a stalled command queue).
+    pub stall_cmdq: bool,
 }
 
 impl FakeSmmu {
@@ -48,6 +52,8 @@ impl FakeSmmu {
             seen: Vec::new(),
             writes: Vec::new(),
             reject_opcode: None,
+            ignore_cr0: false,
+            stall_cmdq: false,
         };
         f.set(
             regs::IDR0,
@@ -77,7 +83,7 @@ impl FakeSmmu {
     }
 
     fn consume_commands(&mut self) {
-        if self.get(regs::CR0) & cr0::CMDQEN == 0 {
+        if self.stall_cmdq || self.get(regs::CR0) & cr0::CMDQEN == 0 {
             return;
         }
         if (self.get(regs::GERROR) ^ self.get(regs::GERRORN)) & gerror::CMDQ_ERR != 0 {
@@ -153,7 +159,9 @@ impl RegisterIo for FakeSmmu {
         match offset {
             regs::CR0 => {
                 self.set(regs::CR0, value);
-                self.set(regs::CR0ACK, value);
+                if !self.ignore_cr0 {
+                    self.set(regs::CR0ACK, value);
+                }
             }
             regs::GBPA => self.set(regs::GBPA, value & !gbpa::UPDATE),
             regs::IRQ_CTRL => {

@@ -348,3 +348,40 @@ fn event_overflow_is_reported_and_acknowledged() {
     );
     assert_eq!(last, Some(0x5000));
 }
+
+#[test]
+fn a_wedged_smmu_times_out_instead_of_hanging() {
+    let quick = Options {
+        spin_limit: 100,
+        ..Options::default()
+    };
+    // CR0ACK never follows CR0. The first write clears CR0 (already 0, so
+    // acknowledged); enabling the command queue is the first to hang.
+    let mut fake = FakeSmmu::qemu_like();
+    fake.ignore_cr0 = true;
+    let f = read_features(&fake);
+    assert_eq!(
+        Smmuv3::enable(fake, f, memory(16, 8, 16), quick).unwrap_err(),
+        Error::Timeout("CR0ACK")
+    );
+
+    // The command queue never moves: the bring-up's CMD_SYNC times out.
+    let mut fake = FakeSmmu::qemu_like();
+    fake.stall_cmdq = true;
+    let f = read_features(&fake);
+    assert_eq!(
+        Smmuv3::enable(fake, f, memory(16, 8, 16), quick).unwrap_err(),
+        Error::Timeout("CMD_SYNC")
+    );
+
+    // A queue that stalls later: submissions beyond its 8 slots wait for
+    // room, then give up.
+    let mut smmu = enabled(FakeSmmu::qemu_like());
+    smmu.options.spin_limit = 100;
+    smmu.registers_mut().stall_cmdq = true;
+    smmu.features.range_invalidation = false;
+    assert_eq!(
+        smmu.invalidate_range(1, 0, 16 << 12, Granule::G4K, 4096),
+        Err(Error::Timeout("command queue space"))
+    );
+}
