@@ -199,7 +199,10 @@ fn run() -> Result<u32, &'static str> {
     // The domain: page table, context descriptor, and every (SMMU, StreamID)
     // of the fwspec pointed at it.
     let smmu = instance_of(&iommus, iommu_node).ok_or("the IOMMU has no instance")?;
-    let features = *smmu.borrow().features();
+    let (features, smmu_coherent) = {
+        let s = smmu.borrow();
+        (*s.features(), s.coherent())
+    };
     let tlb = checks::SmmuTlb::new(smmu, ASID, Granule::G4K);
     let pt = ArmSmmuV3::page_table(&tlb).map_err(|_| "no table for the page-table root")?;
     // The CD describes the spec's format: its input size, and its output
@@ -211,7 +214,9 @@ fn run() -> Result<u32, &'static str> {
         ias,
         oas,
         granule: Granule::G4K,
-        coherent_walk: setup.dma.coherent && features.coherent,
+        // The walker snoops our table writes only if the SMMU is coherent
+        // (the tree says `dma-coherent` and IDR0.COHACC agrees).
+        coherent_walk: smmu_coherent,
         asid: ASID,
         mair: MAIR,
     });

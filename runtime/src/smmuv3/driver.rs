@@ -9,6 +9,7 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use super::cache;
 use super::cd::{ContextDescriptor, Granule};
 use super::cmd::{Command, CommandEntry, TlbiVaRange};
 use super::event::{Event, EventEntry};
@@ -111,6 +112,29 @@ impl<'a, T: Copy> DmaSlice<'a, T> {
         true
     }
 
+    /// Cleans entry `i` (or the whole slice) to the point of coherency.
+    fn clean(&self, i: Option<usize>) {
+        let size = core::mem::size_of::<T>();
+        match i {
+            Some(i) if i < self.len => {
+                // SAFETY: only an address inside the slice is formed.
+                let p = unsafe { self.ptr.as_ptr().add(i) };
+                cache::clean(p as *const u8, size);
+            }
+            Some(_) => {}
+            None => cache::clean(self.ptr.as_ptr() as *const u8, self.len * size),
+        }
+    }
+
+    /// Makes the next read of entry `i` see what the device wrote.
+    fn invalidate(&self, i: usize) {
+        if i < self.len {
+            // SAFETY: only an address inside the slice is formed.
+            let p = unsafe { self.ptr.as_ptr().add(i) };
+            cache::invalidate(p as *const u8, core::mem::size_of::<T>());
+        }
+    }
+
     /// Log2 of the length, if it is a power of two.
     fn log2_len(&self) -> Option<u8> {
         if self.len.is_power_of_two() {
@@ -130,7 +154,14 @@ impl<'a, T: Copy> DmaSlice<'a, T> {
 /// Writes a 64-byte structure whose dword 0 holds its valid bit: dwords
 /// 1..7 first, a barrier, then dword 0 in a single 64-bit store, so the SMMU
 /// never sees a valid dword 0 with stale other dwords.
-fn publish_words(base: NonNull<[u64; 8]>, len: usize, i: usize, words: [u64; 8]) -> bool {
+/// Without `coherent`, each phase is also cleaned to the point of coherency.
+fn publish_words(
+    base: NonNull<[u64; 8]>,
+    len: usize,
+    i: usize,
+    words: [u64; 8],
+    coherent: bool,
+) -> bool {
     if i >= len {
         return false;
     }
@@ -140,8 +171,15 @@ fn publish_words(base: NonNull<[u64; 8]>, len: usize, i: usize, words: [u64; 8])
         for (k, w) in words.iter().enumerate().skip(1) {
             core::ptr::write_volatile(p.add(k), *w);
         }
-        dma_wmb();
+        if coherent {
+            dma_wmb();
+        } else {
+            cache::clean(p as *const u8, 64);
+        }
         core::ptr::write_volatile(p, words[0]);
+        if !coherent {
+            cache::clean(p as *const u8, 8);
+        }
     }
     dma_wmb();
     true
@@ -242,6 +280,8 @@ pub struct Smmuv3<'a, R: RegisterIo> {
     cmdq_prod: u32,
     evtq: DmaSlice<'a, EventEntry>,
     evtq_geo: QueueGeometry,
+    /// The SMMU snoops CPU caches; else the driver cleans and invalidates.
+    coherent: bool,
 }
 
 /// Decodes the SMMU's ID registers.
@@ -344,9 +384,15 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         for i in 0..evtq.len() {
             evtq.write(i, [0; 4]);
         }
+        let coherent = options.coherent && features.coherent;
+        if !coherent {
+            stream_table.clean(None);
+            cmdq.clean(None);
+            evtq.clean(None);
+        }
         dma_wmb();
 
-        let attrs = if options.coherent && features.coherent {
+        let attrs = if coherent {
             Cr1Attrs::CoherentWriteBack
         } else {
             Cr1Attrs::NonCacheable
@@ -385,6 +431,7 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
             cmdq_prod: 0,
             evtq,
             evtq_geo,
+            coherent,
         };
         smmu.write_cr0(cr0::CMDQEN)?;
         smmu.submit(&[Command::CfgiAll])?;
@@ -407,6 +454,11 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
 
     pub fn features(&self) -> &Features {
         &self.features
+    }
+    /// Whether the SMMU's accesses are cache-coherent (both the node and
+    /// IDR0.COHACC say so); otherwise the driver does cache maintenance.
+    pub fn coherent(&self) -> bool {
+        self.coherent
     }
     pub fn registers(&self) -> &R {
         &self.regs
@@ -449,8 +501,11 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
                     return Err(self.command_failed(cons));
                 }
             }
-            self.cmdq
-                .write(geo.index(self.cmdq_prod) as usize, c.encode());
+            let slot = geo.index(self.cmdq_prod) as usize;
+            self.cmdq.write(slot, c.encode());
+            if !self.coherent {
+                self.cmdq.clean(Some(slot));
+            }
             self.cmdq_prod = geo.next(self.cmdq_prod);
         }
         // The MMIO write's barrier orders the entries before the index.
@@ -495,6 +550,9 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         let index = self.cmdq_geo.index(cons) as usize;
         let opcode = self.cmdq.read(index).map_or(0, |e| e[0] as u8);
         self.cmdq.write(index, Command::Sync.encode());
+        if !self.coherent {
+            self.cmdq.clean(Some(index));
+        }
         let active = self.regs.read32(regs::GERROR) ^ self.regs.read32(regs::GERRORN);
         if active & gerror::CMDQ_ERR != 0 {
             let n = self.regs.read32(regs::GERRORN);
@@ -527,7 +585,13 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
     }
 
     fn publish_ste(&mut self, slot: usize, ste: Ste) {
-        publish_words(self.strtab.ptr.cast(), self.strtab.len, slot, ste.0);
+        publish_words(
+            self.strtab.ptr.cast(),
+            self.strtab.len,
+            slot,
+            ste.0,
+            self.coherent,
+        );
     }
 
     /// Makes `sid` translate through stage 1 with the single context
@@ -542,8 +606,8 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         if cd_table.is_empty() || cd_table.phys() % 64 != 0 {
             return Err(Error::BadMemory("context descriptor"));
         }
-        publish_words(cd_table.ptr.cast(), cd_table.len, 0, cd.0);
-        let fetch = if self.options.coherent && self.features.coherent {
+        publish_words(cd_table.ptr.cast(), cd_table.len, 0, cd.0, self.coherent);
+        let fetch = if self.coherent {
             CdFetchAttrs::WriteBack
         } else {
             CdFetchAttrs::NonCacheable
@@ -633,7 +697,11 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
                 return stats;
             }
             while !geo.is_empty(prod, cons) && budget > 0 {
-                if let Some(raw) = self.evtq.read(geo.index(cons) as usize) {
+                let slot = geo.index(cons) as usize;
+                if !self.coherent {
+                    self.evtq.invalidate(slot);
+                }
+                if let Some(raw) = self.evtq.read(slot) {
                     sink(Event::decode(&raw));
                     stats.events += 1;
                 }

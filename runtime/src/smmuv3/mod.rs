@@ -8,6 +8,7 @@
 //!
 //! | file | job |
 //! |---|---|
+//! | [`cache`] | cleaning and invalidation for SMMUs that do not snoop CPU caches |
 //! | [`mmio`] | the fenced volatile register accessor, and the [`RegisterIo`] seam tests fake |
 //! | [`regs`] | register offsets, ID-register decoding ([`Features`]), control-register values |
 //! | [`ste`] | stream table entries |
@@ -22,6 +23,7 @@
 //! caller memory handed over as a [`DmaSlice`]: the runtime has no allocator,
 //! and the caller knows the physical address of its memory.
 
+pub mod cache;
 pub mod cd;
 pub mod cmd;
 pub mod driver;

@@ -8,6 +8,7 @@
 //! after each map or unmap.
 
 use core::cell::{Cell, RefCell};
+use core::sync::atomic::AtomicU64;
 
 use super::cd::Granule;
 use super::driver::{Error, Smmuv3};
@@ -82,6 +83,12 @@ impl<R: RegisterIo> TlbOps for SmmuTlb<'_, '_, R> {
     fn sync(&self) {
         self.syncs.set(self.syncs.get() + 1);
         self.with_smmu(|s| s.sync());
+    }
+
+    /// Only called for formats without a coherent walk: the SMMU reads
+    /// descriptors from memory, so clean them out of the CPU's caches.
+    fn clean(&self, first: *const AtomicU64, count: usize) {
+        super::cache::clean(first as *const u8, count * 8);
     }
 }
 

@@ -385,3 +385,34 @@ fn a_wedged_smmu_times_out_instead_of_hanging() {
         Err(Error::Timeout("command queue space"))
     );
 }
+
+#[test]
+fn a_non_coherent_smmu_gets_non_cacheable_attributes() {
+    // The node is not `dma-coherent`: queues, tables and CD fetches are
+    // non-cacheable, and the driver does cache maintenance (a no-op on the
+    // host, `dc cvac`/`dc civac` on aarch64).
+    let fake = FakeSmmu::qemu_like();
+    let f = read_features(&fake);
+    let options = Options {
+        coherent: false,
+        ..Options::default()
+    };
+    let mut smmu = Smmuv3::enable(fake, f, memory(16, 8, 16), options).unwrap();
+    assert!(!smmu.coherent());
+    assert_eq!(
+        smmu.registers().get(regs::CR1),
+        regs::cr1(regs::Cr1Attrs::NonCacheable)
+    );
+    let mut cds: DmaSlice<'static, ContextDescriptor> = dma(1);
+    smmu.attach_stage1(2, &mut cds, cd_for(1)).unwrap();
+    assert_eq!(
+        smmu.ste(2),
+        Some(Ste::stage1(cds.phys(), CdFetchAttrs::NonCacheable))
+    );
+    // An SMMU without COHACC is non-coherent whatever the tree says.
+    let mut fake = FakeSmmu::qemu_like();
+    fake.set(regs::IDR0, fake.get(regs::IDR0) & !(1 << 4));
+    let f = read_features(&fake);
+    let smmu = Smmuv3::enable(fake, f, memory(16, 8, 16), Options::default()).unwrap();
+    assert!(!smmu.coherent());
+}
