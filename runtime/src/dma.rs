@@ -13,7 +13,7 @@
 //!   CPU physical address; a range an ancestor does not cover is clipped to
 //!   what it does cover.
 
-use crate::fdt::{Cells, Node};
+use crate::fdt::{Cells, Node, Property};
 
 /// Why a `dma-ranges` could not be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,23 +71,30 @@ impl DmaWindow {
     }
 }
 
+/// What `node` itself says: `Some(true)` for `dma-coherent`, `Some(false)`
+/// for `dma-noncoherent`, `None` when it says neither.
+pub fn own_coherence(node: Node<'_>) -> Option<bool> {
+    match node.properties_named(["dma-coherent", "dma-noncoherent"]) {
+        [Some(_), _] => Some(true),
+        [None, Some(_)] => Some(false),
+        [None, None] => None,
+    }
+}
+
 /// Linux's `of_dma_is_coherent`, without the architecture default override.
 pub fn is_coherent(node: Node<'_>) -> bool {
     let mut n = Some(node);
     while let Some(cur) = n {
-        if cur.has_property("dma-coherent") {
-            return true;
-        }
-        if cur.has_property("dma-noncoherent") {
-            return false;
+        if let Some(c) = own_coherence(cur) {
+            return c;
         }
         n = cur.parent();
     }
     false
 }
 
-fn cells_of(node: Node<'_>, name: &str, default: u32) -> Result<usize, DmaRangeError> {
-    match node.property(name) {
+fn cells_value(prop: Option<Property<'_>>, default: u32) -> Result<usize, DmaRangeError> {
+    match prop {
         None => Ok(default as usize),
         Some(p) => p
             .as_u32()
@@ -110,10 +117,11 @@ fn entries<'a>(
     bus: Node<'a>,
     value: Cells<'a>,
 ) -> Result<impl Iterator<Item = Result<Range, DmaRangeError>> + 'a, DmaRangeError> {
-    let na = cells_of(bus, "#address-cells", 2)?;
-    let ns = cells_of(bus, "#size-cells", 1)?;
+    let [a, s] = bus.properties_named(["#address-cells", "#size-cells"]);
+    let na = cells_value(a, 2)?;
+    let ns = cells_value(s, 1)?;
     let pna = match bus.parent() {
-        Some(p) => cells_of(p, "#address-cells", 2)?,
+        Some(p) => cells_value(p.property("#address-cells"), 2)?,
         None => na,
     };
     let width = na + pna + ns;

@@ -7,7 +7,7 @@
 //! intersection of their apertures and the device's DMA window.
 
 use crate::decl::DomainPolicy;
-use crate::dma::{dma_window, dma_window_below, is_coherent, DmaRangeError, DmaWindow};
+use crate::dma::{dma_window_below, is_coherent, own_coherence, DmaRangeError, DmaWindow};
 use crate::fdt::{Node, NodeId};
 use crate::fwspec::FwSpec;
 use crate::init::{IommuState, IommuTable};
@@ -123,10 +123,23 @@ impl core::fmt::Display for SetupError {
 
 /// Domains in caller storage, plus the shared domain of each IOMMU
 /// instance (indexed like [`IommuTable::records`]).
+///
+/// One table serves one tree: it also remembers the DMA facts of the last
+/// bus it saw (coherence and window depend only on the bus's ancestry), so
+/// the many masters of one bus share that walk.
 pub struct DomainTable<'s> {
     domains: &'s mut [DomainInfo],
     len: usize,
     per_instance: &'s mut [u32],
+    bus_cache: Option<BusFacts>,
+}
+
+/// The DMA facts a bus hands its children.
+#[derive(Clone, Copy)]
+struct BusFacts {
+    bus: NodeId,
+    coherent: bool,
+    window: Result<Option<DmaWindow>, DmaRangeError>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -139,6 +152,23 @@ impl<'s> DomainTable<'s> {
             domains,
             len: 0,
             per_instance,
+            bus_cache: None,
+        }
+    }
+
+    /// Coherence inherited from `bus` and the window of a device on it.
+    fn bus_facts(&mut self, bus: Node<'_>) -> BusFacts {
+        match self.bus_cache {
+            Some(f) if f.bus == bus.id() => f,
+            _ => {
+                let f = BusFacts {
+                    bus: bus.id(),
+                    coherent: is_coherent(bus),
+                    window: dma_window_below(bus),
+                };
+                self.bus_cache = Some(f);
+                f
+            }
         }
     }
 
@@ -174,8 +204,15 @@ pub fn arch_setup_dma_ops<const IDS: usize, const IOMMUS: usize>(
     iommus: &IommuTable<'_, '_>,
     domains: &mut DomainTable<'_>,
 ) -> Result<DmaConfig, SetupError> {
-    let coherent = is_coherent(master);
-    let window = dma_window(master).map_err(SetupError::DmaRanges)?;
+    let (bus_coherent, window) = match master.parent() {
+        Some(bus) => {
+            let f = domains.bus_facts(bus);
+            (f.coherent, f.window)
+        }
+        None => (false, Ok(None)),
+    };
+    let coherent = own_coherence(master).unwrap_or(bus_coherent);
+    let window = window.map_err(SetupError::DmaRanges)?;
     setup(
         DomainOwner::Device(master.id()),
         coherent,

@@ -19,6 +19,57 @@ pub struct NodeEntry {
     /// Structure offset of the node's first property token.
     props: u32,
     parent: u32,
+    /// Which of the [`KNOWN`] properties the node has: lets the boot flow's
+    /// lookups of absent properties skip the scan.
+    known: u16,
+}
+
+/// Properties the boot flow asks about on (nearly) every node.
+const KNOWN: [&[u8]; 13] = [
+    b"compatible",
+    b"status",
+    b"iommus",
+    b"#iommu-cells",
+    b"dma-coherent",
+    b"dma-noncoherent",
+    b"dma-ranges",
+    b"iommu-map",
+    b"iommu-map-mask",
+    b"#address-cells",
+    b"#size-cells",
+    b"phandle",
+    b"linux,phandle",
+];
+
+const PHANDLE_BITS: u16 = 1 << 11 | 1 << 12;
+
+fn known_bit(name: &[u8]) -> Option<u16> {
+    KNOWN.iter().position(|k| *k == name).map(|i| 1 << i)
+}
+
+/// Remembers which strings-block offsets name a [`KNOWN`] property: dtc
+/// stores each name once, so nearly every property hits the cache and is
+/// classified without comparing text.
+struct NameCache {
+    slots: [(u32, u16); 32],
+}
+
+impl NameCache {
+    fn new() -> Self {
+        Self {
+            slots: [(u32::MAX, 0); 32],
+        }
+    }
+
+    fn bit(&mut self, fdt: &Fdt<'_>, name_off: u32) -> u16 {
+        let slot = &mut self.slots[(name_off as usize) % 32];
+        if slot.0 == name_off {
+            return slot.1;
+        }
+        let bit = fdt.string(name_off).and_then(known_bit).unwrap_or(0);
+        *slot = (name_off, bit);
+        bit
+    }
 }
 
 impl NodeEntry {
@@ -26,6 +77,7 @@ impl NodeEntry {
         name: 0,
         props: 0,
         parent: NO_PARENT,
+        known: 0,
     };
 }
 
@@ -65,6 +117,7 @@ impl<'a> DeviceTree<'a> {
     pub fn measure(fdt: &Fdt<'_>) -> Result<(usize, usize), FdtError> {
         let mut cursor = fdt.tokens();
         let (mut nodes, mut phandles, mut depth) = (0usize, 0usize, 0usize);
+        let mut names = NameCache::new();
         loop {
             let at = cursor.position();
             match cursor.next_token()? {
@@ -78,9 +131,7 @@ impl<'a> DeviceTree<'a> {
                         .ok_or(FdtError::Unbalanced { offset: at })?;
                 }
                 Token::Prop { name_off, .. } => {
-                    if fdt.string_is(name_off, b"phandle")
-                        || fdt.string_is(name_off, b"linux,phandle")
-                    {
+                    if names.bit(fdt, name_off) & PHANDLE_BITS != 0 {
                         phandles += 1;
                     }
                 }
@@ -101,6 +152,7 @@ impl<'a> DeviceTree<'a> {
         let (mut n, mut p) = (0usize, 0usize);
         let mut current = NO_PARENT;
         let mut roots = 0u32;
+        let mut names = NameCache::new();
         loop {
             let at = cursor.position();
             match cursor.next_token()? {
@@ -118,6 +170,7 @@ impl<'a> DeviceTree<'a> {
                         name: at + 4,
                         props,
                         parent: current,
+                        known: 0,
                     };
                     current = n as u32;
                     n += 1;
@@ -132,9 +185,9 @@ impl<'a> DeviceTree<'a> {
                     if current == NO_PARENT {
                         return Err(FdtError::Unbalanced { offset: at });
                     }
-                    if fdt.string_is(name_off, b"phandle")
-                        || fdt.string_is(name_off, b"linux,phandle")
-                    {
+                    let bit = names.bit(&fdt, name_off);
+                    nodes[current as usize].known |= bit;
+                    if bit & PHANDLE_BITS != 0 {
                         let phandle = Property { name_off, value }.as_u32();
                         // Linux keeps only valid phandles; 0 and ~0 mean "none".
                         if let Some(ph) = phandle.filter(|&v| v != 0 && v != u32::MAX) {
@@ -261,6 +314,14 @@ impl<'a> Node<'a> {
         self.tree
     }
 
+    /// False only when `name` is a [`KNOWN`] property the node lacks.
+    fn may_have(&self, name: &str) -> bool {
+        match known_bit(name.as_bytes()) {
+            Some(bit) => self.entry().known & bit != 0,
+            None => true,
+        }
+    }
+
     fn entry(&self) -> NodeEntry {
         self.tree.nodes[self.id.0 as usize]
     }
@@ -304,9 +365,30 @@ impl<'a> Node<'a> {
     }
 
     pub fn property(&self, name: &str) -> Option<Property<'a>> {
+        if !self.may_have(name) {
+            return None;
+        }
         let fdt = self.tree.fdt;
         self.properties()
             .find(|p| fdt.string_is(p.name_off, name.as_bytes()))
+    }
+
+    /// Several properties in one pass over the node (the boot flow's hot
+    /// lookups ask for two or three names at a time).
+    pub fn properties_named<const N: usize>(&self, names: [&str; N]) -> [Option<Property<'a>>; N] {
+        let fdt = self.tree.fdt;
+        let mut found = [None; N];
+        if !names.iter().any(|n| self.may_have(n)) {
+            return found;
+        }
+        for p in self.properties() {
+            for (slot, name) in found.iter_mut().zip(names) {
+                if slot.is_none() && fdt.string_is(p.name_off, name.as_bytes()) {
+                    *slot = Some(p);
+                }
+            }
+        }
+        found
     }
 
     /// The property's name.
