@@ -261,8 +261,10 @@ unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
 
     #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
-        let ptr = pa.wrapping_sub(self.offset.load(Ordering::Relaxed));
-        ptr as usize as *const AtomicU64
+        // Offset from the pool's own pointer, so the result keeps its
+        // provenance (no integer-to-pointer cast).
+        let off = pa.wrapping_sub(self.phys_base()) as usize;
+        self.tables.as_ptr().cast::<u8>().wrapping_add(off).cast()
     }
 
     #[inline(always)]
