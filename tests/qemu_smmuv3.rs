@@ -10,10 +10,15 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const QEMU: &str = "qemu-system-aarch64";
 const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds share one target directory and one output path: one at a time,
+/// each booted before the next build replaces it.
+static KERNEL: Mutex<()> = Mutex::new(());
 
 fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/qemu-virt-smmuv3")
@@ -38,14 +43,15 @@ fn require(program: &str) {
     );
 }
 
-/// Builds the kernel with its own target directory (under the workspace's
-/// `target/`) and returns the ELF's path.
-fn build_kernel() -> PathBuf {
+/// Builds the kernel (with `features`) in its own target directory under the
+/// workspace's `target/` and returns the ELF's path.
+fn build_kernel(features: &[&str]) -> PathBuf {
     let dir = example_dir();
     let target_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/qemu-virt-smmuv3");
     let out = Command::new(env!("CARGO"))
         .current_dir(&dir)
         .args(["build", "--target", "aarch64-unknown-none"])
+        .args(features.iter().flat_map(|f| ["--features", f]))
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
@@ -116,7 +122,8 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 #[test]
 fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
     require_qemu();
-    let kernel = build_kernel();
+    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let kernel = build_kernel(&[]);
     let (code, log) = boot(&kernel);
     let log = log.replace('\r', "");
     assert_eq!(code, Some(0), "kernel reported failure; UART log:\n{log}");
@@ -195,6 +202,33 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
     ] {
         let want = format!("event: {kind} sid={sid} iova={at:#x} write");
         assert!(event.contains(&want), "`{event}` is not `{want}`");
+    }
+}
+
+/// The checks can fail: built with `forget-tlb-invalidation` the kernel
+/// drops every TLBI, QEMU's IOTLB keeps serving unmapped and remapped IOVAs,
+/// and the isolation checks must say so (and the exit status with them).
+#[test]
+fn a_kernel_that_forgets_tlb_invalidation_fails_the_isolation_checks() {
+    require_qemu();
+    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let kernel = build_kernel(&["forget-tlb-invalidation"]);
+    let (code, log) = boot(&kernel);
+    let log = log.replace('\r', "");
+    assert_eq!(code, Some(1), "UART log:\n{log}");
+    for line in [
+        // Mapping into empty entries needs no invalidation: still fine.
+        "check 1 (translation): ok",
+        // The unmapped page is still reachable through the stale entry.
+        "check 2 (isolation): FAILED: the refused write reached memory",
+        // The IOVA freed by check 2 is reused read-only; the stale
+        // read-write entry still points at check 1's buffer: no fault.
+        "check 3 (read-only): FAILED: no event recorded",
+        // The block entry survives the split in the IOTLB.
+        "check 4 (2 MiB block): FAILED: the refused write reached memory",
+        "qemu-virt-smmuv3: 3 check(s) FAILED",
+    ] {
+        assert!(log.contains(line), "missing `{line}` in UART log:\n{log}");
     }
 }
 

@@ -9,14 +9,15 @@ use crate::edu::Edu;
 use crate::engine_table::EngineTable;
 use crate::println;
 use crate::smmu::Instance;
+use crate::tlb::Maintenance;
 
 use crate::arm_smmu_v3::{ArmSmmuV3Format, ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
 
 /// TLB maintenance of the domain through the SMMU's command queue.
 pub type SmmuTlb<'s> =
     iommugen_runtime::smmuv3::SmmuTlb<'s, 'static, iommugen_runtime::smmuv3::Mmio>;
-pub type Table<'s> = ArmSmmuV3PageTable<&'s SmmuTlb<'s>>;
-pub type Dom<'a, 's> = Domain<EngineTable<'a, ArmSmmuV3Format, &'static Pool, &'s SmmuTlb<'s>>, 64>;
+pub type Table<'s> = ArmSmmuV3PageTable<Maintenance<'s>>;
+pub type Dom<'a, 's> = Domain<EngineTable<'a, ArmSmmuV3Format, &'static Pool, Maintenance<'s>>, 64>;
 
 pub struct Ctx<'a, 's> {
     pub smmu: &'static Instance,

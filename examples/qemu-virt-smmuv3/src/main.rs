@@ -23,6 +23,7 @@ mod mem;
 mod pci;
 mod semihost;
 mod smmu;
+mod tlb;
 mod tree;
 mod uart;
 
@@ -204,7 +205,11 @@ fn run() -> Result<u32, &'static str> {
         (*s.features(), s.coherent())
     };
     let tlb = checks::SmmuTlb::new(smmu, ASID, Granule::G4K);
-    let pt = ArmSmmuV3::page_table(&tlb).map_err(|_| "no table for the page-table root")?;
+    if tlb::FORGET_INVALIDATION {
+        println!("MUTANT: TLB invalidations are dropped (feature forget-tlb-invalidation); checks must fail");
+    }
+    let pt = ArmSmmuV3::page_table(tlb::Maintenance(&tlb))
+        .map_err(|_| "no table for the page-table root")?;
     // The CD describes the spec's format: its input size, and its output
     // size capped by what the SMMU can emit.
     let ias = ArmSmmuV3Format::IAS as u8;
