@@ -200,7 +200,8 @@ fn dma_wmb() {
 /// The memory the SMMU needs, provided by the caller (zeroing not required).
 #[derive(Debug)]
 pub struct Memory<'a> {
-    /// 2^n entries (n <= SIDSIZE), aligned to the table's size.
+    /// 2^n entries (n <= SIDSIZE; one entry when only StreamID 0 is
+    /// used), aligned to the table's size.
     pub stream_table: DmaSlice<'a, Ste>,
     /// 2^n entries (2 <= 2^n, n <= CMDQS), aligned to the queue's size.
     pub cmdq: DmaSlice<'a, CommandEntry>,
@@ -335,7 +336,7 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         } = memory;
         let strtab_log2 = stream_table
             .log2_len()
-            .filter(|&n| n <= features.sid_bits && n > 0)
+            .filter(|&n| n <= features.sid_bits)
             .ok_or(Error::BadMemory("stream table"))?;
         if !stream_table.aligned_to_size(64) {
             return Err(Error::BadMemory("stream table"));

@@ -416,3 +416,22 @@ fn a_non_coherent_smmu_gets_non_cacheable_attributes() {
     let smmu = Smmuv3::enable(fake, f, memory(16, 8, 16), Options::default()).unwrap();
     assert!(!smmu.coherent());
 }
+
+#[test]
+fn a_tree_with_only_stream_id_0_gets_a_one_entry_table() {
+    let fake = FakeSmmu::qemu_like();
+    let f = read_features(&fake);
+    let size = StreamTableSize::for_max_stream_id(&f, 0);
+    assert_eq!(
+        (size.log2_entries, size.entries(), size.bytes()),
+        (0, 1, 64)
+    );
+    let mut smmu = Smmuv3::enable(fake, f, memory(1, 8, 16), Options::default()).unwrap();
+    assert_eq!(smmu.registers().get(regs::STRTAB_BASE_CFG), 0);
+    let mut cds: DmaSlice<'static, ContextDescriptor> = dma(1);
+    smmu.attach_stage1(0, &mut cds, cd_for(1)).unwrap();
+    assert_eq!(
+        smmu.attach_stage1(1, &mut cds, cd_for(1)),
+        Err(Error::StreamIdOutOfRange(1))
+    );
+}
