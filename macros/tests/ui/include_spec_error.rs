@@ -1,0 +1,3 @@
+iommugen_macros::include_spec!("../../../../macros/tests/ui/bad.iommu");
+
+fn main() {}

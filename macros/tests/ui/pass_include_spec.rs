@@ -1,0 +1,16 @@
+use iommugen_runtime::decl::{DriverError, InstanceData};
+use iommugen_runtime::fdt::Node;
+
+fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
+    Ok(InstanceData(node.id().0 as usize))
+}
+
+// trybuild compiles this file from <target>/tests/trybuild/iommugen-macros,
+// four levels below the workspace root.
+iommugen_macros::include_spec!("../../../../macros/tests/ui/good.iommu");
+
+fn main() {
+    assert_eq!(good::DECLARATIONS.len(), 1);
+    assert_eq!(good::DECLARATIONS[0].compatible, "acme,iommu");
+    assert_eq!(good::AcmeIommu::CELLS, [1]);
+}
