@@ -1,0 +1,44 @@
+//! iommugen for kernels: the `no_std` runtime and the code-generating macros
+//! under one dependency.
+//!
+//! ```toml
+//! [dependencies]
+//! iommugen = { version = "0.1", default-features = false }
+//! ```
+//!
+//! ```ignore
+//! // Generated from a spec file next to Cargo.toml: `pub mod drivers { .. }`.
+//! iommugen::include_spec!("drivers.iommu");
+//!
+//! // Or written in Rust:
+//! #[iommugen::iommu_driver(runtime: ::iommugen::runtime, compatible: ["arm,smmu-v3"], ..)]
+//! pub struct SmmuV3;
+//! ```
+//!
+//! Generated code reaches the runtime through `::iommugen::runtime` when it
+//! comes through this crate's [`include_spec!`]; `#[iommu_driver]` needs
+//! `runtime: ::iommugen::runtime` among its arguments (an attribute cannot
+//! see which crate name it was called through). The default `cli` feature
+//! builds the `iommugen` command-line tool; kernels turn it off.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub use iommugen_macros::iommu_driver;
+pub use iommugen_runtime as runtime;
+
+#[doc(hidden)]
+pub use iommugen_macros as __macros;
+
+/// Reads a `.iommu` spec at compile time (path relative to the calling
+/// crate's `Cargo.toml`) and expands to its generated module, reaching the
+/// runtime through `::iommugen::runtime`. Options as for
+/// `iommugen_macros::include_spec!` (`register`, `runtime = ::path`).
+#[macro_export]
+macro_rules! include_spec {
+    ($file:literal $(,)?) => {
+        $crate::__macros::include_spec!($file, runtime = ::iommugen::runtime);
+    };
+    ($file:literal, $($option:tt)+) => {
+        $crate::__macros::include_spec!($file, runtime = ::iommugen::runtime, $($option)+);
+    };
+}

@@ -1,0 +1,36 @@
+//! The `iommugen` facade: a spec through `iommugen::include_spec!` and a
+//! driver through `#[iommugen::iommu_driver]`, both reaching the runtime as
+//! `::iommugen::runtime` with no direct dependency on `iommugen-runtime`'s
+//! name.
+
+use iommugen::runtime::decl::{DriverError, InstanceData, IommuDriver};
+use iommugen::runtime::fdt::Node;
+
+mod smmu {
+    use super::*;
+    pub fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
+        Ok(InstanceData(node.id().0 as usize))
+    }
+}
+
+iommugen::include_spec!("examples/arm-smmu-v3.iommu");
+
+/// A Rockchip-style IOMMU: one master, no cells.
+#[iommugen::iommu_driver(
+    runtime: ::iommugen::runtime,
+    compatible: ["acme,one-master-iommu"],
+    cells: 0,
+    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, pool: 8 },
+    init: crate::smmu::probe,
+)]
+pub struct OneMaster;
+
+#[test]
+fn spec_and_attribute_through_the_facade() {
+    let table = arm_smmu_v3::DECLARATIONS;
+    assert_eq!(table.len(), 1);
+    assert_eq!(table[0].compatible, "arm,smmu-v3");
+    assert_eq!(table[0].driver.name(), "arm_smmu_v3");
+    assert_eq!(OneMaster.name(), "one_master");
+    assert_eq!(OneMaster::CELLS, [0]);
+}
