@@ -13,6 +13,7 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+mod fast;
 pub mod ir;
 pub mod parse;
 pub mod render;

@@ -11,6 +11,7 @@ use pest::Parser as _;
 
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
+use crate::fast::{self, doc_text};
 use crate::split::{first_word, scan, skip_trivia, Piece};
 
 #[derive(pest_derive::Parser)]
@@ -61,7 +62,19 @@ impl Scope {
 /// Parses one source file. Never fails: problems become diagnostics, and the
 /// tree holds every driver whose header parsed.
 pub fn parse(source: &str) -> (SpecAst, Vec<Diagnostic>) {
+    parse_with(source, true)
+}
+
+/// [`parse`] with every item going through pest, for the tests that hold
+/// the fast path to the grammar. Not for other use.
+#[doc(hidden)]
+pub fn parse_pest_only(source: &str) -> (SpecAst, Vec<Diagnostic>) {
+    parse_with(source, false)
+}
+
+fn parse_with(source: &str, fast: bool) -> (SpecAst, Vec<Diagnostic>) {
     let mut p = P {
+        fast,
         src: source,
         bytes: source.as_bytes(),
         diags: Vec::new(),
@@ -73,6 +86,8 @@ pub fn parse(source: &str) -> (SpecAst, Vec<Diagnostic>) {
 }
 
 struct P<'a> {
+    /// Try the hand-written reader before pest (see [`crate::fast`]).
+    fast: bool,
     src: &'a str,
     bytes: &'a [u8],
     diags: Vec<Diagnostic>,
@@ -92,7 +107,11 @@ enum BodyEnd {
 
 impl<'a> P<'a> {
     fn file(&mut self) -> SpecAst {
-        let mut spec = SpecAst::default();
+        // Growing a vector of large nodes by doubling dominated big files;
+        // a driver takes at least ~100 bytes of source, so reserve for that.
+        let mut spec = SpecAst {
+            drivers: Vec::with_capacity(self.bytes.len() / 128 + 1),
+        };
         let mut pos = 0;
         loop {
             pos = skip_trivia(self.bytes, pos);
@@ -219,6 +238,13 @@ impl<'a> P<'a> {
     }
 
     fn driver_head(&mut self, start: usize, open: usize) -> Option<(Vec<String>, Ident)> {
+        if let Some(head) = self
+            .fast
+            .then(|| fast::driver_head(self.src, start, open + 1))
+            .flatten()
+        {
+            return Some(head);
+        }
         let pair = self.pest(Rule::driver_head, start, open + 1, "the driver header")?;
         let mut docs = Vec::new();
         let mut name = None;
@@ -237,7 +263,7 @@ impl<'a> P<'a> {
     where
         Self: ItemParser<T>,
     {
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(16);
         let mut pos = from;
         loop {
             pos = skip_trivia(self.bytes, pos);
@@ -508,6 +534,7 @@ impl<'a> P<'a> {
                 // A parenthesised expression: recurse with a fresh collector.
                 _ => {
                     let mut inner = P {
+                        fast: self.fast,
                         src: self.src,
                         bytes: self.bytes,
                         diags: Vec::new(),
@@ -551,7 +578,15 @@ impl<'a> P<'a> {
     }
 
     fn source(&mut self, p: Pair<'_, Rule>, off: usize) -> SourceAst {
-        let sp = span(&p, off);
+        // pest's span of `source` takes in the whitespace skipped while
+        // looking for optional suffixes that are absent; end at the last part.
+        let last_end = p
+            .clone()
+            .into_inner()
+            .map(|q| q.as_span().end() + off)
+            .max();
+        let mut sp = span(&p, off);
+        sp.end = last_end.unwrap_or(sp.end);
         let mut base = SourceBase::Const(Num {
             value: 0,
             span: sp.clone(),
@@ -621,51 +656,65 @@ impl<'a> ItemParser<Item> for P<'a> {
     ) -> Result<Option<Item>, Option<usize>> {
         match (word, piece) {
             ("page-table" | "dma", Piece::Block { open, close, .. }) => {
-                let Ok(head) =
-                    self.pest_or_resume(Rule::block_head, start, open + 1, "the block header", &[])
-                else {
-                    return Ok(None);
+                // `Some(format)` for a page table, `None` for dma.
+                let head: Option<Ident> = match self
+                    .fast
+                    .then(|| fast::block_head(self.src, start, open + 1))
+                    .flatten()
+                {
+                    Some(h) => h,
+                    None => {
+                        let Ok(pair) = self.pest_or_resume(
+                            Rule::block_head,
+                            start,
+                            open + 1,
+                            "the block header",
+                            &[],
+                        ) else {
+                            self.unparsed_items.push(Ident {
+                                name: word.to_owned(),
+                                span: keyword.clone(),
+                            });
+                            return Ok(None);
+                        };
+                        let pt = pair.into_inner().find(|p| p.as_rule() == Rule::pt_head);
+                        pt.map(|p| {
+                            p.into_inner()
+                                .next()
+                                .map(|w| self.ident(&w, start))
+                                .unwrap_or(Ident {
+                                    name: String::new(),
+                                    span: keyword.clone(),
+                                })
+                        })
+                    }
                 };
                 let to = close.unwrap_or(self.bytes.len());
                 if close.is_none() {
                     self.unclosed(*open, word);
                 }
                 let span = keyword.start..close.map_or(to, |c| c + 1);
-                let inner = head
-                    .into_inner()
-                    .find(|p| matches!(p.as_rule(), Rule::pt_head | Rule::dma_head));
-                match inner.map(|p| (p.as_rule(), p)) {
-                    Some((Rule::pt_head, p)) => {
-                        let format = p
-                            .into_inner()
-                            .next()
-                            .map(|w| self.ident(&w, start))
-                            .unwrap_or(Ident {
-                                name: String::new(),
-                                span: keyword.clone(),
-                            });
+                let kind = match head {
+                    Some(format) => {
                         let (items, end) = self.body::<PtItem>(open + 1, to, Scope::PageTable);
                         if let BodyEnd::NextDriver(at) = end {
                             return Err(Some(at));
                         }
-                        Ok(Some(Item {
-                            kind: ItemKind::PageTable(PageTableAst { format, items }),
-                            keyword,
-                            span,
-                        }))
+                        ItemKind::PageTable(PageTableAst { format, items })
                     }
-                    _ => {
+                    None => {
                         let (items, end) = self.body::<DmaItem>(open + 1, to, Scope::Dma);
                         if let BodyEnd::NextDriver(at) = end {
                             return Err(Some(at));
                         }
-                        Ok(Some(Item {
-                            kind: ItemKind::Dma(items),
-                            keyword,
-                            span,
-                        }))
+                        ItemKind::Dma(items)
                     }
-                }
+                };
+                Ok(Some(Item {
+                    kind,
+                    keyword,
+                    span,
+                }))
             }
             ("page-table" | "dma", Piece::Stmt { end, .. }) => {
                 self.diags.push(
@@ -690,6 +739,17 @@ impl<'a> ItemParser<Item> for P<'a> {
                     Piece::Stmt { end, .. } => *end,
                     Piece::Block { open, .. } => *open,
                 };
+                if let Some((kind, span)) = self
+                    .fast
+                    .then(|| fast::stmt(self.src, start, end))
+                    .flatten()
+                {
+                    return Ok(Some(Item {
+                        kind,
+                        keyword,
+                        span,
+                    }));
+                }
                 let pair = match self.pest_or_resume(
                     Rule::stmt,
                     start,
@@ -800,6 +860,17 @@ impl<'a> ItemParser<PtItem> for P<'a> {
             Piece::Block { open, .. } => *open,
         };
         let _ = word;
+        if let Some((kind, span)) = self
+            .fast
+            .then(|| fast::pt_stmt(self.src, start, end))
+            .flatten()
+        {
+            return Ok(Some(PtItem {
+                kind,
+                keyword,
+                span,
+            }));
+        }
         let pair =
             self.pest_or_resume(Rule::pt_stmt, start, end, "`page-table`", PAGE_TABLE_ITEMS)?;
         let Some(p) = pair.into_inner().next() else {
@@ -842,6 +913,17 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
             Piece::Block { open, .. } => *open,
         };
         let _ = word;
+        if let Some((kind, span)) = self
+            .fast
+            .then(|| fast::dma_stmt(self.src, start, end))
+            .flatten()
+        {
+            return Ok(Some(DmaItem {
+                kind,
+                keyword,
+                span,
+            }));
+        }
         let pair = self.pest_or_resume(Rule::dma_stmt, start, end, "`dma`", DMA_ITEMS)?;
         let Some(p) = pair.into_inner().next() else {
             return Ok(None);
@@ -925,11 +1007,6 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         Rule::EOI => "end of item",
         _ => return None,
     })
-}
-
-fn doc_text(raw: &str) -> String {
-    let t = raw.trim_start_matches("///");
-    t.strip_prefix(' ').unwrap_or(t).trim_end().to_owned()
 }
 
 fn unescape(s: &str) -> String {

@@ -62,16 +62,19 @@ pub fn block_size_problem(
 ) -> Option<String> {
     let start = start_level(format, g, ias);
     let level = (0..=3).find(|&l| level_size(g, l) == size);
-    let allowed = allowed_sizes(format, g, ias, oas);
-    let list = allowed
-        .iter()
-        .map(|&s| size_text(s))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // Only built when there is a problem to explain.
+    let list = || {
+        allowed_sizes(format, g, ias, oas)
+            .iter()
+            .map(|&s| size_text(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let Some(level) = level else {
         return Some(format!(
-            "a {} granule maps only {list} here (one entry at some lookup level)",
-            size_text(g.bytes())
+            "a {} granule maps only {} here (one entry at some lookup level)",
+            size_text(g.bytes()),
+            list()
         ));
     };
     if level < start {
@@ -90,7 +93,7 @@ pub fn block_size_problem(
         (Granule::K64, 1) => "level-1 block descriptors (4T) with the 64K granule need a 52-bit output address (FEAT_LPA); set `oas 52`",
         _ => "no block descriptors exist at level 0 for this granule",
     };
-    Some(format!("{reason}; allowed here: {list}"))
+    Some(format!("{reason}; allowed here: {}", list()))
 }
 
 /// Sizes [`block_size_problem`] accepts, ascending.

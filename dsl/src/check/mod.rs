@@ -19,8 +19,8 @@ use crate::Checked;
 /// Checks a whole tree. Spans in the diagnostics are the tree's spans.
 pub fn check_ast(spec: &SpecAst) -> Checked {
     let mut diags = Vec::new();
-    let mut drivers = Vec::new();
-    let mut names: HashMap<&str, &Ident> = HashMap::new();
+    let mut drivers = Vec::with_capacity(spec.drivers.len());
+    let mut names: HashMap<&str, &Ident> = HashMap::with_capacity(spec.drivers.len());
     for d in &spec.drivers {
         if let Some(first) = names.get(d.name.name.as_str()) {
             diags.push(
@@ -50,7 +50,7 @@ pub fn check_ast(spec: &SpecAst) -> Checked {
 
 fn duplicate_compatibles(spec: &SpecAst) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut seen: HashMap<&str, (&str, &Str)> = HashMap::new();
+    let mut seen: HashMap<&str, (&str, &Str)> = HashMap::with_capacity(spec.drivers.len() * 2);
     for d in &spec.drivers {
         for c in compatibles(d) {
             match seen.get(c.value.as_str()) {

@@ -1,0 +1,524 @@
+//! The fast path: a hand-written parser for well-formed items.
+//!
+//! pest costs about a microsecond per token here, which puts a 10,000-driver
+//! file far above editor latency. Most items in a file are well formed, so the
+//! parser first tries this small recursive-descent reader on each item; it
+//! builds exactly the tree the pest path builds (same nodes, same spans) or
+//! gives up with `None` at the first thing it does not expect. Then the pest
+//! grammar parses the item and reports the error. `grammar.pest` stays the
+//! definition of the language: the property tests in `tests/fast_path.rs`
+//! check that both paths agree on every item either accepts.
+
+use crate::ast::*;
+use crate::parse::parse_number;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tok {
+    Ident,
+    /// A name with dashes (`iommu-map`), only where a word is expected.
+    Word,
+    Number,
+    Str,
+    Punct,
+    Eof,
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+fn ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+fn ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+impl<'a> Lexer<'a> {
+    fn new(src: &'a str, start: usize, end: usize) -> Self {
+        Lexer {
+            src,
+            b: src.as_bytes(),
+            pos: start,
+            end,
+        }
+    }
+
+    /// Skips whitespace and comments; `None` on a doc comment (left to pest).
+    fn skip(&mut self) -> Option<()> {
+        loop {
+            // The grammar's WHITESPACE exactly (not form feed).
+            while self.pos < self.end && matches!(self.b[self.pos], b' ' | b'\t' | b'\r' | b'\n') {
+                self.pos += 1;
+            }
+            let rest = &self.b[self.pos..self.end];
+            if rest.starts_with(b"//") {
+                if rest.starts_with(b"///") && !rest.starts_with(b"////") {
+                    return None;
+                }
+                while self.pos < self.end && self.b[self.pos] != b'\n' {
+                    self.pos += 1;
+                }
+            } else if rest.starts_with(b"/*") {
+                let close = rest[2..].windows(2).position(|w| w == b"*/")?;
+                self.pos += 2 + close + 2;
+            } else {
+                return Some(());
+            }
+        }
+    }
+
+    /// The next token's kind and span, without consuming it.
+    fn peek(&mut self, words: bool) -> Option<(Tok, Span)> {
+        self.skip()?;
+        let s = self.pos;
+        if s >= self.end {
+            return Some((Tok::Eof, s..s));
+        }
+        let c = self.b[s];
+        let mut e = s + 1;
+        let kind = if ident_start(c) {
+            while e < self.end && (ident_char(self.b[e]) || (words && self.b[e] == b'-')) {
+                e += 1;
+            }
+            if words && self.b[s..e].contains(&b'-') {
+                Tok::Word
+            } else {
+                Tok::Ident
+            }
+        } else if c.is_ascii_digit() {
+            while e < self.end && (self.b[e].is_ascii_alphanumeric() || self.b[e] == b'_') {
+                e += 1;
+            }
+            Tok::Number
+        } else if c == b'"' {
+            loop {
+                match self.b.get(e).copied() {
+                    _ if e >= self.end => return None,
+                    Some(b'\\') => e += 2,
+                    Some(b'"') => break,
+                    Some(b'\n') | None => return None,
+                    Some(_) => e += 1,
+                }
+            }
+            e += 1;
+            if e > self.end {
+                return None;
+            }
+            Tok::Str
+        } else {
+            let two = &self.b[s..self.end.min(s + 2)];
+            if [
+                b"||", b"&&", b"==", b"!=", b"<<", b">>", b"<=", b">=", b"::", b"..",
+            ]
+            .iter()
+            .any(|p| two == *p)
+            {
+                e = s + 2;
+            }
+            Tok::Punct
+        };
+        Some((kind, s..e))
+    }
+
+    fn next(&mut self, words: bool) -> Option<(Tok, Span)> {
+        let t = self.peek(words)?;
+        self.pos = t.1.end;
+        Some(t)
+    }
+
+    fn text(&self, s: &Span) -> &'a str {
+        &self.src[s.clone()]
+    }
+
+    fn punct(&mut self, p: &str) -> Option<Span> {
+        let (k, s) = self.next(false)?;
+        (k == Tok::Punct && self.text(&s) == p).then_some(s)
+    }
+
+    fn at_punct(&mut self, p: &str) -> bool {
+        matches!(self.peek(false), Some((Tok::Punct, s)) if self.text(&s) == p)
+    }
+
+    fn keyword(&mut self, kw: &str) -> Option<Span> {
+        let words = kw.contains('-');
+        let (k, s) = self.next(words)?;
+        (matches!(k, Tok::Ident | Tok::Word) && self.text(&s) == kw).then_some(s)
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        let (k, s) = self.next(false)?;
+        (k == Tok::Ident).then(|| Ident {
+            name: self.text(&s).to_owned(),
+            span: s,
+        })
+    }
+
+    /// A name that may contain dashes (`word` in the grammar).
+    fn word(&mut self) -> Option<Ident> {
+        let (k, s) = self.next(true)?;
+        let t = self.text(&s);
+        (matches!(k, Tok::Ident | Tok::Word) && t.as_bytes()[0].is_ascii_alphabetic()).then(|| {
+            Ident {
+                name: t.to_owned(),
+                span: s,
+            }
+        })
+    }
+
+    fn number(&mut self) -> Option<Num> {
+        let (k, s) = self.next(false)?;
+        if k != Tok::Number {
+            return None;
+        }
+        let t = self.text(&s);
+        // The grammar's number: a base prefix and digits, then one unit letter.
+        let digits = t.trim_end_matches(['K', 'M', 'G', 'T']);
+        if t.len() - digits.len() > 1 {
+            return None;
+        }
+        let ok = if let Some(h) = digits.strip_prefix("0x") {
+            !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit() || c == b'_')
+        } else if let Some(bin) = digits.strip_prefix("0b") {
+            !bin.is_empty() && bin.bytes().all(|c| c == b'0' || c == b'1' || c == b'_')
+        } else {
+            digits.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+        };
+        if !ok {
+            return None;
+        }
+        // Overflow is reported by the pest path.
+        let value = parse_number(t)?;
+        Some(Num { value, span: s })
+    }
+
+    fn string(&mut self) -> Option<Str> {
+        let (k, s) = self.next(false)?;
+        if k != Tok::Str {
+            return None;
+        }
+        let inner = &self.src[s.start + 1..s.end - 1];
+        let value = if inner.contains('\\') {
+            unescape(inner)
+        } else {
+            inner.to_owned()
+        };
+        Some(Str { value, span: s })
+    }
+
+    fn done(&mut self) -> Option<()> {
+        matches!(self.peek(false)?, (Tok::Eof, _)).then_some(())
+    }
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `/// docs` `driver NAME {`.
+pub(crate) fn driver_head(src: &str, start: usize, end: usize) -> Option<(Vec<String>, Ident)> {
+    let mut lx = Lexer::new(src, start, end);
+    let mut docs = Vec::new();
+    loop {
+        // Plain comments and whitespace, then either a doc line or the header.
+        if lx.skip().is_some() {
+            break;
+        }
+        let line_end = lx.b[lx.pos..lx.end]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(lx.end, |i| lx.pos + i);
+        docs.push(doc_text(&lx.src[lx.pos..line_end]));
+        lx.pos = line_end;
+    }
+    lx.keyword("driver")?;
+    let name = lx.ident()?;
+    lx.punct("{")?;
+    lx.done()?;
+    Some((docs, name))
+}
+
+/// A `///` line without the marker and one following space.
+pub(crate) fn doc_text(raw: &str) -> String {
+    let t = raw.trim_start_matches("///");
+    t.strip_prefix(' ').unwrap_or(t).trim_end().to_owned()
+}
+
+/// `page-table FORMAT {` (`Some(Some(format))`) or `dma {` (`Some(None)`).
+pub(crate) fn block_head(src: &str, start: usize, end: usize) -> Option<Option<Ident>> {
+    let mut lx = Lexer::new(src, start, end);
+    let (_, s) = lx.next(true)?;
+    let format = match lx.text(&s) {
+        "page-table" => Some(lx.word()?),
+        "dma" => None,
+        _ => return None,
+    };
+    lx.punct("{")?;
+    lx.done()?;
+    Some(format)
+}
+
+/// One driver statement: its kind and span (keyword to `;`).
+pub(crate) fn stmt(src: &str, start: usize, end: usize) -> Option<(ItemKind, Span)> {
+    let mut lx = Lexer::new(src, start, end);
+    let (_, kw) = lx.next(true)?;
+    let kind = match lx.text(&kw) {
+        "compatible" => {
+            let mut v = vec![lx.string()?];
+            while lx.at_punct(",") {
+                lx.punct(",")?;
+                v.push(lx.string()?);
+            }
+            ItemKind::Compatible(v)
+        }
+        "cells" => {
+            let mut v = vec![lx.number()?];
+            while lx.at_punct("|") {
+                lx.punct("|")?;
+                v.push(lx.number()?);
+            }
+            ItemKind::Cells(v)
+        }
+        "field" => {
+            let name = lx.ident()?;
+            lx.punct(":")?;
+            let ty = lx.ident()?;
+            let digits = ty.name.strip_prefix('u')?;
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let width = Num {
+                value: digits.parse().unwrap_or(u64::MAX),
+                span: ty.span,
+            };
+            lx.punct("=")?;
+            let mut sources = vec![source(&mut lx)?];
+            while matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "else") {
+                lx.next(false)?;
+                sources.push(source(&mut lx)?);
+            }
+            ItemKind::Field(FieldAst {
+                name,
+                width,
+                sources,
+            })
+        }
+        "check" => ItemKind::Check(expr(&mut lx, 0)?),
+        "id" => {
+            lx.punct("=")?;
+            ItemKind::Id(expr(&mut lx, 0)?)
+        }
+        "pci" => {
+            lx.keyword("iommu-map")?;
+            ItemKind::Pci
+        }
+        "init" => {
+            let mut path = vec![lx.ident()?];
+            while lx.at_punct("::") {
+                lx.punct("::")?;
+                path.push(lx.ident()?);
+            }
+            ItemKind::Init(path)
+        }
+        _ => return None,
+    };
+    let semi = lx.punct(";")?;
+    lx.done()?;
+    Some((kind, kw.start..semi.end))
+}
+
+fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
+    let (k, s) = lx.peek(false)?;
+    let start = s.start;
+    let base = match (k, lx.text(&s)) {
+        (Tok::Ident, "cell") => {
+            lx.next(false)?;
+            lx.punct("[")?;
+            let n = lx.number()?;
+            lx.punct("]")?;
+            SourceBase::Cell(n)
+        }
+        (Tok::Ident, "property") => {
+            lx.next(false)?;
+            SourceBase::Property(lx.string()?)
+        }
+        (Tok::Number, _) => SourceBase::Const(lx.number()?),
+        _ => return None,
+    };
+    let mut end = lx.pos;
+    let mut bits = None;
+    if lx.at_punct("[") {
+        let open = lx.punct("[")?;
+        let hi = lx.number()?;
+        let lo = if lx.at_punct(":") {
+            lx.punct(":")?;
+            Some(lx.number()?)
+        } else {
+            None
+        };
+        let close = lx.punct("]")?;
+        end = close.end;
+        bits = Some(BitSel {
+            hi,
+            lo,
+            span: open.start..close.end,
+        });
+    }
+    let mut shr = None;
+    if lx.at_punct(">>") {
+        lx.punct(">>")?;
+        let n = lx.number()?;
+        end = n.span.end;
+        shr = Some(n);
+    }
+    let mut mask = None;
+    if lx.at_punct("&") {
+        lx.punct("&")?;
+        let n = lx.number()?;
+        end = n.span.end;
+        mask = Some(n);
+    }
+    Some(SourceAst {
+        base,
+        bits,
+        shr,
+        mask,
+        span: start..end,
+    })
+}
+
+fn binop(t: &str) -> Option<BinOp> {
+    Some(match t {
+        "||" => BinOp::Or,
+        "&&" => BinOp::And,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "|" => BinOp::BitOr,
+        "^" => BinOp::BitXor,
+        "&" => BinOp::BitAnd,
+        "<<" => BinOp::Shl,
+        ">>" => BinOp::Shr,
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" => BinOp::Mul,
+        _ => return None,
+    })
+}
+
+/// Precedence climbing with the grammar's levels; all operators associate left.
+fn expr(lx: &mut Lexer<'_>, min: u8) -> Option<ExprAst> {
+    let mut lhs = unary(lx)?;
+    loop {
+        let (k, s) = lx.peek(false)?;
+        if k != Tok::Punct {
+            return Some(lhs);
+        }
+        let Some(op) = binop(lx.text(&s)) else {
+            return Some(lhs);
+        };
+        let p = precedence(op);
+        if p <= min {
+            return Some(lhs);
+        }
+        lx.next(false)?;
+        let rhs = expr(lx, p)?;
+        let span = lhs.span().start..rhs.span().end;
+        lhs = ExprAst::Binary(op, Box::new(lhs), Box::new(rhs), span);
+    }
+}
+
+fn unary(lx: &mut Lexer<'_>) -> Option<ExprAst> {
+    let (k, s) = lx.next(false)?;
+    match k {
+        Tok::Punct if lx.text(&s) == "!" => {
+            let inner = unary(lx)?;
+            let span = s.start..inner.span().end;
+            Some(ExprAst::Not(Box::new(inner), span))
+        }
+        Tok::Punct if lx.text(&s) == "(" => {
+            let e = expr(lx, 0)?;
+            lx.punct(")")?;
+            Some(e)
+        }
+        Tok::Ident => Some(ExprAst::Name(Ident {
+            name: lx.text(&s).to_owned(),
+            span: s,
+        })),
+        Tok::Number => {
+            lx.pos = s.start;
+            Some(ExprAst::Lit(lx.number()?))
+        }
+        _ => None,
+    }
+}
+
+/// One `page-table` statement.
+pub(crate) fn pt_stmt(src: &str, start: usize, end: usize) -> Option<(PtKind, Span)> {
+    let mut lx = Lexer::new(src, start, end);
+    let (_, kw) = lx.next(true)?;
+    let kind = match lx.text(&kw) {
+        "granule" => PtKind::Granule(lx.number()?),
+        "ias" => PtKind::Ias(lx.number()?),
+        "oas" => PtKind::Oas(lx.number()?),
+        "pool" => PtKind::Pool(lx.number()?),
+        "coherent-walk" => PtKind::CoherentWalk,
+        "sizes" => {
+            let mut v = vec![lx.number()?];
+            loop {
+                if lx.at_punct(",") {
+                    lx.punct(",")?;
+                    v.push(lx.number()?);
+                } else if matches!(lx.peek(false)?, (Tok::Number, _)) {
+                    v.push(lx.number()?);
+                } else {
+                    break;
+                }
+            }
+            PtKind::Sizes(v)
+        }
+        _ => return None,
+    };
+    let semi = lx.punct(";")?;
+    lx.done()?;
+    Some((kind, kw.start..semi.end))
+}
+
+/// One `dma` statement.
+pub(crate) fn dma_stmt(src: &str, start: usize, end: usize) -> Option<(DmaKind, Span)> {
+    let mut lx = Lexer::new(src, start, end);
+    let (_, kw) = lx.next(false)?;
+    let kind = match lx.text(&kw) {
+        "domain" => DmaKind::Domain(lx.word()?),
+        "aperture" => {
+            let start = lx.number()?;
+            lx.punct("..")?;
+            let end = lx.number()?;
+            DmaKind::Aperture { start, end }
+        }
+        _ => return None,
+    };
+    let semi = lx.punct(";")?;
+    lx.done()?;
+    Some((kind, kw.start..semi.end))
+}
