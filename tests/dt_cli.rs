@@ -326,3 +326,22 @@ fn spec_checks_and_cell_counts_are_enforced() {
         .contains("not initialised"));
     assert_eq!(pci(&v, 8), (Some("/iommu@9050000".into()), Some(8)));
 }
+
+#[test]
+fn hostile_tree_gives_one_error_per_master_and_no_crash() {
+    let (code, v) = dt_json("hostile.dts", &["--rid", "/pcie@8000@0xffffff10"]);
+    assert_eq!(code, 1);
+    let err = |p: &str| master(&v, p)["error"].as_str().unwrap_or("").to_owned();
+    assert!(err("/dangling@4000").contains("phandle 0x99 names no node"));
+    assert!(err("/not-iommu@5000").contains("not an IOMMU"));
+    assert!(err("/huge-cells@6000").contains("#iommu-cells"));
+    assert!(err("/truncated@7000").contains("entry 1"));
+    // The SMMU that names itself is an ordinary master of itself.
+    assert_eq!(
+        translations(master(&v, "/iommu@1000")),
+        vec![("/iommu@1000".into(), vec![7])]
+    );
+    let p = &v["pci"][0];
+    assert!(p["error"].as_str().unwrap().contains("2^32"), "{p}");
+    assert!(p["iommu"].is_null() && p["id"].is_null());
+}
