@@ -3,7 +3,7 @@
 //! A [`Declaration`] pairs a `compatible` string with the driver that claims
 //! it. Generated code emits `static` slices of them; the attribute macro
 //! registers them across crates in a linker section (see
-//! [`declare_iommu!`](crate::declare_iommu)). The boot flow takes a list of
+//! [`IOMMU_DECLARATIONS`]). The boot flow takes a list of
 //! tables (`&[&[Declaration]]`), so both kinds, and several of each, are
 //! searched together.
 
