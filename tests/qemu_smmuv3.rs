@@ -131,7 +131,11 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
     for line in [
         "qemu-virt-smmuv3: entered at EL1",
         "smmuv3@0x9050000: stage1=true",
-        "smmuv3@0x9050000: enabled: max StreamID in the tree 0xffff -> linear stream table 2^16 STEs",
+        // iommu-map covers RIDs 0..=0xffff: 2^16 StreamIDs, two levels of
+        // 2^8, and one level-2 array for the edu's group (RID 0x10 is in
+        // 0x00..=0xff).
+        "smmuv3@0x9050000: enabled: max StreamID in the tree 0xffff -> two-level stream table for 2^16 StreamIDs (256 level-1 descriptors, 2 KiB;",
+        "smmuv3: level-2 stream table for StreamIDs 0x0..=0xff at ",
         // Seed steps (2), (3), (4) as the runtime ran them.
         "iommu_init: /smmuv3@9050000 claimed by arm_smmu_v3",
         "of_pci_iommu_configure: rid ",

@@ -14,6 +14,18 @@ impl<T> Global<T> {
         Global(UnsafeCell::new(value))
     }
 
+    /// The value for the rest of the run, for memory handed to the SMMU
+    /// driver once.
+    ///
+    /// # Safety
+    /// Call at most once per global, and never use `with` on it afterwards.
+    // A `&mut` from `&self` is the point: the one-shot handover above.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn leak(&'static self) -> &'static mut T {
+        // SAFETY: the caller guarantees this is the only reference ever made.
+        unsafe { &mut *self.0.get() }
+    }
+
     /// Runs `f` with exclusive access. Must not be re-entered for the same
     /// global (nothing in this kernel does).
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {

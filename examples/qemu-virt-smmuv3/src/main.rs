@@ -231,6 +231,7 @@ fn run() -> Result<u32, &'static str> {
     let mut cd_table = DmaSlice::identity(cd_table);
     for (node, id) in fwspec.all_ids() {
         let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
+        smmu::prepare_stream(inst, id)?;
         inst.borrow_mut()
             .attach_stage1(id, &mut cd_table, cd)
             .map_err(|e| {

@@ -9,7 +9,9 @@ use iommugen_runtime::decl::{DriverError, InstanceData};
 use iommugen_runtime::fdt::{DeviceTree, Node};
 use iommugen_runtime::smmuv3::driver::{read_features, Options};
 use iommugen_runtime::smmuv3::regs::FRAME_SIZE;
-use iommugen_runtime::smmuv3::{DmaSlice, Memory, Mmio, Smmuv3, StreamTableSize};
+use iommugen_runtime::smmuv3::{
+    DmaSlice, Memory, Mmio, Smmuv3, Ste, StreamTable, StreamTableLayout, TwoLevel,
+};
 
 use crate::global::Global;
 use crate::println;
@@ -23,6 +25,16 @@ const EVTQ_LOG2: u8 = 10;
 static INSTANCES: Global<[Option<&'static Instance>; MAX_INSTANCES]> =
     Global::new([None; MAX_INSTANCES]);
 static STORAGE: Global<[Option<Instance>; MAX_INSTANCES]> = Global::new([None, None]);
+
+/// Most level-1 descriptors of a two-level stream table (2^12: StreamIDs of
+/// up to 20 bits with SPLIT 8).
+const MAX_L1: usize = 1 << 12;
+type L2Slots = [Option<DmaSlice<'static, Ste>>; MAX_L1];
+/// Per instance: the level-2 arrays installed so far.
+static L2_SLOTS: [Global<L2Slots>; MAX_INSTANCES] = [
+    Global::new([const { None }; MAX_L1]),
+    Global::new([const { None }; MAX_L1]),
+];
 
 /// The instance behind `data` (the boot flow's `of_iommu_get_data`).
 pub fn instance(data: InstanceData) -> Option<&'static Instance> {
@@ -93,19 +105,45 @@ pub fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
             "no 4K granule (the spec's page-table format)",
         ));
     }
+    let index = STORAGE
+        .with(|s| s.iter().position(|x| x.is_none()))
+        .ok_or(DriverError::Other("too many SMMUv3 instances"))?;
     let max_sid = max_stream_id(&node.tree(), node).unwrap_or(0);
-    let strtab = StreamTableSize::for_max_stream_id(&f, max_sid);
+    let layout = StreamTableLayout::choose(&f, max_sid);
     let cmdq_log2 = CMDQ_LOG2.min(f.cmdq_max_log2);
     let evtq_log2 = EVTQ_LOG2.min(f.evtq_max_log2);
+    let no_ram = DriverError::Other("no RAM for the SMMU's tables");
+    let stream_table = match layout {
+        StreamTableLayout::Linear { log2_entries } => StreamTable::Linear(DmaSlice::identity(
+            crate::BUMP
+                .with(|b| b.slice(1 << log2_entries, 64 << log2_entries))
+                .ok_or(no_ram)?,
+        )),
+        StreamTableLayout::TwoLevel { split, .. } => {
+            let n = layout.top_entries();
+            if n > MAX_L1 {
+                return Err(DriverError::Other("more level-1 descriptors than slots"));
+            }
+            let l1 = crate::BUMP
+                .with(|b| b.slice::<u64>(n, layout.top_bytes() as u64))
+                .ok_or(no_ram)?;
+            // SAFETY: instance `index` is being created now, once; its slots
+            // are handed to its driver and never touched here again.
+            let slots = unsafe { L2_SLOTS[index].leak() };
+            let table = TwoLevel::new(DmaSlice::identity(l1), split, &mut slots[..n])
+                .map_err(|_| DriverError::Other("bad two-level stream table"))?;
+            StreamTable::TwoLevel(table)
+        }
+    };
     let memory = crate::BUMP
         .with(|b| {
             Some(Memory {
-                stream_table: DmaSlice::identity(b.slice(strtab.entries(), strtab.bytes() as u64)?),
+                stream_table,
                 cmdq: DmaSlice::identity(b.slice(1 << cmdq_log2, 16u64 << cmdq_log2)?),
                 evtq: DmaSlice::identity(b.slice(1 << evtq_log2, 32u64 << evtq_log2)?),
             })
         })
-        .ok_or(DriverError::Other("no RAM for the SMMU's tables"))?;
+        .ok_or(no_ram)?;
     let options = Options {
         coherent,
         ..Options::default()
@@ -114,13 +152,19 @@ pub fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
         println!("smmuv3@{reg:#x}: enable failed: {e}");
         DriverError::Other("SMMUv3 bring-up failed")
     })?;
-    println!(
-        "smmuv3@{reg:#x}: enabled: max StreamID in the tree {max_sid:#x} -> linear stream table 2^{} STEs ({} KiB), cmdq 2^{cmdq_log2}, evtq 2^{evtq_log2}; CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC done",
-        strtab.log2_entries,
-        strtab.bytes() / 1024,
-    );
+    match layout {
+        StreamTableLayout::Linear { log2_entries } => println!(
+            "smmuv3@{reg:#x}: enabled: max StreamID in the tree {max_sid:#x} -> linear stream table of 2^{log2_entries} STEs ({} KiB), cmdq 2^{cmdq_log2}, evtq 2^{evtq_log2}; CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC done",
+            layout.top_bytes() / 1024
+        ),
+        StreamTableLayout::TwoLevel { log2_entries, split } => println!(
+            "smmuv3@{reg:#x}: enabled: max StreamID in the tree {max_sid:#x} -> two-level stream table for 2^{log2_entries} StreamIDs ({} level-1 descriptors, {} KiB; level-2 arrays of 2^{split} STEs on demand), cmdq 2^{cmdq_log2}, evtq 2^{evtq_log2}; CFGI_ALL + TLBI_NSNH_ALL + CMD_SYNC done",
+            layout.top_entries(),
+            layout.top_bytes() / 1024
+        ),
+    }
     let index = STORAGE.with(|s| {
-        let i = s.iter().position(|x| x.is_none())?;
+        let i = index;
         s[i] = Some(RefCell::new(smmu));
         // SAFETY: the slot is never written again, so a shared reference to
         // it lives as long as the static.
@@ -131,4 +175,29 @@ pub fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
     index
         .map(InstanceData)
         .ok_or(DriverError::Other("too many SMMUv3 instances"))
+}
+
+/// Makes sure `sid` has an STE: for a two-level stream table, allocates and
+/// installs the level-2 array of its group the first time.
+pub fn prepare_stream(smmu: &Instance, sid: u32) -> Result<(), &'static str> {
+    let Some(n) = smmu.borrow().level2_needed(sid) else {
+        return Ok(());
+    };
+    let bytes = (n * core::mem::size_of::<Ste>()) as u64;
+    let array = crate::BUMP
+        .with(|b| b.slice::<Ste>(n, bytes))
+        .ok_or("no RAM for a level-2 stream table")?;
+    let array = DmaSlice::identity(array);
+    let at = array.phys();
+    smmu.borrow_mut().install_l2(sid, array).map_err(|e| {
+        println!("smmuv3: level-2 install failed: {e}");
+        "installing a level-2 stream table failed"
+    })?;
+    let first = sid & !(n as u32 - 1);
+    println!(
+        "smmuv3: level-2 stream table for StreamIDs {first:#x}..={:#x} at {at:#x} ({} KiB)",
+        first + n as u32 - 1,
+        bytes / 1024
+    );
+    Ok(())
 }

@@ -15,8 +15,11 @@ use super::cmd::{Command, CommandEntry, TlbiVaRange};
 use super::event::{Event, EventEntry};
 use super::mmio::RegisterIo;
 use super::queue::QueueGeometry;
-use super::regs::{self, cr0, gbpa, gerror, CommandError, Cr1Attrs, Features, StreamTableFormat};
+use super::regs::{self, cr0, gbpa, gerror, CommandError, Cr1Attrs, Features};
 use super::ste::{CdFetchAttrs, Ste, StreamConfig};
+use super::strtab::StreamTable;
+#[cfg(doc)]
+use super::strtab::TwoLevel;
 
 /// Why the SMMU could not be brought up or did not complete a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,9 @@ pub enum Error {
     Command { error: CommandError, opcode: u8 },
     /// A StreamID beyond the stream table.
     StreamIdOutOfRange(u32),
+    /// A two-level table has no level-2 array for this StreamID yet
+    /// (see [`Smmuv3::install_l2`]).
+    NoLevel2(u32),
 }
 
 impl core::fmt::Display for Error {
@@ -45,6 +51,9 @@ impl core::fmt::Display for Error {
             }
             Error::StreamIdOutOfRange(sid) => {
                 write!(f, "StreamID {sid:#x} beyond the stream table")
+            }
+            Error::NoLevel2(sid) => {
+                write!(f, "no level-2 stream table for StreamID {sid:#x}")
             }
         }
     }
@@ -113,7 +122,7 @@ impl<'a, T: Copy> DmaSlice<'a, T> {
     }
 
     /// Cleans entry `i` (or the whole slice) to the point of coherency.
-    fn clean(&self, i: Option<usize>) {
+    pub(crate) fn clean(&self, i: Option<usize>) {
         let size = core::mem::size_of::<T>();
         match i {
             Some(i) if i < self.len => {
@@ -136,7 +145,7 @@ impl<'a, T: Copy> DmaSlice<'a, T> {
     }
 
     /// Log2 of the length, if it is a power of two.
-    fn log2_len(&self) -> Option<u8> {
+    pub(crate) fn log2_len(&self) -> Option<u8> {
         if self.len.is_power_of_two() {
             Some(self.len.trailing_zeros() as u8)
         } else {
@@ -145,7 +154,7 @@ impl<'a, T: Copy> DmaSlice<'a, T> {
     }
 
     /// The physical address is aligned to the larger of `min` and the size.
-    fn aligned_to_size(&self, min: u64) -> bool {
+    pub(crate) fn aligned_to_size(&self, min: u64) -> bool {
         let align = self.bytes().max(min);
         align.is_power_of_two() && self.phys % align == 0
     }
@@ -200,9 +209,9 @@ fn dma_wmb() {
 /// The memory the SMMU needs, provided by the caller (zeroing not required).
 #[derive(Debug)]
 pub struct Memory<'a> {
-    /// 2^n entries (n <= SIDSIZE; one entry when only StreamID 0 is
-    /// used), aligned to the table's size.
-    pub stream_table: DmaSlice<'a, Ste>,
+    /// Linear: 2^n STEs (n <= SIDSIZE; one entry when only StreamID 0 is
+    /// used), aligned to the table's size. Two-level: see [`TwoLevel`].
+    pub stream_table: StreamTable<'a>,
     /// 2^n entries (2 <= 2^n, n <= CMDQS), aligned to the queue's size.
     pub cmdq: DmaSlice<'a, CommandEntry>,
     /// 2^n entries (n <= EVENTQS), aligned to the queue's size.
@@ -274,7 +283,7 @@ pub struct Smmuv3<'a, R: RegisterIo> {
     regs: R,
     features: Features,
     options: Options,
-    strtab: DmaSlice<'a, Ste>,
+    strtab: StreamTable<'a>,
     cmdq: DmaSlice<'a, CommandEntry>,
     cmdq_geo: QueueGeometry,
     /// Our producer position (the register's last written value).
@@ -334,13 +343,7 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
             mut cmdq,
             mut evtq,
         } = memory;
-        let strtab_log2 = stream_table
-            .log2_len()
-            .filter(|&n| n <= features.sid_bits)
-            .ok_or(Error::BadMemory("stream table"))?;
-        if !stream_table.aligned_to_size(64) {
-            return Err(Error::BadMemory("stream table"));
-        }
+        let strtab_log2 = stream_table.check(&features)?;
         let cmdq_geo = cmdq
             .log2_len()
             .filter(|&n| n >= 1 && n <= features.cmdq_max_log2)
@@ -376,18 +379,15 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
             r.read32(regs::IRQ_CTRLACK) == 0
         })?;
 
-        for sid in 0..stream_table.len() {
-            stream_table.write(sid, Ste::abort());
-        }
+        let coherent = options.coherent && features.coherent;
+        stream_table.reset(coherent);
         for i in 0..cmdq.len() {
             cmdq.write(i, [0; 2]);
         }
         for i in 0..evtq.len() {
             evtq.write(i, [0; 4]);
         }
-        let coherent = options.coherent && features.coherent;
         if !coherent {
-            stream_table.clean(None);
             cmdq.clean(None);
             evtq.clean(None);
         }
@@ -401,14 +401,9 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         regs.write32(regs::CR1, regs::cr1(attrs));
         regs.write32(regs::CR2, regs::CR2_RECINVSID | regs::CR2_PTM);
 
-        regs.write64(
-            regs::STRTAB_BASE,
-            regs::BASE_ALLOCATE_HINT | (stream_table.phys() & regs::BASE_ADDR_MASK & !0x3f),
-        );
-        regs.write32(
-            regs::STRTAB_BASE_CFG,
-            regs::strtab_base_cfg(StreamTableFormat::Linear, 0, strtab_log2),
-        );
+        let (strtab_base, strtab_cfg) = stream_table.registers(strtab_log2);
+        regs.write64(regs::STRTAB_BASE, strtab_base);
+        regs.write32(regs::STRTAB_BASE_CFG, strtab_cfg);
         regs.write64(
             regs::CMDQ_BASE,
             regs::queue_base(cmdq.phys(), cmdq_geo.log2size()),
@@ -469,11 +464,36 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
     }
     /// Number of STEs in the stream table.
     pub fn stream_table_entries(&self) -> usize {
-        self.strtab.len()
+        self.strtab.entries()
     }
     /// The STE of `sid` as the SMMU would read it now.
     pub fn ste(&self, sid: u32) -> Option<Ste> {
-        self.strtab.read(sid as usize)
+        let (array, i) = self.strtab.locate(sid).ok()?;
+        array.read(i)
+    }
+
+    /// For a two-level stream table: the number of STEs (2^SPLIT) of the
+    /// level-2 array `sid` still needs, or `None` when its STE exists (or
+    /// the table is linear).
+    pub fn level2_needed(&self, sid: u32) -> Option<usize> {
+        self.strtab.missing_l2(sid).map(|(_, n, _)| n)
+    }
+
+    /// Installs `array` (2^SPLIT STEs, aligned to its size, caller memory)
+    /// as the level-2 table of `sid`'s group: every STE abort, then the
+    /// level-1 descriptor, then CFGI_STE_RANGE over the group and a sync.
+    pub fn install_l2(&mut self, sid: u32, array: DmaSlice<'a, Ste>) -> Result<(), Error> {
+        let (l1, _, first) = self.strtab.missing_l2(sid).ok_or(Error::BadMemory(
+            "level-2 array already present (or linear table)",
+        ))?;
+        self.strtab.install(l1, array, self.coherent)?;
+        dma_wmb();
+        let split = self.strtab.split().unwrap_or(1);
+        self.submit(&[Command::CfgiSteRange {
+            sid: first,
+            range: split - 1,
+        }])?;
+        self.sync()
     }
 
     /// Appends commands to the queue and publishes them (waiting for room
@@ -567,17 +587,16 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
     /// translating STE is first set to abort (break before make), so the
     /// SMMU never reads a mix of old and new dwords that means something.
     pub fn set_ste(&mut self, sid: u32, ste: Ste) -> Result<(), Error> {
-        let slot = sid as usize;
-        let old = self
-            .strtab
-            .read(slot)
-            .ok_or(Error::StreamIdOutOfRange(sid))?;
+        let old = {
+            let (array, i) = self.strtab.locate(sid)?;
+            array.read(i).ok_or(Error::StreamIdOutOfRange(sid))?
+        };
         if old.valid() && old.config() != StreamConfig::Abort && old != ste {
-            self.publish_ste(slot, Ste::abort());
+            self.publish_ste(sid, Ste::abort())?;
             self.submit(&[Command::CfgiSte { sid, leaf: true }])?;
             self.sync()?;
         }
-        self.publish_ste(slot, ste);
+        self.publish_ste(sid, ste)?;
         self.submit(&[
             Command::CfgiSte { sid, leaf: true },
             Command::CfgiCdAll { sid },
@@ -585,14 +604,10 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         self.sync()
     }
 
-    fn publish_ste(&mut self, slot: usize, ste: Ste) {
-        publish_words(
-            self.strtab.ptr.cast(),
-            self.strtab.len,
-            slot,
-            ste.0,
-            self.coherent,
-        );
+    fn publish_ste(&mut self, sid: u32, ste: Ste) -> Result<(), Error> {
+        let (array, i) = self.strtab.locate(sid)?;
+        publish_words(array.ptr.cast(), array.len, i, ste.0, self.coherent);
+        Ok(())
     }
 
     /// Makes `sid` translate through stage 1 with the single context

@@ -119,10 +119,24 @@ impl FakeSmmu {
         self.set(regs::CMDQ_CONS, cons);
     }
 
-    /// The STE of `sid` in the table STRTAB_BASE points at.
+    /// The STE of `sid` in the table STRTAB_BASE points at, walking level
+    /// 1 first when STRTAB_BASE_CFG.FMT says two-level.
     pub fn ste(&self, sid: u32) -> Ste {
-        let base = self.get64(regs::STRTAB_BASE) & regs::BASE_ADDR_MASK;
-        let p = (base as usize + 64 * sid as usize) as *const Ste;
+        let mut base = self.get64(regs::STRTAB_BASE) & regs::BASE_ADDR_MASK;
+        let cfg = self.get(regs::STRTAB_BASE_CFG);
+        let mut index = sid as usize;
+        if (cfg >> 16) & 0b11 == 1 {
+            let split = (cfg >> 6) & 0x1f;
+            let l1 = (base as usize + 8 * (sid >> split) as usize) as *const u64;
+            // SAFETY: the driver under test put level 1 here.
+            let desc = unsafe { core::ptr::read_volatile(l1) };
+            if desc & 0x1f == 0 {
+                return Ste::default();
+            }
+            base = desc & (((1u64 << 52) - 1) & !0x3f);
+            index = (sid & ((1 << split) - 1)) as usize;
+        }
+        let p = (base as usize + 64 * index) as *const Ste;
         // SAFETY: the driver under test put the table at this host address;
         // tests only ask for StreamIDs inside it.
         unsafe { core::ptr::read_volatile(p) }

@@ -12,6 +12,7 @@
 //! | [`mmio`] | the fenced volatile register accessor, and the [`RegisterIo`] seam tests fake |
 //! | [`regs`] | register offsets, ID-register decoding ([`Features`]), control-register values |
 //! | [`ste`] | stream table entries |
+//! | [`strtab`] | linear and two-level stream tables |
 //! | [`cd`] | stage-1 context descriptors |
 //! | [`cmd`] | command-queue commands and their encoding |
 //! | [`event`] | event-queue records and their decoding |
@@ -32,6 +33,7 @@ pub mod mmio;
 pub mod queue;
 pub mod regs;
 pub mod ste;
+pub mod strtab;
 pub mod tlb;
 
 pub use cd::ContextDescriptor;
@@ -41,6 +43,7 @@ pub use event::{Event, EventKind};
 pub use mmio::{Mmio, RegisterIo};
 pub use regs::Features;
 pub use ste::Ste;
+pub use strtab::{StreamTable, StreamTableLayout, TwoLevel};
 pub use tlb::SmmuTlb;
 
 /// Extracts bits `[lsb, lsb + width)` of `value`.

@@ -7,6 +7,7 @@ use super::*;
 use crate::smmuv3::cd::Stage1Config;
 use crate::smmuv3::event::EventKind;
 use crate::smmuv3::fake::FakeSmmu;
+use crate::smmuv3::strtab::{l1_descriptor, StreamTable, StreamTableLayout, TwoLevel};
 
 /// Zeroed memory aligned to its size, leaked for the test's duration.
 fn dma<T: Copy>(entries: usize) -> DmaSlice<'static, T> {
@@ -23,7 +24,7 @@ fn dma<T: Copy>(entries: usize) -> DmaSlice<'static, T> {
 
 fn memory(strtab: usize, cmdq: usize, evtq: usize) -> Memory<'static> {
     Memory {
-        stream_table: dma(strtab),
+        stream_table: StreamTable::Linear(dma(strtab)),
         cmdq: dma(cmdq),
         evtq: dma(evtq),
     }
@@ -47,7 +48,10 @@ fn bring_up_programs_tables_then_invalidates_then_enables() {
     assert_eq!(fake.get(regs::STRTAB_BASE_CFG), 8);
     let base = fake.read64(regs::STRTAB_BASE);
     assert_eq!(base & regs::BASE_ALLOCATE_HINT, regs::BASE_ALLOCATE_HINT);
-    assert_eq!(base & regs::BASE_ADDR_MASK, smmu.strtab.phys());
+    let StreamTable::Linear(table) = &smmu.strtab else {
+        panic!("linear table expected")
+    };
+    assert_eq!(base & regs::BASE_ADDR_MASK, table.phys());
     // Queue sizes: 2^3 commands, 2^4 events.
     assert_eq!(fake.read64(regs::CMDQ_BASE) & 0x1f, 3);
     assert_eq!(fake.read64(regs::EVTQ_BASE) & 0x1f, 4);
@@ -433,5 +437,110 @@ fn a_tree_with_only_stream_id_0_gets_a_one_entry_table() {
     assert_eq!(
         smmu.attach_stage1(1, &mut cds, cd_for(1)),
         Err(Error::StreamIdOutOfRange(1))
+    );
+}
+
+#[test]
+fn layout_is_linear_when_small_and_two_level_when_large() {
+    let mut f = read_features(&FakeSmmu::qemu_like());
+    let big = StreamTableLayout::choose(&f, 0xffff);
+    assert_eq!(
+        big,
+        StreamTableLayout::TwoLevel {
+            log2_entries: 16,
+            split: 8
+        }
+    );
+    // 2^16 StreamIDs: 2^8 level-1 descriptors of 8 bytes.
+    assert_eq!((big.top_entries(), big.top_bytes()), (256, 2048));
+    // Up to 2^10 STEs (64 KiB) stay linear.
+    let small = StreamTableLayout::choose(&f, 0x3ff);
+    assert_eq!(small, StreamTableLayout::Linear { log2_entries: 10 });
+    assert_eq!(small.top_bytes(), 64 << 10);
+    f.two_level_strtab = false;
+    assert_eq!(
+        StreamTableLayout::choose(&f, 0xffff),
+        StreamTableLayout::Linear { log2_entries: 16 }
+    );
+}
+
+#[test]
+fn two_level_tables_get_level2_arrays_on_demand() {
+    let fake = FakeSmmu::qemu_like();
+    let f = read_features(&fake);
+    let l1: DmaSlice<'static, u64> = dma(256);
+    let l1_phys = l1.phys();
+    let slots: &'static mut [Option<DmaSlice<'static, Ste>>] = std::boxed::Box::leak(
+        (0..256)
+            .map(|_| None)
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let table = TwoLevel::new(l1, 8, slots).unwrap();
+    let mem = Memory {
+        stream_table: StreamTable::TwoLevel(table),
+        cmdq: dma(8),
+        evtq: dma(16),
+    };
+    let mut smmu = Smmuv3::enable(fake, f, mem, Options::default()).unwrap();
+    // FMT = 2-level, SPLIT = 8, LOG2SIZE = 16.
+    assert_eq!(
+        smmu.registers().get(regs::STRTAB_BASE_CFG),
+        (1 << 16) | (8 << 6) | 16
+    );
+    assert_eq!(
+        smmu.registers().read64(regs::STRTAB_BASE) & regs::BASE_ADDR_MASK,
+        l1_phys
+    );
+    assert_eq!(smmu.stream_table_entries(), 0);
+    let mut cds: DmaSlice<'static, ContextDescriptor> = dma(1);
+    assert_eq!(
+        smmu.attach_stage1(0x110, &mut cds, cd_for(1)),
+        Err(Error::NoLevel2(0x110))
+    );
+    assert_eq!(smmu.level2_needed(0x110), Some(256));
+
+    let array: DmaSlice<'static, Ste> = dma(256);
+    let array_phys = array.phys();
+    smmu.install_l2(0x110, array).unwrap();
+    assert_eq!(smmu.level2_needed(0x110), None);
+    assert_eq!(smmu.stream_table_entries(), 256);
+    // Level-1 descriptor 1 (StreamIDs 0x100..0x1ff): pointer | Span 9.
+    // SAFETY: the test's own level-1 table, 256 entries.
+    let desc = unsafe { core::ptr::read_volatile((l1_phys as *const u64).add(1)) };
+    assert_eq!(desc, l1_descriptor(array_phys, 8));
+    assert_eq!(desc, array_phys | 9);
+    // The group's cached STEs were invalidated: Range 7 = 2^8 StreamIDs.
+    let cmds = commands(&smmu);
+    let n = cmds.len();
+    assert_eq!(
+        cmds[n - 2..],
+        [
+            Command::CfgiSteRange {
+                sid: 0x100,
+                range: 7
+            },
+            Command::Sync
+        ]
+    );
+
+    smmu.attach_stage1(0x110, &mut cds, cd_for(1)).unwrap();
+    let want = Ste::stage1(cds.phys(), CdFetchAttrs::WriteBack);
+    assert_eq!(smmu.ste(0x110), Some(want));
+    // The model walks level 1 then level 2 and finds the same STE.
+    assert_eq!(smmu.registers().ste(0x110), want);
+    assert_eq!(smmu.ste(0x10f), Some(Ste::abort()));
+    // Another group still has no array.
+    assert_eq!(smmu.ste(0x210), None);
+    assert_eq!(
+        smmu.install_l2(0x1ff, dma(256)),
+        Err(Error::BadMemory(
+            "level-2 array already present (or linear table)"
+        ))
+    );
+    // Wrong sizes are refused.
+    assert_eq!(
+        smmu.install_l2(0x300, dma(128)),
+        Err(Error::BadMemory("level-2 stream table"))
     );
 }
