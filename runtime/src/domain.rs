@@ -192,13 +192,29 @@ impl<P: PageTableOps, const CAP: usize> Domain<P, CAP> {
         prot: Prot,
         limit: u64,
     ) -> Result<u64, DomainError> {
+        self.map_within(phys, size, prot, 0, limit)
+    }
+
+    /// [`map`](Self::map) for a device that drives only bus addresses
+    /// `[lowest, limit]`: pass `DmaOps::Iommu`'s `iova_base` and `iova_last`.
+    pub fn map_within(
+        &mut self,
+        phys: u64,
+        size: u64,
+        prot: Prot,
+        lowest: u64,
+        limit: u64,
+    ) -> Result<u64, DomainError> {
         let offset = phys & (self.granule - 1);
         let span = size
             .checked_add(offset)
             .and_then(|s| s.checked_add(self.granule - 1))
             .ok_or(DomainError::Iova(crate::iova::IovaError::BadSize))?
             & !(self.granule - 1);
-        let iova = self.iova.alloc(span, limit).map_err(DomainError::Iova)?;
+        let iova = self
+            .iova
+            .alloc_range(span, lowest, limit)
+            .map_err(DomainError::Iova)?;
         if let Err(e) = self.table.map(iova, phys - offset, span, prot) {
             // Give the space back; the table did not take it.
             let _ = self.iova.free(iova, span);

@@ -136,33 +136,35 @@ impl<const CAP: usize> IovaAllocator<CAP> {
     /// is `size` rounded up to a power-of-two number of granules, aligned to
     /// its own size.
     pub fn alloc(&mut self, size: u64, limit: u64) -> Result<u64, IovaError> {
+        self.alloc_range(size, 0, limit)
+    }
+
+    /// [`alloc`](Self::alloc) for a device that can only drive bus addresses
+    /// `[lowest, limit]` (its DMA window inside a shared domain).
+    pub fn alloc_range(&mut self, size: u64, lowest: u64, limit: u64) -> Result<u64, IovaError> {
         let order = self.order_of(size)?;
+        let want = self.block(order);
         let end_limit = (u128::from(limit) + 1).min(self.top);
-        // 1. A free block of exactly this order.
-        if let Some(addr) = self.take_free(order, end_limit) {
-            return Ok(addr);
-        }
-        // 2. Split a larger free block.
-        let mut bigger = self.nonempty >> (order + 1) << (order + 1);
-        while bigger != 0 {
-            let big = bigger.trailing_zeros() as usize;
-            bigger &= bigger - 1;
-            if let Some(addr) = self.take_free(big, end_limit) {
-                // Keep the top part for us, give the lower halves back.
-                let want = self.block(order);
-                let start = u128::from(addr) + self.block(big) - want;
+        let floor = u128::from(lowest.max(self.base));
+        // 1. A free block of exactly this order; 2. split a larger one,
+        // keeping its top part (top-down, like the carve below).
+        let mut orders = self.nonempty >> order << order;
+        while orders != 0 {
+            let o = orders.trailing_zeros() as usize;
+            orders &= orders - 1;
+            if let Some(addr) = self.take_free(o, want, floor, end_limit) {
+                let start = u128::from(addr) + self.block(o) - want;
                 self.release_range(u128::from(addr), start);
                 return Ok(start as u64);
             }
         }
         // 3. Carve below the cursor.
-        let want = self.block(order);
         let ceiling = self.cursor.min(end_limit);
         if ceiling < want {
             return Err(IovaError::Exhausted);
         }
         let start = (ceiling - want) & !(want - 1);
-        if start < u128::from(self.base) {
+        if start < floor {
             return Err(IovaError::Exhausted);
         }
         // The gap above the new block stays allocatable.
@@ -172,13 +174,15 @@ impl<const CAP: usize> IovaAllocator<CAP> {
         Ok(start as u64)
     }
 
-    /// Pop a block of `order` that ends at or below `end_limit`.
-    fn take_free(&mut self, order: usize, end_limit: u128) -> Option<u64> {
+    /// Pop a block of `order` whose top `want` bytes lie in
+    /// `[floor, end_limit)`.
+    fn take_free(&mut self, order: usize, want: u128, floor: u128, end_limit: u128) -> Option<u64> {
         let n = self.len[order] as usize;
         let size = self.block(order);
-        let pos = self.free[order][..n]
-            .iter()
-            .rposition(|&a| u128::from(a) + size <= end_limit)?;
+        let pos = self.free[order][..n].iter().rposition(|&a| {
+            let end = u128::from(a) + size;
+            end <= end_limit && end - want >= floor
+        })?;
         Some(self.pop_at(order, pos))
     }
 

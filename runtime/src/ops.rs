@@ -66,7 +66,9 @@ impl DomainInfo {
 pub enum DmaOps {
     /// No IOMMU: bus addresses are (translated) physical addresses.
     Direct,
-    /// Through the IOMMU: allocate IOVAs in `domain` within `[iova_base, iova_last]`.
+    /// Through the IOMMU: allocate IOVAs in `domain` within `[iova_base,
+    /// iova_last]` (`Domain::map_within`); the domain may be shared with
+    /// devices whose windows differ.
     Iommu {
         domain: DomainId,
         iova_base: u64,

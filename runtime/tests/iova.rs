@@ -153,3 +153,43 @@ fn domain_maps_through_the_page_table_boundary() {
     d.unmap(iova, 6000).unwrap();
     assert_eq!(d.table.mappings().len(), 0);
 }
+
+#[test]
+fn device_windows_inside_a_shared_domain_are_respected() {
+    // One domain shared by devices whose DMA windows differ: every block
+    // must lie inside the asking device's [lowest, limit].
+    let (base, size) = (0u64, 1u64 << 32);
+    let windows = [
+        (0, u64::MAX),
+        (0x4000_0000, 0x7fff_ffff),
+        (0x8000_0000, 0xffff_ffff),
+        (0x2c1c_0000, 0x3fff_ffff),
+    ];
+    let mut a = IovaAllocator::<64>::new(base, size, 12).unwrap();
+    let mut live: Vec<(u64, u64)> = Vec::new();
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    let mut rng = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..40_000 {
+        if rng() % 3 != 0 || live.is_empty() {
+            let (lo, hi) = windows[(rng() % 4) as usize];
+            let pages = 1 + rng() % 64;
+            if let Ok(at) = a.alloc_range(pages * G, lo, hi) {
+                let block = (pages * G).next_power_of_two();
+                assert!(
+                    at >= lo && at + block - 1 <= hi,
+                    "{at:#x} outside {lo:#x}..={hi:#x}"
+                );
+                assert!(live.iter().all(|&(s, l)| at + block <= s || s + l <= at));
+                live.push((at, block));
+            }
+        } else {
+            let (at, block) = live.swap_remove((rng() as usize) % live.len());
+            a.free(at, block).unwrap();
+        }
+    }
+}
