@@ -109,6 +109,10 @@ impl<'a> Lexer<'a> {
                 return None;
             }
             Tok::Str
+        } else if !c.is_ascii() {
+            // Outside strings and comments the language is ASCII; let pest
+            // report it (and never split a multi-byte character).
+            return None;
         } else {
             let two = &self.b[s..self.end.min(s + 2)];
             if [

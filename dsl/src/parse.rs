@@ -1027,7 +1027,8 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// `4K`, `0x1000_0000`, `0b101`, `48`: the value, or `None` on overflow.
+/// `4K`, `0x1000_0000`, `0b101`, `48`: the value, or `None` on overflow
+/// (or on text that is not a number).
 pub fn parse_number(text: &str) -> Option<u64> {
     let (body, scale) = match text.as_bytes().last() {
         Some(b'K') => (&text[..text.len() - 1], 1u64 << 10),
@@ -1036,14 +1037,29 @@ pub fn parse_number(text: &str) -> Option<u64> {
         Some(b'T') => (&text[..text.len() - 1], 1 << 40),
         _ => (text, 1),
     };
-    let digits: String = body.chars().filter(|&c| c != '_').collect();
-    let value = if let Some(hex) = digits.strip_prefix("0x") {
-        u64::from_str_radix(hex, 16).ok()?
-    } else if let Some(bin) = digits.strip_prefix("0b") {
-        u64::from_str_radix(bin, 2).ok()?
+    let (digits, radix) = if let Some(hex) = body.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(bin) = body.strip_prefix("0b") {
+        (bin, 2)
     } else {
-        digits.parse::<u64>().ok()?
+        (body, 10)
     };
+    // Digit by digit, without building a separator-free copy.
+    let mut value: u64 = 0;
+    let mut any = false;
+    for c in digits.chars() {
+        if c == '_' {
+            continue;
+        }
+        let d = c.to_digit(radix)?;
+        value = value
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(d))?;
+        any = true;
+    }
+    if !any {
+        return None;
+    }
     value.checked_mul(scale)
 }
 

@@ -242,3 +242,15 @@ fn keywords_need_a_word_boundary() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code, Code::Syntax);
 }
+
+#[test]
+fn non_ascii_outside_strings_is_a_syntax_error_not_a_panic() {
+    let (_, diags) = parse("driver d { cells é; compatible \"é\"; }");
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].code, Code::Syntax);
+    assert!(
+        diags[0].message.contains("found `é`"),
+        "{}",
+        diags[0].message
+    );
+}
