@@ -2,7 +2,7 @@
 //! CMD_SYNC that tells software when the ones before it have completed.
 //!
 //! A command is 16 bytes (two little-endian dwords); the opcode is dword 0
-//! bits [7:0].
+//! bits `[7:0]`.
 
 use super::cd::Granule;
 use super::{bits, field};
@@ -116,7 +116,7 @@ const fn vmid_asid(vmid: u16, asid: u16) -> u64 {
     field(vmid as u64, 32, 16) | field(asid as u64, 48, 16)
 }
 
-/// Address bits [63:12] of a TLBI command's dword 1.
+/// Address bits `[63:12]` of a TLBI command's dword 1.
 const ADDR_MASK: u64 = !0xfff;
 
 impl Command {

@@ -9,7 +9,7 @@ use super::bits;
 /// One event-queue entry as the SMMU writes it.
 pub type EventEntry = [u64; 4];
 
-/// The event type (dword 0 bits [7:0]).
+/// The event type (dword 0 bits `[7:0]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// Unsupported upstream transaction.

@@ -59,11 +59,11 @@ pub mod gerror {
 
 /// Read-allocate hint in STRTAB_BASE and CMDQ_BASE, write-allocate in EVTQ_BASE.
 pub const BASE_ALLOCATE_HINT: u64 = 1 << 62;
-/// Physical address bits [51:5] of a queue base, [51:6] of the stream table.
+/// Physical address bits `[51:5]` of a queue base, `[51:6]` of the stream table.
 pub const BASE_ADDR_MASK: u64 = ((1u64 << 52) - 1) & !0x1f;
 
 /// Queue base register value: physical address, allocation hint, log2 of the
-/// number of entries (bits [4:0]).
+/// number of entries (bits `[4:0]`).
 pub const fn queue_base(phys: u64, log2_entries: u8) -> u64 {
     BASE_ALLOCATE_HINT | (phys & BASE_ADDR_MASK) | (log2_entries as u64 & 0x1f)
 }

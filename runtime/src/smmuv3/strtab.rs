@@ -10,7 +10,7 @@ use super::driver::{DmaSlice, Error, StreamTableSize};
 use super::regs::{self, Features, StreamTableFormat};
 use super::ste::Ste;
 
-/// Level-1 descriptor: L2Ptr in [51:6], Span in [4:0] (the level-2 array has
+/// Level-1 descriptor: L2Ptr in `[51:6]`, Span in `[4:0]` (the level-2 array has
 /// 2^(Span - 1) STEs; 0 = no array).
 pub const fn l1_descriptor(l2_phys: u64, split: u8) -> u64 {
     (l2_phys & (((1u64 << 52) - 1) & !0x3f)) | (split as u64 + 1)
