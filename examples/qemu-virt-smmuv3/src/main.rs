@@ -86,15 +86,13 @@ impl core::fmt::Display for PathOf<'_> {
     }
 }
 
-/// The SMMU instance behind IOMMU node `node`, if its hook succeeded.
+/// The SMMU instance behind IOMMU node `node`, if its hook succeeded (the
+/// seed's `of_iommu_get_data`, then the driver's own storage).
 fn instance_of(
     iommus: &IommuTable<'_, '_>,
     node: iommugen_runtime::fdt::NodeId,
 ) -> Option<&'static smmu::Instance> {
-    match iommus.get(node)?.state {
-        IommuState::Initialised { data, .. } => smmu::instance(data),
-        _ => None,
-    }
+    smmu::instance(iommus.data(node)?)
 }
 
 /// Boots, runs the boot flow, sets up the domain, runs the checks; returns
