@@ -363,4 +363,91 @@ mod tests {
         assert!(d.page_table.coherent_walk);
         assert_eq!(d.page_table.pool_tables, 64);
     }
+
+    /// The IR with every span and doc line cleared, for comparing routes.
+    fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
+        use iommugen_dsl::ir::Source;
+        d.span = 0..0;
+        d.docs.clear();
+        d.cells.span = 0..0;
+        for f in &mut d.fields {
+            f.span = 0..0;
+            for s in &mut f.sources {
+                match s {
+                    Source::Cell { span, .. }
+                    | Source::Property { span, .. }
+                    | Source::Const { span, .. } => *span = 0..0,
+                }
+            }
+        }
+        for c in &mut d.checks {
+            c.span = 0..0;
+        }
+        for p in &mut d.ids {
+            p.span = 0..0;
+        }
+        if let Some(p) = &mut d.pci {
+            p.span = 0..0;
+        }
+        d.page_table.span = 0..0;
+        d.dma.span = 0..0;
+        d.init.span = 0..0;
+        d
+    }
+
+    /// The attribute form of `examples/arm-smmu-v3.iommu` and
+    /// `examples/mediatek-m4u.iommu` lowers to the very IR of the spec.
+    #[test]
+    fn attribute_and_spec_give_the_same_ir() {
+        let cases = [
+            (
+                "arm-smmu-v3.iommu",
+                "ArmSmmuV3",
+                quote! {
+                    compatible: ["arm,smmu-v3"],
+                    cells: 1,
+                    field stream_id: u32 = cell[0],
+                    check: stream_id < 1 << 20,
+                    id: stream_id,
+                    pci: iommu_map,
+                    page_table: arm_lpae_s1 {
+                        granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M, 1G], coherent_walk, pool: 256
+                    },
+                    dma: { domain: per_instance, aperture: 0x1000_0000..0x1_0000_0000 },
+                    init: crate::smmu::probe,
+                },
+            ),
+            (
+                "mediatek-m4u.iommu",
+                "MtkM4u",
+                quote! {
+                    compatible: ["mediatek,mt8183-m4u"],
+                    cells: 1,
+                    field larb: u5 = cell[0] >> 5 & 0x1f,
+                    field port: u5 = cell[0][4:0],
+                    id: larb << 5 | port,
+                    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 36, sizes: [4K, 2M], pool: 64 },
+                    dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },
+                    init: crate::mtk::probe,
+                },
+            ),
+        ];
+        for (file, ty, args) in cases {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples")
+                .join(file);
+            let text = std::fs::read_to_string(path).unwrap();
+            let from_spec = iommugen_dsl::check_source(file, &text).spec.unwrap();
+            let ty = Ident::new(ty, Span::call_site());
+            let (synth, _) = lower(args, &ty, &[]).unwrap();
+            let from_attr = iommugen_dsl::check_source("attr", &synth.text)
+                .spec
+                .unwrap();
+            assert_eq!(
+                strip(from_attr.drivers[0].clone()),
+                strip(from_spec.drivers[0].clone()),
+                "{file}"
+            );
+        }
+    }
 }
