@@ -578,3 +578,49 @@ fn pci_host_dma_ranges_with_three_cell_addresses() {
         ));
     });
 }
+
+#[test]
+fn dma_ranges_translate_through_two_non_identity_levels() {
+    // /a maps its bus 0..2 GiB to CPU 0x8000_0000; /a/b maps its bus
+    // 0x1000_0000 (+512 MiB) to /a's 0x4000_0000, i.e. CPU 0xc000_0000.
+    // /a/c maps 0x1000_0000 (+512 MiB) to /a's 0x7000_0000, of which /a
+    // covers only 256 MiB (up to its 2 GiB): the window is clipped.
+    let mut b = TreeBuilder::new();
+    b.begin("a")
+        .u32("#address-cells", 1)
+        .u32("#size-cells", 1)
+        .cells("dma-ranges", &[0x0, 0x0, 0x8000_0000, 0x8000_0000]);
+    b.begin("b")
+        .u32("#address-cells", 1)
+        .u32("#size-cells", 1)
+        .cells("dma-ranges", &[0x1000_0000, 0x4000_0000, 0x2000_0000]);
+    b.begin("dev@0").end();
+    b.end();
+    b.begin("c")
+        .u32("#address-cells", 1)
+        .u32("#size-cells", 1)
+        .cells("dma-ranges", &[0x1000_0000, 0x7000_0000, 0x2000_0000]);
+    b.begin("dev@0").end();
+    b.end();
+    b.end();
+    let blob = b.finish();
+    with_tree(&blob, |tree| {
+        let w = |p: &str| dma_window(tree.find_path(p).unwrap()).unwrap();
+        assert_eq!(
+            w("/a/b/dev@0"),
+            Some(DmaWindow {
+                base: 0x1000_0000,
+                size: 0x2000_0000,
+                cpu_base: 0xc000_0000
+            })
+        );
+        assert_eq!(
+            w("/a/c/dev@0"),
+            Some(DmaWindow {
+                base: 0x1000_0000,
+                size: 0x1000_0000,
+                cpu_base: 0xf000_0000
+            })
+        );
+    });
+}
