@@ -28,6 +28,9 @@ struct Lexer<'a> {
     b: &'a [u8],
     pos: usize,
     end: usize,
+    /// The last token peeked: `(position, words, token)`. Most tokens are
+    /// peeked before they are taken; this saves lexing them twice.
+    peeked: Option<(usize, bool, Tok, Span)>,
 }
 
 fn ident_start(c: u8) -> bool {
@@ -44,6 +47,7 @@ impl<'a> Lexer<'a> {
             b: src.as_bytes(),
             pos: start,
             end,
+            peeked: None,
         }
     }
 
@@ -73,6 +77,18 @@ impl<'a> Lexer<'a> {
 
     /// The next token's kind and span, without consuming it.
     fn peek(&mut self, words: bool) -> Option<(Tok, Span)> {
+        if let Some((at, w, tok, span)) = &self.peeked {
+            if *at == self.pos && *w == words {
+                return Some((*tok, span.clone()));
+            }
+        }
+        let t = self.lex(words)?;
+        // `lex` skipped trivia, so the key is the token's own start.
+        self.peeked = Some((t.1.start, words, t.0, t.1.clone()));
+        Some(t)
+    }
+
+    fn lex(&mut self, words: bool) -> Option<(Tok, Span)> {
         self.skip()?;
         let s = self.pos;
         if s >= self.end {
