@@ -345,3 +345,41 @@ fn hostile_tree_gives_one_error_per_master_and_no_crash() {
     assert!(p["error"].as_str().unwrap().contains("2^32"), "{p}");
     assert!(p["iommu"].is_null() && p["id"].is_null());
 }
+
+#[test]
+fn qemu_virt_machine_tree_maps_rids_one_to_one() {
+    // QEMU's own device tree for `virt,iommu=smmuv3` (an oracle we did not
+    // write): its host bridge maps every RID to the same StreamID through
+    // <0 &smmuv3 0 0x10000>. Skipped when QEMU is not installed.
+    let dtb = std::env::temp_dir().join(format!("iommugen-virt-{}.dtb", std::process::id()));
+    let dumped = Command::new("qemu-system-aarch64")
+        .args(["-M"])
+        .arg(format!("virt,iommu=smmuv3,dumpdtb={}", dtb.display()))
+        .args(["-cpu", "cortex-a57", "-nographic"])
+        .output();
+    match dumped {
+        Ok(out) if out.status.success() && dtb.exists() => {}
+        _ => {
+            eprintln!("qemu-system-aarch64 not available: skipping");
+            return;
+        }
+    }
+    let out = iommugen(&[
+        "dt",
+        "--format",
+        "json",
+        "--rid",
+        "/pcie@10000000@0x08",
+        "--rid",
+        "/pcie@10000000@0x0100",
+        dtb.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&dtb);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let smmu = v["iommus"][0]["path"].as_str().unwrap().to_owned();
+    assert!(smmu.starts_with("/smmuv3@"), "{smmu}");
+    assert_eq!(v["iommus"][0]["status"], "initialised");
+    assert_eq!(pci(&v, 0x08), (Some(smmu.clone()), Some(0x08)));
+    assert_eq!(pci(&v, 0x100), (Some(smmu), Some(0x100)));
+}
