@@ -505,3 +505,50 @@ pub fn to_human(report: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dt::driver::declarations;
+
+    /// Every truncation and thousands of corruptions of a real-shaped blob
+    /// through the whole host report: errors, never panics.
+    #[test]
+    fn corrupted_blobs_never_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let Ok(out) = std::process::Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-"])
+            .arg(root.join("tests/dts/juno-mmu401.dts"))
+            .output()
+        else {
+            eprintln!("dtc not installed: skipping");
+            return;
+        };
+        let blob = out.stdout;
+        let spec = std::fs::read_to_string(root.join("examples/arm-smmu.iommu")).unwrap();
+        let checked = iommugen_dsl::check_source("arm-smmu.iommu", &spec);
+        let (drivers, table) = declarations(checked.spec.unwrap().drivers);
+        let rids = [RidQuery {
+            host: "/pcie@40000000".into(),
+            rid: 0x100,
+        }];
+        let good = run(&blob, drivers, table, &rids).unwrap();
+        assert!(!good.has_errors());
+        for cut in (0..blob.len()).step_by(3) {
+            let _ = run(&blob[..cut], drivers, table, &rids);
+        }
+        let mut seed = 0x0ddb_a11c_afe0_f00du64;
+        for _ in 0..5_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut bad = blob.clone();
+            let i = (seed as usize) % bad.len();
+            bad[i] = (seed >> 32) as u8;
+            if let Ok(r) = run(&bad, drivers, table, &rids) {
+                let _ = to_json(&r, "fuzz", vec![]);
+                let _ = to_human(&r);
+            }
+        }
+    }
+}
