@@ -6,27 +6,25 @@ use iommugen_runtime::smmuv3::event::{Access, Event, EventKind};
 use iommugen_runtime::Prot;
 
 use crate::edu::Edu;
-use crate::engine_table::EngineTable;
 use crate::println;
 use crate::smmu::Instance;
 use crate::tlb::Maintenance;
 
-use crate::arm_smmu_v3::{ArmSmmuV3Format, ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
+use crate::arm_smmu_v3::{ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
 
 /// TLB maintenance of the domain through the SMMU's command queue.
 pub type SmmuTlb<'s> =
     iommugen_runtime::smmuv3::SmmuTlb<'s, 'static, iommugen_runtime::smmuv3::Mmio>;
 pub type Table<'s> = ArmSmmuV3PageTable<Maintenance<'s>>;
-pub type Dom<'a, 's> = Domain<EngineTable<'a, ArmSmmuV3Format, &'static Pool, Maintenance<'s>>, 64>;
+pub type Dom<'s> = Domain<Table<'s>, 64>;
 
 pub struct Ctx<'a, 's> {
     pub smmu: &'static Instance,
     pub tlb: &'s SmmuTlb<'s>,
-    pub pt: &'a Table<'s>,
     pub pool: &'static Pool,
     /// The edu's DMA domain from `arch_setup_dma_ops`: IOVAs come from its
     /// allocator, within the driver's aperture and the device's mask.
-    pub dom: &'a mut Dom<'a, 's>,
+    pub dom: &'a mut Dom<'s>,
     pub limit: u64,
     pub edu: Edu,
     pub sid: u32,
@@ -198,7 +196,7 @@ fn check2(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
         "unmap failed"
     })?;
     tlb_ok(ctx)?;
-    if ctx.pt.iova_to_phys(iova_b).is_some() {
+    if ctx.dom.table.iova_to_phys(iova_b).is_some() {
         return Err("unmap left the page mapped");
     }
     if ctx.tlb.syncs() == syncs {
@@ -248,7 +246,7 @@ fn check4(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     let d = alloc(SZ_2M)?;
     let tables_before = ctx.pool.in_use();
     let iova_d = map(ctx, d, SZ_2M, RW)?;
-    let (level, desc) = walk(ctx.pt.root(), iova_d);
+    let (level, desc) = walk(ctx.dom.table.root(), iova_d);
     // A level-2 block descriptor (bits[1:0] = 0b01) whose output is `d`.
     if level != 2 || desc & 0b11 != 0b01 || desc & OA_MASK != d {
         println!("  walk of {iova_d:#x}: level {level}, descriptor {desc:#x}");
@@ -259,14 +257,14 @@ fn check4(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     }
     let tables_mapped = ctx.pool.in_use();
     let hole = iova_d + 0x10_0000;
-    if ctx.pt.unmap(hole, SZ_4K) != SZ_4K {
+    if ctx.dom.table.unmap(hole, SZ_4K) != SZ_4K {
         return Err("partial unmap did not remove the page");
     }
     tlb_ok(ctx)?;
     let split = [
-        walk(ctx.pt.root(), iova_d),
-        walk(ctx.pt.root(), hole),
-        walk(ctx.pt.root(), hole + SZ_4K),
+        walk(ctx.dom.table.root(), iova_d),
+        walk(ctx.dom.table.root(), hole),
+        walk(ctx.dom.table.root(), hole + SZ_4K),
     ];
     let page_at = |(level, desc): (u32, u64), pa: u64| {
         level == 3 && desc & 0b11 == 0b11 && desc & OA_MASK == pa

@@ -17,7 +17,6 @@
 mod boot;
 mod checks;
 mod edu;
-mod engine_table;
 mod global;
 mod mem;
 mod pci;
@@ -243,13 +242,14 @@ fn run() -> Result<u32, &'static str> {
         );
     }
     let size = (iova_last - iova_base).saturating_add(1);
-    let mut dom: Domain<_, 64> = Domain::new(engine_table::EngineTable(&pt), iova_base, size, 12)
+    // The domain owns the page table (the engine implements the boot flow's
+    // PageTableOps) and allocates IOVAs in the window step (4) chose.
+    let mut dom: checks::Dom<'_> = Domain::new(pt, iova_base, size, 12)
         .map_err(|_| "cannot build the domain's IOVA allocator")?;
 
     let mut ctx = checks::Ctx {
         smmu,
         tlb: &tlb,
-        pt: &pt,
         pool: &arm_smmu_v3::ARM_SMMU_V3_POOL,
         dom: &mut dom,
         limit: setup.dma.mask.min(iova_last),
