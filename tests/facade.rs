@@ -3,7 +3,7 @@
 //! `::iommugen::runtime` with no direct dependency on `iommugen-runtime`'s
 //! name.
 
-use iommugen::runtime::decl::{DriverError, InstanceData, IommuDriver};
+use iommugen::runtime::decl::{DriverError, InstanceData, IommuDriver, IOMMU_DECLARATIONS};
 use iommugen::runtime::fdt::Node;
 
 mod smmu {
@@ -13,7 +13,7 @@ mod smmu {
     }
 }
 
-iommugen::include_spec!("examples/arm-smmu-v3.iommu");
+iommugen::include_spec!("examples/arm-smmu-v3.iommu", register);
 
 /// A Rockchip-style IOMMU: one master, no cells.
 #[iommugen::iommu_driver(
@@ -33,4 +33,18 @@ fn spec_and_attribute_through_the_facade() {
     assert_eq!(table[0].driver.name(), "arm_smmu_v3");
     assert_eq!(OneMaster.name(), "one_master");
     assert_eq!(OneMaster::CELLS, [0]);
+}
+
+#[test]
+fn both_routes_register_in_the_linker_section() {
+    let names: Vec<(&str, &str)> = IOMMU_DECLARATIONS
+        .iter()
+        .map(|d| (d.compatible, d.driver.name()))
+        .collect();
+    // From `include_spec!(.., register)` and from the attribute.
+    assert!(names.contains(&("arm,smmu-v3", "arm_smmu_v3")), "{names:?}");
+    assert!(
+        names.contains(&("acme,one-master-iommu", "one_master")),
+        "{names:?}"
+    );
 }
