@@ -431,3 +431,22 @@ fn behind_the_domain_boundary() {
     assert_eq!(ops.iova_to_phys(0x20_0000), None);
     assert_eq!(POOL.in_use(), 1);
 }
+
+#[test]
+fn split_without_a_free_table_unmaps_nothing() {
+    // Root, level 1 and level 2 tables hold one 2M block; cutting a page out
+    // of it needs a fourth table, which this pool does not have.
+    static POOL: StaticPool<Table4K, 3> = StaticPool::new();
+    POOL.set_phys_base(PA_BASE);
+    let pt: PageTable<S1G4K48, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    pt.map(0x20_0000, 0x20_0000, 0x20_0000, Prot::READ).unwrap();
+    assert_eq!(POOL.in_use(), 3);
+    assert_eq!(pt.unmap(0x20_1000, 0x1000), 0);
+    // The block is intact, every byte of it.
+    assert_eq!(pt.iova_to_phys(0x20_0000), Some(0x20_0000));
+    assert_eq!(pt.iova_to_phys(0x20_1000), Some(0x20_1000));
+    assert_eq!(pt.iova_to_phys(0x3f_ffff), Some(0x3f_ffff));
+    // Unmapping the whole block needs no table.
+    assert_eq!(pt.unmap(0x20_0000, 0x20_0000), 0x20_0000);
+    assert_eq!(POOL.in_use(), 1);
+}
