@@ -277,3 +277,16 @@ fn tree_built_in_code_reports_with_its_spans() {
     assert_eq!(c.diagnostics[0].code, Code::BadBlockSize);
     assert_eq!(c.diagnostics[0].labels[0].span, 7..9);
 }
+
+#[test]
+fn input_size_bounds_are_checked_even_with_a_bad_granule() {
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 8K; ias 60; oas 48; pool 8; }"),
+        Err(vec![Code::BadGranule, Code::BadInputSize])
+    );
+    // A plausible size is left alone until the granule is fixed.
+    assert_eq!(
+        pt("arm-lpae-s1 { granule 8K; ias 48; oas 48; pool 8; }"),
+        Err(vec![Code::BadGranule])
+    );
+}

@@ -137,6 +137,10 @@ pub(super) fn page_table(
 
     let ias = match (ias_item, granule) {
         (Some(PtKind::Ias(n)), Some(g)) => ias_check(n, g, format, oas, diags),
+        // Without a valid granule only the granule-independent bounds apply.
+        (Some(PtKind::Ias(n)), None) if n.value < geo::MIN_IAS || n.value > 52 => {
+            ias_check(n, Granule::K64, format, oas, diags)
+        }
         _ => None,
     };
 
