@@ -222,10 +222,45 @@ impl Emitter<'_> {
                 let (x, y) = (self.negated_operand(a), self.negated_operand(b));
                 quote!(#x && #y)
             }
-            Expr::Not(e) => self.bool(e),
+            Expr::Not(e) => self.bool_top(e),
             _ => {
                 let x = self.u64(expr);
                 quote!(#x == 0)
+            }
+        }
+    }
+
+    /// `expr` as a `bool` without outer parentheses (a whole `if` condition).
+    fn bool_top(&self, expr: &Expr) -> TokenStream {
+        if fold(expr).is_some() {
+            return self.bool(expr);
+        }
+        match expr {
+            Expr::Binary(
+                op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
+                a,
+                b,
+            ) => {
+                let token = cmp_token(*op);
+                let (x, y) = (self.u64(a), self.u64(b));
+                quote!(#x #token #y)
+            }
+            Expr::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+                let token = if *op == BinOp::And {
+                    quote!(&&)
+                } else {
+                    quote!(||)
+                };
+                let (x, y) = (self.bool(a), self.bool(b));
+                quote!(#x #token #y)
+            }
+            Expr::Not(inner) => {
+                let x = self.bool(inner);
+                quote!(!#x)
+            }
+            _ => {
+                let x = self.u64(expr);
+                quote!(#x != 0)
             }
         }
     }

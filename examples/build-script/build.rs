@@ -10,6 +10,8 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../mediatek-m4u.iommu",
             "../rockchip-iommu.iommu",
             "../virtio-iommu.iommu",
+            // Test-only: every kind of check expression (tests/checks.rs).
+            "specs/check-zoo.iommu",
         ])
         .generate()?;
     Ok(())

@@ -21,6 +21,8 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/mediatek_m4u.rs"));
     include!(concat!(env!("OUT_DIR"), "/rockchip_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/virtio_iommu.rs"));
+    // Not a real IOMMU: exercises every kind of check expression.
+    include!(concat!(env!("OUT_DIR"), "/check_zoo.rs"));
 }
 
 /// Every generated declaration table, for `iommu_init` and `match_node`.
@@ -56,3 +58,4 @@ hook!(smmu, "Arm SMMUv3");
 hook!(mtk, "MediaTek M4U");
 hook!(rockchip, "Rockchip IOMMU");
 hook!(virtio_iommu, "virtio-iommu");
+hook!(zoo, "check-zoo test driver");
