@@ -295,9 +295,23 @@ pub(crate) fn block_head(src: &str, start: usize, end: usize) -> Option<Option<I
     Some(format)
 }
 
-/// One driver statement: its kind and span (keyword to `;`).
+/// One driver statement filling `src[start..end]`: its kind and span
+/// (keyword to `;`).
 pub(crate) fn stmt(src: &str, start: usize, end: usize) -> Option<(ItemKind, Span)> {
     let mut lx = Lexer::new(src, start, end);
+    let (kind, span, _) = stmt_in(&mut lx)?;
+    lx.done()?;
+    Some((kind, span))
+}
+
+/// The driver statement starting at `start` (before any `}` at `to`): kind,
+/// span and keyword span. It ends at its first `;`, as [`crate::split`]
+/// would cut it, so the caller need not scan for the end first.
+pub(crate) fn stmt_at(src: &str, start: usize, to: usize) -> Option<(ItemKind, Span, Span)> {
+    stmt_in(&mut Lexer::new(src, start, to))
+}
+
+fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
     let (_, kw) = lx.next(true)?;
     let kind = match lx.text(&kw) {
         "compatible" => {
@@ -329,10 +343,10 @@ pub(crate) fn stmt(src: &str, start: usize, end: usize) -> Option<(ItemKind, Spa
                 span: ty.span,
             };
             lx.punct("=")?;
-            let mut sources = vec![source(&mut lx)?];
+            let mut sources = vec![source(lx)?];
             while matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "else") {
                 lx.next(false)?;
-                sources.push(source(&mut lx)?);
+                sources.push(source(lx)?);
             }
             ItemKind::Field(FieldAst {
                 name,
@@ -340,10 +354,10 @@ pub(crate) fn stmt(src: &str, start: usize, end: usize) -> Option<(ItemKind, Spa
                 sources,
             })
         }
-        "check" => ItemKind::Check(expr(&mut lx, 0)?),
+        "check" => ItemKind::Check(expr(lx, 0)?),
         "id" => {
             lx.punct("=")?;
-            ItemKind::Id(expr(&mut lx, 0)?)
+            ItemKind::Id(expr(lx, 0)?)
         }
         "pci" => {
             lx.keyword("iommu-map")?;
@@ -360,8 +374,7 @@ pub(crate) fn stmt(src: &str, start: usize, end: usize) -> Option<(ItemKind, Spa
         _ => return None,
     };
     let semi = lx.punct(";")?;
-    lx.done()?;
-    Some((kind, kw.start..semi.end))
+    Some((kind, kw.start..semi.end, kw))
 }
 
 fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
@@ -493,9 +506,20 @@ fn unary(lx: &mut Lexer<'_>) -> Option<ExprAst> {
     }
 }
 
-/// One `page-table` statement.
+/// One `page-table` statement filling `src[start..end]`.
 pub(crate) fn pt_stmt(src: &str, start: usize, end: usize) -> Option<(PtKind, Span)> {
     let mut lx = Lexer::new(src, start, end);
+    let (kind, span, _) = pt_stmt_in(&mut lx)?;
+    lx.done()?;
+    Some((kind, span))
+}
+
+/// The `page-table` statement starting at `start`, like [`stmt_at`].
+pub(crate) fn pt_stmt_at(src: &str, start: usize, to: usize) -> Option<(PtKind, Span, Span)> {
+    pt_stmt_in(&mut Lexer::new(src, start, to))
+}
+
+fn pt_stmt_in(lx: &mut Lexer<'_>) -> Option<(PtKind, Span, Span)> {
     let (_, kw) = lx.next(true)?;
     let kind = match lx.text(&kw) {
         "granule" => PtKind::Granule(lx.number()?),
@@ -520,13 +544,23 @@ pub(crate) fn pt_stmt(src: &str, start: usize, end: usize) -> Option<(PtKind, Sp
         _ => return None,
     };
     let semi = lx.punct(";")?;
-    lx.done()?;
-    Some((kind, kw.start..semi.end))
+    Some((kind, kw.start..semi.end, kw))
 }
 
-/// One `dma` statement.
+/// One `dma` statement filling `src[start..end]`.
 pub(crate) fn dma_stmt(src: &str, start: usize, end: usize) -> Option<(DmaKind, Span)> {
     let mut lx = Lexer::new(src, start, end);
+    let (kind, span, _) = dma_stmt_in(&mut lx)?;
+    lx.done()?;
+    Some((kind, span))
+}
+
+/// The `dma` statement starting at `start`, like [`stmt_at`].
+pub(crate) fn dma_stmt_at(src: &str, start: usize, to: usize) -> Option<(DmaKind, Span, Span)> {
+    dma_stmt_in(&mut Lexer::new(src, start, to))
+}
+
+fn dma_stmt_in(lx: &mut Lexer<'_>) -> Option<(DmaKind, Span, Span)> {
     let (_, kw) = lx.next(false)?;
     let kind = match lx.text(&kw) {
         "domain" => DmaKind::Domain(lx.word()?),
@@ -539,6 +573,5 @@ pub(crate) fn dma_stmt(src: &str, start: usize, end: usize) -> Option<(DmaKind, 
         _ => return None,
     };
     let semi = lx.punct(";")?;
-    lx.done()?;
-    Some((kind, kw.start..semi.end))
+    Some((kind, kw.start..semi.end, kw))
 }

@@ -274,6 +274,15 @@ impl<'a> P<'a> {
                 // Only reachable when `to` is the end of text: a stray `}`.
                 return (items, BodyEnd::Closed);
             }
+            // Most statements are well formed: read them straight away,
+            // without cutting them out first.
+            if self.fast {
+                if let Some((item, end)) = self.fast_item(pos, to) {
+                    items.push(item);
+                    pos = end;
+                    continue;
+                }
+            }
             let (ws, we) = first_word(self.bytes, pos);
             let word = &self.src[ws..we];
             if word == "driver" {
@@ -633,6 +642,9 @@ impl<'a> P<'a> {
 
 /// Parsing one item of a given scope into its tree node.
 trait ItemParser<T> {
+    /// The fast path on the statement at `pos`: the item and where it ends.
+    fn fast_item(&mut self, pos: usize, to: usize) -> Option<(T, usize)>;
+
     /// `Ok(Some)` parsed; `Ok(None)` dropped after a reported error;
     /// `Err(Some(pos))` reported and resume at `pos`; `Err(None)` reported.
     fn item(
@@ -646,6 +658,19 @@ trait ItemParser<T> {
 }
 
 impl<'a> ItemParser<Item> for P<'a> {
+    fn fast_item(&mut self, pos: usize, to: usize) -> Option<(Item, usize)> {
+        let (kind, span, keyword) = fast::stmt_at(self.src, pos, to)?;
+        let end = span.end;
+        Some((
+            Item {
+                kind,
+                keyword,
+                span,
+            },
+            end,
+        ))
+    }
+
     fn item(
         &mut self,
         _scope: Scope,
@@ -847,6 +872,19 @@ impl<'a> P<'a> {
 }
 
 impl<'a> ItemParser<PtItem> for P<'a> {
+    fn fast_item(&mut self, pos: usize, to: usize) -> Option<(PtItem, usize)> {
+        let (kind, span, keyword) = fast::pt_stmt_at(self.src, pos, to)?;
+        let end = span.end;
+        Some((
+            PtItem {
+                kind,
+                keyword,
+                span,
+            },
+            end,
+        ))
+    }
+
     fn item(
         &mut self,
         _scope: Scope,
@@ -900,6 +938,19 @@ impl<'a> ItemParser<PtItem> for P<'a> {
 }
 
 impl<'a> ItemParser<DmaItem> for P<'a> {
+    fn fast_item(&mut self, pos: usize, to: usize) -> Option<(DmaItem, usize)> {
+        let (kind, span, keyword) = fast::dma_stmt_at(self.src, pos, to)?;
+        let end = span.end;
+        Some((
+            DmaItem {
+                kind,
+                keyword,
+                span,
+            },
+            end,
+        ))
+    }
+
     fn item(
         &mut self,
         _scope: Scope,
