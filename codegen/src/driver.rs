@@ -463,9 +463,8 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
 }
 
 /// Rows of the runtime's cross-crate declaration table, one per compatible.
-/// linkme places each in a linker section with `#[link_section]`, which the
-/// `unsafe_code` lint counts as unsafe; callers put these outside any
-/// `forbid(unsafe_code)` scope. `ty` is the path to the driver's type.
+/// linkme places each in a linker section; its expansion passes a
+/// `forbid(unsafe_code)` around it. `ty` is the path to the driver's type.
 pub fn registration(driver: &Driver, ty: &TokenStream, rt: &TokenStream) -> TokenStream {
     let rows = driver.compatibles.iter().enumerate().map(|(i, c)| {
         let name = format_ident!("__IOMMUGEN_{}_{}", shouty(&driver.name), i);

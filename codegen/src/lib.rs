@@ -95,9 +95,9 @@ pub fn format_file(file: &str, tokens: TokenStream) -> String {
 }
 
 /// The tokens of a spec's file: `pub mod <module> { ... }` under
-/// `forbid(unsafe_code)`, and, when [`Options::register`] is set, the
-/// linker-section registrations next to it (outside the `forbid`, since
-/// linkme's `#[link_section]` counts as unsafe code).
+/// `forbid(unsafe_code)`, including, when [`Options::register`] is set, the
+/// linker-section registrations (linkme's expansion passes the `unsafe_code`
+/// lint; `examples/build-script` builds one under `forbid(unsafe_code)`).
 pub fn spec_file(spec: &Spec, module: &str, origin: &Origin, options: &Options) -> TokenStream {
     let module_ident = names::ident(module);
     let runtime = names::path(&options.runtime);
@@ -114,11 +114,7 @@ pub fn spec_file(spec: &Spec, module: &str, origin: &Origin, options: &Options) 
             rows.push(quote!(runtime::decl::Declaration { compatible: #c, driver: &#ty }));
         }
         if options.register {
-            registrations.push(driver::registration(
-                driver,
-                &quote!(self::#module_ident::#ty),
-                &runtime,
-            ));
+            registrations.push(driver::registration(driver, &quote!(#ty), &runtime));
         }
     }
     let source_name = match origin {
@@ -140,9 +136,9 @@ pub fn spec_file(spec: &Spec, module: &str, origin: &Origin, options: &Options) 
 
             #[doc = #doc_table]
             pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[#(#rows),*];
-        }
 
-        #(#registrations)*
+            #(#registrations)*
+        }
     }
 }
 

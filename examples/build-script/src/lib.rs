@@ -25,6 +25,23 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/check_zoo.rs"));
 }
 
+/// A driver declared in Rust rather than in a spec: it registers itself in
+/// the runtime's cross-crate table `IOMMU_DECLARATIONS` (a linker section),
+/// so it needs no entry in [`TABLES`].
+pub mod attribute {
+    use iommugen_macros::iommu_driver;
+
+    /// A one-master IOMMU in the Rockchip style: no specifier cells.
+    #[iommu_driver(
+        compatible: ["iommugen,example-one-master"],
+        cells: 0,
+        page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K, 2M], pool: 16 },
+        dma: { domain: per_device },
+        init: crate::rockchip::probe,
+    )]
+    pub struct OneMaster;
+}
+
 /// Every generated declaration table, for `iommu_init` and `match_node`.
 pub static TABLES: &[&[Declaration<'static>]] = &[
     generated::apple_dart::DECLARATIONS,

@@ -122,6 +122,8 @@ fn attribute_drivers_register_across_crates() {
         ("arm,mmu-500", "arm_smmu"),
         ("arm,smmu-v3", "arm_smmu_v3"),
         ("mediatek,mt8183-m4u", "mtk_m4u"),
+        // Declared in the library crate, found from this test crate.
+        ("iommugen,example-one-master", "one_master"),
     ] {
         assert!(found.contains(&want), "{want:?} not in {found:?}");
     }
