@@ -143,3 +143,27 @@ fn builder_reports_spec_errors_as_check_does() {
     assert!(text.contains("iommu::E0201"), "{text}");
     assert!(!out.join("bad.rs").exists());
 }
+
+/// Field names that would shadow `of_xlate`'s own bindings get a prefix,
+/// a keyword driver name is still a valid module item, and the output
+/// parses as Rust.
+#[test]
+fn reserved_names_are_renamed() {
+    let spec = "/// Edge names.\ndriver type {\n    compatible \"e,dge\";\n    cells 2;\n    \
+                field args: u16 = cell[0][15:0];\n    field ids: u8 = cell[1][7:0] else 3;\n    \
+                check args > ids;\n    id = ids << 16 | args;\n    \
+                page-table arm-lpae-s1 { granule 4K; ias 32; oas 40; pool 8; }\n    \
+                init crate::r::probe;\n}\n";
+    let code = generate("edge.iommu", spec, &Options::default())
+        .unwrap()
+        .code;
+    assert!(code.contains("let field_args: u32"), "{code}");
+    assert!(
+        code.contains("ids.push((field_ids << 16) | field_args)?;"),
+        "{code}"
+    );
+    assert!(code.contains("pub struct Type;"), "{code}");
+    // The error still names the field as the spec does.
+    assert!(code.contains("field: \"args\""), "{code}");
+    assert!(syn::parse_file(&code).is_ok());
+}
