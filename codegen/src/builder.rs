@@ -143,12 +143,22 @@ impl Builder {
     /// Check every spec, then write one module per spec. Returns the paths
     /// written, in spec order.
     pub fn generate(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut lines = Vec::new();
+        let result = self.run(&mut lines);
+        for line in lines {
+            println!("{line}");
+        }
+        result
+    }
+
+    /// [`Builder::generate`], collecting the `cargo:` lines in `cargo_lines`.
+    fn run(&self, cargo_lines: &mut Vec<String>) -> Result<Vec<PathBuf>, Error> {
         let cargo = self
             .cargo
             .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
         if cargo {
             for spec in &self.specs {
-                println!("cargo:rerun-if-changed={}", spec.display());
+                cargo_lines.push(format!("cargo:rerun-if-changed={}", spec.display()));
             }
         }
         if self.specs.is_empty() {
@@ -189,7 +199,10 @@ impl Builder {
                     let (line, _) = d
                         .primary_span()
                         .map_or((1, 1), |s| render::line_col(text, s.start));
-                    println!("cargo:warning={name}:{line}: {} [{}]", d.message, d.code);
+                    cargo_lines.push(format!(
+                        "cargo:warning={name}:{line}: {} [{}]",
+                        d.message, d.code
+                    ));
                 }
             }
         }
@@ -218,5 +231,43 @@ impl Builder {
             written.push(out);
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec with an unused field: generated, with a warning line.
+    const WARNS: &str = "driver d {\n    compatible \"x,y\";\n    cells 1;\n    \
+        field a: u16 = cell[0][15:0];\n    field spare: u8 = 7;\n    id = a;\n    \
+        page-table arm-lpae-s1 { granule 4K; ias 32; oas 40; pool 8; }\n    init crate::p;\n}\n";
+
+    #[test]
+    fn prints_rerun_lines_and_warnings_for_cargo() {
+        let dir = std::env::temp_dir().join(format!("iommugen-builder-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("warns.iommu");
+        std::fs::write(&spec, WARNS).unwrap();
+        let mut lines = Vec::new();
+        let written = Builder::new()
+            .spec(&spec)
+            .out_dir(&dir)
+            .cargo_metadata(true)
+            .run(&mut lines)
+            .unwrap();
+        assert_eq!(written, vec![dir.join("warns.rs")]);
+        assert_eq!(
+            lines[0],
+            format!("cargo:rerun-if-changed={}", spec.display())
+        );
+        // The unused field `spare` is on line 5 of the spec.
+        assert!(
+            lines[1].starts_with(&format!("cargo:warning={}:5: ", spec.display())),
+            "{lines:?}"
+        );
+        assert!(lines[1].ends_with("[iommu::W0001]"), "{lines:?}");
+        assert_eq!(lines.len(), 2);
     }
 }
