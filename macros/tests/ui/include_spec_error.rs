@@ -1,3 +1,3 @@
-iommugen_macros::include_spec!("../../../../macros/tests/ui/bad.iommu");
+iommugen_macros::include_spec!("bad.iommu");
 
 fn main() {}

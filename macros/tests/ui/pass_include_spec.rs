@@ -5,9 +5,8 @@ fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
     Ok(InstanceData(node.id().0 as usize))
 }
 
-// trybuild compiles this file from <target>/tests/trybuild/iommugen-macros,
-// four levels below the workspace root.
-iommugen_macros::include_spec!("../../../../macros/tests/ui/good.iommu");
+// ui.rs copies good.iommu next to the trybuild project's Cargo.toml.
+iommugen_macros::include_spec!("good.iommu");
 
 fn main() {
     assert_eq!(good::DECLARATIONS.len(), 1);
