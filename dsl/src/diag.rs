@@ -82,6 +82,7 @@ codes! {
     DuplicateCompatible = "E0601", Error, "compatible string claimed by two drivers";
     PciNeedsOneCell = "E0602", Error, "a field cannot be computed from the single cell `iommu-map` gives";
     UnusedField = "W0001", Warning, "field is never used by a check or an ID";
+    FieldWiderThanBits = "W0002", Warning, "field type wider than any of its sources";
 }
 
 impl fmt::Display for Code {

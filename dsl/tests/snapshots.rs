@@ -115,6 +115,7 @@ cases! {
     e0502_unknown_domain_policy => with("    init", "    dma { domain per-devise; }\n    init");
     e0601_duplicate_compatible => format!("{BASE}{}", BASE.replace("driver d", "driver e"));
     e0602_pci_needs_one_cell => with("cells 1;", "cells 2;\n    pci iommu-map;\n    field ctx: u8 = cell[1][7:0];\n    id = ctx << 16 | sid;");
+    w0002_field_wider_than_bits => with("u16 = cell[0][15:0]", "u32 = cell[0][15:0]");
     w0001_unused_field => with("id = sid;", "id = sid;\n    field spare: u8 = cell[0][23:16];");
 }
 

@@ -70,6 +70,9 @@ pub(super) fn fields<'a>(
         if ok {
             ok = always_available(f, &sources, cells, diags);
         }
+        if ok {
+            wider_than_bits(f, &sources, width, diags);
+        }
         let ir = ok.then(|| ir::Field {
             name: f.name.name.clone(),
             width,
@@ -278,6 +281,42 @@ fn source(
         );
     }
     (diags.len() == errors).then_some(src)
+}
+
+/// A type wider than every cell and property source wastes ID bits, and packing places the
+/// field by its type: `u32` from a 16-bit range would seem to overlap the
+/// next field. Warn and name the width that fits.
+fn wider_than_bits(f: &FieldAst, sources: &[ir::Source], width: u8, diags: &mut Vec<Diagnostic>) {
+    // Constants are defaults; only what the device tree supplies sets the
+    // width (a constant-only field is left as declared).
+    let Some(widest) = sources
+        .iter()
+        .filter_map(|s| match s {
+            ir::Source::Cell { bits, .. } | ir::Source::Property { bits, .. } => {
+                Some(u32::from(bits.width))
+            }
+            ir::Source::Const { .. } => None,
+        })
+        .max()
+    else {
+        return;
+    };
+    if widest < u32::from(width) {
+        diags.push(
+            Diagnostic::new(
+                Code::FieldWiderThanBits,
+                format!(
+                    "field `{}` is u{width} but its sources give at most {widest} bits",
+                    f.name.name
+                ),
+                f.width.span.clone(),
+                format!("{} unused bits", u32::from(width) - widest),
+            )
+            .help(format!(
+                "declare it `u{widest}`: IDs pack fields by their type's width"
+            )),
+        );
+    }
 }
 
 /// The last source of a field must always exist, so the field always has a
