@@ -165,18 +165,31 @@ impl core::fmt::Display for DomainError {
 /// share it (see [`crate::ops`]).
 ///
 /// [`IovaAllocator`]: crate::iova::IovaAllocator
-pub struct Domain<P: PageTableOps, const CAP: usize = 64> {
-    pub iova: crate::iova::IovaAllocator<CAP>,
+pub struct Domain<'s, P: PageTableOps> {
+    pub iova: crate::iova::IovaAllocator<'s>,
     pub table: P,
     granule: u64,
 }
 
-impl<P: PageTableOps, const CAP: usize> Domain<P, CAP> {
+impl<'s, P: PageTableOps> Domain<'s, P> {
     /// A domain over IOVA window `[base, base + size)` with pages of
-    /// `1 << granule_shift` bytes.
-    pub fn new(table: P, base: u64, size: u64, granule_shift: u32) -> Result<Self, DomainError> {
+    /// `1 << granule_shift` bytes, its allocator's state in `iova_storage`.
+    /// A window larger than the storage affords (a whole 48-bit aperture,
+    /// say) is capped: the domain manages the part
+    /// [`capped_window`](crate::iova::capped_window) picks, the highest
+    /// affordable range at or below 4 GiB when the window reaches that low.
+    /// [`iova::DEFAULT_WORDS`](crate::iova::DEFAULT_WORDS) words manage
+    /// [`iova::DEFAULT_WINDOW`](crate::iova::DEFAULT_WINDOW) (1 GiB) of 4K
+    /// pages.
+    pub fn new(
+        table: P,
+        iova_storage: &'s mut [u64],
+        base: u64,
+        size: u64,
+        granule_shift: u32,
+    ) -> Result<Self, DomainError> {
         Ok(Self {
-            iova: crate::iova::IovaAllocator::new(base, size, granule_shift)
+            iova: crate::iova::IovaAllocator::new_capped(iova_storage, base, size, granule_shift)
                 .map_err(DomainError::Iova)?,
             table,
             granule: 1 << granule_shift,

@@ -16,7 +16,7 @@ use crate::arm_smmu_v3::{ArmSmmuV3PageTable, ArmSmmuV3Pool as Pool};
 pub type SmmuTlb<'s> =
     iommugen_runtime::smmuv3::SmmuTlb<'s, 'static, iommugen_runtime::smmuv3::Mmio>;
 pub type Table<'s> = ArmSmmuV3PageTable<Maintenance<'s>>;
-pub type Dom<'s> = Domain<Table<'s>, 64>;
+pub type Dom<'s> = Domain<'s, Table<'s>>;
 
 pub struct Ctx<'a, 's> {
     pub smmu: &'static Instance,

@@ -243,8 +243,12 @@ fn run() -> Result<u32, &'static str> {
     }
     let size = (iova_last - iova_base).saturating_add(1);
     // The domain owns the page table (the engine implements the boot flow's
-    // PageTableOps) and allocates IOVAs in the window step (4) chose.
-    let mut dom: checks::Dom<'_> = Domain::new(pt, iova_base, size, 12)
+    // PageTableOps) and allocates IOVAs in the window step (4) chose. The
+    // allocator's bitmaps live here: 256 MiB of 4K pages (32 KiB of
+    // stack), plenty for the checks; the domain manages that much of the
+    // window, the top of it below 4 GiB.
+    let mut iova_words = [0u64; iommugen_runtime::iova::storage_words(1 << 28, 12)];
+    let mut dom: checks::Dom<'_> = Domain::new(pt, &mut iova_words, iova_base, size, 12)
         .map_err(|_| "cannot build the domain's IOVA allocator")?;
 
     let mut ctx = checks::Ctx {
