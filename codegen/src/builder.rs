@@ -262,12 +262,15 @@ mod tests {
             lines[0],
             format!("cargo:rerun-if-changed={}", spec.display())
         );
-        // The unused field `spare` is on line 5 of the spec.
+        // The unused field `spare` is on line 5 of the spec (other warnings
+        // the checker may add are not this test's concern).
+        let unused = format!("cargo:warning={}:5: ", spec.display());
         assert!(
-            lines[1].starts_with(&format!("cargo:warning={}:5: ", spec.display())),
+            lines[1..]
+                .iter()
+                .any(|l| l.starts_with(&unused) && l.ends_with("[iommu::W0001]")),
             "{lines:?}"
         );
-        assert!(lines[1].ends_with("[iommu::W0001]"), "{lines:?}");
-        assert_eq!(lines.len(), 2);
+        assert!(lines[1..].iter().all(|l| l.starts_with("cargo:warning=")));
     }
 }
