@@ -50,3 +50,30 @@ pub fn combine(diags: &[Diagnostic], synth: &Synth) -> syn::Error {
     }
     all.unwrap_or_else(|| syn::Error::new(Span::call_site(), "the driver has errors"))
 }
+
+/// Checker warnings as compiler warnings at the argument's tokens. Stable
+/// Rust gives procedural macros no warning API; the usual stand-in is a use
+/// of a `#[deprecated]` item whose note carries the message, so the warning
+/// reads "use of deprecated constant ..: <message>" and obeys `-D warnings`
+/// and `#[allow(deprecated)]` like any other.
+pub fn warnings(diags: &[Diagnostic], synth: &Synth) -> TokenStream {
+    let items = diags.iter().filter(|d| !d.is_error()).map(|d| {
+        let (first, _) = d
+            .primary_span()
+            .and_then(|r| synth.spans(&r))
+            .unwrap_or((Span::call_site(), Span::call_site()));
+        let note = message(d);
+        let name = Ident::new("iommu_driver_warning", Span::call_site());
+        // The use carries the argument's span: that is where rustc warns.
+        let used = Ident::new("iommu_driver_warning", first);
+        quote! {
+            const _: () = {
+                #[deprecated(note = #note)]
+                #[allow(non_upper_case_globals)]
+                const #name: () = ();
+                #used
+            };
+        }
+    });
+    quote!(#(#items)*)
+}

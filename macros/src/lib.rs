@@ -99,9 +99,11 @@ fn expand_driver(
         options.runtime = runtime;
     }
     let items = iommugen_codegen::attribute_items(driver, &strukt.ident, &options);
+    let warnings = errors::warnings(&checked.diagnostics, &synth);
     Ok(quote! {
         #strukt
         #items
+        #warnings
     })
 }
 

@@ -39,4 +39,5 @@ fn ui() {
     t.compile_fail("tests/ui/unknown_argument.rs");
     t.compile_fail("tests/ui/not_unit_struct.rs");
     t.compile_fail("tests/ui/include_spec_error.rs");
+    t.compile_fail("tests/ui/unused_field_warns.rs");
 }
