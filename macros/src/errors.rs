@@ -57,12 +57,19 @@ pub fn combine(diags: &[Diagnostic], synth: &Synth) -> syn::Error {
 /// reads "use of deprecated constant ..: <message>" and obeys `-D warnings`
 /// and `#[allow(deprecated)]` like any other.
 pub fn warnings(diags: &[Diagnostic], synth: &Synth) -> TokenStream {
-    let items = diags.iter().filter(|d| !d.is_error()).map(|d| {
+    let located = diags.iter().filter(|d| !d.is_error()).map(|d| {
         let (first, _) = d
             .primary_span()
             .and_then(|r| synth.spans(&r))
             .unwrap_or((Span::call_site(), Span::call_site()));
-        let note = message(d);
+        (first, message(d))
+    });
+    warnings_at(located)
+}
+
+/// One deprecated-constant warning per `(span, message)`.
+pub fn warnings_at(located: impl Iterator<Item = (Span, String)>) -> TokenStream {
+    let items = located.map(|(first, note)| {
         let name = Ident::new("iommu_driver_warning", Span::call_site());
         // The use carries the argument's span: that is where rustc warns.
         let used = Ident::new("iommu_driver_warning", first);

@@ -83,9 +83,25 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let items = iommugen_codegen::spec_file(&spec, &module, &origin, &options);
     // Makes cargo rebuild the crate when the spec changes.
     let tracked = path.display().to_string();
+    let warnings = crate::errors::warnings_at(
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| !d.is_error())
+            .map(|d| {
+                let (line, column) = d
+                    .primary_span()
+                    .map_or((1, 1), |s| render::line_col(&text, s.start));
+                (
+                    file.span(),
+                    format!("{name}:{line}:{column}: {}", crate::errors::message(d)),
+                )
+            }),
+    );
     Ok(quote! {
         #items
         const _: &[u8] = include_bytes!(#tracked);
+        #warnings
     })
 }
 

@@ -23,7 +23,7 @@ fn stage_specs() {
         .unwrap_or_else(|| root.join("../target"));
     let project = target.join("tests/trybuild/iommugen-macros");
     std::fs::create_dir_all(&project).unwrap();
-    for spec in ["good.iommu", "bad.iommu"] {
+    for spec in ["good.iommu", "bad.iommu", "warns.iommu"] {
         std::fs::copy(root.join("tests/ui").join(spec), project.join(spec)).unwrap();
     }
 }
@@ -40,4 +40,5 @@ fn ui() {
     t.compile_fail("tests/ui/not_unit_struct.rs");
     t.compile_fail("tests/ui/include_spec_error.rs");
     t.compile_fail("tests/ui/unused_field_warns.rs");
+    t.compile_fail("tests/ui/include_spec_warns.rs");
 }
