@@ -290,3 +290,15 @@ fn input_size_bounds_are_checked_even_with_a_bad_granule() {
         Err(vec![Code::BadGranule])
     );
 }
+
+#[test]
+fn huge_shift_in_a_packing_is_an_overflow_not_a_panic() {
+    let src = "driver d { compatible \"v,x\"; cells 1; field sid: u16 = cell[0][15:0]; id = sid << 18446744073709551615;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
+    assert_eq!(codes(src), [Code::PackOverflow]);
+}
+
+#[test]
+fn all_ones_64_bit_mask_is_rejected_not_a_panic() {
+    let src = "driver d { compatible \"v,x\"; cells 1; field sid: u16 = cell[0] & 0xffff_ffff_ffff_ffff; id = sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
+    assert_eq!(codes(src), [Code::BadMask]);
+}

@@ -155,7 +155,7 @@ fn source(
     }
     if let Some(mask) = &s.mask {
         let m = mask.value;
-        if m == 0 || m & (m + 1) != 0 || m > u64::from(u32::MAX) {
+        if m == 0 || m > u64::from(u32::MAX) || m & (m + 1) != 0 {
             let mut d = Diagnostic::new(
                 Code::BadMask,
                 format!("mask {m:#x} is not a run of low bits"),
@@ -465,7 +465,7 @@ pub(super) fn ids(
                 continue;
             }
             let width = u64::from(fields[fi].width);
-            let (lo, hi) = (shift, shift + width - 1);
+            let (lo, hi) = (shift, shift.saturating_add(width - 1));
             if hi > 31 {
                 ok = false;
                 diags.push(
