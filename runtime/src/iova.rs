@@ -15,15 +15,25 @@
 //!
 //! Over all orders that is about four bits per granule page (two for the
 //! free bitmaps, two for the allocated ones) plus summaries of about 1/64
-//! of that. Freed blocks merge with their buddy, so after everything is
-//! freed the window is one set of maximal blocks again: nothing is lost.
+//! of that. Freed blocks merge with their buddy, so free space is always
+//! kept as maximal blocks and, once everything is freed, the whole window
+//! is free again: nothing is lost.
 //!
 //! Placement is top-down (the highest suitable free address first, as
 //! Linux's IOVA allocator prefers), which leaves low addresses for devices
-//! limited to 32 bits. A window too big to afford (a 48-bit aperture with
-//! 4K pages would need 2^36 bits × 4) is capped by the storage given:
-//! [`IovaAllocator::new_capped`] manages the part of it the storage
-//! affords, see [`capped_window`].
+//! limited to 32 bits: an allocation gets the highest naturally aligned
+//! block inside the window and the device's `[lowest, limit]` that is
+//! wholly free, and fails with [`IovaError::Exhausted`] only when there is
+//! none. Space never handed out sits below a carve cursor and is in no
+//! bitmap; a block freed right at the cursor moves it back up, so a
+//! streaming workload near the top costs a few word operations per call
+//! instead of splitting and merging a chain of buddies.
+//!
+//! A window too big to afford (a 48-bit aperture with 4K pages would need
+//! 2^36 × 4 bits) is capped by the storage given:
+//! [`IovaAllocator::new_capped`] manages the part [`capped_window`] picks.
+//! [`DEFAULT_WORDS`] words (about 130 KiB) manage [`DEFAULT_WINDOW`] (1 GiB)
+//! of 4K pages, which [`crate::domain::Domain`] users can take as a default.
 
 /// Orders kept: blocks of `granule << 0` up to `granule << (ORDERS - 1)`.
 pub const ORDERS: usize = 36;
@@ -186,6 +196,12 @@ pub struct IovaAllocator<'s> {
     map: [OrderMap; ORDERS],
     /// Bit `o` set when order `o` has a free block: searches skip the rest.
     nonempty: u64,
+    /// Everything in `[lo, cursor)` is free and in no bitmap: space never
+    /// handed out yet, or handed back at the cursor. Allocation carves
+    /// below it once no tracked free block serves; a block freed at it
+    /// moves it back up. The granule at the cursor is always allocated (or
+    /// the cursor is `top`), so no free space straddles it.
+    cursor: u128,
     free_pages: u64,
 }
 
@@ -271,7 +287,7 @@ impl<'s> IovaAllocator<'s> {
         }
         let words = storage.get_mut(..at).ok_or(IovaError::StorageTooSmall)?;
         words.fill(0);
-        let mut a = Self {
+        let a = Self {
             words,
             shift,
             lo,
@@ -279,18 +295,9 @@ impl<'s> IovaAllocator<'s> {
             orders,
             map,
             nonempty: 0,
-            free_pages: 0,
+            cursor: hi,
+            free_pages: pages,
         };
-        // The window as maximal aligned blocks.
-        let mut from = u128::from(lo);
-        while from < hi {
-            let mut o = ((from.trailing_zeros() - shift) as usize).min(orders - 1);
-            while from + a.block(o) > hi {
-                o -= 1;
-            }
-            a.release(from as u64, o);
-            from += a.block(o);
-        }
         Ok(a)
     }
 
@@ -414,15 +421,57 @@ impl<'s> IovaAllocator<'s> {
         Some(i)
     }
 
+    /// A cheap upper bound on the highest free index of order `o` at most
+    /// `cap`: from the hint and the root summary word.
+    fn bound(&self, o: usize, cap: u64) -> u64 {
+        let m = &self.map[o];
+        let root = self.words.get(m.level[m.levels - 1]).copied().unwrap_or(0);
+        let top_bit = u64::from(63 - root.leading_zeros().min(63));
+        // Each root bit stands for 64^(levels - 1) blocks.
+        let span = 6 * (m.levels as u32 - 1);
+        let from_root = ((top_bit + 1) << span) - 1;
+        cap.min(m.hint).min(from_root)
+    }
+
     fn alloc_bit(&mut self, o: usize, i: u64) -> Option<&mut u64> {
         self.words.get_mut(self.map[o].alloc + (i >> 6) as usize)
     }
 
-    /// Return block `(addr, o)` as free without merging (construction).
-    fn release(&mut self, addr: u64, o: usize) {
-        let i = self.index(addr, o);
-        self.set_free(o, i);
-        self.free_pages += 1 << o;
+    /// Track `[from, to)` (granule-aligned, free) as maximal aligned
+    /// blocks. Used for the gap a carve below the cursor leaves above the
+    /// new block: no two of these blocks are buddies (each was the largest
+    /// that fit), and the one ending at the old cursor cannot merge upward
+    /// (the granule at the old cursor is allocated), so no merging is due.
+    fn track_range(&mut self, mut from: u128, to: u128) {
+        while from < to {
+            let mut o = ((from.trailing_zeros() - self.shift) as usize).min(self.orders - 1);
+            while from + self.block(o) > to {
+                o -= 1;
+            }
+            let i = self.index(from as u64, o);
+            self.set_free(o, i);
+            from += self.block(o);
+        }
+    }
+
+    /// Move the cursor up over the tracked free blocks that start at it.
+    fn absorb_at_cursor(&mut self) {
+        'again: while self.cursor < self.top {
+            // Only orders the cursor is aligned to can start there.
+            let align = (self.cursor.trailing_zeros() - self.shift) as usize;
+            let mut orders = self.nonempty & (u64::MAX >> (63 - align.min(63)));
+            while orders != 0 {
+                let o = orders.trailing_zeros() as usize;
+                orders &= orders - 1;
+                let i = self.index(self.cursor as u64, o);
+                if self.is_free(o, i) {
+                    self.clear_free(o, i);
+                    self.cursor += self.block(o);
+                    continue 'again;
+                }
+            }
+            return;
+        }
     }
 
     /// Allocate at least `size` bytes ending at or below `limit` (the
@@ -455,12 +504,20 @@ impl<'s> IovaAllocator<'s> {
         let ceiling_addr = ceiling as u64;
         // The free block, of this order or larger, that holds the highest
         // suitable sub-block.
+        // Largest orders first, skipping an order whose blocks all end too
+        // low to beat the best so far (a bound from one word).
         let mut best: Option<(usize, u64, u128)> = None;
         let mut orders = self.nonempty >> order << order;
         while orders != 0 {
-            let o = orders.trailing_zeros() as usize;
-            orders &= orders - 1;
-            let Some(i) = self.prev_free(o, self.index(ceiling_addr, o)) else {
+            let o = 63 - orders.leading_zeros() as usize;
+            orders &= !(1 << o);
+            let cap = self.index(ceiling_addr, o);
+            let reach = u128::from(self.address(self.bound(o, cap), o)) + self.block(o);
+            let most = (reach.min(end_limit) - want) & !(want - 1);
+            if most < floor || best.is_some_and(|(_, _, c)| most <= c) {
+                continue;
+            }
+            let Some(i) = self.prev_free(o, cap) else {
                 continue;
             };
             let start = u128::from(self.address(i, o));
@@ -473,7 +530,9 @@ impl<'s> IovaAllocator<'s> {
                 }
             }
         }
-        let (o, i, carve) = best.ok_or(IovaError::Exhausted)?;
+        let Some((o, i, carve)) = best else {
+            return self.carve(order, want, floor, end_limit);
+        };
         self.clear_free(o, i);
         // Split down to `order`, freeing the halves that do not hold `carve`.
         let mut start = u128::from(self.address(i, o));
@@ -488,13 +547,40 @@ impl<'s> IovaAllocator<'s> {
             self.set_free(k, j);
             start = keep;
         }
-        let carve = carve as u64;
-        let j = self.index(carve, order);
+        Ok(self.mark_allocated(carve as u64, order))
+    }
+
+    /// Carve the highest block of `want` bytes below the cursor inside
+    /// `[floor, end_limit)`. Every tracked free block lies above the cursor,
+    /// so this is only asked when none of them serves.
+    fn carve(
+        &mut self,
+        order: usize,
+        want: u128,
+        floor: u128,
+        end_limit: u128,
+    ) -> Result<u64, IovaError> {
+        let ceiling = self.cursor.min(end_limit);
+        let carve = match ceiling.checked_sub(want) {
+            Some(c) => c & !(want - 1),
+            None => return Err(IovaError::Exhausted),
+        };
+        if carve < floor {
+            return Err(IovaError::Exhausted);
+        }
+        let gap_end = self.cursor;
+        self.cursor = carve;
+        self.track_range(carve + want, gap_end);
+        Ok(self.mark_allocated(carve as u64, order))
+    }
+
+    fn mark_allocated(&mut self, addr: u64, order: usize) -> u64 {
+        let j = self.index(addr, order);
         if let Some(w) = self.alloc_bit(order, j) {
             *w |= 1 << (j & 63);
         }
         self.free_pages -= 1 << order;
-        Ok(carve)
+        addr
     }
 
     /// Free a block handed out by [`alloc`](Self::alloc) with the same `size`.
@@ -527,8 +613,14 @@ impl<'s> IovaAllocator<'s> {
             self.clear_free(o, buddy);
             o += 1;
         }
-        let i = self.index(addr, o);
-        self.set_free(o, i);
+        let start = u128::from(addr) & !(self.block(o) - 1);
+        if start == self.cursor {
+            self.cursor += self.block(o);
+            self.absorb_at_cursor();
+        } else {
+            let i = self.index(addr, o);
+            self.set_free(o, i);
+        }
         Ok(())
     }
 }

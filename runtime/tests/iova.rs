@@ -385,7 +385,10 @@ mod model {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // PROPTEST_CASES=n for a deeper run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+        ))]
         #[test]
         fn matches_the_model_and_loses_nothing(
             base_pages in prop_oneof![Just(0u64), 1u64..1000],
