@@ -42,3 +42,15 @@ macro_rules! include_spec {
         $crate::__macros::include_spec!($file, runtime = ::iommugen::runtime, $($option)+);
     };
 }
+
+/// A static declaration table from driver types (one row per compatible),
+/// reaching the runtime through `::iommugen::runtime`; see
+/// `iommugen_macros::iommu_table!`.
+#[macro_export]
+macro_rules! iommu_table {
+    ($(#[$meta:meta])* $vis:vis static $name:ident = [$($ty:path),* $(,)?] $(,)?) => {
+        $crate::__macros::iommu_table!(
+            $(#[$meta])* $vis static $name = [$($ty),*], runtime = ::iommugen::runtime
+        );
+    };
+}

@@ -48,3 +48,11 @@ fn both_routes_register_in_the_linker_section() {
         "{names:?}"
     );
 }
+
+iommugen::iommu_table!(static LISTED = [OneMaster, arm_smmu_v3::ArmSmmuV3]);
+
+#[test]
+fn iommu_table_through_the_facade() {
+    let rows: Vec<&str> = LISTED.iter().map(|d| d.compatible).collect();
+    assert_eq!(rows, ["acme,one-master-iommu", "arm,smmu-v3"]);
+}

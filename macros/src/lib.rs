@@ -26,6 +26,7 @@ mod errors;
 mod include;
 mod lower;
 mod synth;
+mod table;
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -142,6 +143,25 @@ fn doc_lines(attrs: &[syn::Attribute]) -> Vec<(String, Span)> {
 #[proc_macro]
 pub fn include_spec(input: TokenStream) -> TokenStream {
     match include::expand(input.into()) {
+        Ok(out) => out.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// A static declaration table (seed step 1's `IOMMU_OF_DECLARE` list) from
+/// driver types, one row per compatible of each, in order, in the spirit of
+/// Rust-for-Linux's `of_device_table!`. Works for `#[iommu_driver]` types
+/// and for generated ones (both have `COMPATIBLES`), and needs no linker
+/// section, so it suits linker scripts that do not keep linkme's.
+///
+/// ```ignore
+/// iommugen_macros::iommu_table!(pub static DRIVERS = [SmmuV3, drivers::ArmSmmu]);
+/// // with a renamed runtime:
+/// iommugen_macros::iommu_table!(static DRIVERS = [SmmuV3], runtime = ::iommugen::runtime);
+/// ```
+#[proc_macro]
+pub fn iommu_table(input: TokenStream) -> TokenStream {
+    match table::expand(input.into()) {
         Ok(out) => out.into(),
         Err(e) => e.to_compile_error().into(),
     }

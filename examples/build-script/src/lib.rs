@@ -40,6 +40,12 @@ pub mod attribute {
         init: crate::rockchip::probe,
     )]
     pub struct OneMaster;
+
+    iommugen_macros::iommu_table!(
+        /// The attribute-declared drivers as a static table too, for linker
+        /// scripts that do not keep the linkme section.
+        pub static TABLE = [OneMaster]
+    );
 }
 
 /// Every generated declaration table, for `iommu_init` and `match_node`.

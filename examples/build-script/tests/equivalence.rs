@@ -3,7 +3,7 @@
 //! results, errors included, on random specifiers and IOMMU nodes.
 
 use iommugen_example_build_script::generated;
-use iommugen_macros::iommu_driver;
+use iommugen_macros::{iommu_driver, iommu_table};
 use iommugen_runtime::decl::{DriverError, InstanceData, IommuDriver, IOMMU_DECLARATIONS};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
@@ -146,5 +146,26 @@ fn attribute_page_table_items_match_the_spec() {
     assert_eq!(
         ArmSmmu::COMPATIBLES,
         generated::arm_smmu::ArmSmmu::COMPATIBLES
+    );
+}
+
+iommu_table!(static LISTED = [ArmSmmuV3, MtkM4u, generated::rockchip_iommu::RockchipIommu]);
+
+/// `iommu_table!` lists one row per compatible of each type, in order, for
+/// attribute and generated drivers alike.
+#[test]
+fn iommu_table_lists_every_compatible() {
+    let rows: Vec<(&str, &str)> = LISTED
+        .iter()
+        .map(|d| (d.compatible, d.driver.name()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("arm,smmu-v3", "arm_smmu_v3"),
+            ("mediatek,mt8183-m4u", "mtk_m4u"),
+            ("rockchip,iommu", "rockchip_iommu"),
+            ("rockchip,rk3568-iommu", "rockchip_iommu"),
+        ]
     );
 }
