@@ -147,3 +147,58 @@ fn disjoint_concurrent_stage2_16k_concat() {
     static POOL: StaticPool<Table16K, 1024> = StaticPool::new();
     stress::<S2G16K48, _, 1024>(&POOL);
 }
+
+/// The retirement race, hammered: each thread owns one page, all in the same
+/// last-level table, and maps and unmaps it in a loop. Whenever all four
+/// are unmapped at once the last-level table and its ancestors are retired
+/// while other threads are reserving entries in them; every thread must
+/// still see exactly its own mapping after each step.
+fn hammer<F: Format, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
+    pool.set_phys_base(0x4000_0000);
+    let g = 1u64 << F::GRANULE_SHIFT;
+    let cfg = config::<F>();
+    let pt: PageTable<F, _, _> = PageTable::new(pool, NoTlb).unwrap();
+    let base = 1u64 << 36;
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let pt = &pt;
+            s.spawn(move || {
+                let ia = base + t * g;
+                let pa = (1u64 << 38) + t * g;
+                for round in 0..20_000u64 {
+                    let prot = if round % 2 == 0 {
+                        Prot::READ
+                    } else {
+                        Prot::READ | Prot::WRITE
+                    };
+                    assert_eq!(pt.map(ia, pa, g, prot), Ok(()), "round {round}");
+                    assert_eq!(pt.iova_to_phys(ia + 8), Some(pa + 8));
+                    assert_eq!(pt.unmap(ia, g), g, "round {round}");
+                    assert_eq!(pt.iova_to_phys(ia), None);
+                }
+            });
+        }
+    });
+    check(
+        &cfg,
+        pt.root(),
+        pool,
+        cfg.concat as usize,
+        &Model::default(),
+        &|ia| pt.iova_to_phys(ia),
+    );
+    pt.unmap(0, 1 << F::IAS);
+    assert_eq!(pool.in_use(), cfg.concat as usize);
+}
+
+#[test]
+fn retire_races_stage1_4k() {
+    static POOL: StaticPool<Table4K, 64> = StaticPool::new();
+    hammer::<S1G4K48, _, 64>(&POOL);
+}
+
+#[test]
+fn retire_races_stage2_16k_concat() {
+    static POOL: StaticPool<Table16K, 64> = StaticPool::new();
+    hammer::<S2G16K48, _, 64>(&POOL);
+}
