@@ -38,8 +38,9 @@
 /// Orders kept: blocks of `granule << 0` up to `granule << (ORDERS - 1)`.
 pub const ORDERS: usize = 36;
 
-/// Summary levels above a bitmap of up to 2^36 + 2 bits, plus the bitmap.
-const MAX_LEVELS: usize = 7;
+/// Levels of a free bitmap (the bitmap and its summaries up to one word)
+/// for up to 2^55 + 2 blocks: a 2^64-byte window of 512-byte pages.
+const MAX_LEVELS: usize = 10;
 
 /// A sensible default for how much IOVA space a domain manages: 1 GiB
 /// (with 4K pages, [`DEFAULT_WORDS`] words = about 128 KiB of storage).
@@ -76,18 +77,15 @@ impl core::fmt::Display for IovaError {
     }
 }
 
-/// Words of a bitmap of `bits` bits and its summaries, and how many
-/// levels that makes.
-const fn bitmap_words(bits: u64) -> (u64, usize) {
+/// Words of a bitmap of `bits` bits and its summaries up to one word.
+const fn bitmap_words(bits: u64) -> u64 {
     let mut w = bits.div_ceil(64);
     let mut total = w;
-    let mut levels = 1;
     while w > 1 {
         w = w.div_ceil(64);
         total += w;
-        levels += 1;
     }
-    (total, levels)
+    total
 }
 
 /// Highest order a window of `pages` granule pages can hold a block of.
@@ -116,8 +114,9 @@ pub const fn storage_words(size: u64, granule_shift: u32) -> usize {
     while o <= max_order(pages) {
         // Blocks of order `o` touching a window of `pages` pages, at most.
         let n = ((pages - 1) >> o) + 2;
-        let (free, _) = bitmap_words(n);
-        total = total.saturating_add(free).saturating_add(n.div_ceil(64));
+        total = total
+            .saturating_add(bitmap_words(n))
+            .saturating_add(n.div_ceil(64));
         o += 1;
     }
     if total > usize::MAX as u64 {
@@ -129,11 +128,15 @@ pub const fn storage_words(size: u64, granule_shift: u32) -> usize {
 
 /// The part of the granule-aligned window `[lo, hi)` that `words` words of
 /// storage afford: all of it if they suffice; otherwise a power-of-two
-/// number of pages, as many as affordable, placed as the highest range at or below 4 GiB when the window reaches below 4 GiB
-/// (devices limited to 32-bit addresses can use it, and Linux too hands out
-/// 32-bit IOVAs first), else the top of the window. `None` when not even
-/// one page is affordable.
+/// number of pages, as many as affordable, placed as high as possible at or
+/// below 4 GiB when the window reaches below 4 GiB (devices limited to
+/// 32-bit addresses can use it, and Linux too hands out 32-bit IOVAs
+/// first), else at the top of the window. `None` when not even one page is
+/// affordable or the granule is not 512 bytes to 1 GiB.
 pub fn capped_window(lo: u64, hi: u128, granule_shift: u32, words: usize) -> Option<(u64, u128)> {
+    if !(9..=30).contains(&granule_shift) {
+        return None;
+    }
     let g = 1u128 << granule_shift;
     let span = hi.checked_sub(u128::from(lo))?;
     let pages = u64::try_from(span >> granule_shift).unwrap_or(u64::MAX);
@@ -270,7 +273,9 @@ impl<'s> IovaAllocator<'s> {
             m.slots = ((last >> o) - (first >> o) + 1) as u64;
             let mut w = m.slots.div_ceil(64);
             loop {
-                m.level[m.levels] = at;
+                *m.level
+                    .get_mut(m.levels)
+                    .ok_or(IovaError::StorageTooSmall)? = at;
                 at = at
                     .checked_add(usize::try_from(w).map_err(|_| IovaError::StorageTooSmall)?)
                     .ok_or(IovaError::StorageTooSmall)?;

@@ -237,6 +237,13 @@ fn storage_words_counts_bitmaps_and_summaries() {
     );
     let mut st = vec![0; 14];
     assert!(IovaAllocator::new(&mut st, 0x10_0000, 64 * G, 12).is_ok());
+    // The largest window there is, in the smallest pages: an error too.
+    assert_eq!(
+        IovaAllocator::new(&mut st, 0, u64::MAX, 9).err(),
+        Some(IovaError::StorageTooSmall)
+    );
+    let capped = IovaAllocator::new_capped(&mut st, 0, u64::MAX, 9).unwrap();
+    assert!(capped.window().1 <= 1 << 32);
 }
 
 #[test]
