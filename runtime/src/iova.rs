@@ -247,14 +247,15 @@ impl<'s> IovaAllocator<'s> {
         Self::over(storage, lo, hi, granule_shift)
     }
 
-    /// The granule-aligned window without page 0.
+    /// The granule-aligned window without page 0, ending at 2^64 at most.
     fn clip(base: u64, size: u64, granule_shift: u32) -> Result<(u64, u128), IovaError> {
         if !(9..=30).contains(&granule_shift) {
             return Err(IovaError::BadWindow);
         }
         let g = 1u128 << granule_shift;
         let lo = (u128::from(base).max(g) + g - 1) & !(g - 1);
-        let hi = (u128::from(base) + u128::from(size)) & !(g - 1);
+        // IOVAs are 64-bit: a window running past 2^64 ends there.
+        let hi = (u128::from(base) + u128::from(size)).min(1 << 64) & !(g - 1);
         if hi <= lo {
             return Err(IovaError::BadWindow);
         }

@@ -277,6 +277,15 @@ fn a_window_reaching_two_to_the_64_works() {
     a.free(big, 0x8_0000).unwrap();
     a.free(u64::MAX - G + 1, G).unwrap();
     assert_eq!(a.alloc(0x10_0000, u64::MAX), Ok(base));
+    // A window running past 2^64 ends there; freeing back up to its top
+    // must not wrap.
+    let mut st = store(0x10_0000);
+    let mut a = IovaAllocator::new(&mut st, base, 0x20_0000, 12).unwrap();
+    assert_eq!(a.window(), (base, 1u128 << 64));
+    let x = a.alloc(G, u64::MAX).unwrap();
+    assert_eq!(x, u64::MAX - G + 1);
+    a.free(x, G).unwrap();
+    assert_eq!(a.alloc(0x10_0000, u64::MAX), Ok(base));
 }
 
 /// xorshift64: deterministic pseudo-random numbers for the churn test.
@@ -458,6 +467,56 @@ mod model {
             if lo.is_power_of_two() && hi - lo == lo {
                 // A window that is one aligned block comes back whole.
                 prop_assert_eq!(model, Some(lo));
+            }
+        }
+    }
+}
+
+mod hostile {
+    //! Arbitrary arguments everywhere: errors, never panics, and whatever
+    //! is handed out lies inside the window and the asked range.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_arguments_never_panic(
+            base in any::<u64>(),
+            size in any::<u64>(),
+            shift in prop_oneof![1 => 0u32..70, 4 => 9u32..=30],
+            words in 0usize..4096,
+            calls in proptest::collection::vec((any::<u64>(), any::<u64>(), any::<u64>(), any::<bool>()), 0..64),
+        ) {
+            let mut st = vec![0; words];
+            let Ok(mut a) = IovaAllocator::new_capped(&mut st, base, size, shift) else {
+                return Ok(());
+            };
+            let (lo, hi) = a.window();
+            let mut live = Vec::new();
+            for (x, y, z, free) in calls {
+                if free {
+                    // Only a live block's address can be freed (with any
+                    // size of the same power-of-two block).
+                    if a.free(x, y).is_ok() {
+                        prop_assert!(live.iter().any(|&(at, _)| at == x));
+                        live.retain(|&(at, _)| at != x);
+                    }
+                    // Sometimes free a live block with its own size.
+                    if let Some(&(at, len)) = live.get((z as usize) % live.len().max(1)) {
+                        prop_assert_eq!(a.free(at, len), Ok(()));
+                        live.retain(|&b| b != (at, len));
+                    }
+                } else {
+                    // Sizes up to a few pages mostly, so some succeed.
+                    let want = if z & 1 == 0 { x % (64 << shift.min(30)) } else { x };
+                    if let Ok(at) = a.alloc_range(want, y.min(z), y.max(z)) {
+                        let block = want.max(1).next_power_of_two();
+                        prop_assert!(at >= lo && u128::from(at) + u128::from(block) <= hi);
+                        prop_assert!(at >= y.min(z) && at + (block - 1) <= y.max(z));
+                        live.push((at, want));
+                    }
+                }
             }
         }
     }
