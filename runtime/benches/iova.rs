@@ -45,6 +45,25 @@ fn bench_iova(c: &mut Criterion) {
             a.free(std::hint::black_box(x), 4096).unwrap();
         })
     });
+    // A 31-bit device in the same fragmented domain: its block comes from
+    // below the cursor, far under the live blocks, so each pair tracks and
+    // re-absorbs the gap between (the limit path's cost).
+    g.bench_function("alloc_free_4k_below_2g_10000_live", |b| {
+        let mut st = storage();
+        let mut a = IovaAllocator::new(&mut st, 0, WINDOW, 12).unwrap();
+        let mut live = Vec::new();
+        for i in 0..20_000u64 {
+            let size = 4096u64 << (i % 5);
+            live.push((a.alloc(size, u64::MAX).unwrap(), size));
+        }
+        for (x, s) in live.iter().skip(1).step_by(2) {
+            a.free(*x, *s).unwrap();
+        }
+        b.iter(|| {
+            let x = a.alloc(4096, 0x7fff_ffff).unwrap();
+            a.free(std::hint::black_box(x), 4096).unwrap();
+        })
+    });
     const LIVE: usize = 256;
     g.throughput(Throughput::Elements(LIVE as u64));
     g.bench_function("alloc_256_mixed_then_free", |b| {

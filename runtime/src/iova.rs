@@ -463,12 +463,14 @@ impl<'s> IovaAllocator<'s> {
     /// Move the cursor up over the tracked free blocks that start at it.
     fn absorb_at_cursor(&mut self) {
         'again: while self.cursor < self.top {
-            // Only orders the cursor is aligned to can start there.
+            // Only orders the cursor is aligned to can start there. Largest
+            // first: the gap a carve tracked is maximal blocks, mostly as
+            // large as their alignment allows, so this usually hits at once.
             let align = (self.cursor.trailing_zeros() - self.shift) as usize;
             let mut orders = self.nonempty & (u64::MAX >> (63 - align.min(63)));
             while orders != 0 {
-                let o = orders.trailing_zeros() as usize;
-                orders &= orders - 1;
+                let o = 63 - orders.leading_zeros() as usize;
+                orders &= !(1 << o);
                 let i = self.index(self.cursor as u64, o);
                 if self.is_free(o, i) {
                     self.clear_free(o, i);
