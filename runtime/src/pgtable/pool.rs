@@ -261,10 +261,10 @@ unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
 
     #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
-        // Offset from the pool's own pointer, so the result keeps its
-        // provenance (no integer-to-pointer cast).
-        let off = pa.wrapping_sub(self.phys_base()) as usize;
-        self.tables.as_ptr().cast::<u8>().wrapping_add(off).cast()
+        // The pool's own pointer with the address changed, so the result
+        // keeps its provenance (no integer-to-pointer cast).
+        let addr = pa.wrapping_sub(self.offset.load(Ordering::Relaxed)) as usize;
+        self.tables.as_ptr().cast::<AtomicU64>().with_addr(addr)
     }
 
     #[inline(always)]
