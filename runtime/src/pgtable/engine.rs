@@ -19,6 +19,10 @@ use crate::prot::Prot;
 /// Tables on the way from the root to the current level, by level.
 type Path = [u64; 4];
 
+/// In `path[START]`: the path came from the walk hint and only its
+/// last-level entry is filled in (no table lives at this address).
+const HINTED: u64 = u64::MAX;
+
 /// A translation table of format `F`, with tables from pool `P` and TLB
 /// maintenance by `T`.
 pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
@@ -252,6 +256,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Unlink the empty table `path[level]` (and ancestors that become empty).
     #[cold]
     fn retire<const S: bool>(&self, path: &Path, mut level: u32, iova: u64, g: &mut Gather) {
+        let path = &self.resolve(path);
         while level > Self::START {
             let pa = path[level as usize];
             let live = self.pool.live(pa);
@@ -297,14 +302,35 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const AtomicU64) {
         let mut path: Path = [0; 4];
         if !S && Self::START < 3 && self.hint.key.load(Relaxed) == Self::hint_key(iova) {
-            for (p, h) in path.iter_mut().zip(&self.hint.path) {
-                *p = h.load(Relaxed);
-            }
-            let table = path[3];
+            // Only the last-level table now; the rest of the path is read
+            // from the hint when a retirement needs it (see `resolve`).
+            let table = self.hint.path[3].load(Relaxed);
+            path[3] = table;
+            path[Self::START as usize] = HINTED;
             return (path, 3, table, self.pool.entries(table));
         }
         path[Self::START as usize] = self.root;
         (path, Self::START, self.root, self.root_ptr)
+    }
+
+    /// The full path for one that `walk_start` took from the hint. The hint
+    /// still holds it: nothing records a new path or frees a table between
+    /// a hinted start and the retirement that needs the path.
+    #[inline(always)]
+    fn resolve(&self, path: &Path) -> Path {
+        if path[Self::START as usize] != HINTED {
+            return *path;
+        }
+        let mut full = *path;
+        for (f, h) in full
+            .iter_mut()
+            .zip(&self.hint.path)
+            .take(3)
+            .skip(Self::START as usize)
+        {
+            *f = h.load(Relaxed);
+        }
+        full
     }
 
     /// Remember the path to a last-level table (exclusive mode only).
