@@ -255,6 +255,20 @@ fn unescape(s: &str) -> String {
 /// `/// docs` `driver NAME {`.
 pub(crate) fn driver_head(src: &str, start: usize, end: usize) -> Option<(Vec<String>, Ident)> {
     let mut lx = Lexer::new(src, start, end);
+    let (docs, name, _) = driver_head_in(&mut lx)?;
+    lx.done()?;
+    Some((docs, name))
+}
+
+/// [`driver_head`] without knowing where the header ends: also returns the
+/// position of its `{`, the first brace [`crate::split::scan`] would find.
+pub(crate) fn driver_head_at(src: &str, start: usize) -> Option<(Vec<String>, Ident, usize)> {
+    let mut lx = Lexer::new(src, start, src.len());
+    let (docs, name, open) = driver_head_in(&mut lx)?;
+    Some((docs, name, open.start))
+}
+
+fn driver_head_in(lx: &mut Lexer<'_>) -> Option<(Vec<String>, Ident, Span)> {
     let mut docs = Vec::new();
     loop {
         // Plain comments and whitespace, then either a doc line or the header.
@@ -270,9 +284,8 @@ pub(crate) fn driver_head(src: &str, start: usize, end: usize) -> Option<(Vec<St
     }
     lx.keyword("driver")?;
     let name = lx.ident()?;
-    lx.punct("{")?;
-    lx.done()?;
-    Some((docs, name))
+    let open = lx.punct("{")?;
+    Some((docs, name, open))
 }
 
 /// A `///` line without the marker and one following space.
@@ -284,15 +297,26 @@ pub(crate) fn doc_text(raw: &str) -> String {
 /// `page-table FORMAT {` (`Some(Some(format))`) or `dma {` (`Some(None)`).
 pub(crate) fn block_head(src: &str, start: usize, end: usize) -> Option<Option<Ident>> {
     let mut lx = Lexer::new(src, start, end);
-    let (_, s) = lx.next(true)?;
-    let format = match lx.text(&s) {
+    let (format, _, _) = block_head_in(&mut lx)?;
+    lx.done()?;
+    Some(format)
+}
+
+/// [`block_head`] at `start` without knowing where the header ends: the
+/// format, the keyword's span and the position of the `{`.
+pub(crate) fn block_head_at(src: &str, start: usize) -> Option<(Option<Ident>, Span, usize)> {
+    block_head_in(&mut Lexer::new(src, start, src.len()))
+}
+
+fn block_head_in(lx: &mut Lexer<'_>) -> Option<(Option<Ident>, Span, usize)> {
+    let (_, kw) = lx.next(true)?;
+    let format = match lx.text(&kw) {
         "page-table" => Some(lx.word()?),
         "dma" => None,
         _ => return None,
     };
-    lx.punct("{")?;
-    lx.done()?;
-    Some(format)
+    let open = lx.punct("{")?;
+    Some((format, kw, open.start))
 }
 
 /// One driver statement filling `src[start..end]`: its kind and span

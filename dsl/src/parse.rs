@@ -133,6 +133,13 @@ impl<'a> P<'a> {
             }
             let (ws, we) = first_word(self.bytes, pos);
             let word = &self.src[ws..we];
+            if self.fast && word == "driver" {
+                if let Some((driver, next)) = self.fast_driver(pos, ws) {
+                    spec.drivers.push(driver);
+                    pos = next;
+                    continue;
+                }
+            }
             let piece = scan(self.bytes, pos);
             if word != "driver" {
                 self.top_level_junk(ws, we, &piece);
@@ -189,6 +196,90 @@ impl<'a> P<'a> {
             }
         }
         spec
+    }
+
+    /// A whole well-formed driver through the fast reader, without cutting
+    /// it out first (that scan costs as much as reading it). `None` at the
+    /// first thing the fast reader does not accept (doc comments inside the
+    /// body, anything broken, a missing `}`): the caller then takes the
+    /// recovering path from `start`, which reports the problem. Nothing is
+    /// recorded before success, so giving up leaves no trace.
+    ///
+    /// Every brace the fast reader passes belongs to a block it parsed, and it
+    /// skips strings and comments as [`scan`] does, so the `}` that ends the
+    /// body here is the one `scan` would match: the tree is the same.
+    fn fast_driver(&mut self, start: usize, ws: usize) -> Option<(DriverAst, usize)> {
+        let (docs, name, open) = fast::driver_head_at(self.src, start)?;
+        let (items, close) = self.fast_body(open + 1, |p, pos| {
+            let found = ItemParser::<Item>::fast_item(p, pos, p.bytes.len());
+            if found.is_some() {
+                return found;
+            }
+            p.fast_block(pos)
+        })?;
+        Some((
+            DriverAst {
+                docs,
+                name,
+                items,
+                unparsed_fields: Vec::new(),
+                unparsed_items: Vec::new(),
+                span: ws..close + 1,
+            },
+            close + 1,
+        ))
+    }
+
+    /// Items read by `item` from `from` up to the `}` closing the block:
+    /// the items and that brace's position.
+    fn fast_body<T>(
+        &mut self,
+        from: usize,
+        item: impl Fn(&mut Self, usize) -> Option<(T, usize)>,
+    ) -> Option<(Vec<T>, usize)> {
+        let mut items = Vec::with_capacity(16);
+        let mut pos = from;
+        loop {
+            pos = skip_trivia(self.bytes, pos);
+            match self.bytes.get(pos) {
+                None => return None,
+                Some(b'}') => return Some((items, pos)),
+                Some(_) => {
+                    let (it, end) = item(self, pos)?;
+                    items.push(it);
+                    pos = end;
+                }
+            }
+        }
+    }
+
+    /// A `page-table` or `dma` block at `pos`, entirely through the fast
+    /// reader.
+    fn fast_block(&mut self, pos: usize) -> Option<(Item, usize)> {
+        let (head, keyword, open) = fast::block_head_at(self.src, pos)?;
+        let (kind, close) = match head {
+            Some(format) => {
+                let (items, close) = self.fast_body(open + 1, |p, at| {
+                    ItemParser::<PtItem>::fast_item(p, at, p.bytes.len())
+                })?;
+                (ItemKind::PageTable(PageTableAst { format, items }), close)
+            }
+            None => {
+                let (items, close) = self.fast_body(open + 1, |p, at| {
+                    ItemParser::<DmaItem>::fast_item(p, at, p.bytes.len())
+                })?;
+                (ItemKind::Dma(items), close)
+            }
+        };
+        let span = keyword.start..close + 1;
+        Some((
+            Item {
+                kind,
+                keyword,
+                span,
+            },
+            close + 1,
+        ))
     }
 
     fn top_level_junk(&mut self, ws: usize, we: usize, piece: &Piece) {
