@@ -1,0 +1,256 @@
+//! `map`: one walk per run of entries, largest allowed leaves, all or
+//! nothing.
+
+use core::sync::atomic::{AtomicU64, Ordering::*};
+
+use super::{entry, live_add, live_sub, PageTable, Path};
+use crate::pgtable::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
+use crate::pgtable::format::{Format, Geometry};
+use crate::pgtable::pool::{TablePool, DEAD};
+use crate::pgtable::tlb::{Gather, TlbOps};
+use crate::pgtable::MapError;
+use crate::prot::Prot;
+
+impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
+    /// Map `[iova, iova + size)` to `[paddr, paddr + size)` with `prot`.
+    /// Other CPUs may map and unmap disjoint ranges at the same time.
+    ///
+    /// All-or-nothing: on error every entry this call wrote is removed again
+    /// and tables it added are given back.
+    #[inline]
+    pub fn map(&self, iova: u64, paddr: u64, size: u64, prot: Prot) -> Result<(), MapError> {
+        self.map_inner::<true>(iova, paddr, size, prot)
+    }
+
+    /// [`map`](Self::map) for an exclusive owner (a single CPU, or a caller
+    /// holding a lock): the same tables, without atomic read-modify-writes
+    /// or re-validation.
+    #[inline]
+    pub fn map_mut(
+        &mut self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), MapError> {
+        self.map_inner::<false>(iova, paddr, size, prot)
+    }
+
+    #[inline(always)]
+    fn map_inner<const S: bool>(
+        &self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), MapError> {
+        if size == 0 {
+            return Err(MapError::Empty);
+        }
+        if (iova | paddr | size) & (Self::G - 1) != 0 {
+            return Err(MapError::Misaligned);
+        }
+        if !prot.contains(Prot::READ) && !prot.contains(Prot::WRITE) {
+            return Err(MapError::NoAccess);
+        }
+        match iova.checked_add(size) {
+            Some(end) if end <= 1u64 << F::IAS => {}
+            _ => return Err(MapError::IovaOutOfRange),
+        }
+        match paddr.checked_add(size) {
+            Some(end) if end <= 1u64 << F::OAS => {}
+            _ => return Err(MapError::PaddrOutOfRange),
+        }
+        let attrs = desc::leaf_attrs::<F>(prot);
+        let mut done = 0;
+        while done < size {
+            match self.map_step::<S>(iova + done, paddr + done, size - done, attrs) {
+                Ok(n) => done += n,
+                Err(e) => {
+                    if done != 0 {
+                        self.unmap_inner::<S>(iova, done);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Map a prefix of the range: one run of entries in one table. Returns
+    /// the bytes mapped (never zero on success).
+    #[inline(always)]
+    fn map_step<const S: bool>(
+        &self,
+        iova: u64,
+        pa: u64,
+        rem: u64,
+        attrs: u64,
+    ) -> Result<u64, MapError> {
+        'retry: loop {
+            let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
+            // Reservations we hold on `table` (1 right after installing it).
+            let mut held: u64 = 0;
+            loop {
+                let shift = Geometry::<F>::shift(level);
+                let blk = 1u64 << shift;
+                let idx = Geometry::<F>::index(level, iova);
+                let e = entry(tptr, idx);
+                let d = e.load(Acquire);
+                if is_table(d, level) {
+                    // Only pre-existing tables hold tables, never a fresh one.
+                    debug_assert!(held == 0);
+                    table = decode_addr::<F>(d);
+                    tptr = self.pool.entries(table);
+                    level += 1;
+                    path[level as usize] = table;
+                    self.hint_record::<S>(iova, &path, level);
+                    continue;
+                }
+                if d != 0 {
+                    return Err(MapError::Overlap);
+                }
+                if Geometry::<F>::leaf_allowed(level) && (iova | pa) & (blk - 1) == 0 && rem >= blk
+                {
+                    let room = (Geometry::<F>::entries(level) - idx) as u64;
+                    let n = (rem >> shift).min(room);
+                    let bits = attrs | leaf_type(level);
+                    if held != 0 {
+                        // A table we just installed: our entries are still
+                        // zero (nobody else maps in our range), no checks.
+                        if n > held {
+                            live_add::<S>(self.pool.live_of(table, tptr), n - held);
+                        }
+                        self.fill::<S>(tptr, idx, n as usize, pa, blk, bits);
+                        self.clean(e, n as usize);
+                        return Ok(n * blk);
+                    }
+                    if level != Self::START && !self.reserve::<S>(table, tptr, level, iova, n) {
+                        continue 'retry;
+                    }
+                    let mut written = 0;
+                    while written < n {
+                        let ei = entry(tptr, idx + written as usize);
+                        if ei.load(Relaxed) != 0 {
+                            break;
+                        }
+                        ei.store(encode_addr::<F>(pa + written * blk) | bits, Relaxed);
+                        written += 1;
+                    }
+                    self.clean(e, written as usize);
+                    if written < n && level != Self::START {
+                        // Entry `written` is taken (by a table: a leaf would
+                        // overlap). Give back the unused reservations; if
+                        // none was used, the count may reach zero.
+                        if written == 0 {
+                            self.put_n::<S>(&path, tptr, level, iova, n);
+                        } else {
+                            live_sub::<S>(self.pool.live_of(table, tptr), n - written);
+                        }
+                    }
+                    if written == 0 {
+                        // The first entry changed under us: walk again.
+                        continue 'retry;
+                    }
+                    return Ok(written * blk);
+                }
+                // Need a next-level table here.
+                if level != Self::START
+                    && held == 0
+                    && !self.reserve::<S>(table, tptr, level, iova, 1)
+                {
+                    continue 'retry;
+                }
+                let Some(new) = self.alloc_table(1) else {
+                    self.put::<S>(&path, level, iova);
+                    return Err(MapError::NoMemory);
+                };
+                let nptr = self.pool.entries(new);
+                self.clean(nptr, Geometry::<F>::ENTRIES);
+                // Release: the (zero) table is visible before its pointer.
+                let installed = if S {
+                    e.compare_exchange(0, table_desc::<F>(new), Release, Acquire)
+                } else {
+                    e.store(table_desc::<F>(new), Release);
+                    Ok(0)
+                };
+                match installed {
+                    Ok(_) => {
+                        self.clean(e, 1);
+                        table = new;
+                        tptr = nptr;
+                        level += 1;
+                        path[level as usize] = table;
+                        self.hint_record::<S>(iova, &path, level);
+                        held = 1;
+                    }
+                    Err(cur) => {
+                        // Another CPU installed a table (or leaf) first.
+                        self.pool.live(new).fetch_or(DEAD, Relaxed);
+                        self.pool.free(new, 0);
+                        self.put::<S>(&path, level, iova);
+                        if !is_table(cur, level) {
+                            return Err(MapError::Overlap);
+                        }
+                        continue 'retry;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Write `n` leaves from `idx` where nobody else writes.
+    #[inline(always)]
+    fn fill<const S: bool>(
+        &self,
+        tptr: *const AtomicU64,
+        idx: usize,
+        n: usize,
+        pa: u64,
+        blk: u64,
+        bits: u64,
+    ) {
+        if Geometry::<F>::OA52 || S {
+            for i in 0..n {
+                let out = encode_addr::<F>(pa + i as u64 * blk) | bits;
+                entry(tptr, idx + i).store(out, Relaxed);
+            }
+        } else {
+            // SAFETY: `idx + n` is within the table (`n` is bounded by the
+            // room left in it); an exclusive owner is the only accessor of
+            // its tables, so plain stores race with nothing. `AtomicU64` has
+            // the layout of `u64` and its value lives in an `UnsafeCell`.
+            let s = unsafe {
+                core::slice::from_raw_parts_mut(tptr.cast_mut().cast::<u64>().add(idx), n)
+            };
+            let first = pa | bits;
+            for (i, d) in s.iter_mut().enumerate() {
+                *d = first + i as u64 * blk;
+            }
+        }
+    }
+
+    /// Give back `n` validated reservations on `path[level]`.
+    #[cold]
+    fn put_n<const S: bool>(
+        &self,
+        path: &Path,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+    ) {
+        let mut g = Gather::new();
+        self.dec::<S>(path, tptr, level, iova, n, &mut g);
+        self.flush(&mut g);
+    }
+
+    /// Give back one validated reservation on `path[level]`.
+    #[cold]
+    fn put<const S: bool>(&self, path: &Path, level: u32, iova: u64) {
+        let mut g = Gather::new();
+        let tptr = self.table_ptr(path[level as usize], level);
+        self.dec::<S>(path, tptr, level, iova, 1, &mut g);
+        self.flush(&mut g);
+    }
+}

@@ -1,0 +1,417 @@
+//! The page table, its walks, live words, retirement and lookup; `map`
+//! and `unmap` live in the submodules. Loops over levels run from
+//! the format's constant start level, so the compiler unrolls them.
+//!
+//! Every algorithm exists in two modes chosen at compile time by `S`:
+//! shared (`&self`: atomic read-modify-writes, compare-and-swap installs,
+//! re-validation after reserving) and exclusive (`&mut self`: the same
+//! tables and counters with plain loads and stores).
+
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU64, Ordering::*};
+
+use super::desc::{decode_addr, is_table};
+use super::format::{Format, Geometry};
+use super::pool::{TablePool, COUNT_MASK, DEAD};
+use super::tlb::{Gather, TlbOps, PENDING};
+use super::MapError;
+
+mod map;
+mod unmap;
+
+/// Tables on the way from the root to the current level, by level.
+type Path = [u64; 4];
+
+/// In `path[START]`: the path came from the walk hint and only its
+/// last-level entry is filled in (no table lives at this address).
+const HINTED: u64 = u64::MAX;
+
+/// A translation table of format `F`, with tables from pool `P` and TLB
+/// maintenance by `T`.
+pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
+    root: u64,
+    root_ptr: *const AtomicU64,
+    pool: P,
+    tlb: T,
+    hint: Hint,
+    _format: PhantomData<F>,
+}
+
+/// The exclusive mode's one-entry walk cache: the path to the last
+/// last-level table reached, keyed by `(iova >> its span shift) + 1` (0:
+/// empty). Read only by `&mut self` calls; emptied whenever any table is
+/// unlinked, so it never names a freed table.
+struct Hint {
+    key: AtomicU64,
+    path: [AtomicU64; 4],
+}
+
+// SAFETY: `root_ptr` points into pool memory shared by design; every shared
+// access to table memory is atomic. The pool and TLB handle must themselves
+// be shareable.
+unsafe impl<F: Format, P: TablePool + Sync, T: TlbOps + Sync> Sync for PageTable<F, P, T> {}
+// SAFETY: as above; nothing is tied to the creating thread.
+unsafe impl<F: Format, P: TablePool + Send, T: TlbOps + Send> Send for PageTable<F, P, T> {}
+
+impl<F: Format, P: TablePool, T: TlbOps> Drop for PageTable<F, P, T> {
+    /// Unmaps everything (so all tables go back), then frees the root.
+    fn drop(&mut self) {
+        let top = 1u64 << F::IAS;
+        self.unmap_mut(0, top);
+        self.pool.free(self.root, Geometry::<F>::ROOT_ORDER);
+    }
+}
+
+#[inline(always)]
+fn entry<'a>(table: *const AtomicU64, idx: usize) -> &'a AtomicU64 {
+    // SAFETY: callers pass a pointer from the pool (or the root) for a table
+    // at some level and an index from `Geometry::index` for that level, or
+    // below `Geometry::entries(level)`; pool memory outlives the table.
+    unsafe { &*table.add(idx) }
+}
+
+/// Add `n` to a live word: atomically when shared.
+#[inline(always)]
+fn live_add<const S: bool>(live: &AtomicU64, n: u64) {
+    if S {
+        live.fetch_add(n, Relaxed);
+    } else {
+        live.store(live.load(Relaxed) + n, Relaxed);
+    }
+}
+
+/// Subtract `n` from a live word; returns the old value.
+#[inline(always)]
+fn live_sub<const S: bool>(live: &AtomicU64, n: u64) -> u64 {
+    if S {
+        live.fetch_sub(n, AcqRel)
+    } else {
+        let old = live.load(Relaxed);
+        live.store(old - n, Relaxed);
+        old
+    }
+}
+
+impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
+    const G: u64 = 1 << F::GRANULE_SHIFT;
+    const START: u32 = Geometry::<F>::START;
+
+    /// An empty table; the root (with its concatenated tables) comes from
+    /// `pool`. Fails only when the pool is exhausted.
+    pub fn new(pool: P, tlb: T) -> Result<Self, MapError> {
+        #[allow(clippy::let_unit_value)]
+        let () = Geometry::<F>::VALID;
+        const {
+            assert!(
+                P::GRANULE_SHIFT == F::GRANULE_SHIFT,
+                "pool granule differs from format"
+            )
+        };
+        let root = pool
+            .alloc(Geometry::<F>::ROOT_ORDER)
+            .ok_or(MapError::NoMemory)?;
+        let root_ptr = pool.entries(root);
+        if !F::COHERENT_WALK {
+            tlb.clean(root_ptr, Geometry::<F>::entries(Self::START));
+        }
+        Ok(PageTable {
+            root,
+            root_ptr,
+            pool,
+            tlb,
+            hint: Hint {
+                key: AtomicU64::new(0),
+                path: [const { AtomicU64::new(0) }; 4],
+            },
+            _format: PhantomData,
+        })
+    }
+
+    /// Physical address of the root table (for TTBR / VTTBR / the CD or STE).
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// The pool tables come from.
+    pub fn pool(&self) -> &P {
+        &self.pool
+    }
+
+    /// The TLB maintenance handle.
+    pub fn tlb(&self) -> &T {
+        &self.tlb
+    }
+
+    #[inline(always)]
+    fn clean(&self, first: *const AtomicU64, count: usize) {
+        if !F::COHERENT_WALK && count != 0 {
+            self.tlb.clean(first, count);
+        }
+    }
+
+    #[inline(always)]
+    fn table_ptr(&self, pa: u64, level: u32) -> *const AtomicU64 {
+        if level == Self::START {
+            self.root_ptr
+        } else {
+            self.pool.entries(pa)
+        }
+    }
+
+    /// The table at `level` that maps `iova`, by walking from the root.
+    #[inline(always)]
+    fn table_at(&self, iova: u64, level: u32) -> Option<u64> {
+        let mut pa = self.root;
+        let mut ptr = self.root_ptr;
+        let mut l = Self::START;
+        while l < level {
+            let d = entry(ptr, Geometry::<F>::index(l, iova)).load(Acquire);
+            if !is_table(d, l) {
+                return None;
+            }
+            pa = decode_addr::<F>(d);
+            ptr = self.pool.entries(pa);
+            l += 1;
+        }
+        Some(pa)
+    }
+
+    /// Reserve `n` entries of the non-root table `pa` that the walk for
+    /// `iova` found at `level`. False if the table is going away or moved:
+    /// the caller re-walks.
+    #[inline(always)]
+    fn reserve<const S: bool>(
+        &self,
+        pa: u64,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+    ) -> bool {
+        let live = self.pool.live_of(pa, tptr);
+        if !S {
+            live_add::<false>(live, n);
+            return true;
+        }
+        // AcqRel: if we read a word stored by a later allocation of this slot,
+        // we also see the unlinking that preceded its free (via the pool), so
+        // the re-walk below cannot find the table at its old place.
+        let seen = live.fetch_add(n, AcqRel);
+        if seen & DEAD != 0 {
+            return false;
+        }
+        if self.table_at(iova, level) == Some(pa) {
+            return true;
+        }
+        self.release_stray(pa, n, seen);
+        false
+    }
+
+    /// Undo an unvalidated reservation, unless the slot was reused or
+    /// retired meanwhile (then the count it was added to no longer exists).
+    #[cold]
+    fn release_stray(&self, pa: u64, n: u64, seen: u64) {
+        let live = self.pool.live(pa);
+        let mut cur = live.load(Relaxed);
+        loop {
+            if cur & DEAD != 0 || cur >> 32 != seen >> 32 || cur & COUNT_MASK < n {
+                return;
+            }
+            match live.compare_exchange_weak(cur, cur - n, Release, Relaxed) {
+                Ok(_) => return,
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    /// A fresh table with `count` live entries (or reservations), next generation.
+    #[inline(always)]
+    fn alloc_table(&self, count: u64) -> Option<u64> {
+        let pa = self.pool.alloc(0)?;
+        let live = self.pool.live(pa);
+        let w = live.load(Relaxed);
+        // Release: pairs with the AcqRel reservation (see `reserve`).
+        live.store(((w >> 32).wrapping_add(1) << 32) | count, Release);
+        Some(pa)
+    }
+
+    /// Drop `n` live entries of the table `path[level]`; give it back when it
+    /// becomes empty.
+    #[inline(always)]
+    fn dec<const S: bool>(
+        &self,
+        path: &Path,
+        tptr: *const AtomicU64,
+        level: u32,
+        iova: u64,
+        n: u64,
+        g: &mut Gather,
+    ) {
+        if level == Self::START {
+            return;
+        }
+        let old = live_sub::<S>(self.pool.live_of(path[level as usize], tptr), n);
+        if old & COUNT_MASK == n {
+            self.retire::<S>(path, level, iova, g);
+        }
+    }
+
+    /// Unlink the empty table `path[level]` (and ancestors that become empty).
+    #[cold]
+    fn retire<const S: bool>(&self, path: &Path, mut level: u32, iova: u64, g: &mut Gather) {
+        let path = &self.resolve(path);
+        while level > Self::START {
+            let pa = path[level as usize];
+            let live = self.pool.live(pa);
+            let w = live.load(Acquire);
+            // Zero entries and no reservations: claim it. A concurrent
+            // reservation makes the CAS fail and the table stays, empty.
+            if w & (COUNT_MASK | DEAD) != 0 {
+                return;
+            }
+            if !S {
+                live.store(w | DEAD, Relaxed);
+            } else if live.compare_exchange(w, w | DEAD, AcqRel, Relaxed).is_err() {
+                return;
+            }
+            let parent = path[level as usize - 1];
+            let pptr = self.table_ptr(parent, level - 1);
+            let e = entry(pptr, Geometry::<F>::index(level - 1, iova));
+            e.store(0, Release);
+            self.clean(e, 1);
+            let span = 1u64 << Geometry::<F>::shift(level - 1);
+            self.tlb.inv_walk(iova & !(span - 1), span, Self::G);
+            self.pend(pa, g);
+            if level - 1 == Self::START {
+                return;
+            }
+            let old = live_sub::<S>(self.pool.live(parent), 1);
+            if old & COUNT_MASK != 1 {
+                return;
+            }
+            level -= 1;
+        }
+    }
+
+    /// Key of the last-level table mapping `iova` in the hint.
+    #[inline(always)]
+    fn hint_key(iova: u64) -> u64 {
+        (iova >> Geometry::<F>::shift(2)) + 1
+    }
+
+    /// Where a walk for `iova` starts: the root, or (exclusive mode, hint
+    /// hit) directly at the last-level table. Returns (path, level, table).
+    #[inline(always)]
+    fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const AtomicU64) {
+        let mut path: Path = [0; 4];
+        if !S && Self::START < 3 && self.hint.key.load(Relaxed) == Self::hint_key(iova) {
+            // Only the last-level table now; the rest of the path is read
+            // from the hint when a retirement needs it (see `resolve`).
+            let table = self.hint.path[3].load(Relaxed);
+            path[3] = table;
+            path[Self::START as usize] = HINTED;
+            return (path, 3, table, self.pool.entries(table));
+        }
+        path[Self::START as usize] = self.root;
+        (path, Self::START, self.root, self.root_ptr)
+    }
+
+    /// The full path for one that `walk_start` took from the hint. The hint
+    /// still holds it: nothing records a new path or frees a table between
+    /// a hinted start and the retirement that needs the path.
+    #[inline(always)]
+    fn resolve(&self, path: &Path) -> Path {
+        if path[Self::START as usize] != HINTED {
+            return *path;
+        }
+        let mut full = *path;
+        for (f, h) in full
+            .iter_mut()
+            .zip(&self.hint.path)
+            .take(3)
+            .skip(Self::START as usize)
+        {
+            *f = h.load(Relaxed);
+        }
+        full
+    }
+
+    /// Remember the path to a last-level table (exclusive mode only).
+    #[inline(always)]
+    fn hint_record<const S: bool>(&self, iova: u64, path: &Path, level: u32) {
+        if !S && level == 3 && Self::START < 3 {
+            for (h, p) in self.hint.path.iter().zip(path) {
+                h.store(*p, Relaxed);
+            }
+            self.hint.key.store(Self::hint_key(iova), Relaxed);
+        }
+    }
+
+    /// Queue an unlinked table for freeing after the next sync.
+    fn pend(&self, pa: u64, g: &mut Gather) {
+        self.hint.key.store(0, Relaxed);
+        if g.npending == PENDING {
+            self.flush(g);
+        }
+        g.pending[g.npending] = pa;
+        g.npending += 1;
+    }
+
+    /// Issue the gathered leaf invalidation, sync, and free unlinked tables.
+    fn flush(&self, g: &mut Gather) {
+        let mut issued = false;
+        if g.start < g.end {
+            self.tlb
+                .inv_range(g.start, g.end - g.start, g.granule, true);
+            g.start = u64::MAX;
+            g.end = 0;
+            g.granule = u64::MAX;
+            issued = true;
+        }
+        if issued || g.npending != 0 {
+            self.tlb.sync();
+        }
+        for &pa in &g.pending[..g.npending] {
+            #[cfg(debug_assertions)]
+            {
+                let p = self.pool.entries(pa);
+                debug_assert!(
+                    (0..Geometry::<F>::ENTRIES).all(|i| entry(p, i).load(Relaxed) == 0),
+                    "freeing a table with live entries"
+                );
+            }
+            self.pool.free(pa, 0);
+        }
+        g.npending = 0;
+    }
+
+    /// The physical address `iova` translates to, if mapped.
+    #[inline]
+    pub fn iova_to_phys(&self, iova: u64) -> Option<u64> {
+        if iova >> F::IAS != 0 {
+            return None;
+        }
+        let mut ptr = self.root_ptr;
+        let mut level = Self::START;
+        loop {
+            let d = entry(ptr, Geometry::<F>::index(level, iova)).load(Acquire);
+            if d == 0 {
+                return None;
+            }
+            if is_table(d, level) {
+                ptr = self.pool.entries(decode_addr::<F>(d));
+                level += 1;
+                continue;
+            }
+            let mask = (1u64 << Geometry::<F>::shift(level)) - 1;
+            return Some(decode_addr::<F>(d) + (iova & mask));
+        }
+    }
+
+    /// Live-entry count of the table mapping `iova` at `level` (tests).
+    #[doc(hidden)]
+    pub fn live_entries(&self, iova: u64, level: u32) -> Option<u64> {
+        let pa = self.table_at(iova, level)?;
+        Some(self.pool.live(pa).load(Relaxed) & COUNT_MASK)
+    }
+}

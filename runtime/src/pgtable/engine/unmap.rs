@@ -1,0 +1,243 @@
+//! `unmap`: clear what the range covers, split blocks it cuts, give
+//! emptied tables back, one gathered invalidation per call.
+
+use core::sync::atomic::{AtomicU64, Ordering::*};
+
+use super::{entry, PageTable};
+use crate::pgtable::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
+use crate::pgtable::format::{Format, Geometry};
+use crate::pgtable::pool::{TablePool, DEAD};
+use crate::pgtable::tlb::{Gather, TlbOps};
+
+impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
+    /// Unmap `[iova, iova + size)`; returns the bytes that were mapped there.
+    /// Blocks cut by the range are split (break-before-make); tables that
+    /// become empty go back to the pool. A misaligned or out-of-range
+    /// request unmaps nothing; running out of tables for a split stops early.
+    /// Other CPUs may map and unmap disjoint ranges at the same time.
+    #[inline]
+    pub fn unmap(&self, iova: u64, size: u64) -> u64 {
+        self.unmap_inner::<true>(iova, size)
+    }
+
+    /// [`unmap`](Self::unmap) for an exclusive owner (see [`map_mut`](Self::map_mut)).
+    #[inline]
+    pub fn unmap_mut(&mut self, iova: u64, size: u64) -> u64 {
+        self.unmap_inner::<false>(iova, size)
+    }
+
+    #[inline(always)]
+    pub(super) fn unmap_inner<const S: bool>(&self, iova: u64, size: u64) -> u64 {
+        if size == 0 || (iova | size) & (Self::G - 1) != 0 {
+            return 0;
+        }
+        let end = match iova.checked_add(size) {
+            Some(end) if end <= 1u64 << F::IAS => end,
+            _ => return 0,
+        };
+        let mut g = Gather::new();
+        let mut cur = iova;
+        let mut total = 0;
+        while cur < end {
+            match self.unmap_step::<S>(cur, end - cur, &mut g) {
+                Some((adv, n)) => {
+                    cur += adv;
+                    total += n;
+                }
+                None => break,
+            }
+        }
+        self.flush(&mut g);
+        total
+    }
+
+    /// Whether `table` (entered with live word `w`) is still the level-`level`
+    /// table for `iova`: loads only, like a sequence lock.
+    #[inline(always)]
+    fn still_there<const S: bool>(&self, table: u64, level: u32, iova: u64, w: u64) -> bool {
+        !S || level == Self::START || {
+            let ok = self.table_at(iova, level) == Some(table);
+            let w2 = self.pool.live(table).load(Acquire);
+            ok && w & DEAD == 0 && w2 & DEAD == 0 && w2 >> 32 == w >> 32
+        }
+    }
+
+    /// Unmap a prefix of `[iova, iova + rem)`: returns (bytes advanced, bytes
+    /// unmapped), or None when a split found the pool empty.
+    #[inline(always)]
+    fn unmap_step<const S: bool>(&self, iova: u64, rem: u64, g: &mut Gather) -> Option<(u64, u64)> {
+        'retry: loop {
+            let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
+            let mut w = 0;
+            loop {
+                let shift = Geometry::<F>::shift(level);
+                let blk = 1u64 << shift;
+                let off = iova & (blk - 1);
+                let idx = Geometry::<F>::index(level, iova);
+                let e = entry(tptr, idx);
+                let d = e.load(Acquire);
+                if d == 0 {
+                    return Some(((blk - off).min(rem), 0));
+                }
+                let whole = off == 0 && rem >= blk;
+                if is_table(d, level) {
+                    let child = decode_addr::<F>(d);
+                    if !whole {
+                        table = child;
+                        tptr = self.pool.entries(child);
+                        level += 1;
+                        path[level as usize] = table;
+                        self.hint_record::<S>(iova, &path, level);
+                        // Read the live word before the table's entries.
+                        if S {
+                            w = self.pool.live(table).load(Acquire);
+                        }
+                        continue;
+                    }
+                    if !self.still_there::<S>(table, level, iova, w) {
+                        continue 'retry;
+                    }
+                    // The whole span is ours: unlink the table, then clear
+                    // and free everything below it.
+                    e.store(0, Release);
+                    self.clean(e, 1);
+                    self.tlb.inv_walk(iova, blk, Self::G);
+                    g.add_leaf(iova, blk, Self::G);
+                    let bytes = self.clear_subtree::<S>(child, level + 1, iova, g);
+                    self.dec::<S>(&path, tptr, level, iova, 1, g);
+                    return Some((blk, bytes));
+                }
+                if whole {
+                    if !self.still_there::<S>(table, level, iova, w) {
+                        continue 'retry;
+                    }
+                    let room = (Geometry::<F>::entries(level) - idx) as u64;
+                    let n = (rem >> shift).min(room);
+                    let mut i = 0;
+                    let mut cleared = 0;
+                    while i < n {
+                        let ei = entry(tptr, idx + i as usize);
+                        let di = ei.load(Relaxed);
+                        if is_table(di, level) {
+                            break;
+                        }
+                        if di != 0 {
+                            ei.store(0, Relaxed);
+                            cleared += 1;
+                        }
+                        i += 1;
+                    }
+                    self.clean(e, i as usize);
+                    if cleared != 0 {
+                        g.add_leaf(iova, i * blk, blk);
+                        self.dec::<S>(&path, tptr, level, iova, cleared, g);
+                    }
+                    return Some((i * blk, cleared * blk));
+                }
+                // The range cuts this block: split it one level down.
+                if !self.still_there::<S>(table, level, iova, w) {
+                    continue 'retry;
+                }
+                let new = self.alloc_table(Geometry::<F>::ENTRIES as u64)?;
+                let nptr = self.pool.entries(new);
+                let sub = 1u64 << Geometry::<F>::shift(level + 1);
+                let base = decode_addr::<F>(d);
+                let attrs = desc::attrs_of::<F>(d) | leaf_type(level + 1);
+                for i in 0..Geometry::<F>::ENTRIES {
+                    let out = encode_addr::<F>(base + i as u64 * sub) | attrs;
+                    entry(nptr, i).store(out, Relaxed);
+                }
+                self.clean(nptr, Geometry::<F>::ENTRIES);
+                // Break-before-make: the block must be gone from every TLB
+                // before the table that replaces it becomes visible.
+                e.store(0, Release);
+                self.clean(e, 1);
+                self.tlb.inv_range(iova - off, blk, blk, true);
+                self.tlb.sync();
+                e.store(table_desc::<F>(new), Release);
+                self.clean(e, 1);
+                table = new;
+                tptr = nptr;
+                level += 1;
+                path[level as usize] = table;
+                self.hint_record::<S>(iova, &path, level);
+                if S {
+                    w = self.pool.live(table).load(Acquire);
+                }
+            }
+        }
+    }
+
+    /// Clear every entry below the unlinked table `top` (at `level`, mapping
+    /// from `base`), queue its tables for freeing, and return the bytes that
+    /// were mapped. Iterative: the depth is at most three tables. The caller
+    /// gathers the leaf invalidation for the whole span.
+    fn clear_subtree<const S: bool>(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
+        // (table, level, next index, base iova)
+        let mut stack: [(u64, u32, usize, u64); 4] = [(0, 0, 0, 0); 4];
+        stack[0] = (top, level, 0, base);
+        let mut sp = 1;
+        let mut bytes = 0;
+        while sp != 0 {
+            let (pa, l, i, b) = stack[sp - 1];
+            let ptr = self.pool.entries(pa);
+            let i = if l == 3 {
+                // A last-level table holds only pages: count and clear in one pass.
+                bytes += (self.clear_leaves::<S>(ptr) as u64) << F::GRANULE_SHIFT;
+                Geometry::<F>::ENTRIES
+            } else {
+                i
+            };
+            if i == Geometry::<F>::ENTRIES {
+                self.clean(ptr, Geometry::<F>::ENTRIES);
+                self.pool.live(pa).fetch_or(DEAD, AcqRel);
+                self.pend(pa, g);
+                sp -= 1;
+                continue;
+            }
+            stack[sp - 1].2 = i + 1;
+            let e = entry(ptr, i);
+            let d = e.load(Relaxed);
+            if d == 0 {
+                continue;
+            }
+            e.store(0, Relaxed);
+            let shift = Geometry::<F>::shift(l);
+            if is_table(d, l) {
+                stack[sp] = (decode_addr::<F>(d), l + 1, 0, b + ((i as u64) << shift));
+                sp += 1;
+            } else {
+                bytes += 1 << shift;
+            }
+        }
+        bytes
+    }
+
+    /// Clear a last-level table; returns how many entries were valid.
+    #[inline(always)]
+    fn clear_leaves<const S: bool>(&self, tptr: *const AtomicU64) -> usize {
+        if S {
+            let mut n = 0;
+            for i in 0..Geometry::<F>::ENTRIES {
+                let e = entry(tptr, i);
+                if e.load(Relaxed) != 0 {
+                    e.store(0, Relaxed);
+                    n += 1;
+                }
+            }
+            n
+        } else {
+            // SAFETY: a whole table from the pool, unlinked and owned by the
+            // exclusive caller (see `fill`).
+            let s = unsafe {
+                core::slice::from_raw_parts_mut(
+                    tptr.cast_mut().cast::<u64>(),
+                    Geometry::<F>::ENTRIES,
+                )
+            };
+            let n = s.iter().filter(|d| **d != 0).count();
+            s.fill(0);
+            n
+        }
+    }
+}
