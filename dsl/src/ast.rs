@@ -260,38 +260,78 @@ pub fn op_text(op: BinOp) -> &'static str {
 /// get the same text as trees parsed from a file.
 impl fmt::Display for ExprAst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn go(e: &ExprAst, parent: u8, right: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match e {
-                ExprAst::Name(i) => f.write_str(&i.name),
-                ExprAst::Lit(n) => {
-                    if n.value >= 0x1000 {
-                        write!(f, "{:#x}", n.value)
-                    } else {
-                        write!(f, "{}", n.value)
-                    }
+        write_expr(self, f)
+    }
+}
+
+/// The `Display` form of `e`, written straight into `out` (the checker
+/// prints every `check` into its `String` without going through `write!`).
+pub(crate) fn write_expr(e: &ExprAst, out: &mut impl fmt::Write) -> fmt::Result {
+    fn go(e: &ExprAst, parent: u8, right: bool, f: &mut impl fmt::Write) -> fmt::Result {
+        match e {
+            ExprAst::Name(i) => f.write_str(&i.name),
+            ExprAst::Lit(n) => f.write_str(literal_text(n.value, &mut [0; 18])),
+            ExprAst::Not(inner, _) => {
+                f.write_str("!")?;
+                go(inner, 10, false, f)
+            }
+            ExprAst::Binary(op, l, r, _) => {
+                let p = precedence(*op);
+                // Comparisons do not chain in Rust; parenthesise equal levels on
+                // the right (left-associative operators).
+                let paren = p < parent || (p == parent && right);
+                if paren {
+                    f.write_str("(")?;
                 }
-                ExprAst::Not(inner, _) => {
-                    f.write_str("!")?;
-                    go(inner, 10, false, f)
+                go(l, p, false, f)?;
+                f.write_str(" ")?;
+                f.write_str(op_text(*op))?;
+                f.write_str(" ")?;
+                go(r, p, true, f)?;
+                if paren {
+                    f.write_str(")")?;
                 }
-                ExprAst::Binary(op, l, r, _) => {
-                    let p = precedence(*op);
-                    // Comparisons do not chain in Rust; parenthesise equal levels on
-                    // the right (left-associative operators).
-                    let paren = p < parent || (p == parent && right);
-                    if paren {
-                        f.write_str("(")?;
-                    }
-                    go(l, p, false, f)?;
-                    write!(f, " {} ", op_text(*op))?;
-                    go(r, p, true, f)?;
-                    if paren {
-                        f.write_str(")")?;
-                    }
-                    Ok(())
-                }
+                Ok(())
             }
         }
-        go(self, 0, false, f)
+    }
+    go(e, 0, false, out)
+}
+
+/// A literal as [`ExprAst`]'s `Display` prints it: decimal below `0x1000`,
+/// else `0x` and lowercase hex digits (what `{}` and `{:#x}` give), written
+/// into `buf` without the formatting machinery, which dominated the cost of
+/// printing every `check` of a large file.
+fn literal_text(mut v: u64, buf: &mut [u8; 18]) -> &str {
+    let (radix, prefix): (u64, &[u8]) = if v >= 0x1000 { (16, b"0x") } else { (10, b"") };
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b"0123456789abcdef"[(v % radix) as usize];
+        v /= radix;
+        if v == 0 {
+            break;
+        }
+    }
+    at -= prefix.len();
+    buf[at..at + prefix.len()].copy_from_slice(prefix);
+    // Only ASCII digits and `0x` were written.
+    core::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_print_like_the_std_formats() {
+        for v in [0, 7, 10, 4095, 0x1000, 0xdead_beef, 1 << 32, u64::MAX] {
+            let want = if v >= 0x1000 {
+                format!("{v:#x}")
+            } else {
+                format!("{v}")
+            };
+            assert_eq!(literal_text(v, &mut [0; 18]), want);
+        }
     }
 }

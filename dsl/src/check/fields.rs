@@ -1,7 +1,6 @@
 //! ID fields, checks and ID packing: the `of_xlate` half of a driver.
 
-use std::collections::HashSet;
-
+use super::Set;
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
 use crate::ir;
@@ -23,7 +22,7 @@ pub(super) fn fields<'a>(
     cells: Option<&ir::CellCount>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<FieldInfo<'a>> {
-    let mut out: Vec<FieldInfo<'a>> = Vec::new();
+    let mut out: Vec<FieldInfo<'a>> = Vec::with_capacity(d.items.len() + d.unparsed_fields.len());
     for item in &d.items {
         let ItemKind::Field(f) = &item.kind else {
             continue;
@@ -60,7 +59,7 @@ pub(super) fn fields<'a>(
             );
             32
         };
-        let mut sources = Vec::new();
+        let mut sources = Vec::with_capacity(f.sources.len());
         for s in &f.sources {
             match source(s, &f.name.name, width, cells, diags) {
                 Some(src) => sources.push(src),
@@ -402,10 +401,16 @@ pub(super) fn checks(
     d.items
         .iter()
         .filter_map(|item| match &item.kind {
-            ItemKind::Check(e) => lower_expr(e, fields, diags).map(|expr| ir::Check {
-                expr,
-                text: e.to_string(),
-                span: item.span.clone(),
+            ItemKind::Check(e) => lower_expr(e, fields, diags).map(|expr| {
+                // About as long as the statement it came from (`check` and
+                // `;` leave room for added spaces): usually one allocation.
+                let mut text = String::with_capacity(item.span.len());
+                let _ = write_expr(e, &mut text);
+                ir::Check {
+                    expr,
+                    text,
+                    span: item.span.clone(),
+                }
             }),
             _ => None,
         })
@@ -433,9 +438,9 @@ pub(super) fn ids(
         let ItemKind::Id(e) = &item.kind else {
             continue;
         };
-        let mut terms = Vec::new();
+        let mut terms = Vec::with_capacity(4);
         or_terms(e, &mut terms);
-        let mut parts: Vec<(ir::PackPart, Span, u32, u32)> = Vec::new();
+        let mut parts: Vec<(ir::PackPart, Span, u32, u32)> = Vec::with_capacity(terms.len());
         let mut ok = true;
         for t in terms {
             let (name, shift) = match t {
@@ -533,7 +538,7 @@ fn bad_term(t: &ExprAst) -> Diagnostic {
 
 /// Fields no check and no ID mentions are dead weight: warn.
 pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Diagnostic>) {
-    fn names<'e>(e: &'e ExprAst, out: &mut HashSet<&'e str>) {
+    fn names<'e>(e: &'e ExprAst, out: &mut Set<&'e str>) {
         match e {
             ExprAst::Name(i) => {
                 out.insert(&i.name);
@@ -546,7 +551,7 @@ pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Di
             }
         }
     }
-    let mut used = HashSet::new();
+    let mut used = Set::default();
     for item in &d.items {
         if let ItemKind::Check(e) | ItemKind::Id(e) = &item.kind {
             names(e, &mut used);

@@ -9,7 +9,7 @@ mod fields;
 pub mod geometry;
 mod page_table;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FNV-1a: the maps here are keyed by short names; SipHash's DoS resistance
@@ -36,6 +36,7 @@ impl Hasher for Fnv {
 }
 
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type Set<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
@@ -212,7 +213,10 @@ fn missing(d: &DriverAst, code: Code, what: &str, help: &str) -> Diagnostic {
 
 /// Checks one driver; `None` if it had an error.
 fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
-    let errors_before = diags.iter().filter(|x| x.is_error()).count();
+    // Diagnostics are only ever appended: this driver had an error exactly
+    // when one lies past this mark (counting all of them again per driver
+    // made a file with many warnings quadratic).
+    let mark = diags.len();
 
     // compatible (may repeat: the lists concatenate)
     let compatible_list: Vec<String> = compatibles(d).map(|c| c.value.clone()).collect();
@@ -320,8 +324,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
         }
     };
 
-    let errors_after = diags.iter().filter(|x| x.is_error()).count();
-    if errors_after > errors_before {
+    if errors_since(diags, mark) {
         return None;
     }
     Some(ir::Driver {
@@ -343,11 +346,18 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
     })
 }
 
+/// Whether any diagnostic pushed since `diags.len()` was `mark` is an error.
+pub(crate) fn errors_since(diags: &[Diagnostic], mark: usize) -> bool {
+    diags
+        .get(mark..)
+        .is_some_and(|new| new.iter().any(Diagnostic::is_error))
+}
+
 /// Linux's `of_phandle_args` holds at most 16 arguments.
 const MAX_PHANDLE_ARGS: u64 = 16;
 
 fn cell_count(counts: &[Num], span: &Span, diags: &mut Vec<Diagnostic>) -> Option<ir::CellCount> {
-    let mut allowed = Vec::new();
+    let mut allowed = Vec::with_capacity(counts.len());
     let mut ok = true;
     for n in counts {
         if n.value > MAX_PHANDLE_ARGS {

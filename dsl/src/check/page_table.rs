@@ -1,7 +1,7 @@
 //! `page-table { }` and `dma { }`: geometry and DMA policy.
 
 use super::geometry::{self as geo, size_text};
-use super::repeated;
+use super::{errors_since, repeated};
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{self, Format, Granule};
@@ -14,7 +14,7 @@ pub(super) fn page_table(
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::PageTable> {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let mark = diags.len();
     let format = match pt.format.name.as_str() {
         "arm-lpae-s1" => Some(Format::ArmLpaeS1),
         "arm-lpae-s2" => Some(Format::ArmLpaeS2),
@@ -36,7 +36,7 @@ pub(super) fn page_table(
         }
     };
 
-    let mut seen: Vec<&PtItem> = Vec::new();
+    let mut seen: Vec<&PtItem> = Vec::with_capacity(pt.items.len());
     for item in &pt.items {
         if let Some(first) = seen
             .iter()
@@ -188,7 +188,7 @@ pub(super) fn page_table(
         _ => None,
     };
 
-    if diags.iter().filter(|d| d.is_error()).count() > errors {
+    if errors_since(diags, mark) {
         return None;
     }
     Some(ir::PageTable {
@@ -211,7 +211,6 @@ fn ias_check(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<u32> {
     let v = n.value;
-    let gname = size_text(g.bytes());
     let problem = if v < geo::MIN_IAS {
         Some((
             Code::BadInputSize,
@@ -228,7 +227,10 @@ fn ias_check(
     } else if v > 48 && g != Granule::K64 {
         Some((
             Code::NeedsLpa2,
-            format!("a {v}-bit input address with the {gname} granule needs FEAT_LPA2, which iommugen does not support"),
+            format!(
+                "a {v}-bit input address with the {} granule needs FEAT_LPA2, which iommugen does not support",
+                size_text(g.bytes())
+            ),
             "inputs above 48 bits need the 64K granule (FEAT_LVA at stage 1, FEAT_LPA at stage 2), or use `ias 48`".to_owned(),
         ))
     } else if v > 48 && format == Some(Format::ArmLpaeS2) && oas.is_some_and(|o| o != 52) {
@@ -258,7 +260,7 @@ fn sizes(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<u64>> {
     let mut ok = true;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(list.len());
     for n in list {
         match geo::block_size_problem(f, g, ias, oas, n.value) {
             Some(why) => {
@@ -317,8 +319,8 @@ pub(super) fn dma(
     pt: Option<&ir::PageTable>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::DmaPolicy> {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let mut seen: Vec<&DmaItem> = Vec::new();
+    let mark = diags.len();
+    let mut seen: Vec<&DmaItem> = Vec::with_capacity(items.len());
     for item in items {
         if let Some(first) = seen
             .iter()
@@ -403,7 +405,7 @@ pub(super) fn dma(
             }
         }
     }
-    if diags.iter().filter(|d| d.is_error()).count() > errors {
+    if errors_since(diags, mark) {
         return None;
     }
     policy
