@@ -8,9 +8,9 @@
 use super::format::{Format, Geometry, Stage};
 use crate::prot::Prot;
 
-/// Bits [1:0] of a table descriptor (levels 0-2) and of a page (level 3).
+/// Bits `[1:0]` of a table descriptor (levels 0-2) and of a page (level 3).
 pub const TYPE_TABLE_OR_PAGE: u64 = 0b11;
-/// Bits [1:0] of a block descriptor (levels 1-2).
+/// Bits `[1:0]` of a block descriptor (levels 1-2).
 pub const TYPE_BLOCK: u64 = 0b01;
 
 /// The MAIR value stage-1 leaves assume: Attr0 = 0x44 (Normal NC),
@@ -21,11 +21,11 @@ pub const ATTR_IDX_WB: u64 = 1;
 pub const ATTR_IDX_DEV: u64 = 2;
 
 const ATTR_IDX_SHIFT: u32 = 2;
-/// Stage 1 AP[1]: EL0 / unprivileged access allowed.
+/// Stage 1 `AP[1]`: EL0 / unprivileged access allowed.
 pub const S1_AP_UNPRIV: u64 = 1 << 6;
-/// Stage 1 AP[2]: read-only.
+/// Stage 1 `AP[2]`: read-only.
 pub const S1_AP_RDONLY: u64 = 1 << 7;
-/// Shareability field [9:8].
+/// Shareability field `[9:8]`.
 pub const SH_OUTER: u64 = 0b10 << 8;
 pub const SH_INNER: u64 = 0b11 << 8;
 /// Access flag; set so no access-flag fault occurs.
@@ -35,14 +35,14 @@ pub const S1_NG: u64 = 1 << 11;
 /// Stage 1 PXN and UXN.
 pub const S1_PXN: u64 = 1 << 53;
 pub const S1_UXN: u64 = 1 << 54;
-/// Stage 2 S2AP[0] read and S2AP[1] write.
+/// Stage 2 `S2AP[0]` read and `S2AP[1]` write.
 pub const S2_READ: u64 = 1 << 6;
 pub const S2_WRITE: u64 = 1 << 7;
-/// Stage 2 MemAttr[3:0] at bits [5:2].
+/// Stage 2 `MemAttr[3:0]` at bits `[5:2]`.
 pub const S2_MEMATTR_DEV_NGNRE: u64 = 0b0001 << 2;
 pub const S2_MEMATTR_NC: u64 = 0b0101 << 2;
 pub const S2_MEMATTR_WB: u64 = 0b1111 << 2;
-/// Stage 2 XN[1] (execute-never at every level; XN[0] left 0).
+/// Stage 2 `XN[1]` (execute-never at every level; `XN[0]` left 0).
 pub const S2_XN: u64 = 1 << 54;
 
 /// Leaf attribute bits for `prot` (no type bits, no address).

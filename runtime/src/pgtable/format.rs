@@ -79,7 +79,7 @@ impl<F: Format> Geometry<F> {
     } else {
         Self::TOP_BITS
     };
-    /// Whether output addresses use bits [51:48] (FEAT_LPA, 64K granule).
+    /// Whether output addresses use bits `[51:48]` (FEAT_LPA, 64K granule).
     pub const OA52: bool = F::OAS == 52;
     /// Descriptor bits holding an output or next-table address.
     pub const OA_MASK: u64 =
