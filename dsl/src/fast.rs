@@ -36,9 +36,20 @@ struct Lexer<'a> {
 fn ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
+/// `[A-Za-z0-9_]`, by table: the lexer's innermost loop.
 fn ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
+    IDENT_CHAR[usize::from(c)]
 }
+static IDENT_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    t
+};
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str, start: usize, end: usize) -> Self {
@@ -57,6 +68,9 @@ impl<'a> Lexer<'a> {
             // The grammar's WHITESPACE exactly (not form feed).
             while self.pos < self.end && matches!(self.b[self.pos], b' ' | b'\t' | b'\r' | b'\n') {
                 self.pos += 1;
+            }
+            if self.pos >= self.end || self.b[self.pos] != b'/' {
+                return Some(());
             }
             let rest = &self.b[self.pos..self.end];
             if rest.starts_with(b"//") {
@@ -106,7 +120,7 @@ impl<'a> Lexer<'a> {
                 Tok::Ident
             }
         } else if c.is_ascii_digit() {
-            while e < self.end && (self.b[e].is_ascii_alphanumeric() || self.b[e] == b'_') {
+            while e < self.end && ident_char(self.b[e]) {
                 e += 1;
             }
             Tok::Number
@@ -130,12 +144,20 @@ impl<'a> Lexer<'a> {
             // report it (and never split a multi-byte character).
             return None;
         } else {
-            let two = &self.b[s..self.end.min(s + 2)];
-            if [
-                b"||", b"&&", b"==", b"!=", b"<<", b">>", b"<=", b">=", b"::", b"..",
-            ]
-            .iter()
-            .any(|p| two == *p)
+            if s + 2 <= self.end
+                && matches!(
+                    [c, self.b[s + 1]],
+                    [b'|', b'|']
+                        | [b'&', b'&']
+                        | [b'=', b'=']
+                        | [b'!', b'=']
+                        | [b'<', b'<']
+                        | [b'>', b'>']
+                        | [b'<', b'=']
+                        | [b'>', b'=']
+                        | [b':', b':']
+                        | [b'.', b'.']
+                )
             {
                 e = s + 2;
             }
@@ -154,19 +176,24 @@ impl<'a> Lexer<'a> {
         &self.src[s.clone()]
     }
 
+    /// The bytes of a token (compared without `str` boundary checks).
+    fn bytes(&self, s: &Span) -> &'a [u8] {
+        &self.b[s.clone()]
+    }
+
     fn punct(&mut self, p: &str) -> Option<Span> {
         let (k, s) = self.next(false)?;
-        (k == Tok::Punct && self.text(&s) == p).then_some(s)
+        (k == Tok::Punct && self.bytes(&s) == p.as_bytes()).then_some(s)
     }
 
     fn at_punct(&mut self, p: &str) -> bool {
-        matches!(self.peek(false), Some((Tok::Punct, s)) if self.text(&s) == p)
+        matches!(self.peek(false), Some((Tok::Punct, s)) if self.bytes(&s) == p.as_bytes())
     }
 
     fn keyword(&mut self, kw: &str) -> Option<Span> {
         let words = kw.contains('-');
         let (k, s) = self.next(words)?;
-        (matches!(k, Tok::Ident | Tok::Word) && self.text(&s) == kw).then_some(s)
+        (matches!(k, Tok::Ident | Tok::Word) && self.bytes(&s) == kw.as_bytes()).then_some(s)
     }
 
     fn ident(&mut self) -> Option<Ident> {
@@ -232,6 +259,15 @@ impl<'a> Lexer<'a> {
     fn done(&mut self) -> Option<()> {
         matches!(self.peek(false)?, (Tok::Eof, _)).then_some(())
     }
+}
+
+/// A list's first element, with room for a few more: lists here are short
+/// (cell counts, sources, sizes, path segments), and growing from one
+/// element reallocates on the second.
+fn list<T>(first: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(4);
+    v.push(first);
+    v
 }
 
 fn unescape(s: &str) -> String {
@@ -339,7 +375,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
     let (_, kw) = lx.next(true)?;
     let kind = match lx.text(&kw) {
         "compatible" => {
-            let mut v = vec![lx.string()?];
+            let mut v = list(lx.string()?);
             while lx.at_punct(",") {
                 lx.punct(",")?;
                 v.push(lx.string()?);
@@ -347,7 +383,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             ItemKind::Compatible(v)
         }
         "cells" => {
-            let mut v = vec![lx.number()?];
+            let mut v = list(lx.number()?);
             while lx.at_punct("|") {
                 lx.punct("|")?;
                 v.push(lx.number()?);
@@ -367,7 +403,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
                 span: ty.span,
             };
             lx.punct("=")?;
-            let mut sources = vec![source(lx)?];
+            let mut sources = list(source(lx)?);
             while matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "else") {
                 lx.next(false)?;
                 sources.push(source(lx)?);
@@ -388,7 +424,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             ItemKind::Pci
         }
         "init" => {
-            let mut path = vec![lx.ident()?];
+            let mut path = list(lx.ident()?);
             while lx.at_punct("::") {
                 lx.punct("::")?;
                 path.push(lx.ident()?);
@@ -552,7 +588,7 @@ fn pt_stmt_in(lx: &mut Lexer<'_>) -> Option<(PtKind, Span, Span)> {
         "pool" => PtKind::Pool(lx.number()?),
         "coherent-walk" => PtKind::CoherentWalk,
         "sizes" => {
-            let mut v = vec![lx.number()?];
+            let mut v = list(lx.number()?);
             loop {
                 if lx.at_punct(",") {
                     lx.punct(",")?;
