@@ -80,6 +80,7 @@ fn parse_with(source: &str, fast: bool) -> (SpecAst, Vec<Diagnostic>) {
         diags: Vec::new(),
         unparsed_fields: Vec::new(),
         unparsed_items: Vec::new(),
+        scratch: Scratch::default(),
     };
     let spec = p.file();
     (spec, p.diags)
@@ -95,6 +96,40 @@ struct P<'a> {
     unparsed_fields: Vec<Ident>,
     /// Keywords of statements of the current driver that did not parse.
     unparsed_items: Vec<Ident>,
+    /// Reused buffers for the fast reader's item lists.
+    scratch: Scratch,
+}
+
+/// Item lists are gathered here and then copied out at their exact length:
+/// a list allocated with room to grow wasted about 2.5 KB per driver, which
+/// made a large tree much larger than it needs to be (cache misses, and
+/// allocations too big for the allocator's fast small-size path).
+#[derive(Default)]
+struct Scratch {
+    items: Vec<Item>,
+    pt: Vec<PtItem>,
+    dma: Vec<DmaItem>,
+}
+
+/// The scratch buffer for lists of `T`.
+trait ScratchFor<T> {
+    fn buffer(&mut self) -> &mut Vec<T>;
+}
+
+impl ScratchFor<Item> for Scratch {
+    fn buffer(&mut self) -> &mut Vec<Item> {
+        &mut self.items
+    }
+}
+impl ScratchFor<PtItem> for Scratch {
+    fn buffer(&mut self) -> &mut Vec<PtItem> {
+        &mut self.pt
+    }
+}
+impl ScratchFor<DmaItem> for Scratch {
+    fn buffer(&mut self) -> &mut Vec<DmaItem> {
+        &mut self.dma
+    }
 }
 
 /// What a body parse ended on.
@@ -236,21 +271,36 @@ impl<'a> P<'a> {
         &mut self,
         from: usize,
         item: impl Fn(&mut Self, usize) -> Option<(T, usize)>,
-    ) -> Option<(Vec<T>, usize)> {
-        let mut items = Vec::with_capacity(16);
+    ) -> Option<(Vec<T>, usize)>
+    where
+        Scratch: ScratchFor<T>,
+    {
+        // Taken out while `item` runs (it may use the other buffers).
+        let mut buf = std::mem::take(self.scratch.buffer());
+        buf.clear();
         let mut pos = from;
-        loop {
+        let close = loop {
             pos = skip_trivia(self.bytes, pos);
             match self.bytes.get(pos) {
-                None => return None,
-                Some(b'}') => return Some((items, pos)),
-                Some(_) => {
-                    let (it, end) = item(self, pos)?;
-                    items.push(it);
-                    pos = end;
-                }
+                None => break None,
+                Some(b'}') => break Some(pos),
+                Some(_) => match item(self, pos) {
+                    Some((it, end)) => {
+                        buf.push(it);
+                        pos = end;
+                    }
+                    None => break None,
+                },
             }
-        }
+        };
+        // Moved into a list of exactly their length; `buf` keeps its room.
+        let items = close.map(|_| {
+            let mut items = Vec::with_capacity(buf.len());
+            items.append(&mut buf);
+            items
+        });
+        *self.scratch.buffer() = buf;
+        Some((items?, close?))
     }
 
     /// A `page-table` or `dma` block at `pos`, entirely through the fast
@@ -640,6 +690,7 @@ impl<'a> P<'a> {
                         diags: Vec::new(),
                         unparsed_fields: Vec::new(),
                         unparsed_items: Vec::new(),
+                        scratch: Scratch::default(),
                     };
                     let e = inner.expr_with(pratt, prim, off);
                     diags.extend(inner.diags);
