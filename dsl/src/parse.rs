@@ -73,6 +73,24 @@ pub fn parse_pest_only(source: &str) -> (SpecAst, Vec<Diagnostic>) {
 }
 
 fn parse_with(source: &str, fast: bool) -> (SpecAst, Vec<Diagnostic>) {
+    // Growing a vector of large nodes by doubling dominated big files;
+    // a driver takes at least ~100 bytes of source, so reserve for that.
+    let mut spec = SpecAst {
+        drivers: Vec::with_capacity(source.len() / 128 + 1),
+    };
+    let diags = parse_each_with(source, fast, |d| spec.drivers.push(d));
+    (spec, diags)
+}
+
+/// [`parse`], handing each driver to `sink` as soon as it is read instead of
+/// building the whole tree: a caller that checks and drops each driver keeps
+/// the working set to one driver (see [`crate::check_source`]). Returns the
+/// syntax diagnostics.
+pub(crate) fn parse_each(source: &str, sink: impl FnMut(DriverAst)) -> Vec<Diagnostic> {
+    parse_each_with(source, true, sink)
+}
+
+fn parse_each_with(source: &str, fast: bool, sink: impl FnMut(DriverAst)) -> Vec<Diagnostic> {
     let mut p = P {
         fast,
         src: source,
@@ -82,8 +100,8 @@ fn parse_with(source: &str, fast: bool) -> (SpecAst, Vec<Diagnostic>) {
         unparsed_items: Vec::new(),
         scratch: Scratch::default(),
     };
-    let spec = p.file();
-    (spec, p.diags)
+    p.file(sink);
+    p.diags
 }
 
 struct P<'a> {
@@ -141,12 +159,7 @@ enum BodyEnd {
 }
 
 impl<'a> P<'a> {
-    fn file(&mut self) -> SpecAst {
-        // Growing a vector of large nodes by doubling dominated big files;
-        // a driver takes at least ~100 bytes of source, so reserve for that.
-        let mut spec = SpecAst {
-            drivers: Vec::with_capacity(self.bytes.len() / 128 + 1),
-        };
+    fn file(&mut self, mut sink: impl FnMut(DriverAst)) {
         let mut pos = 0;
         loop {
             pos = skip_trivia(self.bytes, pos);
@@ -170,7 +183,7 @@ impl<'a> P<'a> {
             let word = &self.src[ws..we];
             if self.fast && word == "driver" {
                 if let Some((driver, next)) = self.fast_driver(pos, ws) {
-                    spec.drivers.push(driver);
+                    sink(driver);
                     pos = next;
                     continue;
                 }
@@ -217,7 +230,7 @@ impl<'a> P<'a> {
                     };
                     if let Some((docs, name)) = head {
                         let span_end = close.map_or(next, |c| c + 1).min(self.bytes.len());
-                        spec.drivers.push(DriverAst {
+                        sink(DriverAst {
                             docs,
                             name,
                             items,
@@ -230,7 +243,6 @@ impl<'a> P<'a> {
                 }
             }
         }
-        spec
     }
 
     /// A whole well-formed driver through the fast reader, without cutting

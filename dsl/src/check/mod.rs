@@ -9,6 +9,7 @@ mod fields;
 pub mod geometry;
 mod page_table;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -45,46 +46,78 @@ use crate::Checked;
 
 /// Checks a whole tree. Spans in the diagnostics are the tree's spans.
 pub fn check_ast(spec: &SpecAst) -> Checked {
-    let mut diags = Vec::new();
-    let mut drivers = Vec::with_capacity(spec.drivers.len());
-    let mut names: Map<&str, &Ident> =
-        Map::with_capacity_and_hasher(spec.drivers.len(), Default::default());
+    let mut checker = Checker::with_capacity(spec.drivers.len());
     for d in &spec.drivers {
-        if let Some(first) = names.get(d.name.name.as_str()) {
-            diags.push(
+        checker.driver(d, |text, _, _| Cow::Borrowed(text));
+    }
+    checker.finish()
+}
+
+/// Checks drivers one at a time, keeping only what the checks across
+/// drivers need (names and compatible strings as keys). [`check_ast`] feeds
+/// it a whole tree; [`crate::check_source`] feeds it each driver as the
+/// parser reads it and then drops that driver's tree, so a large file never
+/// has its whole tree in memory. Both give the same diagnostics in the same
+/// order.
+pub(crate) struct Checker<'k> {
+    diags: Vec<Diagnostic>,
+    /// Duplicate compatible strings, appended after every driver's own
+    /// diagnostics.
+    compat_diags: Vec<Diagnostic>,
+    drivers: Vec<ir::Driver>,
+    /// Driver name to the span of its first definition.
+    names: Map<Cow<'k, str>, Span>,
+    /// Every driver's name, in order (owners of compatible strings).
+    owners: Vec<Cow<'k, str>>,
+    /// Compatible string to its first claim: owner index and span.
+    claims: Map<Cow<'k, str>, (usize, Span)>,
+}
+
+impl<'k> Checker<'k> {
+    pub(crate) fn with_capacity(drivers: usize) -> Self {
+        Checker {
+            diags: Vec::new(),
+            compat_diags: Vec::new(),
+            drivers: Vec::with_capacity(drivers),
+            names: Map::with_capacity_and_hasher(drivers, Default::default()),
+            owners: Vec::with_capacity(drivers),
+            claims: Map::with_capacity_and_hasher(drivers * 2, Default::default()),
+        }
+    }
+
+    /// Checks `d`. `key(text, span, quoted)` turns the driver's name and its
+    /// compatible strings (`quoted`: `span` includes the quotes) into keys
+    /// that live as long as the checker.
+    pub(crate) fn driver<'d>(
+        &mut self,
+        d: &'d DriverAst,
+        key: impl Fn(&'d str, &Span, bool) -> Cow<'k, str>,
+    ) {
+        let name = key(&d.name.name, &d.name.span, false);
+        if let Some(first) = self.names.get(&*name) {
+            self.diags.push(
                 Diagnostic::new(
                     Code::DuplicateDriver,
                     format!("driver `{}` is defined twice", d.name.name),
                     d.name.span.clone(),
                     "second definition",
                 )
-                .secondary(first.span.clone(), "first defined here")
+                .secondary(first.clone(), "first defined here")
                 .help("driver names become Rust items; rename one of them"),
             );
         } else {
-            names.insert(&d.name.name, &d.name);
+            self.names.insert(name.clone(), d.name.span.clone());
         }
-        if let Some(ir) = driver(d, &mut diags) {
-            drivers.push(ir);
+        if let Some(ir) = driver(d, &mut self.diags) {
+            self.drivers.push(ir);
         }
-    }
-    diags.extend(duplicate_compatibles(spec));
-    let has_errors = diags.iter().any(Diagnostic::is_error);
-    Checked {
-        spec: (!has_errors).then_some(ir::Spec { drivers }),
-        diagnostics: diags,
-    }
-}
-
-fn duplicate_compatibles(spec: &SpecAst) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let mut seen: Map<&str, (&str, &Str)> =
-        Map::with_capacity_and_hasher(spec.drivers.len() * 2, Default::default());
-    for d in &spec.drivers {
+        let me = self.owners.len();
+        self.owners.push(name);
         for c in compatibles(d) {
-            match seen.get(c.value.as_str()) {
+            match self.claims.get(c.value.as_str()) {
                 Some((owner, first)) => {
-                    let msg = if *owner == d.name.name {
+                    let owner = &self.owners[*owner];
+                    let msg = if **owner == d.name.name {
                         format!("`{}` is listed twice in driver `{owner}`", c.value)
                     } else {
                         format!(
@@ -92,26 +125,37 @@ fn duplicate_compatibles(spec: &SpecAst) -> Vec<Diagnostic> {
                             c.value, d.name.name
                         )
                     };
-                    out.push(
+                    self.compat_diags.push(
                         Diagnostic::new(
                             Code::DuplicateCompatible,
                             msg,
                             c.span.clone(),
                             "claimed again here",
                         )
-                        .secondary(first.span.clone(), format!("first claimed by `{owner}`"))
+                        .secondary(first.clone(), format!("first claimed by `{owner}`"))
                         .help(
                             "each compatible string selects exactly one driver; remove one claim",
                         ),
                     );
                 }
                 None => {
-                    seen.insert(&c.value, (&d.name.name, c));
+                    self.claims
+                        .insert(key(&c.value, &c.span, true), (me, c.span.clone()));
                 }
             }
         }
     }
-    out
+
+    pub(crate) fn finish(mut self) -> Checked {
+        self.diags.append(&mut self.compat_diags);
+        let has_errors = self.diags.iter().any(Diagnostic::is_error);
+        Checked {
+            spec: (!has_errors).then_some(ir::Spec {
+                drivers: self.drivers,
+            }),
+            diagnostics: self.diags,
+        }
+    }
 }
 
 fn compatibles(d: &DriverAst) -> impl Iterator<Item = &Str> {
