@@ -10,7 +10,6 @@
 //! check that both paths agree on every item either accepts.
 
 use crate::ast::*;
-use crate::parse::parse_number;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tok {
@@ -221,24 +220,8 @@ impl<'a> Lexer<'a> {
         if k != Tok::Number {
             return None;
         }
-        let t = self.text(&s);
-        // The grammar's number: a base prefix and digits, then one unit letter.
-        let digits = t.trim_end_matches(['K', 'M', 'G', 'T']);
-        if t.len() - digits.len() > 1 {
-            return None;
-        }
-        let ok = if let Some(h) = digits.strip_prefix("0x") {
-            !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit() || c == b'_')
-        } else if let Some(bin) = digits.strip_prefix("0b") {
-            !bin.is_empty() && bin.bytes().all(|c| c == b'0' || c == b'1' || c == b'_')
-        } else {
-            digits.bytes().all(|c| c.is_ascii_digit() || c == b'_')
-        };
-        if !ok {
-            return None;
-        }
-        // Overflow is reported by the pest path.
-        let value = parse_number(t)?;
+        // Overflow and malformed numbers are reported by the pest path.
+        let value = number_value(self.bytes(&s))?;
         Some(Num { value, span: s })
     }
 
@@ -259,6 +242,48 @@ impl<'a> Lexer<'a> {
     fn done(&mut self) -> Option<()> {
         matches!(self.peek(false)?, (Tok::Eof, _)).then_some(())
     }
+}
+
+/// The value of a number token, in one pass: `Some` exactly when the
+/// grammar's number (a `0x`/`0b` prefix or none, digits of that base and
+/// `_`, at least one digit, at most one unit letter `K`/`M`/`G`/`T`) covers
+/// the whole token and the value fits in 64 bits, as
+/// [`crate::parse::parse_number`] computes it.
+fn number_value(t: &[u8]) -> Option<u64> {
+    let (body, scale) = match t.split_last() {
+        Some((b'K', body)) => (body, 10),
+        Some((b'M', body)) => (body, 20),
+        Some((b'G', body)) => (body, 30),
+        Some((b'T', body)) => (body, 40),
+        _ => (t, 0),
+    };
+    let (digits, radix) = if let Some(hex) = body.strip_prefix(b"0x") {
+        (hex, 16)
+    } else if let Some(bin) = body.strip_prefix(b"0b") {
+        (bin, 2)
+    } else {
+        (body, 10)
+    };
+    let mut value: u64 = 0;
+    let mut any = false;
+    for &c in digits {
+        let d = match c {
+            b'_' => continue,
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        if u64::from(d) >= radix {
+            return None;
+        }
+        value = value.checked_mul(radix)?.checked_add(u64::from(d))?;
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    value.checked_mul(1 << scale)
 }
 
 /// A list's first element, with room for a few more: lists here are short
@@ -634,4 +659,59 @@ fn dma_stmt_in(lx: &mut Lexer<'_>) -> Option<(DmaKind, Span, Span)> {
     };
     let semi = lx.punct(";")?;
     Some((kind, kw.start..semi.end, kw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_value;
+    use crate::parse::parse_number;
+
+    /// The one-pass reader agrees with the checks it replaced: the token
+    /// shape the grammar accepts, then `parse_number`.
+    #[test]
+    fn number_value_accepts_what_the_grammar_and_parse_number_accept() {
+        fn shape_ok(t: &str) -> bool {
+            let digits = t.trim_end_matches(['K', 'M', 'G', 'T']);
+            if t.len() - digits.len() > 1 {
+                return false;
+            }
+            if let Some(h) = digits.strip_prefix("0x") {
+                !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit() || c == b'_')
+            } else if let Some(b) = digits.strip_prefix("0b") {
+                !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1' || c == b'_')
+            } else {
+                digits.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+            }
+        }
+        for t in [
+            "0",
+            "48",
+            "4K",
+            "2M",
+            "1G",
+            "4T",
+            "4KK",
+            "0x1000_0000",
+            "0xAbK",
+            "0x",
+            "0x_",
+            "0xK",
+            "0b101",
+            "0b102",
+            "0bA",
+            "12e",
+            "1_000",
+            "0X1F",
+            "0K",
+            "99999999999999999999",
+            "0xffff_ffff_ffff_ffff",
+            "0x1_0000_0000_0000_0000",
+            "16777216T",
+            "0b",
+            "00",
+        ] {
+            let want = if shape_ok(t) { parse_number(t) } else { None };
+            assert_eq!(number_value(t.as_bytes()), want, "{t}");
+        }
+    }
 }
