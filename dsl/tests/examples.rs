@@ -148,10 +148,16 @@ fn mediatek_larb_and_port_in_one_cell() {
         larb.sources[0],
         Source::Cell {
             index: 0,
-            bits: BitRange { lsb: 5, width: 5 },
+            bits: BitRange { lsb: 5, width: 27 },
             ..
         }
     ));
+    // Every bit above the port belongs to the larb, so a larb past the 32
+    // Linux allows reaches the check instead of being truncated into range.
+    let too_far = (32 << 5) | 3;
+    assert_eq!(field_value(larb, &[too_far], &[]), Some(32));
+    assert_eq!(d.checks.len(), 1);
+    assert_eq!(d.checks[0].text, "larb < 32");
     assert_eq!(d.page_table.ias, 32);
     assert!(d.pci.is_none());
 }
@@ -175,6 +181,10 @@ fn apple_dart_stream_index() {
     let d = driver("apple-dart.iommu");
     assert_eq!(d.cells.allowed, [1]);
     assert_eq!(packed(&d, &[5], &[]), [5]);
+    // The whole cell is the field, so stream 16 is seen (and refused by the
+    // check) rather than wrapped to stream 0.
+    assert_eq!(field_value(&d.fields[0], &[16], &[]), Some(16));
+    assert_eq!(d.checks[0].text, "stream < 16");
     assert_eq!(d.page_table.granule, Granule::K16);
     // 16K granule: 16K pages and 32M level-2 blocks.
     assert_eq!(d.page_table.page_sizes, [16 << 10, 32 << 20]);

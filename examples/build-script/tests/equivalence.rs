@@ -40,8 +40,9 @@ pub struct ArmSmmuV3;
 #[iommu_driver(
     compatible: ["mediatek,mt8183-m4u"],
     cells: 1,
-    field larb: u5 = cell[0] >> 5 & 0x1f,
+    field larb: u27 = cell[0][31:5],
     field port: u5 = cell[0][4:0],
+    check: larb < 32,
     id: larb << 5 | port,
     page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 36, sizes: [4K, 2M], pool: 64 },
     dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },

@@ -130,6 +130,12 @@ fn mediatek_larb_and_port() {
                 "larb {larb} port {port}"
             );
         }
+        // Linux keeps at most 32 larbs: larb 32 (cell 0x400) is refused,
+        // not truncated to larb 0.
+        assert_eq!(
+            xlate(&MtkM4u, node, &[0x403]),
+            Err(DriverError::CheckRejected { check: "larb < 32" })
+        );
     });
 }
 
@@ -153,6 +159,13 @@ fn apple_dart_stream_index() {
         for sid in [0u32, 5, 15] {
             assert_eq!(xlate(&AppleDart, node, &[sid]), Ok(vec![sid]));
         }
+        // The t8103 DART has 16 streams: index 16 is refused, not wrapped to 0.
+        assert_eq!(
+            xlate(&AppleDart, node, &[16]),
+            Err(DriverError::CheckRejected {
+                check: "stream < 16"
+            })
+        );
     });
 }
 
