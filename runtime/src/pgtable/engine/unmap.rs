@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicU64, Ordering::*};
 use super::{entry, PageTable};
 use crate::pgtable::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
 use crate::pgtable::format::{Format, Geometry};
-use crate::pgtable::pool::{TablePool, DEAD};
+use crate::pgtable::pool::{TablePool, COUNT_MASK, DEAD};
 use crate::pgtable::tlb::{Gather, TlbOps};
 
 impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
@@ -35,6 +35,11 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             Some(end) if end <= 1u64 << F::IAS => end,
             _ => return 0,
         };
+        if !S && size == Self::G {
+            if let Some(n) = self.unmap_page_hinted(iova) {
+                return n;
+            }
+        }
         let mut g = Gather::new();
         let mut cur = iova;
         let mut total = 0;
@@ -49,6 +54,34 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
         self.flush(&mut g);
         total
+    }
+
+    /// Exclusive unmap of one page whose last-level table the walk hint
+    /// names and which stays non-empty afterwards: clear the entry, count
+    /// it, one leaf invalidation and one sync. None when the general path
+    /// must run (hint miss, empty entry, or the table would empty and must
+    /// be retired).
+    #[inline(always)]
+    fn unmap_page_hinted(&self, iova: u64) -> Option<u64> {
+        if Self::START >= 3 || self.hint.key.load(Relaxed) != Self::hint_key(iova) {
+            return None;
+        }
+        let table = self.hint.path[3].load(Relaxed);
+        let tptr = self.pool.entries(table);
+        let e = entry(tptr, Geometry::<F>::index(3, iova));
+        let d = e.load(Relaxed);
+        let live = self.pool.live_of(table, tptr);
+        let w = live.load(Relaxed);
+        // A last-level entry is a page or empty; the count includes it.
+        if d == 0 || w & COUNT_MASK <= 1 {
+            return None;
+        }
+        e.store(0, Relaxed);
+        self.clean(e, 1);
+        live.store(w - 1, Relaxed);
+        self.tlb.inv_range(iova, Self::G, Self::G, true);
+        self.tlb.sync();
+        Some(Self::G)
     }
 
     /// Whether `table` (entered with live word `w`) is still the level-`level`
