@@ -88,13 +88,20 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The next token's kind and span, without consuming it.
+    /// The next token's kind and span, without consuming it. The cache
+    /// check is inlined into the callers; lexing is not.
+    #[inline(always)]
     fn peek(&mut self, words: bool) -> Option<(Tok, Span)> {
         if let Some((at, w, tok, span)) = &self.peeked {
             if *at == self.pos && *w == words {
                 return Some((*tok, span.clone()));
             }
         }
+        self.peek_lex(words)
+    }
+
+    #[inline(never)]
+    fn peek_lex(&mut self, words: bool) -> Option<(Tok, Span)> {
         let t = self.lex(words)?;
         // `lex` skipped trivia, so the key is the token's own start.
         self.peeked = Some((t.1.start, words, t.0, t.1.clone()));
