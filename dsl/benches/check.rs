@@ -46,6 +46,24 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // Every driver with one warning (an unused field): the per-driver error
+    // test once recounted all diagnostics so far, which made this quadratic.
+    let mut group = c.benchmark_group("parse_and_check_with_warnings");
+    group.sample_size(10);
+    let n = 10_000usize;
+    let src = generated_spec(n).replace(
+        "    pci iommu-map;",
+        "    field spare: u8 = 0;\n    pci iommu-map;",
+    );
+    let checked = check_source("gen.iommu", &src);
+    assert_eq!(checked.warnings(), n);
+    assert!(!checked.has_errors());
+    group.throughput(Throughput::Bytes(src.len() as u64));
+    group.bench_with_input(BenchmarkId::from_parameter(n), &src, |b, src| {
+        b.iter(|| check_source("gen.iommu", src))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);
