@@ -62,6 +62,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             _ => return Err(MapError::PaddrOutOfRange),
         }
         let attrs = desc::leaf_attrs::<F>(prot);
+        if !S && size == Self::G && self.map_page_hinted(iova, paddr, attrs) {
+            return Ok(());
+        }
         let mut done = 0;
         while done < size {
             match self.map_step::<S>(iova + done, paddr + done, size - done, attrs) {
@@ -75,6 +78,27 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             }
         }
         Ok(())
+    }
+
+    /// Exclusive map of one page into the last-level table the walk hint
+    /// names, when its entry is empty: write the page, count it. False when
+    /// the general path must run (hint miss, or the entry is taken, which
+    /// that path reports).
+    #[inline(always)]
+    fn map_page_hinted(&self, iova: u64, pa: u64, attrs: u64) -> bool {
+        if Self::START >= 3 || self.hint.key.load(Relaxed) != Self::hint_key(iova) {
+            return false;
+        }
+        let table = self.hint.path[3].load(Relaxed);
+        let tptr = self.pool.entries(table);
+        let e = entry(tptr, Geometry::<F>::index(3, iova));
+        if e.load(Relaxed) != 0 {
+            return false;
+        }
+        live_add::<false>(self.pool.live_of(table, tptr), 1);
+        e.store(encode_addr::<F>(pa) | attrs | leaf_type(3), Relaxed);
+        self.clean(e, 1);
+        true
     }
 
     /// Map a prefix of the range: one run of entries in one table. Returns
