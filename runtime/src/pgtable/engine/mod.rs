@@ -16,6 +16,8 @@ use super::pool::{TablePool, COUNT_MASK, DEAD};
 use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
 
+#[cfg(test)]
+mod fast_tests;
 mod map;
 mod unmap;
 

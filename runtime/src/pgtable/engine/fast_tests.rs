@@ -1,0 +1,99 @@
+//! The exclusive single-page fast paths (walk hint hit) must behave exactly
+//! like the general path: counts, retirement, TLB calls, overlap errors.
+
+use core::cell::Cell;
+
+use super::PageTable;
+use crate::pgtable::format::S1G4K48Pages;
+use crate::pgtable::pool::TablePool;
+use crate::pgtable::{MapError, StaticPool, Table4K, TlbOps};
+use crate::Prot;
+
+const PAGE: u64 = 4096;
+/// Start of one last-level table's span (2 MiB aligned), away from 0.
+const BASE: u64 = 0x4000_0000;
+
+/// Counts each maintenance call and keeps the last range invalidated.
+#[derive(Default)]
+struct Recorder {
+    ranges: Cell<u32>,
+    walks: Cell<u32>,
+    syncs: Cell<u32>,
+    last: Cell<(u64, u64, u64, bool)>,
+}
+
+impl TlbOps for Recorder {
+    fn inv_range(&self, iova: u64, size: u64, granule: u64, leaf: bool) {
+        self.ranges.set(self.ranges.get() + 1);
+        self.last.set((iova, size, granule, leaf));
+    }
+    fn inv_walk(&self, _: u64, _: u64, _: u64) {
+        self.walks.set(self.walks.get() + 1);
+    }
+    fn sync(&self) {
+        self.syncs.set(self.syncs.get() + 1);
+    }
+}
+
+impl Recorder {
+    fn counts(&self) -> (u32, u32, u32) {
+        (self.ranges.get(), self.walks.get(), self.syncs.get())
+    }
+}
+
+type Pt<'a> = PageTable<S1G4K48Pages, &'a StaticPool<Table4K, 8>, &'a Recorder>;
+
+fn rw() -> Prot {
+    Prot::READ | Prot::WRITE
+}
+
+#[test]
+fn hinted_single_pages_count_retire_and_gather() {
+    let pool: StaticPool<Table4K, 8> = StaticPool::new();
+    pool.set_phys_base(0x8000_0000);
+    let tlb = Recorder::default();
+    let mut pt: Pt = PageTable::new(&pool, &tlb).unwrap();
+    // Root + L1 + L2 + L3 for the first page; the next three hit the hint.
+    for i in 0..4 {
+        pt.map_mut(BASE + i * PAGE, 0x1_0000_0000 + i * PAGE, PAGE, rw())
+            .unwrap();
+    }
+    assert_eq!(pool.in_use(), 4);
+    assert_eq!(pt.live_entries(BASE, 3), Some(4));
+    assert_eq!(pt.iova_to_phys(BASE + 2 * PAGE + 5), Some(0x1_0000_2005));
+    // A taken entry on the hinted path is still an overlap, and changes nothing.
+    assert_eq!(
+        pt.map_mut(BASE + PAGE, 0x2_0000_0000, PAGE, rw()),
+        Err(MapError::Overlap)
+    );
+    assert_eq!(pt.live_entries(BASE, 3), Some(4));
+    assert_eq!(
+        tlb.counts(),
+        (0, 0, 0),
+        "maps into empty entries need no TLB work"
+    );
+
+    // Each unmap of a page in a table that stays non-empty: one leaf range, one sync.
+    for i in 0..3 {
+        assert_eq!(pt.unmap_mut(BASE + i * PAGE, PAGE), PAGE);
+        assert_eq!(tlb.counts(), (i as u32 + 1, 0, i as u32 + 1));
+        assert_eq!(tlb.last.get(), (BASE + i * PAGE, PAGE, PAGE, true));
+        assert_eq!(pt.live_entries(BASE, 3), Some(3 - i));
+        assert_eq!(pt.iova_to_phys(BASE + i * PAGE), None);
+    }
+    // Unmapping an empty entry unmaps nothing.
+    assert_eq!(pt.unmap_mut(BASE, PAGE), 0);
+    // The last page empties the table: it and its empty ancestors below the
+    // root are unlinked, each with a walk invalidation, then one sync.
+    let before = tlb.counts();
+    assert_eq!(pt.unmap_mut(BASE + 3 * PAGE, PAGE), PAGE);
+    let after = tlb.counts();
+    assert_eq!(after.0 - before.0, 1, "one leaf range");
+    assert_eq!(after.1 - before.1, 3, "L3, L2 and L1 tables unlinked");
+    assert_eq!(after.2 - before.2, 1, "one sync");
+    assert_eq!(pool.in_use(), 1, "only the root is left");
+    // The hint was dropped with the tables: the next map walks and allocates.
+    pt.map_mut(BASE, 0x3_0000_0000, PAGE, rw()).unwrap();
+    assert_eq!(pool.in_use(), 4);
+    assert_eq!(pt.iova_to_phys(BASE), Some(0x3_0000_0000));
+}
