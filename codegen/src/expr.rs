@@ -26,31 +26,8 @@ pub fn fold(expr: &Expr) -> Option<u64> {
         Expr::Field(_) => return None,
         Expr::Lit(v) => *v,
         Expr::Not(e) => u64::from(fold(e)? == 0),
-        Expr::Binary(op, a, b) => apply(*op, fold(a)?, fold(b)?),
+        Expr::Binary(op, a, b) => op.apply(fold(a)?, fold(b)?),
     })
-}
-
-fn apply(op: BinOp, x: u64, y: u64) -> u64 {
-    let shift =
-        |f: fn(u64, u32) -> Option<u64>| u32::try_from(y).ok().and_then(|s| f(x, s)).unwrap_or(0);
-    match op {
-        BinOp::Add => x.wrapping_add(y),
-        BinOp::Sub => x.wrapping_sub(y),
-        BinOp::Mul => x.wrapping_mul(y),
-        BinOp::Shl => shift(u64::checked_shl),
-        BinOp::Shr => shift(u64::checked_shr),
-        BinOp::BitAnd => x & y,
-        BinOp::BitOr => x | y,
-        BinOp::BitXor => x ^ y,
-        BinOp::Lt => u64::from(x < y),
-        BinOp::Le => u64::from(x <= y),
-        BinOp::Gt => u64::from(x > y),
-        BinOp::Ge => u64::from(x >= y),
-        BinOp::Eq => u64::from(x == y),
-        BinOp::Ne => u64::from(x != y),
-        BinOp::And => u64::from(x != 0 && y != 0),
-        BinOp::Or => u64::from(x != 0 || y != 0),
-    }
 }
 
 /// An integer literal token, hex from 0x1000 up (as the checker prints

@@ -168,6 +168,36 @@ pub enum BinOp {
     Or,
 }
 
+impl BinOp {
+    /// The operator's value under the IR's semantics, shared by every
+    /// consumer (the generator's constant folding, the host interpreter
+    /// behind `iommugen dt`) so they cannot disagree: `u64` arithmetic that
+    /// wraps, shifts by 64 or more give 0, comparisons and logic give 0 or 1.
+    pub fn apply(self, x: u64, y: u64) -> u64 {
+        let shift = |f: fn(u64, u32) -> Option<u64>| {
+            u32::try_from(y).ok().and_then(|s| f(x, s)).unwrap_or(0)
+        };
+        match self {
+            BinOp::Add => x.wrapping_add(y),
+            BinOp::Sub => x.wrapping_sub(y),
+            BinOp::Mul => x.wrapping_mul(y),
+            BinOp::Shl => shift(u64::checked_shl),
+            BinOp::Shr => shift(u64::checked_shr),
+            BinOp::BitAnd => x & y,
+            BinOp::BitOr => x | y,
+            BinOp::BitXor => x ^ y,
+            BinOp::Lt => u64::from(x < y),
+            BinOp::Le => u64::from(x <= y),
+            BinOp::Gt => u64::from(x > y),
+            BinOp::Ge => u64::from(x >= y),
+            BinOp::Eq => u64::from(x == y),
+            BinOp::Ne => u64::from(x != y),
+            BinOp::And => u64::from(x != 0 && y != 0),
+            BinOp::Or => u64::from(x != 0 || y != 0),
+        }
+    }
+}
+
 /// One 32-bit ID: the OR of fields shifted into place. Parts never overlap
 /// and never pass bit 31.
 #[derive(Clone, Debug, PartialEq, Eq)]

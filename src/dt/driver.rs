@@ -2,7 +2,7 @@
 //! field extraction, checks and ID packing that generated `of_xlate` code
 //! performs, evaluated at run time.
 
-use iommugen_dsl::ir::{self, BinOp, Expr, Source};
+use iommugen_dsl::ir::{self, Expr, Source};
 use iommugen_runtime::decl::{
     Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
 };
@@ -57,33 +57,7 @@ pub fn eval(expr: &Expr, fields: &[u64]) -> u64 {
         Expr::Field(i) => fields.get(*i).copied().unwrap_or(0),
         Expr::Lit(v) => *v,
         Expr::Not(e) => u64::from(eval(e, fields) == 0),
-        Expr::Binary(op, a, b) => {
-            let (x, y) = (eval(a, fields), eval(b, fields));
-            match op {
-                BinOp::Add => x.wrapping_add(y),
-                BinOp::Sub => x.wrapping_sub(y),
-                BinOp::Mul => x.wrapping_mul(y),
-                BinOp::Shl => u32::try_from(y)
-                    .ok()
-                    .and_then(|s| x.checked_shl(s))
-                    .unwrap_or(0),
-                BinOp::Shr => u32::try_from(y)
-                    .ok()
-                    .and_then(|s| x.checked_shr(s))
-                    .unwrap_or(0),
-                BinOp::BitAnd => x & y,
-                BinOp::BitOr => x | y,
-                BinOp::BitXor => x ^ y,
-                BinOp::Lt => u64::from(x < y),
-                BinOp::Le => u64::from(x <= y),
-                BinOp::Gt => u64::from(x > y),
-                BinOp::Ge => u64::from(x >= y),
-                BinOp::Eq => u64::from(x == y),
-                BinOp::Ne => u64::from(x != y),
-                BinOp::And => u64::from(x != 0 && y != 0),
-                BinOp::Or => u64::from(x != 0 || y != 0),
-            }
-        }
+        Expr::Binary(op, a, b) => op.apply(eval(a, fields), eval(b, fields)),
     }
 }
 
@@ -171,6 +145,7 @@ pub fn declarations(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iommugen_dsl::ir::BinOp;
     use iommugen_dsl::ir::Expr::{Binary, Field, Lit, Not};
 
     fn b(op: BinOp, x: Expr, y: Expr) -> Expr {
