@@ -262,6 +262,57 @@ fn explicit_spec_limits_the_drivers() {
 }
 
 #[test]
+fn disabled_master_is_reported_but_not_configured() {
+    // Linux's of_platform_populate creates no device for a node whose own
+    // status is not okay (of_device_is_available), so of_iommu_configure
+    // never runs for it: no IDs, no domain, and no error even though its
+    // specifier is one the driver would refuse (three cells for a 1-cell
+    // SMMUv3).
+    let dir = std::env::temp_dir().join(format!("iommugen-dt-disabled-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("disabled-master.dts");
+    std::fs::write(
+        &file,
+        r#"/dts-v1/;
+/ {
+    #address-cells = <2>;
+    #size-cells = <2>;
+    smmu: iommu@2b400000 {
+        compatible = "arm,smmu-v3";
+        reg = <0x0 0x2b400000 0x0 0x20000>;
+        #iommu-cells = <1>;
+    };
+    dma@10000000 {
+        reg = <0x0 0x10000000 0x0 0x1000>;
+        iommus = <&smmu 7>;
+    };
+    dma@20000000 {
+        reg = <0x0 0x20000000 0x0 0x1000>;
+        iommus = <&smmu 1 2 3>;
+        status = "disabled";
+    };
+};
+"#,
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let out = iommugen(&["dt", "--format", "json", &path]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(
+        translations(master(&v, "/dma@10000000")),
+        vec![("/iommu@2b400000".into(), vec![7])]
+    );
+    let off = master(&v, "/dma@20000000");
+    assert!(translations(off).is_empty());
+    assert!(off["error"].is_null());
+    let human = iommugen(&["dt", &path]);
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(text.contains("no device is created"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn human_report_says_why_a_master_is_untranslated() {
     let out = iommugen(&["dt", &dts("rk3399-iommu.dts")]);
     let text = String::from_utf8(out.stdout).unwrap();

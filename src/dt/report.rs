@@ -325,6 +325,14 @@ fn master_entry(
         note: None,
         error: None,
     };
+    // Linux creates no device for a node whose own status is not okay
+    // (of_device_is_available), so it is never configured: report it, but
+    // neither configure it nor give it a domain.
+    if !node.is_available() {
+        entry.note =
+            Some("status is not \"okay\": no device is created, so it is not configured".into());
+        return entry;
+    }
     match setup_master(node, iommus, fw, domains) {
         Ok(s) => {
             entry.translations = translations(fw, tree);
