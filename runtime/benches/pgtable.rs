@@ -50,6 +50,17 @@ fn ours<F: Format>(
 }
 
 /// The peer's flags for the same leaves (normal WB, inner shareable, AF, nG).
+/// A fresh table of format `F` with 1 GiB at `base` mapped in one call: the
+/// starting point of every unmap and lookup benchmark.
+fn mapped<F: Format>(
+    pool: &'static StaticPool<Table4K, 1024>,
+    base: u64,
+) -> PageTable<F, &'static StaticPool<Table4K, 1024>, NoTlb> {
+    let pt = ours::<F>(pool);
+    pt.map(base, base + PA_OFF, GIB, prot()).unwrap();
+    pt
+}
+
 fn peer_flags() -> A {
     A::VALID | A::ATTRIBUTE_INDEX_1 | A::INNER_SHAREABLE | A::ACCESSED | A::NON_GLOBAL
 }
@@ -277,11 +288,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_page(
                 iters,
-                || {
-                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
-                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt, ia| assert_eq!(pt.unmap(black_box(ia), PAGE), PAGE),
                 drop,
             )
@@ -291,11 +298,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_page(
                 iters,
-                || {
-                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
-                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt, ia| assert_eq!(pt.unmap_mut(black_box(ia), PAGE), PAGE),
                 drop,
             )
@@ -333,11 +336,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_gib(
                 iters,
-                || {
-                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
-                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt| assert_eq!(pt.unmap(black_box(BASE), GIB), GIB),
                 drop,
             )
@@ -347,11 +346,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_gib(
                 iters,
-                || {
-                    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
-                    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt| assert_eq!(pt.unmap_mut(black_box(BASE), GIB), GIB),
                 drop,
             )
@@ -387,11 +382,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_gib(
                 iters,
-                || {
-                    let pt = ours::<S1G4K2M>(&POOL_BLOCKS);
-                    pt.map(BASE_2M, BASE_2M + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K2M>(&POOL_BLOCKS, BASE_2M),
                 |pt| assert_eq!(pt.unmap(black_box(BASE_2M), GIB), GIB),
                 drop,
             )
@@ -401,11 +392,7 @@ fn unmap(c: &mut Criterion) {
         b.iter_custom(|iters| {
             per_gib(
                 iters,
-                || {
-                    let pt = ours::<S1G4K2M>(&POOL_BLOCKS);
-                    pt.map(BASE_2M, BASE_2M + PA_OFF, GIB, prot()).unwrap();
-                    pt
-                },
+                || mapped::<S1G4K2M>(&POOL_BLOCKS, BASE_2M),
                 |pt| assert_eq!(pt.unmap_mut(black_box(BASE_2M), GIB), GIB),
                 drop,
             )
@@ -427,8 +414,7 @@ fn lookup(c: &mut Criterion) {
             BASE + (x % GIB)
         })
         .collect();
-    let pt = ours::<S1G4K48Pages>(&POOL_PAGES);
-    pt.map(BASE, BASE + PA_OFF, GIB, prot()).unwrap();
+    let pt = mapped::<S1G4K48Pages>(&POOL_PAGES, BASE);
     g.bench_function("iommugen", |b| {
         let mut i = 0;
         b.iter(|| {
