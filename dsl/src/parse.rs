@@ -914,10 +914,7 @@ impl<'a> ItemParser<Item> for P<'a> {
             (_, piece) => {
                 // A statement; a block here means a forgotten `;` before the next
                 // item's braces, so parse up to the `{` and resume from pest's stop.
-                let end = match piece {
-                    Piece::Stmt { end, .. } => *end,
-                    Piece::Block { open, .. } => *open,
-                };
+                let end = stmt_end(piece);
                 if let Some((kind, span)) = self
                     .fast
                     .then(|| fast::stmt(self.src, start, end))
@@ -1047,10 +1044,7 @@ impl<'a> ItemParser<PtItem> for P<'a> {
         start: usize,
         piece: &Piece,
     ) -> Result<Option<PtItem>, Option<usize>> {
-        let end = match piece {
-            Piece::Stmt { end, .. } => *end,
-            Piece::Block { open, .. } => *open,
-        };
+        let end = stmt_end(piece);
         let _ = word;
         if let Some((kind, span)) = self
             .fast
@@ -1113,10 +1107,7 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
         start: usize,
         piece: &Piece,
     ) -> Result<Option<DmaItem>, Option<usize>> {
-        let end = match piece {
-            Piece::Stmt { end, .. } => *end,
-            Piece::Block { open, .. } => *open,
-        };
+        let end = stmt_end(piece);
         let _ = word;
         if let Some((kind, span)) = self
             .fast
@@ -1170,6 +1161,16 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
 fn span(p: &Pair<'_, Rule>, off: usize) -> Span {
     let s = p.as_span();
     s.start() + off..s.end() + off
+}
+
+/// Where a statement's text ends: its `;`, or, when braces follow (a `;`
+/// forgotten before the next item's block), the `{`, so the statement is
+/// parsed alone and pest's stop says where to resume.
+fn stmt_end(piece: &Piece) -> usize {
+    match piece {
+        Piece::Stmt { end, .. } => *end,
+        Piece::Block { open, .. } => *open,
+    }
 }
 
 fn piece_end(piece: &Piece, len: usize) -> usize {
