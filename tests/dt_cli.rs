@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod tools;
+
 fn dts(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/dts")
@@ -25,6 +27,7 @@ fn iommugen(args: &[&str]) -> Output {
 
 /// Run `dt --format json` and return (exit code, report).
 fn dt_json(file: &str, extra: &[&str]) -> (i32, Value) {
+    tools::require("dtc", "device-tree-compiler");
     let path = dts(file);
     let mut args = vec!["dt", "--format", "json"];
     args.extend_from_slice(extra);
@@ -401,20 +404,10 @@ fn hostile_tree_gives_one_error_per_master_and_no_crash() {
 fn qemu_virt_machine_tree_maps_rids_one_to_one() {
     // QEMU's own device tree for `virt,iommu=smmuv3` (an oracle we did not
     // write): its host bridge maps every RID to the same StreamID through
-    // <0 &smmuv3 0 0x10000>. Skipped when QEMU is not installed.
+    // <0 &smmuv3 0 0x10000>. Fails, never skips, when QEMU is missing or
+    // cannot start.
     let dtb = std::env::temp_dir().join(format!("iommugen-virt-{}.dtb", std::process::id()));
-    let dumped = Command::new("qemu-system-aarch64")
-        .args(["-M"])
-        .arg(format!("virt,iommu=smmuv3,dumpdtb={}", dtb.display()))
-        .args(["-cpu", "cortex-a57", "-nographic"])
-        .output();
-    match dumped {
-        Ok(out) if out.status.success() && dtb.exists() => {}
-        _ => {
-            eprintln!("qemu-system-aarch64 not available: skipping");
-            return;
-        }
-    }
+    tools::qemu_dump_dtb(&dtb);
     let out = iommugen(&[
         "dt",
         "--format",

@@ -7,13 +7,16 @@
 //! descriptor and page tables, its `edu` device does the DMA. Without
 //! `qemu-system-aarch64` this test fails (CI installs it with `.ci/setup`).
 
+mod tools;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const QEMU: &str = "qemu-system-aarch64";
+use tools::{QEMU, QEMU_BOOT, QEMU_MACHINE};
+
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builds share one target directory and one output path: one at a time,
@@ -25,22 +28,7 @@ fn example_dir() -> PathBuf {
 }
 
 fn require_qemu() {
-    require(QEMU)
-}
-
-fn require(program: &str) {
-    let found = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{program} not found: this test boots the kernel on QEMU. Install Debian's \
-         `qemu-system-arm` package (`bash .ci/setup` does it) and re-run."
-    );
+    tools::require(QEMU, "qemu-system-arm")
 }
 
 /// Builds the kernel (with `features`) in its own target directory under the
@@ -69,19 +57,9 @@ fn build_kernel(features: &[&str]) -> PathBuf {
 /// Boots `kernel`; returns (exit code, UART output).
 fn boot(kernel: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(QEMU)
-        .args([
-            "-M",
-            "virt,iommu=smmuv3",
-            "-cpu",
-            "cortex-a57",
-            "-m",
-            "256M",
-            "-semihosting",
-            "-nographic",
-            "-device",
-            "edu,dma_mask=0xffffffffffffffff",
-            "-kernel",
-        ])
+        .args(QEMU_MACHINE)
+        .args(QEMU_BOOT)
+        .arg("-kernel")
         .arg(kernel)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -237,7 +215,60 @@ fn a_kernel_that_forgets_tlb_invalidation_fails_the_isolation_checks() {
 }
 
 #[test]
-#[should_panic(expected = "not found: this test boots the kernel on QEMU")]
+#[should_panic(expected = "not found")]
 fn a_missing_qemu_fails_the_test_with_a_clear_message() {
-    require("iommugen-no-such-qemu-system-aarch64");
+    tools::require("iommugen-no-such-qemu-system-aarch64", "qemu-system-arm");
+}
+
+#[test]
+#[should_panic(expected = "installed but broken")]
+fn a_broken_tool_fails_the_test_with_a_clear_message() {
+    // `false --version` runs and exits non-zero, as a program missing a
+    // library or a ROM would.
+    tools::require("false", "coreutils");
+}
+
+/// The command line this test boots with is the one a user runs: the
+/// example's cargo runner and the book's walk-through say the same words
+/// (`-nic none` included: without it a fresh machine's QEMU has no ROM for
+/// the default network card and refuses to start).
+#[test]
+fn runner_and_book_boot_the_tested_command_line() {
+    let words = |s: &str| -> Vec<String> {
+        s.replace('\\', " ")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut tested = vec![QEMU.to_owned()];
+    tested.extend(QEMU_MACHINE.iter().chain(QEMU_BOOT).map(|s| s.to_string()));
+    tested.push("-kernel".into());
+    assert!(tested.iter().any(|w| w == "none"), "{tested:?}");
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(example_dir().join(".cargo/config.toml")).unwrap();
+    let runner = config
+        .lines()
+        .find_map(|l| l.strip_prefix("runner = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("runner line in .cargo/config.toml");
+    assert_eq!(
+        words(runner),
+        tested,
+        "examples/qemu-virt-smmuv3/.cargo/config.toml"
+    );
+
+    let book = std::fs::read_to_string(root.join("book/src/qemu-walkthrough.md")).unwrap();
+    let at = book
+        .find("qemu-system-aarch64 -M")
+        .expect("QEMU command in the book");
+    let end = book[at..]
+        .find("<the ELF>")
+        .expect("end of the book's command")
+        + at;
+    assert_eq!(
+        words(&book[at..end]),
+        tested,
+        "book/src/qemu-walkthrough.md"
+    );
 }
