@@ -29,6 +29,10 @@ pub struct DriverAst {
     /// Keywords of statements that did not parse (reported already); the
     /// checker does not call such an item missing.
     pub unparsed_items: Vec<Ident>,
+    /// The parser reported an error inside this driver's text (a statement
+    /// that did not parse, an unknown item, a missing `}`): the checker then
+    /// does not report items the driver lacks. Other front ends: `false`.
+    pub parse_errors: bool,
     pub span: Span,
 }
 

@@ -12,7 +12,9 @@
 
 pub mod ast;
 pub mod check;
+pub mod depth;
 pub mod diag;
+pub mod encoding;
 mod fast;
 pub mod ir;
 pub mod parse;

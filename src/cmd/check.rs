@@ -36,16 +36,24 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let mut sources = Vec::with_capacity(files.len());
+    // Files that are not UTF-8: their one diagnostic, by index.
+    let mut undecodable = Vec::new();
     for path in &files {
-        match std::fs::read_to_string(path) {
-            Ok(text) => sources.push((path.display().to_string(), text)),
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let decoded = iommugen_dsl::encoding::decode(bytes);
+                if let Some(error) = decoded.error {
+                    undecodable.push((sources.len(), error));
+                }
+                sources.push((path.display().to_string(), decoded.text));
+            }
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
     }
-    let results = iommugen_dsl::check_sources(&sources);
+    let results = check_decoded(&sources, undecodable);
     let (mut errors, mut warnings) = (0usize, 0usize);
     for (_, checked) in &results {
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -86,6 +94,28 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// [`iommugen_dsl::check_sources`], except that a file that did not decode
+/// is not checked (its text is a stand-in) and reports only that.
+pub(crate) fn check_decoded(
+    sources: &[(String, String)],
+    undecodable: Vec<(usize, iommugen_dsl::Diagnostic)>,
+) -> Vec<(usize, iommugen_dsl::Checked)> {
+    let mut checkable = sources.to_vec();
+    for (i, _) in &undecodable {
+        checkable[*i].1.clear();
+    }
+    let mut results = iommugen_dsl::check_sources(&checkable);
+    for (i, error) in undecodable {
+        if let Some((_, checked)) = results.iter_mut().find(|(j, _)| *j == i) {
+            *checked = iommugen_dsl::Checked {
+                spec: None,
+                diagnostics: vec![error],
+            };
+        }
+    }
+    results
 }
 
 fn plural(n: usize) -> &'static str {

@@ -131,12 +131,16 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
         args.specs.clone()
     };
     let mut sources = Vec::new();
+    let mut undecodable = Vec::new();
     for p in &spec_paths {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        sources.push((p.display().to_string(), text));
+        let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let decoded = iommugen_dsl::encoding::decode(bytes);
+        if let Some(error) = decoded.error {
+            undecodable.push((sources.len(), error));
+        }
+        sources.push((p.display().to_string(), decoded.text));
     }
-    let checked = iommugen_dsl::check_sources(&sources);
+    let checked = super::check::check_decoded(&sources, undecodable);
     let mut spec_diags = Vec::new();
     let mut drivers = Vec::new();
     let mut spec_errors = false;
@@ -164,7 +168,10 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                     .unwrap_or_default()
             );
         }
-        return Err("the specs have errors; fix them first".into());
+        // Like `iommugen check`: a spec error is an error in the input (1),
+        // not a usage error (2).
+        eprintln!("error: the specs have errors; fix them first");
+        return Ok(ExitCode::from(1));
     }
     let blob = load_board(&args.board)?;
     let (drivers, table) = declarations(drivers);
