@@ -18,10 +18,15 @@ use crate::ast::{ExprAst, Span};
 use crate::diag::{Code, Diagnostic};
 use crate::ir;
 
-/// The deepest expression the language accepts. Real conditions nest a few
-/// levels; 256 leaves room for generated specs while keeping every recursive
-/// pass far inside a 2 MiB thread stack (measured in `tests/deep_input.rs`).
-pub const MAX_EXPR_DEPTH: usize = 256;
+/// The deepest expression the language accepts. Real conditions nest a
+/// few levels. The tightest consumer is `syn`, which reads the generated
+/// module to format it: in a debug build on a 2 MiB thread it overflowed
+/// at about 80 levels of right-nested comparisons (`(a < (a < ...))`, the
+/// heaviest shape measured), while at this limit such a shape is at most 32
+/// comparisons deep (each also costs a pair of parentheses), and the shapes
+/// that reach 64 in the IR (`!!!…a`, `a + a + …`) stayed fine past 128.
+/// `codegen/tests/deep_checks.rs` generates each shape at the limit.
+pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// The error for an expression deeper than [`MAX_EXPR_DEPTH`], at the token
 /// (or node) where the nesting passes the limit.

@@ -77,7 +77,7 @@ cases! {
     );
     e0002_number_too_large => with("id = sid;", "id = sid;\n    check sid < 99999999999999999999999;");
     e0003_unclosed_driver => BASE.trim_end().trim_end_matches('}').to_owned();
-    e0004_expression_too_deep => with("id = sid;", &format!("id = sid;\n    check {}sid;", "!".repeat(257)));
+    e0004_expression_too_deep => with("id = sid;", &format!("id = sid;\n    check {}sid;", "!".repeat(iommugen_dsl::depth::MAX_EXPR_DEPTH + 1)));
     e0101_unknown_item => with("cells 1;", "cells 1;\n    feild x: u8 = cell[0];");
     e0101_item_in_wrong_block => with("cells 1;", "cells 1;\n    granule 4K;");
     e0102_repeated_item => with("cells 1;", "cells 1;\n    cells 2;");
