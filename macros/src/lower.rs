@@ -402,7 +402,10 @@ mod tests {
         assert_eq!(&synth.text[at.clone()], "(");
         // The 65th `(` of the check: 64 enclose it.
         let check = synth.text.find("check").unwrap();
-        assert_eq!(synth.text[check..at.start].matches('(').count(), iommugen_dsl::depth::MAX_EXPR_DEPTH);
+        assert_eq!(
+            synth.text[check..at.start].matches('(').count(),
+            iommugen_dsl::depth::MAX_EXPR_DEPTH
+        );
     }
 
     /// The IR with every span and doc line cleared, for comparing routes.
