@@ -115,12 +115,24 @@ fn ast_leaf() -> ExprAst {
 
 /// Frees a tree with an explicit stack: the derived drop recurses once per
 /// level and a million-deep tree (which the public AST API can build)
-/// would overflow. Shallow trees (children are leaves) take the plain path.
+/// would overflow. Subtrees of height one or less drop the plain way, so
+/// typical conditions allocate nothing here.
 impl Drop for ExprAst {
     fn drop(&mut self) {
+        fn leaf(e: &ExprAst) -> bool {
+            matches!(e, ExprAst::Name(_) | ExprAst::Lit(_))
+        }
+        /// Its drop recurses one level at most: no need to take it out.
+        fn shallow(e: &ExprAst) -> bool {
+            match e {
+                ExprAst::Name(_) | ExprAst::Lit(_) => true,
+                ExprAst::Not(inner, _) => leaf(inner),
+                ExprAst::Binary(_, l, r, _) => leaf(l) && leaf(r),
+            }
+        }
         fn take(e: &mut ExprAst, out: &mut Vec<ExprAst>) {
             let mut grab = |child: &mut ExprAst| {
-                if !matches!(child, ExprAst::Name(_) | ExprAst::Lit(_)) {
+                if !shallow(child) {
                     out.push(core::mem::replace(child, ast_leaf()));
                 }
             };
@@ -146,9 +158,19 @@ impl Drop for ExprAst {
 /// [`ExprAst`] impl).
 impl Drop for ir::Expr {
     fn drop(&mut self) {
+        fn leaf(e: &ir::Expr) -> bool {
+            matches!(e, ir::Expr::Field(_) | ir::Expr::Lit(_))
+        }
+        fn shallow(e: &ir::Expr) -> bool {
+            match e {
+                ir::Expr::Field(_) | ir::Expr::Lit(_) => true,
+                ir::Expr::Not(inner) => leaf(inner),
+                ir::Expr::Binary(_, l, r) => leaf(l) && leaf(r),
+            }
+        }
         fn take(e: &mut ir::Expr, out: &mut Vec<ir::Expr>) {
             let mut grab = |child: &mut ir::Expr| {
-                if !matches!(child, ir::Expr::Field(_) | ir::Expr::Lit(_)) {
+                if !shallow(child) {
                     out.push(core::mem::replace(child, ir::Expr::Lit(0)));
                 }
             };
