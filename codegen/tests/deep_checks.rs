@@ -63,3 +63,35 @@ fn an_ir_past_the_limit_becomes_a_compile_error() {
     assert!(tokens.contains("compile_error"), "{tokens:.200}");
     assert!(tokens.contains(&format!("nests deeper than {MAX_EXPR_DEPTH} levels")));
 }
+
+/// A build script's spec that is not UTF-8 (or nests too deep) is a
+/// located diagnostic in the builder's report, not an I/O error or a crash.
+#[test]
+fn the_builder_reports_bad_encoding_and_depth_as_diagnostics() {
+    let out = std::env::temp_dir().join(format!("iommugen-deep-builder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut bytes = spec_with("check a > 0;").into_bytes();
+    let at = bytes.iter().position(|&b| b == b',').unwrap();
+    bytes[at] = 0xfe;
+    let bad = out.join("bad.iommu");
+    std::fs::write(&bad, bytes).unwrap();
+    let deep = out.join("deep.iommu");
+    std::fs::write(&deep, spec_with(&shapes(1_000_000)[0])).unwrap();
+    let err = iommugen_codegen::Builder::new()
+        .spec(&bad)
+        .spec(&deep)
+        .out_dir(&out)
+        .cargo_metadata(false)
+        .generate()
+        .unwrap_err();
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("iommu::E0005") && text.contains("bad.iommu:2:18"),
+        "{text:.3000}"
+    );
+    assert!(
+        text.contains("iommu::E0004") && text.contains("deep.iommu:6:"),
+        "{text:.3000}"
+    );
+}

@@ -54,6 +54,38 @@ pub fn decode(mut bytes: Vec<u8>) -> Decoded {
     }
 }
 
+/// [`crate::check_sources`] on files as read: each is decoded first, and
+/// one that is not UTF-8 is not checked but reports only its
+/// [`Code::InvalidUtf8`] error. Returns the texts, for rendering, and one
+/// result per file in input order.
+pub fn check_files(
+    files: Vec<(String, Vec<u8>)>,
+) -> (Vec<(String, String)>, Vec<(usize, crate::Checked)>) {
+    let mut texts = Vec::with_capacity(files.len());
+    let mut undecodable = Vec::new();
+    for (name, bytes) in files {
+        let decoded = decode(bytes);
+        if let Some(error) = decoded.error {
+            undecodable.push((texts.len(), error));
+        }
+        texts.push((name, decoded.text));
+    }
+    let mut checkable = texts.clone();
+    for (i, _) in &undecodable {
+        checkable[*i].1.clear();
+    }
+    let mut results = crate::check_sources(&checkable);
+    for (i, error) in undecodable {
+        if let Some((_, checked)) = results.get_mut(i) {
+            *checked = crate::Checked {
+                spec: None,
+                diagnostics: vec![error],
+            };
+        }
+    }
+    (texts, results)
+}
+
 /// 1-based line and column (in characters) just past `before`.
 fn line_column(before: &str) -> (usize, usize) {
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;

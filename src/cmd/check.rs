@@ -35,25 +35,17 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sources = Vec::with_capacity(files.len());
-    // Files that are not UTF-8: their one diagnostic, by index.
-    let mut undecodable = Vec::new();
+    let mut raw = Vec::with_capacity(files.len());
     for path in &files {
         match std::fs::read(path) {
-            Ok(bytes) => {
-                let decoded = iommugen_dsl::encoding::decode(bytes);
-                if let Some(error) = decoded.error {
-                    undecodable.push((sources.len(), error));
-                }
-                sources.push((path.display().to_string(), decoded.text));
-            }
+            Ok(bytes) => raw.push((path.display().to_string(), bytes)),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
     }
-    let results = check_decoded(&sources, undecodable);
+    let (sources, results) = iommugen_dsl::encoding::check_files(raw);
     let (mut errors, mut warnings) = (0usize, 0usize);
     for (_, checked) in &results {
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -94,28 +86,6 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// [`iommugen_dsl::check_sources`], except that a file that did not decode
-/// is not checked (its text is a stand-in) and reports only that.
-pub(crate) fn check_decoded(
-    sources: &[(String, String)],
-    undecodable: Vec<(usize, iommugen_dsl::Diagnostic)>,
-) -> Vec<(usize, iommugen_dsl::Checked)> {
-    let mut checkable = sources.to_vec();
-    for (i, _) in &undecodable {
-        checkable[*i].1.clear();
-    }
-    let mut results = iommugen_dsl::check_sources(&checkable);
-    for (i, error) in undecodable {
-        if let Some((_, checked)) = results.iter_mut().find(|(j, _)| *j == i) {
-            *checked = iommugen_dsl::Checked {
-                spec: None,
-                diagnostics: vec![error],
-            };
-        }
-    }
-    results
 }
 
 fn plural(n: usize) -> &'static str {

@@ -130,17 +130,12 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     } else {
         args.specs.clone()
     };
-    let mut sources = Vec::new();
-    let mut undecodable = Vec::new();
+    let mut raw = Vec::new();
     for p in &spec_paths {
         let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        let decoded = iommugen_dsl::encoding::decode(bytes);
-        if let Some(error) = decoded.error {
-            undecodable.push((sources.len(), error));
-        }
-        sources.push((p.display().to_string(), decoded.text));
+        raw.push((p.display().to_string(), bytes));
     }
-    let checked = super::check::check_decoded(&sources, undecodable);
+    let (sources, checked) = iommugen_dsl::encoding::check_files(raw);
     let mut spec_diags = Vec::new();
     let mut drivers = Vec::new();
     let mut spec_errors = false;
