@@ -54,13 +54,14 @@ pub fn decode(mut bytes: Vec<u8>) -> Decoded {
     }
 }
 
+/// One result per file, as [`crate::check_sources`] gives them.
+pub type CheckedFiles = Vec<(usize, crate::Checked)>;
+
 /// [`crate::check_sources`] on files as read: each is decoded first, and
 /// one that is not UTF-8 is not checked but reports only its
 /// [`Code::InvalidUtf8`] error. Returns the texts, for rendering, and one
 /// result per file in input order.
-pub fn check_files(
-    files: Vec<(String, Vec<u8>)>,
-) -> (Vec<(String, String)>, Vec<(usize, crate::Checked)>) {
+pub fn check_files(files: Vec<(String, Vec<u8>)>) -> (Vec<(String, String)>, CheckedFiles) {
     let mut texts = Vec::with_capacity(files.len());
     let mut undecodable = Vec::new();
     for (name, bytes) in files {

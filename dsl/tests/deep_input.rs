@@ -177,3 +177,18 @@ fn a_million_level_ir_expression_drops_without_recursion() {
     assert!(!iommugen_dsl::depth::ir_too_deep(&n));
     drop(e);
 }
+
+/// A wide but shallow condition (a balanced tree of 2^18 names, 1.5 MB
+/// on one line, 36 levels) is within the limit and checks.
+#[test]
+fn a_megabyte_balanced_expression_is_within_the_limit() {
+    let mut e = "a".to_owned();
+    for _ in 0..18 {
+        e = format!("({e} + {e})");
+    }
+    assert!(e.len() > 1 << 20);
+    let src = driver_with(&format!("check {e} > 0;"));
+    let checked = check_source("t", &src);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    assert_eq!(checked.spec.unwrap().drivers[0].checks.len(), 1);
+}
