@@ -170,14 +170,16 @@ impl Builder {
                 .map(PathBuf::from)
                 .ok_or(Error::NoOutDir)?,
         };
-        let mut files = Vec::with_capacity(self.specs.len());
+        let mut raw = Vec::with_capacity(self.specs.len());
         for path in &self.specs {
-            let text = std::fs::read_to_string(path).map_err(|error| Error::Io {
+            let bytes = std::fs::read(path).map_err(|error| Error::Io {
                 path: path.clone(),
                 error,
             })?;
-            files.push((path.display().to_string(), text));
+            raw.push((path.display().to_string(), bytes));
         }
+        // A file that is not UTF-8 is a located diagnostic, like any error.
+        let (files, results) = iommugen_dsl::encoding::check_files(raw);
         let mut modules: Vec<String> = Vec::new();
         for (name, _) in &files {
             let module = module_name(name);
@@ -186,7 +188,6 @@ impl Builder {
             }
             modules.push(module);
         }
-        let results = iommugen_dsl::check_sources(&files);
         let (mut errors, mut report) = (0usize, String::new());
         for (i, checked) in &results {
             let (name, text) = &files[*i];

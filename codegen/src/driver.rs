@@ -280,18 +280,22 @@ fn init_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
 
 /// Fields named by a check or an ID.
 fn used_fields(driver: &Driver) -> Vec<bool> {
+    /// With an explicit stack: the IR may come from outside the checker.
     fn walk(e: &ir::Expr, used: &mut [bool]) {
-        match e {
-            ir::Expr::Field(i) => {
-                if let Some(u) = used.get_mut(*i) {
-                    *u = true;
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            match e {
+                ir::Expr::Field(i) => {
+                    if let Some(u) = used.get_mut(*i) {
+                        *u = true;
+                    }
                 }
-            }
-            ir::Expr::Lit(_) => {}
-            ir::Expr::Not(e) => walk(e, used),
-            ir::Expr::Binary(_, a, b) => {
-                walk(a, used);
-                walk(b, used);
+                ir::Expr::Lit(_) => {}
+                ir::Expr::Not(e) => stack.push(e),
+                ir::Expr::Binary(_, a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
             }
         }
     }

@@ -280,7 +280,20 @@ fn flip(op: BinOp) -> BinOp {
 }
 
 /// A condition that holds exactly when the check `expr` fails.
+///
+/// The emitter recurses on the expression, and so do `syn` and rustc on
+/// the code it emits. The checker never lets through an expression deeper
+/// than the language's limit; one built directly in the IR becomes a
+/// `compile_error!` instead of a stack overflow here.
 pub fn failure_condition(driver: &Driver, expr: &Expr) -> TokenStream {
+    if iommugen_dsl::depth::ir_too_deep(expr) {
+        let msg = format!(
+            "iommugen: a check of driver `{}` nests deeper than {} levels",
+            driver.name,
+            iommugen_dsl::depth::MAX_EXPR_DEPTH
+        );
+        return quote!(::core::compile_error!(#msg));
+    }
     Emitter { driver }.negated(expr)
 }
 

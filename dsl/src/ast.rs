@@ -29,6 +29,10 @@ pub struct DriverAst {
     /// Keywords of statements that did not parse (reported already); the
     /// checker does not call such an item missing.
     pub unparsed_items: Vec<Ident>,
+    /// The parser reported an error inside this driver's text (a statement
+    /// that did not parse, an unknown item, a missing `}`): the checker then
+    /// does not report items the driver lacks. Other front ends: `false`.
+    pub parse_errors: bool,
     pub span: Span,
 }
 
@@ -266,36 +270,47 @@ impl fmt::Display for ExprAst {
 
 /// The `Display` form of `e`, written straight into `out` (the checker
 /// prints every `check` into its `String` without going through `write!`).
+/// With an explicit stack: `Display` is public, and a tree built through
+/// this API may be deeper than the parser allows.
 pub(crate) fn write_expr(e: &ExprAst, out: &mut impl fmt::Write) -> fmt::Result {
-    fn go(e: &ExprAst, parent: u8, right: bool, f: &mut impl fmt::Write) -> fmt::Result {
-        match e {
-            ExprAst::Name(i) => f.write_str(&i.name),
-            ExprAst::Lit(n) => f.write_str(literal_text(n.value, &mut [0; 18])),
-            ExprAst::Not(inner, _) => {
-                f.write_str("!")?;
-                go(inner, 10, false, f)
+    enum Task<'e> {
+        /// A subtree, its parent's binding power, and whether it is the
+        /// right operand.
+        Expr(&'e ExprAst, u8, bool),
+        Text(&'static str),
+    }
+    let mut todo = Vec::with_capacity(16);
+    todo.push(Task::Expr(e, 0, false));
+    while let Some(task) = todo.pop() {
+        match task {
+            Task::Text(t) => out.write_str(t)?,
+            Task::Expr(ExprAst::Name(i), _, _) => out.write_str(&i.name)?,
+            Task::Expr(ExprAst::Lit(n), _, _) => {
+                out.write_str(literal_text(n.value, &mut [0; 18]))?
             }
-            ExprAst::Binary(op, l, r, _) => {
+            Task::Expr(ExprAst::Not(inner, _), _, _) => {
+                out.write_str("!")?;
+                todo.push(Task::Expr(inner, 10, false));
+            }
+            Task::Expr(ExprAst::Binary(op, l, r, _), parent, right) => {
                 let p = precedence(*op);
-                // Comparisons do not chain in Rust; parenthesise equal levels on
-                // the right (left-associative operators).
+                // Comparisons do not chain in Rust; parenthesise equal levels
+                // on the right (left-associative operators).
                 let paren = p < parent || (p == parent && right);
                 if paren {
-                    f.write_str("(")?;
+                    out.write_str("(")?;
+                    todo.push(Task::Text(")"));
                 }
-                go(l, p, false, f)?;
-                f.write_str(" ")?;
-                f.write_str(op_text(*op))?;
-                f.write_str(" ")?;
-                go(r, p, true, f)?;
-                if paren {
-                    f.write_str(")")?;
-                }
-                Ok(())
+                // Popped in reverse: left, ` op `, right.
+                todo.push(Task::Expr(r, p, true));
+                todo.push(Task::Text(" "));
+                todo.push(Task::Text(op_text(*op)));
+                todo.push(Task::Text(" "));
+                todo.push(Task::Expr(l, p, false));
             }
         }
     }
-    go(e, 0, false, out)
+    Ok(())
 }
 
 /// A literal as [`ExprAst`]'s `Display` prints it: decimal below `0x1000`,
@@ -322,6 +337,24 @@ fn literal_text(mut v: u64, buf: &mut [u8; 18]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A million levels print (and drop) on a 2 MiB test thread.
+    #[test]
+    fn printing_a_deep_tree_does_not_recurse() {
+        let leaf = || {
+            ExprAst::Lit(Num {
+                value: 1,
+                span: 0..0,
+            })
+        };
+        let mut e = leaf();
+        for _ in 0..1_000_000 {
+            e = ExprAst::Binary(BinOp::Sub, Box::new(leaf()), Box::new(e), 0..0);
+        }
+        let text = e.to_string();
+        assert!(text.starts_with("1 - (1 - (1 - "));
+        assert_eq!(text.matches('(').count(), 999_999);
+    }
 
     #[test]
     fn literals_print_like_the_std_formats() {

@@ -52,6 +52,8 @@ codes! {
     Syntax = "E0001", Error, "syntax error";
     NumberTooLarge = "E0002", Error, "number does not fit in 64 bits";
     UnclosedBlock = "E0003", Error, "a `{` has no matching `}`";
+    TooDeep = "E0004", Error, "expression nested deeper than the language allows";
+    InvalidUtf8 = "E0005", Error, "spec file is not valid UTF-8";
     UnknownItem = "E0101", Error, "unknown item";
     RepeatedItem = "E0102", Error, "item given more than once";
     MissingItem = "E0103", Error, "required item missing";

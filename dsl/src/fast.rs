@@ -551,48 +551,70 @@ fn binop(t: &str) -> Option<BinOp> {
     })
 }
 
-/// Precedence climbing with the grammar's levels; all operators associate left.
+/// Precedence climbing with the grammar's levels; all operators associate
+/// left. Gives up (`None`) on an expression deeper than
+/// [`crate::depth::MAX_EXPR_DEPTH`] before recursing past it: the pest path
+/// then reports the error (the same one for both paths, see
+/// [`crate::depth::scan_statement`]).
 fn expr(lx: &mut Lexer<'_>, min: u8) -> Option<ExprAst> {
-    let mut lhs = unary(lx)?;
+    climb(lx, min, 0).map(|(e, _)| e)
+}
+
+/// [`expr`] at `level` (constructs enclosing it, a lower bound of its
+/// depth in the whole tree); returns the tree and its height.
+fn climb(lx: &mut Lexer<'_>, min: u8, level: usize) -> Option<(ExprAst, usize)> {
+    let (mut lhs, mut height) = unary(lx, level)?;
     loop {
         let (k, s) = lx.peek(false)?;
         if k != Tok::Punct {
-            return Some(lhs);
+            return Some((lhs, height));
         }
         let Some(op) = binop(lx.text(&s)) else {
-            return Some(lhs);
+            return Some((lhs, height));
         };
         let p = precedence(op);
         if p <= min {
-            return Some(lhs);
+            return Some((lhs, height));
         }
         lx.next(false)?;
-        let rhs = expr(lx, p)?;
+        let (rhs, rh) = climb(lx, p, level + 1)?;
+        height = deeper(height.max(rh))?;
         let span = lhs.span().start..rhs.span().end;
         lhs = ExprAst::Binary(op, Box::new(lhs), Box::new(rhs), span);
     }
 }
 
-fn unary(lx: &mut Lexer<'_>) -> Option<ExprAst> {
+/// One more level above a subtree of height `h`, if within the limit.
+fn deeper(h: usize) -> Option<usize> {
+    (h < crate::depth::MAX_EXPR_DEPTH).then_some(h + 1)
+}
+
+fn unary(lx: &mut Lexer<'_>, level: usize) -> Option<(ExprAst, usize)> {
+    if level > crate::depth::MAX_EXPR_DEPTH {
+        return None;
+    }
     let (k, s) = lx.next(false)?;
     match k {
         Tok::Punct if lx.text(&s) == "!" => {
-            let inner = unary(lx)?;
+            let (inner, h) = unary(lx, level + 1)?;
             let span = s.start..inner.span().end;
-            Some(ExprAst::Not(Box::new(inner), span))
+            Some((ExprAst::Not(Box::new(inner), span), deeper(h)?))
         }
         Tok::Punct if lx.text(&s) == "(" => {
-            let e = expr(lx, 0)?;
+            let (e, h) = climb(lx, 0, level + 1)?;
             lx.punct(")")?;
-            Some(e)
+            Some((e, deeper(h)?))
         }
-        Tok::Ident => Some(ExprAst::Name(Ident {
-            name: lx.text(&s).to_owned(),
-            span: s,
-        })),
+        Tok::Ident => Some((
+            ExprAst::Name(Ident {
+                name: lx.text(&s).to_owned(),
+                span: s,
+            }),
+            0,
+        )),
         Tok::Number => {
             lx.pos = s.start;
-            Some(ExprAst::Lit(lx.number()?))
+            Some((ExprAst::Lit(lx.number()?), 0))
         }
         _ => None,
     }

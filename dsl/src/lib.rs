@@ -12,7 +12,9 @@
 
 pub mod ast;
 pub mod check;
+pub mod depth;
 pub mod diag;
+pub mod encoding;
 mod fast;
 pub mod ir;
 pub mod parse;
@@ -103,7 +105,9 @@ pub fn check_sources(files: &[(String, String)]) -> Vec<(usize, Checked)> {
 }
 
 fn finish(spec: Option<ir::Spec>, mut diagnostics: Vec<Diagnostic>) -> Checked {
-    diagnostics.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
+    // Source order by where each problem is; stable, so the parser's report
+    // on a spot comes before what the checker adds there.
+    diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Checked {
         spec: if has_errors { None } else { spec },

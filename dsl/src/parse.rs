@@ -160,7 +160,7 @@ enum BodyEnd {
 
 impl<'a> P<'a> {
     fn file(&mut self, mut sink: impl FnMut(DriverAst)) {
-        let mut pos = 0;
+        let mut pos = crate::encoding::text_start(self.src);
         loop {
             pos = skip_trivia(self.bytes, pos);
             if pos >= self.bytes.len() {
@@ -208,6 +208,7 @@ impl<'a> P<'a> {
                     pos = end;
                 }
                 Piece::Block { start, open, close } => {
+                    let mark = self.diags.len();
                     let head = self.driver_head(start, open);
                     let body_end = close.unwrap_or(self.bytes.len());
                     self.unparsed_fields.clear();
@@ -236,6 +237,7 @@ impl<'a> P<'a> {
                             items,
                             unparsed_fields,
                             unparsed_items,
+                            parse_errors: self.diags.len() > mark,
                             span: ws..span_end,
                         });
                     }
@@ -271,6 +273,7 @@ impl<'a> P<'a> {
                 items,
                 unparsed_fields: Vec::new(),
                 unparsed_items: Vec::new(),
+                parse_errors: false,
                 span: ws..close + 1,
             },
             close + 1,
@@ -926,6 +929,9 @@ impl<'a> ItemParser<Item> for P<'a> {
                         span,
                     }));
                 }
+                if self.too_deep_for_pest(word, &keyword, end) {
+                    return Ok(None);
+                }
                 let pair = match self.pest_or_resume(
                     Rule::stmt,
                     start,
@@ -953,6 +959,26 @@ impl<'a> ItemParser<Item> for P<'a> {
 }
 
 impl<'a> P<'a> {
+    /// Reports a `check` or `id` statement whose expression nests deeper
+    /// than [`crate::depth::MAX_EXPR_DEPTH`] instead of handing it to pest
+    /// (recursive descent: a deep enough item would overflow the stack).
+    /// The fast reader gives up on exactly these, so both paths report it
+    /// here, at the same place.
+    fn too_deep_for_pest(&mut self, word: &str, keyword: &Span, end: usize) -> bool {
+        if word != "check" && word != "id" {
+            return false;
+        }
+        let Some(at) = crate::depth::scan_statement(self.src, keyword.end, end) else {
+            return false;
+        };
+        self.diags.push(crate::depth::too_deep(at));
+        self.unparsed_items.push(Ident {
+            name: word.to_owned(),
+            span: keyword.clone(),
+        });
+        true
+    }
+
     /// Remembers the name after a broken `field` keyword, so that uses of the
     /// field do not also report "no field named".
     fn note_unparsed_field(&mut self, after_keyword: usize) {

@@ -219,6 +219,7 @@ fn built_in_code() -> SpecAst {
             ],
             unparsed_fields: vec![],
             unparsed_items: vec![],
+            parse_errors: false,
             span: 0..0,
         }],
     }

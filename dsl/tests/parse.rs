@@ -51,27 +51,27 @@ fn docs_name_and_spans() {
 fn shift_binds_tighter_than_or_and_comparison() {
     // Rust precedence: `mask << 16 | sid` is `(mask << 16) | sid`.
     let e = item_expr("id = mask << 16 | sid;");
-    let ExprAst::Binary(BinOp::BitOr, l, r, _) = e else {
+    let ExprAst::Binary(BinOp::BitOr, l, r, _) = &e else {
         panic!("top is not |: {e:?}")
     };
-    assert!(matches!(*l, ExprAst::Binary(BinOp::Shl, _, _, _)));
-    assert!(matches!(*r, ExprAst::Name(ref i) if i.name == "sid"));
+    assert!(matches!(**l, ExprAst::Binary(BinOp::Shl, _, _, _)));
+    assert!(matches!(**r, ExprAst::Name(ref i) if i.name == "sid"));
     // `sid < 1 << 16` is `sid < (1 << 16)`.
     let e = item_expr("check sid < 1 << 16;");
-    let ExprAst::Binary(BinOp::Lt, _, r, _) = e else {
+    let ExprAst::Binary(BinOp::Lt, _, r, _) = &e else {
         panic!("top is not <")
     };
-    assert!(matches!(*r, ExprAst::Binary(BinOp::Shl, _, _, _)));
+    assert!(matches!(**r, ExprAst::Binary(BinOp::Shl, _, _, _)));
 }
 
 #[test]
 fn logic_and_parentheses() {
     let e = item_expr("check !(a == 1) && b != 2 || c >= 3;");
     assert_eq!(e.to_string(), "!(a == 1) && b != 2 || c >= 3");
-    let ExprAst::Binary(BinOp::Or, l, _, _) = e else {
+    let ExprAst::Binary(BinOp::Or, l, _, _) = &e else {
         panic!("top is not ||")
     };
-    assert!(matches!(*l, ExprAst::Binary(BinOp::And, _, _, _)));
+    assert!(matches!(**l, ExprAst::Binary(BinOp::And, _, _, _)));
     // Printing keeps the meaning of explicit grouping.
     assert_eq!(
         item_expr("check a - (b - c) > 0;").to_string(),

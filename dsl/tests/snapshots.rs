@@ -61,6 +61,7 @@ macro_rules! cases {
             let mut seen = BTreeSet::new();
             $( { let src: String = $src; seen.extend(render(stringify!($name), &src).1); } )*
             seen.extend(cross_file_codes());
+            seen.extend(undecodable().0.error.map(|d| d.code.as_str()));
             let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(c)).collect();
             assert!(missing.is_empty(), "codes without a snapshot case: {missing:?}");
         }
@@ -76,6 +77,7 @@ cases! {
     );
     e0002_number_too_large => with("id = sid;", "id = sid;\n    check sid < 99999999999999999999999;");
     e0003_unclosed_driver => BASE.trim_end().trim_end_matches('}').to_owned();
+    e0004_expression_too_deep => with("id = sid;", &format!("id = sid;\n    check {}sid;", "!".repeat(iommugen_dsl::depth::MAX_EXPR_DEPTH + 1)));
     e0101_unknown_item => with("cells 1;", "cells 1;\n    feild x: u8 = cell[0];");
     e0101_item_in_wrong_block => with("cells 1;", "cells 1;\n    granule 4K;");
     e0102_repeated_item => with("cells 1;", "cells 1;\n    cells 2;");
@@ -146,4 +148,23 @@ fn e0601_across_files() {
         text.push_str(&human_all(&c.diagnostics, name, src, HumanStyle::default()));
     }
     expect_file!["snapshots/e0601_across_files.txt"].assert_eq(&text);
+}
+
+/// A file with a byte that is not UTF-8 in a string, as the CLI decodes it.
+fn undecodable() -> (iommugen_dsl::encoding::Decoded, &'static str) {
+    let mut bytes = BASE.as_bytes().to_vec();
+    let at = BASE.find("iommu\"").unwrap() + 2;
+    bytes[at] = 0xff;
+    (
+        iommugen_dsl::encoding::decode(bytes),
+        "e0005_invalid_utf8.iommu",
+    )
+}
+
+#[test]
+fn e0005_invalid_utf8() {
+    let (decoded, name) = undecodable();
+    let error = decoded.error.expect("0xff is not UTF-8");
+    let text = human_all(&[error], name, &decoded.text, HumanStyle::default());
+    expect_file!["snapshots/e0005_invalid_utf8.txt"].assert_eq(&text);
 }

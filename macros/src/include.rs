@@ -60,9 +60,14 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         .map(PathBuf::from)
         .unwrap_or_default();
     let path = root.join(&name);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let bytes = std::fs::read(&path).map_err(|e| {
         syn::Error::new(file.span(), format!("cannot read {}: {e}", path.display()))
     })?;
+    let decoded = iommugen_dsl::encoding::decode(bytes);
+    let text = decoded.text;
+    if let Some(error) = decoded.error {
+        return Err(spec_errors(&[error], &name, &text, file.span()));
+    }
     let checked = iommugen_dsl::check_source(&name, &text);
     let spec = match checked.spec {
         Some(spec) if !checked.has_errors() => spec,

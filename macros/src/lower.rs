@@ -278,6 +278,14 @@ fn list(value: &[TokenTree], sep: &str, out: &mut Synth) {
 
 /// Tokens as DSL text. `property("name")` becomes `property "name"`.
 fn render(tokens: &[TokenTree], out: &mut Synth) {
+    render_nested(tokens, out, 0);
+}
+
+/// [`render`] inside `depth` groups. Past the language's nesting limit a
+/// group's contents are left out: its brackets alone still nest too deep,
+/// so the checker reports `E0004` at the group's opening token, and this
+/// recursion stops there however deep the arguments go.
+fn render_nested(tokens: &[TokenTree], out: &mut Synth, depth: usize) {
     let mut joint = false;
     let mut iter = tokens.iter().peekable();
     while let Some(tt) = iter.next() {
@@ -293,7 +301,7 @@ fn render(tokens: &[TokenTree], out: &mut Synth) {
                         if g.delimiter() == Delimiter::Parenthesis {
                             out.sep(" ");
                             let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                            render(&inner, out);
+                            render_nested(&inner, out, depth + 1);
                             iter.next();
                         }
                     }
@@ -312,8 +320,10 @@ fn render(tokens: &[TokenTree], out: &mut Synth) {
                     Delimiter::None => ("", ""),
                 };
                 out.push(open, g.span_open());
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                render(&inner, out);
+                if depth < iommugen_dsl::depth::MAX_EXPR_DEPTH {
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    render_nested(&inner, out, depth + 1);
+                }
                 out.push(close, g.span_close());
             }
         }
@@ -362,6 +372,40 @@ mod tests {
         assert_eq!(d.page_table.page_sizes, [4096, 2 << 20]);
         assert!(d.page_table.coherent_walk);
         assert_eq!(d.page_table.pool_tables, 64);
+    }
+
+    /// A `check` nested a hundred thousand groups deep lowers without
+    /// recursing past the limit and is refused with E0004 on the group where
+    /// the limit is passed (mapped back to its token).
+    #[test]
+    fn deep_check_arguments_are_refused_not_overflowed() {
+        use proc_macro2::{Delimiter, Group, TokenTree};
+        let mut expr = quote!(stream_id);
+        for _ in 0..100_000 {
+            expr = TokenStream::from(TokenTree::Group(Group::new(Delimiter::Parenthesis, expr)));
+        }
+        let args = quote! {
+            compatible: ["arm,smmu-v3"],
+            cells: 1,
+            field stream_id: u32 = cell[0],
+            check: #expr < 16,
+            id: stream_id,
+            page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, pool: 64 },
+            init: crate::smmu::probe,
+        };
+        let ty = Ident::new("Smmu", Span::call_site());
+        let (synth, _) = lower(args, &ty, &[]).unwrap();
+        let checked = iommugen_dsl::check_source("attr", &synth.text);
+        let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [iommugen_dsl::Code::TooDeep], "{:.300}", synth.text);
+        let at = checked.diagnostics[0].primary_span().unwrap();
+        assert_eq!(&synth.text[at.clone()], "(");
+        // The 65th `(` of the check: 64 enclose it.
+        let check = synth.text.find("check").unwrap();
+        assert_eq!(
+            synth.text[check..at.start].matches('(').count(),
+            iommugen_dsl::depth::MAX_EXPR_DEPTH
+        );
     }
 
     /// The IR with every span and doc line cleared, for comparing routes.

@@ -35,17 +35,17 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sources = Vec::with_capacity(files.len());
+    let mut raw = Vec::with_capacity(files.len());
     for path in &files {
-        match std::fs::read_to_string(path) {
-            Ok(text) => sources.push((path.display().to_string(), text)),
+        match std::fs::read(path) {
+            Ok(bytes) => raw.push((path.display().to_string(), bytes)),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
     }
-    let results = iommugen_dsl::check_sources(&sources);
+    let (sources, results) = iommugen_dsl::encoding::check_files(raw);
     let (mut errors, mut warnings) = (0usize, 0usize);
     for (_, checked) in &results {
         errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();

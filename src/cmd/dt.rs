@@ -130,13 +130,12 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     } else {
         args.specs.clone()
     };
-    let mut sources = Vec::new();
+    let mut raw = Vec::new();
     for p in &spec_paths {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        sources.push((p.display().to_string(), text));
+        let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        raw.push((p.display().to_string(), bytes));
     }
-    let checked = iommugen_dsl::check_sources(&sources);
+    let (sources, checked) = iommugen_dsl::encoding::check_files(raw);
     let mut spec_diags = Vec::new();
     let mut drivers = Vec::new();
     let mut spec_errors = false;
@@ -164,7 +163,10 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
                     .unwrap_or_default()
             );
         }
-        return Err("the specs have errors; fix them first".into());
+        // Like `iommugen check`: a spec error is an error in the input (1),
+        // not a usage error (2).
+        eprintln!("error: the specs have errors; fix them first");
+        return Ok(ExitCode::from(1));
     }
     let blob = load_board(&args.board)?;
     let (drivers, table) = declarations(drivers);

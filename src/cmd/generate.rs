@@ -25,13 +25,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let name = args.spec.display().to_string();
-    let text = match std::fs::read_to_string(&args.spec) {
-        Ok(text) => text,
+    let decoded = match std::fs::read(&args.spec) {
+        Ok(bytes) => iommugen_dsl::encoding::decode(bytes),
         Err(e) => {
             eprintln!("error: cannot read {name}: {e}");
             return ExitCode::from(2);
         }
     };
+    let text = decoded.text;
     let options = Options {
         runtime: args.runtime,
         register: args.register,
@@ -40,7 +41,11 @@ pub fn run(args: Args) -> ExitCode {
         color: std::io::stderr().is_terminal(),
         ..HumanStyle::default()
     };
-    let output = match iommugen_codegen::generate(&name, &text, &options) {
+    let generated = match decoded.error {
+        Some(error) => Err(vec![error]),
+        None => iommugen_codegen::generate(&name, &text, &options),
+    };
+    let output = match generated {
         Ok(output) => output,
         Err(diagnostics) => {
             // The same report as `iommugen check`.

@@ -401,6 +401,7 @@ pub(super) fn checks(
     d.items
         .iter()
         .filter_map(|item| match &item.kind {
+            ItemKind::Check(e) if refuse_too_deep(e, diags) => None,
             ItemKind::Check(e) => lower_expr(e, fields, diags).map(|expr| {
                 // About as long as the statement it came from (`check` and
                 // `;` leave room for added spaces): usually one allocation.
@@ -415,6 +416,18 @@ pub(super) fn checks(
             _ => None,
         })
         .collect()
+}
+
+/// Reports an expression deeper than the language allows (only trees not
+/// built by the parser can be), so the recursive passes never see one.
+fn refuse_too_deep(e: &ExprAst, diags: &mut Vec<Diagnostic>) -> bool {
+    match crate::depth::within_limit(e) {
+        Ok(()) => false,
+        Err(d) => {
+            diags.push(d);
+            true
+        }
+    }
 }
 
 /// `a << 16 | b` into its terms.
@@ -438,6 +451,9 @@ pub(super) fn ids(
         let ItemKind::Id(e) = &item.kind else {
             continue;
         };
+        if refuse_too_deep(e, diags) {
+            continue;
+        }
         let mut terms = Vec::with_capacity(4);
         or_terms(e, &mut terms);
         let mut parts: Vec<(ir::PackPart, Span, u32, u32)> = Vec::with_capacity(terms.len());
@@ -539,17 +555,10 @@ fn bad_term(t: &ExprAst) -> Diagnostic {
 /// Fields no check and no ID mentions are dead weight: warn.
 pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Diagnostic>) {
     fn names<'e>(e: &'e ExprAst, out: &mut Set<&'e str>) {
-        match e {
-            ExprAst::Name(i) => {
-                out.insert(&i.name);
-            }
-            ExprAst::Lit(_) => {}
-            ExprAst::Not(x, _) => names(x, out),
-            ExprAst::Binary(_, l, r, _) => {
-                names(l, out);
-                names(r, out);
-            }
-        }
+        // Without recursion: this pass also sees trees too deep to lower.
+        crate::depth::for_each_name(e, |i| {
+            out.insert(&i.name);
+        });
     }
     let mut used = Set::default();
     for item in &d.items {

@@ -234,8 +234,11 @@ pub(crate) fn repeated(keyword: &str, again: Span, first: Span) -> Diagnostic {
     .help(format!("keep one `{keyword}`"))
 }
 
+/// Reports that `d` lacks `what`, unless its text did not all parse: the
+/// missing item is then most likely the broken or unclosed text, already
+/// reported, and a cascade of "missing" errors would bury that report.
 fn push_missing(d: &DriverAst, code: Code, what: &str, help: &str, diags: &mut Vec<Diagnostic>) {
-    if !unparsed(d, what) {
+    if !unparsed(d, what) && !d.parse_errors {
         diags.push(missing(d, code, what, help));
     }
 }
@@ -309,7 +312,10 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
     let fields = fields::fields(d, cells.as_ref(), diags);
     let checks = fields::checks(d, &fields, diags);
     let ids = fields::ids(d, &fields, diags);
-    fields::unused(d, &fields, diags);
+    // A field used only in text that did not parse is not unused.
+    if !d.parse_errors {
+        fields::unused(d, &fields, diags);
+    }
 
     let pci = single(d, "pci", diags).map(|i| ir::PciSupport {
         span: i.span.clone(),
@@ -323,7 +329,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             kind: ItemKind::PageTable(pt),
             span,
             ..
-        }) => page_table::page_table(pt, span.clone(), diags),
+        }) => page_table::page_table(pt, span.clone(), !d.parse_errors, diags),
         _ => {
             push_missing(
                 d,

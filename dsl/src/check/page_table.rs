@@ -9,9 +9,12 @@ use crate::parse::suggest;
 
 const FORMATS: &[&str] = &["arm-lpae-s1", "arm-lpae-s2"];
 
+/// `report_missing` is false when the driver's text did not all parse: an
+/// item it lacks is then most likely the text that broke (already reported).
 pub(super) fn page_table(
     pt: &PageTableAst,
     span: Span,
+    report_missing: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::PageTable> {
     let mark = diags.len();
@@ -58,7 +61,7 @@ pub(super) fn page_table(
     };
     let need = |kw: &str, example: &str, diags: &mut Vec<Diagnostic>| {
         let k = find(kw);
-        if k.is_none() {
+        if k.is_none() && report_missing {
             diags.push(
                 Diagnostic::new(
                     Code::MissingItem,
