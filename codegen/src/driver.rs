@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 use crate::expr::{failure_condition, int_literal};
 use crate::names::{ident, local, path, shouty};
 use crate::origin::Origin;
+use crate::unread;
 
 /// Names of the items generated for a driver whose type is `ty`.
 pub struct ItemNames {
@@ -327,7 +328,7 @@ fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
     }
 }
 
-fn field_stmt(field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
+fn field_stmt(driver: &Driver, field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
     let name = if used {
         local(&field.name)
     } else {
@@ -350,7 +351,10 @@ fn field_stmt(field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
             }
             Source::Property { name, bits, .. } => {
                 let value = extract(&quote!(value), *bits);
-                branches.push(quote!(if let Some(value) = iommu.u32_property(#name) { #value }));
+                let refuse = unread::property_check(driver, name, rt);
+                branches.push(
+                    quote!(if let Some(value) = iommu.u32_property(#name) { #refuse #value }),
+                );
             }
             Source::Const { value, .. } => {
                 fallback = Some(int_literal(u64::from(*value)));
@@ -392,7 +396,8 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
         .fields
         .iter()
         .zip(&used)
-        .map(|(f, &u)| field_stmt(f, u, rt));
+        .map(|(f, &u)| field_stmt(driver, f, u, rt));
+    let unread = unread::cell_checks(driver, &counts, rt);
     let checks = driver.checks.iter().map(|c| {
         let fails = failure_condition(driver, &c.expr);
         let text = &c.text;
@@ -454,6 +459,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
                 });
             }
+            #(#unread)*
             #(#fields)*
             #(#checks)*
             #(#pushes)*

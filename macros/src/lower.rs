@@ -20,7 +20,8 @@ pub struct Extra {
     pub name: Option<Ident>,
 }
 
-const KEYS: &str = "compatible, cells, field, check, id, pci, page_table, dma, init, name, runtime";
+const KEYS: &str =
+    "compatible, cells, field, ignore, check, id, pci, page_table, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -132,6 +133,12 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.push("field", ks);
             out.sep(" ");
             render(&item[1..], out);
+        }
+        "ignore" => {
+            // `ignore: cell[0][31:16]` or a list `ignore: [cell[0][31:16], ..]`.
+            out.push("ignore", ks);
+            out.sep(" ");
+            list(value, ", ", out);
         }
         "check" => {
             out.push("check", ks);
