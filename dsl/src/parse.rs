@@ -801,7 +801,12 @@ impl P<'_> {
     fn ignored(&mut self, p: Pair<'_, Rule>, off: usize) -> IgnoreAst {
         // As for a source, end at the last part, not at skipped whitespace.
         let mut sp = span(&p, off);
-        if let Some(end) = p.clone().into_inner().map(|q| q.as_span().end() + off).max() {
+        if let Some(end) = p
+            .clone()
+            .into_inner()
+            .map(|q| q.as_span().end() + off)
+            .max()
+        {
             sp.end = end;
         }
         let mut word = WordAst::Cell(Num {

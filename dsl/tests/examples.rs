@@ -214,7 +214,11 @@ fn virtio_iommu_endpoint_id() {
 /// nothing is refused for being unread; range limits are `check`s.
 #[test]
 fn whole_cell_drivers_drop_no_bits() {
-    for name in ["arm-smmu-v3.iommu", "apple-dart.iommu", "virtio-iommu.iommu"] {
+    for name in [
+        "arm-smmu-v3.iommu",
+        "apple-dart.iommu",
+        "virtio-iommu.iommu",
+    ] {
         let d = driver(name);
         assert!(d.dropped.is_empty(), "{name}");
         assert_eq!(d.read_cell_bits(1, 0), u32::MAX, "{name}");
