@@ -328,7 +328,12 @@ fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
     }
 }
 
-fn field_stmt(driver: &Driver, field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
+fn field_stmt(
+    refused: &ir::RefusedBits,
+    field: &ir::Field,
+    used: bool,
+    rt: &TokenStream,
+) -> TokenStream {
     let name = if used {
         local(&field.name)
     } else {
@@ -351,7 +356,7 @@ fn field_stmt(driver: &Driver, field: &ir::Field, used: bool, rt: &TokenStream) 
             }
             Source::Property { name, bits, .. } => {
                 let value = extract(&quote!(value), *bits);
-                let refuse = unread::property_check(driver, name, rt);
+                let refuse = unread::property_check(refused, name, rt);
                 branches.push(
                     quote!(if let Some(value) = iommu.u32_property(#name) { #refuse #value }),
                 );
@@ -392,12 +397,13 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     }
     let pattern = count_pattern(&counts);
     let used = used_fields(driver);
+    let refused = driver.refused_bits(&counts);
     let fields = driver
         .fields
         .iter()
         .zip(&used)
-        .map(|(f, &u)| field_stmt(driver, f, u, rt));
-    let unread = unread::cell_checks(driver, &counts, rt);
+        .map(|(f, &u)| field_stmt(&refused, f, u, rt));
+    let unread = unread::cell_checks(&refused, &counts, rt);
     let checks = driver.checks.iter().map(|c| {
         let fails = failure_condition(driver, &c.expr);
         let text = &c.text;

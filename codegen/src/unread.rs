@@ -3,7 +3,7 @@
 //! that the spec neither reads nor declares dropped (`ignore`) is refused
 //! with `DriverError::UnreadBits`, never truncated into another master's ID.
 
-use iommugen_dsl::ir::Driver;
+use iommugen_dsl::ir::RefusedBits;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -13,19 +13,19 @@ use crate::expr::int_literal;
 /// before any field is read. `counts` are the specifier lengths `of_xlate`
 /// accepts; a cell whose refused bits differ between them matches on the
 /// length.
-pub fn cell_checks(driver: &Driver, counts: &[u32], rt: &TokenStream) -> Vec<TokenStream> {
+pub fn cell_checks(refused: &RefusedBits, counts: &[u32], rt: &TokenStream) -> Vec<TokenStream> {
     let max = counts.iter().copied().max().unwrap_or(0);
     let mut out = Vec::new();
     for index in 0..max {
         let masks: Vec<(u32, u32)> = counts
             .iter()
             .filter(|&&n| n > index)
-            .map(|&n| (n, driver.refused_cell_bits(n, index)))
+            .map(|&n| (n, refused.cell(n, index)))
             .collect();
         if masks.iter().all(|&(_, m)| m == 0) {
             continue;
         }
-        let refused = if masks.windows(2).all(|w| w[0].1 == w[1].1) {
+        let mask = if masks.windows(2).all(|w| w[0].1 == w[1].1) {
             int_literal(u64::from(masks[0].1))
         } else {
             let arms = masks.iter().map(|&(n, m)| {
@@ -44,7 +44,7 @@ pub fn cell_checks(driver: &Driver, counts: &[u32], rt: &TokenStream) -> Vec<Tok
         let word = Literal::u32_unsuffixed(index);
         out.push(quote! {
             if let Some(&cell) = #getter {
-                let unread = cell & #refused;
+                let unread = cell & #mask;
                 if unread != 0 {
                     return Err(#rt::decl::DriverError::UnreadBits {
                         word: #rt::decl::SpecWord::Cell(#word),
@@ -59,8 +59,8 @@ pub fn cell_checks(driver: &Driver, counts: &[u32], rt: &TokenStream) -> Vec<Tok
 
 /// The refusal inside a field's branch that took property `name`'s `value`;
 /// empty when every bit of it is read or dropped.
-pub fn property_check(driver: &Driver, name: &str, rt: &TokenStream) -> TokenStream {
-    let refused = driver.refused_property_bits(name);
+pub fn property_check(refused: &RefusedBits, name: &str, rt: &TokenStream) -> TokenStream {
+    let refused = refused.property(name);
     if refused == 0 {
         return quote!();
     }

@@ -209,6 +209,91 @@ impl Driver {
     }
 }
 
+/// Every refused mask of a driver, computed in one pass over its fields
+/// (the accessors on [`Driver`] walk every field per call). The generator
+/// and the `iommugen dt` interpreter use it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefusedBits {
+    /// Per specifier length: the refused mask of each cell, by index.
+    cells: Vec<(u32, Vec<u32>)>,
+    /// Per property some field reads, sorted by name.
+    properties: Vec<(String, u32)>,
+}
+
+impl RefusedBits {
+    /// [`Driver::refused_cell_bits`] for a length given to
+    /// [`Driver::refused_bits`] (0 for any other).
+    pub fn cell(&self, count: u32, index: u32) -> u32 {
+        self.cells
+            .iter()
+            .find(|(n, _)| *n == count)
+            .and_then(|(_, masks)| masks.get(index as usize).copied())
+            .unwrap_or(0)
+    }
+
+    /// [`Driver::refused_property_bits`] (0 for a property no field reads).
+    pub fn property(&self, name: &str) -> u32 {
+        self.properties
+            .binary_search_by(|(p, _)| p.as_str().cmp(name))
+            .map_or(0, |i| self.properties[i].1)
+    }
+}
+
+impl Driver {
+    /// The refused masks for specifiers of each length in `counts`.
+    pub fn refused_bits(&self, counts: &[u32]) -> RefusedBits {
+        let mut dropped_cells = [0u32; 32];
+        let mut dropped_props: std::collections::HashMap<&str, u32> = Default::default();
+        for d in &self.dropped {
+            match &d.word {
+                Word::Cell(i) => {
+                    if let Some(m) = dropped_cells.get_mut(*i as usize) {
+                        *m |= d.mask;
+                    }
+                }
+                Word::Property(p) => *dropped_props.entry(p).or_default() |= d.mask,
+            }
+        }
+        let cells = counts
+            .iter()
+            .map(|&n| {
+                let mut read = vec![0u32; n as usize];
+                for f in &self.fields {
+                    for s in &f.sources {
+                        match s {
+                            Source::Cell { index, bits, .. } if *index < n => {
+                                read[*index as usize] |= bits.mask();
+                                break;
+                            }
+                            Source::Const { .. } => break,
+                            _ => {}
+                        }
+                    }
+                }
+                let refused = (0..n as usize)
+                    .map(|i| !read[i] & !dropped_cells.get(i).copied().unwrap_or(0))
+                    .collect();
+                (n, refused)
+            })
+            .collect();
+        let mut read_props: std::collections::HashMap<&str, u32> = Default::default();
+        for s in self.fields.iter().flat_map(|f| &f.sources) {
+            if let Source::Property { name, bits, .. } = s {
+                *read_props.entry(name).or_default() |= bits.mask();
+            }
+        }
+        let mut properties: Vec<(String, u32)> = read_props
+            .into_iter()
+            .map(|(p, read)| {
+                let dropped = dropped_props.get(p).copied().unwrap_or(0);
+                (p.to_owned(), !read & !dropped)
+            })
+            .collect();
+        properties.sort_unstable();
+        RefusedBits { cells, properties }
+    }
+}
+
 /// A contiguous bit range of a 32-bit cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BitRange {

@@ -225,3 +225,54 @@ fn whole_cell_drivers_drop_no_bits() {
         assert_eq!(d.refused_cell_bits(1, 0), 0, "{name}");
     }
 }
+
+/// The one-pass masks the generator and the interpreter use agree with the
+/// per-call accessors, on every shipped and test spec.
+#[test]
+fn precomputed_refusals_match_the_accessors() {
+    let zoo = format!(
+        "{}/../examples/build-script/specs",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut texts: Vec<(String, String)> = [
+        "apple-dart.iommu",
+        "arm-smmu.iommu",
+        "arm-smmu-v3.iommu",
+        "mediatek-m4u.iommu",
+        "rockchip-iommu.iommu",
+        "virtio-iommu.iommu",
+    ]
+    .iter()
+    .map(|n| load(n))
+    .collect();
+    for n in ["bits-zoo.iommu", "check-zoo.iommu"] {
+        texts.push((
+            n.into(),
+            std::fs::read_to_string(format!("{zoo}/{n}")).unwrap(),
+        ));
+    }
+    for (name, text) in texts {
+        for d in check_source(&name, &text).spec.unwrap().drivers {
+            let counts: Vec<u32> = (0..=4).collect();
+            let pre = d.refused_bits(&counts);
+            for &n in &counts {
+                for i in 0..n {
+                    assert_eq!(
+                        pre.cell(n, i),
+                        d.refused_cell_bits(n, i),
+                        "{} {n} {i}",
+                        d.name
+                    );
+                }
+            }
+            for p in ["stream-match-mask", "nope"] {
+                let want = if d.read_property_bits(p) == 0 {
+                    0
+                } else {
+                    d.refused_property_bits(p)
+                };
+                assert_eq!(pre.property(p), want, "{} {p}", d.name);
+            }
+        }
+    }
+}

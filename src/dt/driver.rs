@@ -16,6 +16,8 @@ pub struct SpecDriver {
     /// `&'static str` that [`DriverError::UnreadBits`] carries (a CLI run
     /// leaks its drivers anyway).
     properties: Vec<&'static str>,
+    /// What `of_xlate` refuses, for every length it accepts.
+    refused: ir::RefusedBits,
 }
 
 impl SpecDriver {
@@ -28,7 +30,17 @@ impl SpecDriver {
                 }
             }
         }
-        SpecDriver { ir, properties }
+        let mut counts = ir.cells.allowed.clone();
+        if ir.pci.is_some() && !counts.contains(&1) {
+            // `iommu-map` hands a PCI master's ID over as one cell.
+            counts.push(1);
+        }
+        let refused = ir.refused_bits(&counts);
+        SpecDriver {
+            ir,
+            properties,
+            refused,
+        }
     }
 
     /// Refuses bits of the specifier's cells that no field reads and the
@@ -36,7 +48,7 @@ impl SpecDriver {
     fn refuse_unread_cells(&self, args: &[u32]) -> Result<(), DriverError> {
         let count = args.len() as u32;
         for (index, &cell) in (0u32..).zip(args) {
-            let unread = cell & self.ir.refused_cell_bits(count, index);
+            let unread = cell & self.refused.cell(count, index);
             if unread != 0 {
                 return Err(DriverError::UnreadBits {
                     word: SpecWord::Cell(index),
@@ -50,7 +62,7 @@ impl SpecDriver {
     /// `value` of property `name`, taken by a field: refused if it has
     /// bits set that no field reads and the spec does not drop.
     fn refuse_unread_property(&self, name: &str, value: u32) -> Result<(), DriverError> {
-        let unread = value & self.ir.refused_property_bits(name);
+        let unread = value & self.refused.property(name);
         if unread == 0 {
             return Ok(());
         }

@@ -8,9 +8,39 @@
 //! bits follow from the IR ([`ir::Driver::refused_cell_bits`]).
 
 use super::fields::FieldInfo;
+use super::Map;
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
 use crate::ir;
+
+/// For each word fields read: which source first reads each bit, as at
+/// most 32 entries `(bits it was first to read, field, source span)`.
+/// Bounded per word, so every lookup below is constant time whatever the
+/// number of fields or targets.
+type Readers<'f> = Map<ir::Word, Vec<(u32, &'f str, &'f Span)>>;
+
+fn readers<'f>(fields: &'f [FieldInfo<'_>]) -> Readers<'f> {
+    let mut map: Readers<'f> = Map::default();
+    for f in fields.iter().filter_map(|f| f.ir.as_ref()) {
+        for s in &f.sources {
+            let Some((word, bits)) = s.read() else {
+                continue;
+            };
+            let span = match s {
+                ir::Source::Cell { span, .. }
+                | ir::Source::Property { span, .. }
+                | ir::Source::Const { span, .. } => span,
+            };
+            let entries = map.entry(word).or_default();
+            let seen = entries.iter().fold(0, |m, e| m | e.0);
+            let new = bits.mask() & !seen;
+            if new != 0 {
+                entries.push((new, f.name.as_str(), span));
+            }
+        }
+    }
+    map
+}
 
 /// Lowers every `ignore` target of `d`. Targets with errors are reported
 /// and left out.
@@ -21,10 +51,14 @@ pub(super) fn dropped(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ir::DroppedBits> {
     let mut out: Vec<ir::DroppedBits> = Vec::new();
+    let mut readers: Option<Readers<'_>> = None;
+    // Per word, the indices in `out` of its targets: disjoint, so at most 32.
+    let mut by_word: Map<ir::Word, Vec<usize>> = Map::default();
     for item in &d.items {
         let ItemKind::Ignore(targets) = &item.kind else {
             continue;
         };
+        let readers = readers.get_or_insert_with(|| self::readers(fields));
         for t in targets {
             let Some(mask) = mask(t, diags) else { continue };
             let word = match &t.word {
@@ -36,18 +70,23 @@ pub(super) fn dropped(
                 }
                 WordAst::Property(name) => {
                     let word = ir::Word::Property(name.value.clone());
-                    if !read_anywhere(fields, &word) {
+                    if !readers.contains_key(&word) {
                         diags.push(unread_property(t, &name.value));
                         continue;
                     }
                     word
                 }
             };
-            if let Some(d) = read_overlap(t, &word, mask, fields) {
+            if let Some(d) = read_overlap(t, &word, mask, readers) {
                 diags.push(d);
                 continue;
             }
-            if let Some(first) = out.iter().find(|o| o.word == word && o.mask & mask != 0) {
+            let earlier = by_word.entry(word).or_default();
+            if let Some(first) = earlier
+                .iter()
+                .map(|&i| &out[i])
+                .find(|o| o.mask & mask != 0)
+            {
                 let both = first.mask & mask;
                 diags.push(
                     Diagnostic::new(
@@ -55,7 +94,7 @@ pub(super) fn dropped(
                         format!(
                             "{} of {} {} ignored twice",
                             bits_text(both),
-                            word_text(&word),
+                            word_text(&first.word),
                             if both.count_ones() == 1 { "is" } else { "are" }
                         ),
                         t.span.clone(),
@@ -66,8 +105,12 @@ pub(super) fn dropped(
                 );
                 continue;
             }
+            earlier.push(out.len());
             out.push(ir::DroppedBits {
-                word,
+                word: match &t.word {
+                    WordAst::Cell(n) => ir::Word::Cell(n.value as u32),
+                    WordAst::Property(p) => ir::Word::Property(p.value.clone()),
+                },
                 mask,
                 span: t.span.clone(),
             });
@@ -131,35 +174,18 @@ fn cell_exists(n: &Num, cells: Option<&ir::CellCount>, diags: &mut Vec<Diagnosti
     false
 }
 
-/// The checked sources of the fields that have no errors.
-fn sources<'f>(fields: &'f [FieldInfo<'_>]) -> impl Iterator<Item = (&'f str, &'f ir::Source)> {
-    fields
-        .iter()
-        .filter_map(|f| f.ir.as_ref())
-        .flat_map(|f| f.sources.iter().map(move |s| (f.name.as_str(), s)))
-}
-
-fn read_anywhere(fields: &[FieldInfo<'_>], word: &ir::Word) -> bool {
-    sources(fields).any(|(_, s)| s.read().is_some_and(|(w, _)| w == *word))
-}
-
 /// A dropped bit that a field reads would be both used and thrown away.
 fn read_overlap(
     t: &IgnoreAst,
     word: &ir::Word,
     mask: u32,
-    fields: &[FieldInfo<'_>],
+    readers: &Readers<'_>,
 ) -> Option<Diagnostic> {
-    let (field, source, both) = sources(fields).find_map(|(name, s)| {
-        let (w, bits) = s.read()?;
-        let both = bits.mask() & mask;
-        (w == *word && both != 0).then_some((name, s, both))
-    })?;
-    let span = match source {
-        ir::Source::Cell { span, .. }
-        | ir::Source::Property { span, .. }
-        | ir::Source::Const { span, .. } => span.clone(),
-    };
+    let (first, field, span) = readers
+        .get(word)?
+        .iter()
+        .find(|(bits, _, _)| bits & mask != 0)?;
+    let both = first & mask;
     Some(
         Diagnostic::new(
             Code::IgnoreOverlap,
@@ -171,7 +197,7 @@ fn read_overlap(
             t.span.clone(),
             "ignores bits a field reads",
         )
-        .secondary(span, format!("`{field}` reads them here"))
+        .secondary((*span).clone(), format!("`{field}` reads them here"))
         .help("ignore only the bits no field reads"),
     )
 }
