@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 use crate::expr::{failure_condition, int_literal};
 use crate::names::{ident, local, path, shouty};
 use crate::origin::Origin;
+use crate::unread;
 
 /// Names of the items generated for a driver whose type is `ty`.
 pub struct ItemNames {
@@ -331,7 +332,12 @@ fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
     }
 }
 
-fn field_stmt(field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
+fn field_stmt(
+    refused: &ir::RefusedBits,
+    field: &ir::Field,
+    used: bool,
+    rt: &TokenStream,
+) -> TokenStream {
     let name = if used {
         local(&field.name)
     } else {
@@ -354,7 +360,10 @@ fn field_stmt(field: &ir::Field, used: bool, rt: &TokenStream) -> TokenStream {
             }
             Source::Property { name, bits, .. } => {
                 let value = extract(&quote!(value), *bits);
-                branches.push(quote!(if let Some(value) = iommu.u32_property(#name) { #value }));
+                let refuse = unread::property_check(refused, name, rt);
+                branches.push(
+                    quote!(if let Some(value) = iommu.u32_property(#name) { #refuse #value }),
+                );
             }
             Source::Const { value, .. } => {
                 fallback = Some(int_literal(u64::from(*value)));
@@ -392,11 +401,13 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     }
     let pattern = count_pattern(&counts);
     let used = used_fields(driver);
+    let refused = driver.refused_bits(&counts);
     let fields = driver
         .fields
         .iter()
         .zip(&used)
-        .map(|(f, &u)| field_stmt(f, u, rt));
+        .map(|(f, &u)| field_stmt(&refused, f, u, rt));
+    let unread = unread::cell_checks(&refused, &counts, rt);
     let checks = driver.checks.iter().map(|c| {
         let fails = failure_condition(driver, &c.expr);
         let text = &c.text;
@@ -458,6 +469,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
                 });
             }
+            #(#unread)*
             #(#fields)*
             #(#checks)*
             #(#pushes)*

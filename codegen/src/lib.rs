@@ -25,6 +25,7 @@ mod expr;
 mod names;
 mod options;
 mod origin;
+mod unread;
 
 use std::path::Path;
 

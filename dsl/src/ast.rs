@@ -74,6 +74,8 @@ pub enum ItemKind {
     Cells(Vec<Num>),
     /// `field NAME: uN = SOURCE else SOURCE ...;`
     Field(FieldAst),
+    /// `ignore cell[0][31:16], property "p"[31:16];`
+    Ignore(Vec<IgnoreAst>),
     /// `check EXPR;`
     Check(ExprAst),
     /// `id = EXPR;`
@@ -95,6 +97,7 @@ impl ItemKind {
             ItemKind::Compatible(_) => "compatible",
             ItemKind::Cells(_) => "cells",
             ItemKind::Field(_) => "field",
+            ItemKind::Ignore(_) => "ignore",
             ItemKind::Check(_) => "check",
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
@@ -132,6 +135,24 @@ pub enum SourceBase {
     Property(Str),
     /// A constant.
     Const(Num),
+}
+
+/// One target of `ignore`: `cell[N]` or `property "name"`, then the bits
+/// (`None`: all 32).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreAst {
+    pub word: WordAst,
+    pub bits: Option<BitSel>,
+    pub span: Span,
+}
+
+/// A 32-bit word a field can read bits of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WordAst {
+    /// `cell[N]`
+    Cell(Num),
+    /// `property "name"`
+    Property(Str),
 }
 
 /// `[hi:lo]`, or `[bit]` (then `lo` is `None`).

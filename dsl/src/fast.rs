@@ -446,6 +446,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
                 sources,
             })
         }
+        "ignore" => ignore(lx)?,
         "check" => ItemKind::Check(expr(lx, 0)?),
         "id" => {
             lx.punct("=")?;
@@ -488,23 +489,9 @@ fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
         _ => return None,
     };
     let mut end = lx.pos;
-    let mut bits = None;
-    if lx.at_punct("[") {
-        let open = lx.punct("[")?;
-        let hi = lx.number()?;
-        let lo = if lx.at_punct(":") {
-            lx.punct(":")?;
-            Some(lx.number()?)
-        } else {
-            None
-        };
-        let close = lx.punct("]")?;
-        end = close.end;
-        bits = Some(BitSel {
-            hi,
-            lo,
-            span: open.start..close.end,
-        });
+    let bits = bit_sel(lx)?;
+    if let Some(b) = &bits {
+        end = b.span.end;
     }
     let mut shr = None;
     if lx.at_punct(">>") {
@@ -527,6 +514,62 @@ fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
         mask,
         span: start..end,
     })
+}
+
+/// `ignore`'s targets, after the keyword: `cell[N][hi:lo], property "p"[hi:lo]`.
+fn ignore(lx: &mut Lexer<'_>) -> Option<ItemKind> {
+    let mut targets = list(ignored(lx)?);
+    while lx.at_punct(",") {
+        lx.punct(",")?;
+        targets.push(ignored(lx)?);
+    }
+    Some(ItemKind::Ignore(targets))
+}
+
+fn ignored(lx: &mut Lexer<'_>) -> Option<IgnoreAst> {
+    let (k, s) = lx.next(false)?;
+    let start = s.start;
+    let word = match (k, lx.text(&s)) {
+        (Tok::Ident, "cell") => {
+            lx.punct("[")?;
+            let n = lx.number()?;
+            lx.punct("]")?;
+            WordAst::Cell(n)
+        }
+        (Tok::Ident, "property") => WordAst::Property(lx.string()?),
+        _ => return None,
+    };
+    let mut end = lx.pos;
+    let bits = bit_sel(lx)?;
+    if let Some(b) = &bits {
+        end = b.span.end;
+    }
+    Some(IgnoreAst {
+        word,
+        bits,
+        span: start..end,
+    })
+}
+
+/// An optional `[hi:lo]` or `[bit]`; `None` inside on a malformed one.
+fn bit_sel(lx: &mut Lexer<'_>) -> Option<Option<BitSel>> {
+    if !lx.at_punct("[") {
+        return Some(None);
+    }
+    let open = lx.punct("[")?;
+    let hi = lx.number()?;
+    let lo = if lx.at_punct(":") {
+        lx.punct(":")?;
+        Some(lx.number()?)
+    } else {
+        None
+    };
+    let close = lx.punct("]")?;
+    Some(Some(BitSel {
+        hi,
+        lo,
+        span: open.start..close.end,
+    }))
 }
 
 fn binop(t: &str) -> Option<BinOp> {

@@ -36,6 +36,10 @@ pub struct Driver {
     pub cells: CellCount,
     /// Named values extracted from the phandle arguments (and defaults).
     pub fields: Vec<Field>,
+    /// Bits the spec declares the driver drops (`ignore`). Every other bit
+    /// of a cell or property that no field reads is refused by `of_xlate`
+    /// when set; see [`Driver::refused_cell_bits`].
+    pub dropped: Vec<DroppedBits>,
     /// Conditions every master's IDs must satisfy; checked in order by
     /// `of_xlate` after all fields are extracted.
     pub checks: Vec<Check>,
@@ -108,6 +112,188 @@ pub enum Source {
     Const { value: u32, span: Span },
 }
 
+/// A 32-bit word of input whose bits fields read: a specifier cell or a
+/// `u32` property of the IOMMU node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Word {
+    Cell(u32),
+    Property(String),
+}
+
+impl Source {
+    /// The word this source reads and the bits of it, `None` for a constant.
+    pub fn read(&self) -> Option<(Word, BitRange)> {
+        match self {
+            Source::Cell { index, bits, .. } => Some((Word::Cell(*index), *bits)),
+            Source::Property { name, bits, .. } => Some((Word::Property(name.clone()), *bits)),
+            Source::Const { .. } => None,
+        }
+    }
+
+    fn reads(&self, word: &Word) -> Option<BitRange> {
+        match (self, word) {
+            (Source::Cell { index, bits, .. }, Word::Cell(i)) if index == i => Some(*bits),
+            (Source::Property { name, bits, .. }, Word::Property(p)) if name == p => Some(*bits),
+            _ => None,
+        }
+    }
+}
+
+/// `ignore cell[0][31:16];`: bits of a word the driver drops, as Linux's
+/// arm-smmu does with `FIELD_PREP`. Never overlaps bits a field reads, nor
+/// another `ignore` of the same word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedBits {
+    pub word: Word,
+    /// Non-zero.
+    pub mask: u32,
+    pub span: Span,
+}
+
+impl Driver {
+    /// The bits of `word` the spec declares dropped (0 if none). The device
+    /// tree lint warns on cells that have such bits set.
+    pub fn dropped_bits(&self, word: &Word) -> u32 {
+        self.dropped
+            .iter()
+            .filter(|d| d.word == *word)
+            .fold(0, |m, d| m | d.mask)
+    }
+
+    /// The bits of cell `index` that fields read when the specifier has
+    /// `count` cells. A field's chain is followed only as far as it can
+    /// go with that count: past cells it lacks, past properties (the node
+    /// may lack them), and no further than an available cell or a constant.
+    pub fn read_cell_bits(&self, count: u32, index: u32) -> u32 {
+        let word = Word::Cell(index);
+        let mut read = 0;
+        for f in &self.fields {
+            for s in &f.sources {
+                if let Some(bits) = s.reads(&word) {
+                    read |= bits.mask();
+                }
+                let stops = match s {
+                    Source::Cell { index: i, .. } => *i < count,
+                    Source::Property { .. } => false,
+                    Source::Const { .. } => true,
+                };
+                if stops {
+                    break;
+                }
+            }
+        }
+        read
+    }
+
+    /// The bits of cell `index` that make `of_xlate` refuse a specifier of
+    /// `count` cells when set: read by no field and not dropped.
+    pub fn refused_cell_bits(&self, count: u32, index: u32) -> u32 {
+        !self.read_cell_bits(count, index) & !self.dropped_bits(&Word::Cell(index))
+    }
+
+    /// The bits of property `name` that fields read, wherever it appears.
+    pub fn read_property_bits(&self, name: &str) -> u32 {
+        let word = Word::Property(name.to_owned());
+        self.fields
+            .iter()
+            .flat_map(|f| &f.sources)
+            .filter_map(|s| s.reads(&word))
+            .fold(0, |m, b| m | b.mask())
+    }
+
+    /// The bits of property `name` that make `of_xlate` refuse a
+    /// specifier when a field takes its value from the property and they
+    /// are set: read by no field and not dropped.
+    pub fn refused_property_bits(&self, name: &str) -> u32 {
+        !self.read_property_bits(name) & !self.dropped_bits(&Word::Property(name.to_owned()))
+    }
+}
+
+/// Every refused mask of a driver, computed in one pass over its fields
+/// (the accessors on [`Driver`] walk every field per call). The generator
+/// and the `iommugen dt` interpreter use it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefusedBits {
+    /// Per specifier length: the refused mask of each cell, by index.
+    cells: Vec<(u32, Vec<u32>)>,
+    /// Per property some field reads, sorted by name.
+    properties: Vec<(String, u32)>,
+}
+
+impl RefusedBits {
+    /// [`Driver::refused_cell_bits`] for a length given to
+    /// [`Driver::refused_bits`] (0 for any other).
+    pub fn cell(&self, count: u32, index: u32) -> u32 {
+        self.cells
+            .iter()
+            .find(|(n, _)| *n == count)
+            .and_then(|(_, masks)| masks.get(index as usize).copied())
+            .unwrap_or(0)
+    }
+
+    /// [`Driver::refused_property_bits`] (0 for a property no field reads).
+    pub fn property(&self, name: &str) -> u32 {
+        self.properties
+            .binary_search_by(|(p, _)| p.as_str().cmp(name))
+            .map_or(0, |i| self.properties[i].1)
+    }
+}
+
+impl Driver {
+    /// The refused masks for specifiers of each length in `counts`.
+    pub fn refused_bits(&self, counts: &[u32]) -> RefusedBits {
+        let mut dropped_cells = [0u32; 32];
+        let mut dropped_props: std::collections::HashMap<&str, u32> = Default::default();
+        for d in &self.dropped {
+            match &d.word {
+                Word::Cell(i) => {
+                    if let Some(m) = dropped_cells.get_mut(*i as usize) {
+                        *m |= d.mask;
+                    }
+                }
+                Word::Property(p) => *dropped_props.entry(p).or_default() |= d.mask,
+            }
+        }
+        let cells = counts
+            .iter()
+            .map(|&n| {
+                let mut read = vec![0u32; n as usize];
+                for f in &self.fields {
+                    for s in &f.sources {
+                        match s {
+                            Source::Cell { index, bits, .. } if *index < n => {
+                                read[*index as usize] |= bits.mask();
+                                break;
+                            }
+                            Source::Const { .. } => break,
+                            _ => {}
+                        }
+                    }
+                }
+                let refused = (0..n as usize)
+                    .map(|i| !read[i] & !dropped_cells.get(i).copied().unwrap_or(0))
+                    .collect();
+                (n, refused)
+            })
+            .collect();
+        let mut read_props: std::collections::HashMap<&str, u32> = Default::default();
+        for s in self.fields.iter().flat_map(|f| &f.sources) {
+            if let Source::Property { name, bits, .. } = s {
+                *read_props.entry(name).or_default() |= bits.mask();
+            }
+        }
+        let mut properties: Vec<(String, u32)> = read_props
+            .into_iter()
+            .map(|(p, read)| {
+                let dropped = dropped_props.get(p).copied().unwrap_or(0);
+                (p.to_owned(), !read & !dropped)
+            })
+            .collect();
+        properties.sort_unstable();
+        RefusedBits { cells, properties }
+    }
+}
+
 /// A contiguous bit range of a 32-bit cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BitRange {
@@ -118,6 +304,16 @@ pub struct BitRange {
 
 impl BitRange {
     pub const WHOLE: BitRange = BitRange { lsb: 0, width: 32 };
+
+    /// The range as a mask of the 32-bit word.
+    pub fn mask(self) -> u32 {
+        let ones = if self.width >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.width) - 1
+        };
+        ones.checked_shl(u32::from(self.lsb)).unwrap_or(0)
+    }
 
     pub fn extract(self, word: u32) -> u32 {
         let shifted = word >> self.lsb;

@@ -23,6 +23,7 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "compatible",
     "cells",
     "field",
+    "ignore",
     "check",
     "id",
     "pci",
@@ -797,6 +798,57 @@ impl<'a> P<'a> {
     }
 }
 
+impl P<'_> {
+    /// One target of `ignore`: `cell[N]` or `property "name"`, then an
+    /// optional bit selection.
+    fn ignored(&mut self, p: Pair<'_, Rule>, off: usize) -> IgnoreAst {
+        // As for a source, end at the last part, not at skipped whitespace.
+        let mut sp = span(&p, off);
+        if let Some(end) = p
+            .clone()
+            .into_inner()
+            .map(|q| q.as_span().end() + off)
+            .max()
+        {
+            sp.end = end;
+        }
+        let mut word = WordAst::Cell(Num {
+            value: 0,
+            span: sp.clone(),
+        });
+        let mut bits = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::cell_ref => {
+                    if let Some(n) = q.into_inner().find(|n| n.as_rule() == Rule::number) {
+                        word = WordAst::Cell(self.num(&n, off));
+                    }
+                }
+                Rule::property_ref => {
+                    if let Some(s) = q.into_inner().find(|s| s.as_rule() == Rule::string) {
+                        word = WordAst::Property(self.string(&s, off));
+                    }
+                }
+                Rule::bit_sel => {
+                    let bsp = span(&q, off);
+                    let mut nums = q.into_inner();
+                    if let Some(hi) = nums.next() {
+                        let hi = self.num(&hi, off);
+                        let lo = nums.next().map(|lo| self.num(&lo, off));
+                        bits = Some(BitSel { hi, lo, span: bsp });
+                    }
+                }
+                _ => {}
+            }
+        }
+        IgnoreAst {
+            word,
+            bits,
+            span: sp,
+        }
+    }
+}
+
 /// Parsing one item of a given scope into its tree node.
 trait ItemParser<T> {
     /// The fast path on the statement at `pos`: the item and where it ends.
@@ -1023,6 +1075,7 @@ impl<'a> P<'a> {
                     sources,
                 })
             }
+            Rule::ignore => ItemKind::Ignore(inner.map(|t| self.ignored(t, off)).collect()),
             Rule::check => match inner.next() {
                 Some(e) => ItemKind::Check(self.expr(e, off)),
                 None => ItemKind::Pci,

@@ -19,6 +19,7 @@ const VOCAB: &[&str] = &[
     "2",
     "|",
     "field",
+    "ignore",
     "x",
     "sid",
     ":",
@@ -132,6 +133,9 @@ fn statement_forms_parse_identically() {
         "driver d { /* c */ cells /* c */ 1 // c\n ; }",
         "/// doc\ndriver d { /// inner doc\n cells 1; }",
         "driver d { field x: u8 = 0[3:0]; field y: u99999999999999999999 = 0; }",
+        "driver d { ignore cell[0][31:16], property \"p\"[31:16] , cell [1] ; ignore cell[2][5]; }",
+        "driver d { ignore cell[0][31:16] >> 2; ignore property; ignore cell[0],; ignore 0[3:0]; }",
+        "driver d { ignore /* c */ cell[0] /* c */ [ 7 : 4 ] // c\n ; }",
     ] {
         same(s);
     }

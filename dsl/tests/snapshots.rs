@@ -98,7 +98,13 @@ cases! {
     e0206_duplicate_field => with("id = sid;", "field sid: u8 = cell[0][7:0];\n    id = sid;");
     e0207_field_may_be_missing => with("cells 1;", "cells 1 | 2;\n    field mask: u16 = cell[1][15:0];\n    id = mask << 16 | sid;");
     e0207_property_may_be_missing => with("id = sid;", "field mask: u16 = property \"stream-match-mask\"[15:0];\n    id = mask << 16 | sid;");
+    e0203_property_too_narrow => with("id = sid;", "field m: u8 = property \"p\"[15:4] else 0;\n    id = m << 16 | sid;");
     e0208_bad_field_type => with("u16 = cell[0][15:0]", "u64 = cell[0]");
+    e0209_ignore_overlaps_field => with("id = sid;", "ignore cell[0][23:8];\n    id = sid;");
+    e0209_ignored_twice => with("id = sid;", "ignore cell[0][31:16], cell[0][20];\n    id = sid;");
+    e0210_ignore_unread_property => with("id = sid;", "ignore property \"stream-match-mask\"[31:16];\n    id = sid;");
+    e0201_ignore_cell_out_of_range => with("id = sid;", "ignore cell[1];\n    id = sid;");
+    e0202_ignore_bad_range => with("id = sid;", "ignore cell[0][40:16], cell[0][16:31];\n    id = sid;");
     e0301_pack_overlap => with("id = sid;", "field hi: u8 = cell[0][23:16];\n    id = hi << 8 | sid;");
     e0302_pack_overflow => with("id = sid;", "id = sid << 20;");
     e0303_bad_packing => with("id = sid;", "id = sid + 1;");

@@ -12,6 +12,8 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../virtio-iommu.iommu",
             // Test-only: every kind of check expression (tests/checks.rs).
             "specs/check-zoo.iommu",
+            // Test-only: unread and dropped cell bits (tests/of_xlate.rs).
+            "specs/bits-zoo.iommu",
         ])
         .generate()?;
     Ok(())

@@ -20,7 +20,8 @@ pub struct Extra {
     pub name: Option<Ident>,
 }
 
-const KEYS: &str = "compatible, cells, field, check, id, pci, page_table, dma, init, name, runtime";
+const KEYS: &str =
+    "compatible, cells, field, ignore, check, id, pci, page_table, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -132,6 +133,12 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.push("field", ks);
             out.sep(" ");
             render(&item[1..], out);
+        }
+        "ignore" => {
+            // `ignore: cell[0][31:16]` or a list `ignore: [cell[0][31:16], ..]`.
+            out.push("ignore", ks);
+            out.sep(" ");
+            list(value, ", ", out);
         }
         "check" => {
             out.push("check", ks);
@@ -424,6 +431,9 @@ mod tests {
                 }
             }
         }
+        for x in &mut d.dropped {
+            x.span = 0..0;
+        }
         for c in &mut d.checks {
             c.span = 0..0;
         }
@@ -439,11 +449,27 @@ mod tests {
         d
     }
 
-    /// The attribute form of `examples/arm-smmu-v3.iommu` and
-    /// `examples/mediatek-m4u.iommu` lowers to the very IR of the spec.
+    /// The attribute form of `examples/arm-smmu-v3.iommu`,
+    /// `examples/mediatek-m4u.iommu` and `examples/arm-smmu.iommu` (whose
+    /// `ignore` is a list) lowers to the very IR of the spec.
     #[test]
     fn attribute_and_spec_give_the_same_ir() {
         let cases = [
+            (
+                "arm-smmu.iommu",
+                "ArmSmmu",
+                quote! {
+                    compatible: ["arm,smmu-v1", "arm,smmu-v2", "arm,mmu-400", "arm,mmu-401", "arm,mmu-500"],
+                    cells: 1 | 2,
+                    field stream_id: u16 = cell[0][15:0],
+                    field mask: u16 = cell[1][15:0] else property("stream-match-mask")[15:0] else 0,
+                    ignore: [cell[0][31:16], cell[1][31:16], property("stream-match-mask")[31:16]],
+                    id: mask << 16 | stream_id,
+                    pci: iommu_map,
+                    page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M, 1G], pool: 256 },
+                    init: crate::arm_smmu::probe,
+                },
+            ),
             (
                 "arm-smmu-v3.iommu",
                 "ArmSmmuV3",
@@ -467,9 +493,9 @@ mod tests {
                 quote! {
                     compatible: ["mediatek,mt8183-m4u"],
                     cells: 1,
-                    field larb: u27 = cell[0][31:5],
-                    field port: u5 = cell[0][4:0],
-                    check: larb < 32,
+                    field larb: u5 = cell[0] >> 5 & 0x1f,
+                    field port: u5 = cell[0] & 0x1f,
+                    ignore: cell[0][31:10],
                     id: larb << 5 | port,
                     page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 36, sizes: [4K, 2M], pool: 64 },
                     dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },

@@ -32,10 +32,33 @@ pub enum DriverError {
     /// Generated drivers: a spec check failed; `check` is its text as
     /// written in the spec (e.g. `stream_id < 1 << 20`).
     CheckRejected { check: &'static str },
+    /// Bits of a specifier cell, or of a property a field took its value
+    /// from, are set that no field reads and the spec does not declare
+    /// dropped (`ignore`): refused rather than truncated into another
+    /// master's ID. `bits` are the offending bits.
+    UnreadBits { word: SpecWord, bits: u32 },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
     /// The hardware or the node is unusable, in the driver's words.
     Other(&'static str),
+}
+
+/// The 32-bit word of input a [`DriverError::UnreadBits`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecWord {
+    /// A specifier cell, by index (`cell[N]` in the spec).
+    Cell(u32),
+    /// A `u32` property of the IOMMU node.
+    Property(&'static str),
+}
+
+impl core::fmt::Display for SpecWord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpecWord::Cell(i) => write!(f, "cell[{i}]"),
+            SpecWord::Property(p) => write!(f, "property \"{p}\""),
+        }
+    }
 }
 
 impl From<FwSpecFull> for DriverError {
@@ -54,6 +77,10 @@ impl core::fmt::Display for DriverError {
             DriverError::CheckFailed { check } => write!(f, "check #{check} failed"),
             DriverError::FieldMissing { field } => write!(f, "field `{field}` has no value"),
             DriverError::CheckRejected { check } => write!(f, "check `{check}` failed"),
+            DriverError::UnreadBits { word, bits } => write!(
+                f,
+                "{word} has bits {bits:#x} set that the driver neither reads nor ignores"
+            ),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::Other(why) => f.write_str(why),
         }

@@ -4,7 +4,7 @@
 
 use iommugen_dsl::ir::{self, Expr, Source};
 use iommugen_runtime::decl::{
-    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
+    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
@@ -12,9 +12,72 @@ use iommugen_runtime::fwspec::IdSink;
 /// A spec's driver, ready to be registered.
 pub struct SpecDriver {
     pub ir: ir::Driver,
+    /// The names of the properties its fields read, leaked for the
+    /// `&'static str` that [`DriverError::UnreadBits`] carries (a CLI run
+    /// leaks its drivers anyway).
+    properties: Vec<&'static str>,
+    /// What `of_xlate` refuses, for every length it accepts.
+    refused: ir::RefusedBits,
 }
 
 impl SpecDriver {
+    pub fn new(ir: ir::Driver) -> Self {
+        let mut properties: Vec<&'static str> = Vec::new();
+        for s in ir.fields.iter().flat_map(|f| &f.sources) {
+            if let Source::Property { name, .. } = s {
+                if !properties.contains(&name.as_str()) {
+                    properties.push(String::leak(name.clone()));
+                }
+            }
+        }
+        let mut counts = ir.cells.allowed.clone();
+        if ir.pci.is_some() && !counts.contains(&1) {
+            // `iommu-map` hands a PCI master's ID over as one cell.
+            counts.push(1);
+        }
+        let refused = ir.refused_bits(&counts);
+        SpecDriver {
+            ir,
+            properties,
+            refused,
+        }
+    }
+
+    /// Refuses bits of the specifier's cells that no field reads and the
+    /// spec does not drop, as generated `of_xlate` does before any field.
+    fn refuse_unread_cells(&self, args: &[u32]) -> Result<(), DriverError> {
+        let count = args.len() as u32;
+        for (index, &cell) in (0u32..).zip(args) {
+            let unread = cell & self.refused.cell(count, index);
+            if unread != 0 {
+                return Err(DriverError::UnreadBits {
+                    word: SpecWord::Cell(index),
+                    bits: unread,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `value` of property `name`, taken by a field: refused if it has
+    /// bits set that no field reads and the spec does not drop.
+    fn refuse_unread_property(&self, name: &str, value: u32) -> Result<(), DriverError> {
+        let unread = value & self.refused.property(name);
+        if unread == 0 {
+            return Ok(());
+        }
+        let name = self
+            .properties
+            .iter()
+            .copied()
+            .find(|p| *p == name)
+            .unwrap_or("?");
+        Err(DriverError::UnreadBits {
+            word: SpecWord::Property(name),
+            bits: unread,
+        })
+    }
+
     /// The text of check `index`, for error messages.
     pub fn check_text(&self, index: u16) -> Option<&str> {
         self.ir.checks.get(index as usize).map(|c| c.text.as_str())
@@ -24,29 +87,34 @@ impl SpecDriver {
         self.ir.fields.get(index as usize).map(|f| f.name.as_str())
     }
 
-    /// Field values for one specifier (`None`: no source available).
+    /// Field values for one specifier, in order: the first available
+    /// source of each, a property's unread bits refused as it is taken.
     fn fields(&self, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u64>, DriverError> {
-        self.ir
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, field)| {
-                field
-                    .sources
-                    .iter()
-                    .find_map(|s| source_value(s, iommu, args))
-                    .map(u64::from)
-                    .ok_or(DriverError::MissingField { field: i as u16 })
-            })
-            .collect()
-    }
-}
-
-fn source_value(source: &Source, iommu: Node<'_>, args: &[u32]) -> Option<u32> {
-    match source {
-        Source::Cell { index, bits, .. } => args.get(*index as usize).map(|&c| bits.extract(c)),
-        Source::Property { name, bits, .. } => iommu.u32_property(name).map(|v| bits.extract(v)),
-        Source::Const { value, .. } => Some(*value),
+        let mut values = Vec::with_capacity(self.ir.fields.len());
+        for (i, field) in self.ir.fields.iter().enumerate() {
+            let mut value = None;
+            for s in &field.sources {
+                value = match s {
+                    Source::Cell { index, bits, .. } => {
+                        args.get(*index as usize).map(|&c| bits.extract(c))
+                    }
+                    Source::Property { name, bits, .. } => match iommu.u32_property(name) {
+                        Some(v) => {
+                            self.refuse_unread_property(name, v)?;
+                            Some(bits.extract(v))
+                        }
+                        None => None,
+                    },
+                    Source::Const { value, .. } => Some(*value),
+                };
+                if value.is_some() {
+                    break;
+                }
+            }
+            let value = value.ok_or(DriverError::MissingField { field: i as u16 })?;
+            values.push(u64::from(value));
+        }
+        Ok(values)
     }
 }
 
@@ -135,6 +203,7 @@ impl IommuDriver for SpecDriver {
         if !(self.ir.cells.accepts(count) || from_pci_map) {
             return Err(DriverError::WrongCellCount { got: count });
         }
+        self.refuse_unread_cells(args)?;
         let fields = self.fields(iommu, args)?;
         for (i, check) in self.ir.checks.iter().enumerate() {
             if eval(&check.expr, &fields) == 0 {
@@ -158,7 +227,7 @@ pub fn declarations(
     drivers: Vec<ir::Driver>,
 ) -> (&'static [SpecDriver], &'static [Declaration<'static>]) {
     let drivers: &'static [SpecDriver] =
-        Vec::leak(drivers.into_iter().map(|ir| SpecDriver { ir }).collect());
+        Vec::leak(drivers.into_iter().map(SpecDriver::new).collect());
     let rows: Vec<Declaration<'static>> = drivers
         .iter()
         .flat_map(|d| {

@@ -3,3 +3,6 @@
 
 pub mod driver;
 pub mod report;
+
+#[cfg(test)]
+mod equivalence;

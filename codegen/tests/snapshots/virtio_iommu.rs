@@ -19,7 +19,7 @@ pub mod virtio_iommu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `virtio-iommu.iommu:14`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:25`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:27`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -27,7 +27,7 @@ pub mod virtio_iommu {
             pci: true,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`VIRTIO_IOMMU_POOL`] (from `virtio-iommu.iommu:18`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`VIRTIO_IOMMU_POOL`] (from `virtio-iommu.iommu:20`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<VirtioIommuPageTable<T>, runtime::pgtable::MapError> {
@@ -80,7 +80,7 @@ pub mod virtio_iommu {
             Ok(())
         }
     }
-    /// Page-table format of `virtio_iommu` (from `virtio-iommu.iommu:18`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
+    /// Page-table format of `virtio_iommu` (from `virtio-iommu.iommu:20`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct VirtioIommuFormat;
     impl runtime::pgtable::Format for VirtioIommuFormat {
@@ -91,14 +91,14 @@ pub mod virtio_iommu {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = true;
     }
-    /// The static pool type of `virtio_iommu`: 128 tables of 4K (from `virtio-iommu.iommu:18`).
+    /// The static pool type of `virtio_iommu`: 128 tables of 4K (from `virtio-iommu.iommu:20`).
     pub type VirtioIommuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         128,
     >;
-    /// The table pool every `virtio_iommu` page table takes its tables from (from `virtio-iommu.iommu:18`).
+    /// The table pool every `virtio_iommu` page table takes its tables from (from `virtio-iommu.iommu:20`).
     pub static VIRTIO_IOMMU_POOL: VirtioIommuPool = VirtioIommuPool::new();
-    /// The page-table engine specialised for `virtio_iommu` (from `virtio-iommu.iommu:18`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `virtio_iommu` (from `virtio-iommu.iommu:20`); `T` does the TLB maintenance.
     pub type VirtioIommuPageTable<T> = runtime::pgtable::PageTable<
         VirtioIommuFormat,
         &'static VirtioIommuPool,

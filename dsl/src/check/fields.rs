@@ -273,10 +273,7 @@ fn source(
                 s.span.clone(),
                 format!("{given} bits wide"),
             )
-            .help(format!(
-                "select {width} bits, e.g. `[{}:0]`, or widen the type to u{given}",
-                width - 1
-            )),
+            .help(super::bits::too_narrow_help(&src, field, width, given)),
         );
     }
     (diags.len() == errors).then_some(src)

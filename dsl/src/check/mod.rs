@@ -5,6 +5,7 @@
 //! a driver with errors is left out of the spec, and the spec is only
 //! returned when no driver had an error.
 
+mod bits;
 mod fields;
 pub mod geometry;
 mod page_table;
@@ -310,6 +311,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
     };
 
     let fields = fields::fields(d, cells.as_ref(), diags);
+    let dropped = bits::dropped(d, &fields, cells.as_ref(), diags);
     let checks = fields::checks(d, &fields, diags);
     let ids = fields::ids(d, &fields, diags);
     // A field used only in text that did not parse is not unused.
@@ -386,6 +388,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             .into_iter()
             .map(|f| f.ir)
             .collect::<Option<Vec<_>>>()?,
+        dropped,
         checks,
         ids,
         pci,

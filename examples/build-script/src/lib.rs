@@ -23,6 +23,8 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/virtio_iommu.rs"));
     // Not a real IOMMU: exercises every kind of check expression.
     include!(concat!(env!("OUT_DIR"), "/check_zoo.rs"));
+    // Not real IOMMUs: unread bits refused or declared dropped.
+    include!(concat!(env!("OUT_DIR"), "/bits_zoo.rs"));
 }
 
 /// A driver declared in Rust rather than in a spec: it registers itself in

@@ -3,11 +3,16 @@
 //! table (Documentation/devicetree/bindings/iommu/), not from our output.
 
 use iommugen_example_build_script::generated::{
-    apple_dart::AppleDart, arm_smmu::ArmSmmu, arm_smmu_v3::ArmSmmuV3, mediatek_m4u::MtkM4u,
-    rockchip_iommu::RockchipIommu, virtio_iommu::VirtioIommu,
+    apple_dart::AppleDart,
+    arm_smmu::ArmSmmu,
+    arm_smmu_v3::ArmSmmuV3,
+    bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
+    mediatek_m4u::MtkM4u,
+    rockchip_iommu::RockchipIommu,
+    virtio_iommu::VirtioIommu,
 };
 use iommugen_example_build_script::TABLES;
-use iommugen_runtime::decl::{match_node, DriverError, InstanceData, IommuDriver};
+use iommugen_runtime::decl::{match_node, DriverError, InstanceData, IommuDriver, SpecWord};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
 
@@ -130,12 +135,11 @@ fn mediatek_larb_and_port() {
                 "larb {larb} port {port}"
             );
         }
-        // Linux keeps at most 32 larbs: larb 32 (cell 0x400) is refused,
-        // not truncated to larb 0.
-        assert_eq!(
-            xlate(&MtkM4u, node, &[0x403]),
-            Err(DriverError::CheckRejected { check: "larb < 32" })
-        );
+        // mtk_iommu reads the larb as (id >> 5) & 0x1f and the port as
+        // id & 0x1f; bits 10 and up (an IOVA region or bus type on newer
+        // SoCs) are dropped, and the spec declares them so.
+        assert_eq!(xlate(&MtkM4u, node, &[0x403]), Ok(vec![0x003]));
+        assert_eq!(xlate(&MtkM4u, node, &[0x3_0044]), Ok(vec![0x044]));
     });
 }
 
@@ -217,4 +221,103 @@ fn declaration_tables_match_by_compatible() {
             assert_eq!(decl.driver.name(), driver);
         });
     }
+}
+
+/// The bug of issue 9: `field x: u6 = cell[0][5:0];` alone read
+/// `<&iommu 64>` as ID 0, another master's. Now the bits no field reads are
+/// refused, naming the cell and the bits.
+#[test]
+fn unread_bits_are_refused_not_truncated() {
+    with_node("iommugen,bits-narrow", 1, None, |node| {
+        assert_eq!(xlate(&Narrow, node, &[63]), Ok(vec![63]));
+        assert_eq!(
+            xlate(&Narrow, node, &[64]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Cell(0),
+                bits: 0x40
+            })
+        );
+        assert_eq!(
+            xlate(&Narrow, node, &[0x8000_0001]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Cell(0),
+                bits: 0x8000_0000
+            })
+        );
+    });
+}
+
+/// With `ignore cell[0][31:6];` the spec says the driver drops the bits, so
+/// 64 is ID 0 by declaration.
+#[test]
+fn ignored_bits_are_dropped() {
+    with_node("iommugen,bits-narrow-dropped", 1, None, |node| {
+        assert_eq!(xlate(&NarrowDropped, node, &[64]), Ok(vec![0]));
+        assert_eq!(xlate(&NarrowDropped, node, &[0xffff_ffc5]), Ok(vec![5]));
+    });
+}
+
+/// Two fields of one cell: what either reads (bits 0 to 9) is read; larb 32
+/// (bit 10) is refused instead of becoming larb 0.
+#[test]
+fn packed_fields_read_the_union_of_their_bits() {
+    with_node("iommugen,bits-packed", 1, None, |node| {
+        assert_eq!(xlate(&Packed, node, &[0x3ff]), Ok(vec![0x3ff]));
+        assert_eq!(
+            xlate(&Packed, node, &[0x403]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Cell(0),
+                bits: 0x400
+            })
+        );
+    });
+}
+
+/// A fallback chain: cell 1's high half is refused; the property's high
+/// half only when the mask is taken from it (one cell), not when cell 1
+/// wins.
+#[test]
+fn fallback_sources_refuse_what_they_take() {
+    with_node("iommugen,bits-fallback", 2, Some(0x1_0000), |node| {
+        assert_eq!(
+            xlate(&Fallback, node, &[0x11, 0x2_0003]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Cell(1),
+                bits: 0x2_0000
+            })
+        );
+        // Two cells: the property is not read, so its bits do not matter.
+        assert_eq!(xlate(&Fallback, node, &[0x11, 0x3]), Ok(vec![0x3_0011]));
+        // One cell: the mask comes from the property, whose bit 16 is unread.
+        assert_eq!(
+            xlate(&Fallback, node, &[0x11]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Property("stream-match-mask"),
+                bits: 0x1_0000
+            })
+        );
+    });
+    with_node("iommugen,bits-fallback", 1, Some(0x7c00), |node| {
+        assert_eq!(xlate(&Fallback, node, &[0x11]), Ok(vec![0x7c00_0011]));
+    });
+}
+
+/// What is read of a cell depends on how many cells the specifier has.
+#[test]
+fn read_bits_follow_the_cell_count() {
+    with_node("iommugen,bits-per-count", 2, None, |node| {
+        // One cell: `hi` is cell 0's bits 8 to 15.
+        assert_eq!(xlate(&PerCount, node, &[0x1234]), Ok(vec![0x1234]));
+        // Two cells: `hi` is cell 1, so cell 0's bits 8 to 15 go unread.
+        assert_eq!(xlate(&PerCount, node, &[0x34, 0x12]), Ok(vec![0x1234]));
+        assert_eq!(
+            xlate(&PerCount, node, &[0x1234, 0x56]),
+            Err(DriverError::UnreadBits {
+                word: SpecWord::Cell(0),
+                bits: 0x1200
+            })
+        );
+        // Cell 1's bits 8 and up are declared dropped.
+        assert_eq!(xlate(&PerCount, node, &[0x34, 0xff12]), Ok(vec![0x1234]));
+    });
 }
