@@ -19,9 +19,14 @@
 //! comes through this crate's [`include_spec!`]; `#[iommu_driver]` needs
 //! `runtime: ::iommugen::runtime` among its arguments (an attribute cannot
 //! see which crate name it was called through). The default `cli` feature
-//! builds the `iommugen` command-line tool; kernels turn it off.
-#![no_std]
+//! builds the `iommugen` command-line tool and the host-side library it is
+//! a thin front end to ([`dt`]: the boot flow's report on a device tree);
+//! kernels turn it off and get a `no_std` crate.
+#![cfg_attr(not(feature = "cli"), no_std)]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "cli")]
+pub mod dt;
 
 pub use iommugen_macros::iommu_driver;
 pub use iommugen_runtime as runtime;

@@ -340,11 +340,92 @@ fn bad_arguments_and_missing_dtc_are_clear_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("dtc"));
-    let junk = std::env::temp_dir().join("iommugen-junk.dtb");
-    std::fs::write(&junk, [b'x'; 64]).unwrap();
-    let out = iommugen(&["dt", junk.to_str().unwrap()]);
+    let out = iommugen(&["dt", "/nonexistent/board.dtb"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad magic"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/board.dtb"));
+}
+
+/// A temporary file holding `bytes`, unique to this test process.
+fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("iommugen-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_bad_tree_is_exit_1_with_a_clear_error() {
+    // Not a device tree at all.
+    let junk = temp_file("junk.dtb", &[b'x'; 64]);
+    let out = iommugen(&["dt", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a usable device tree: not a flattened device tree (bad magic)"),
+        "{err}"
+    );
+    // A real blob whose strings block is moved onto its structure block
+    // (once read as an empty tree): the overlap is named, in JSON too.
+    let blob = std::process::Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-"])
+        .arg(dts("juno-mmu401.dts"))
+        .output();
+    let Ok(blob) = blob else { return };
+    let mut blob = blob.stdout;
+    let off_struct: [u8; 4] = blob[8..12].try_into().unwrap();
+    blob[12..16].copy_from_slice(&off_struct);
+    let bad = temp_file("overlap.dtb", &blob);
+    let out = iommugen(&["dt", "--format", "json", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "dt::E0300");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("the structure block and the strings block overlap"),
+        "{d}"
+    );
+    assert_eq!(v["masters"], serde_json::json!([]));
+    // A .dts dtc rejects: dtc's located message, exit 1.
+    let src = temp_file("broken.dts", b"/dts-v1/;\n/ {\n  a = <1;\n};\n");
+    let renamed = src.with_extension("dts");
+    std::fs::rename(&src, &renamed).unwrap();
+    let out = iommugen(&["dt", renamed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dtc could not compile") && err.contains(":3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_spec_is_exit_1_with_a_located_error() {
+    let spec = temp_file(
+        "bad.iommu",
+        b"driver d {\n    compatible \"v,x\";\n    cells 1;\n    id = nosuch;\n}\n",
+    );
+    let renamed = spec.with_extension("iommu");
+    std::fs::rename(&spec, &renamed).unwrap();
+    let name = renamed.to_str().unwrap();
+    let out = iommugen(&["dt", "--spec", name, &dts("juno-mmu401.dts")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{name}:4:")), "{err}");
+    assert!(err.contains("the specs have errors"), "{err}");
+    let out = iommugen(&[
+        "dt",
+        "--format",
+        "json",
+        "--spec",
+        name,
+        &dts("juno-mmu401.dts"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["file"], name);
+    assert_eq!(v[0]["severity"], "error");
 }
 
 #[test]

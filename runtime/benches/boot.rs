@@ -1,13 +1,19 @@
 //! Boot-flow benchmark: a generated tree of N masters behind 64 IOMMUs;
 //! time to index the tree, run `iommu_init`, and configure every master
 //! (of_iommu_configure + arch_setup_dma_ops). Compare N = 10,000 and
-//! 100,000 for linear growth.
+//! 100,000 for linear growth. `nested`: N masters each nested in the
+//! previous (every one a bus with `dma-ranges`), configured over
+//! `dma::DmaFacts`; compare N = 20,000 and 200,000.
+
+#[path = "../tests/raw/mod.rs"]
+mod raw;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use iommugen_runtime::boot::{is_master, setup_master};
 use iommugen_runtime::decl::{
     Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
 };
+use iommugen_runtime::dma::{DmaFacts, NodeDma};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::{FwSpec, IdSink};
 use iommugen_runtime::init::{iommu_init, IommuRecord};
@@ -124,5 +130,72 @@ fn bench_boot(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_boot);
+/// `masters` nested buses below the root, each a master of IOMMU 1 with a
+/// one-entry `dma-ranges`; the root is `dma-coherent`.
+fn nested_tree(masters: u32) -> Vec<u8> {
+    let one = |v: u32| v.to_be_bytes();
+    let mut r = raw::Raw::new();
+    r.begin(b"")
+        .prop("#address-cells", &one(1))
+        .prop("#size-cells", &one(1))
+        .prop("dma-coherent", &[]);
+    r.begin(b"iommu@0")
+        .prop("compatible", b"arm,smmu-v3\0")
+        .prop("#iommu-cells", &one(1))
+        .prop("phandle", &one(1))
+        .end_node();
+    let ranges: Vec<u8> = [0u32, 0x1000, 0x8000_0000]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    for m in 0..masters {
+        r.begin(b"bus@0")
+            .prop("#address-cells", &one(1))
+            .prop("#size-cells", &one(1))
+            .prop("dma-ranges", &ranges)
+            .prop("iommus", &[one(1), one(m)].concat());
+    }
+    for _ in 0..masters {
+        r.end_node();
+    }
+    r.end_node().finish();
+    r.blob()
+}
+
+/// Index, DMA facts, init, configure every master.
+fn boot_nested(blob: &[u8]) -> usize {
+    let fdt = Fdt::new(blob).unwrap();
+    let (n, p) = DeviceTree::measure(&fdt).unwrap();
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
+    let mut slots = vec![NodeDma::EMPTY; tree.len()];
+    let facts = DmaFacts::new(&tree, &mut slots).unwrap();
+    let mut records = vec![IommuRecord::EMPTY; 1];
+    let table = iommu_init(&tree, &[TABLE], &mut records).unwrap();
+    let mut domains = vec![DomainInfo::EMPTY; 1];
+    let mut per = vec![0; table.records().len()];
+    let mut domains = DomainTable::new(&mut domains, &mut per).with_dma_facts(facts);
+    let mut fw = FwSpec::<8, 2>::new();
+    tree.nodes()
+        .filter(|n| is_master(*n))
+        .filter(|n| setup_master(*n, &table, &mut fw, &mut domains).is_ok())
+        .count()
+}
+
+fn bench_nested(c: &mut Criterion) {
+    let mut g = c.benchmark_group("boot_flow");
+    g.sample_size(10);
+    for masters in [20_000u32, 200_000] {
+        let blob = nested_tree(masters);
+        assert_eq!(boot_nested(&blob), masters as usize);
+        g.throughput(Throughput::Elements(u64::from(masters)));
+        g.bench_with_input(BenchmarkId::new("nested", masters), &blob, |b, blob| {
+            b.iter(|| boot_nested(std::hint::black_box(blob)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_boot, bench_nested);
 criterion_main!(benches);

@@ -15,6 +15,9 @@
 
 use crate::fdt::{Cells, Node, Property};
 
+mod facts;
+pub use facts::{DmaFacts, NodeDma, TooFewSlots};
+
 /// Why a `dma-ranges` could not be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DmaRangeError {
@@ -142,7 +145,10 @@ fn entries<'a>(
             parent: p.number(),
             size: u128::from(s.number()),
         };
-        Some(if u128::from(range.child) + range.size > 1 << 64 {
+        // Neither side of an entry may run past 2^64 (so no translation
+        // wraps).
+        let top = u128::from(range.child.max(range.parent));
+        Some(if top + range.size > 1 << 64 {
             Err(DmaRangeError::Overflow)
         } else {
             Ok(range)
@@ -159,28 +165,34 @@ fn translate_up(
 ) -> Result<(u64, u128), DmaRangeError> {
     // The walk visits each ancestor once: it ends at the root.
     while let Some(parent) = bus.parent() {
-        let Some(prop) = bus.property("dma-ranges") else {
+        if !bus.has_property("dma-ranges") {
             break;
-        };
-        let cells = prop.cells().ok_or(DmaRangeError::BadLength)?;
-        if !cells.is_empty() {
-            let mut hit = None;
-            for r in entries(bus, cells)? {
-                let r = r?;
-                let end = u128::from(r.child) + r.size;
-                if u128::from(addr) >= u128::from(r.child) && u128::from(addr) < end {
-                    let clipped = size.min(end - u128::from(addr));
-                    hit = Some((r.parent.wrapping_add(addr - r.child), clipped));
-                    break;
-                }
-            }
-            let (a, s) = hit.ok_or(DmaRangeError::Unreachable)?;
-            addr = a;
-            size = s;
         }
+        (addr, size) = translate_level(bus, addr, size)?;
         bus = parent;
     }
     Ok((addr, size))
+}
+
+/// One level of [`translate_up`]: `bus`'s own `dma-ranges` (present; empty
+/// is 1:1) applied to `[addr, addr + size)`.
+fn translate_level(bus: Node<'_>, addr: u64, size: u128) -> Result<(u64, u128), DmaRangeError> {
+    let Some(prop) = bus.property("dma-ranges") else {
+        return Ok((addr, size));
+    };
+    let cells = prop.cells().ok_or(DmaRangeError::BadLength)?;
+    if cells.is_empty() {
+        return Ok((addr, size));
+    }
+    for r in entries(bus, cells)? {
+        let r = r?;
+        let end = u128::from(r.child) + r.size;
+        if u128::from(addr) >= u128::from(r.child) && u128::from(addr) < end {
+            let clipped = size.min(end - u128::from(addr));
+            return Ok((r.parent.wrapping_add(addr - r.child), clipped));
+        }
+    }
+    Err(DmaRangeError::Unreachable)
 }
 
 /// The device's DMA window, or `None` when no `dma-ranges` limits it.

@@ -7,7 +7,9 @@
 //! intersection of their apertures and the device's DMA window.
 
 use crate::decl::DomainPolicy;
-use crate::dma::{dma_window_below, is_coherent, own_coherence, DmaRangeError, DmaWindow};
+use crate::dma::{
+    dma_window_below, is_coherent, own_coherence, DmaFacts, DmaRangeError, DmaWindow,
+};
 use crate::fdt::{Node, NodeId};
 use crate::fwspec::FwSpec;
 use crate::init::{IommuState, IommuTable};
@@ -126,14 +128,17 @@ impl core::fmt::Display for SetupError {
 /// Domains in caller storage, plus the shared domain of each IOMMU
 /// instance (indexed like [`IommuTable::records`]).
 ///
-/// One table serves one tree: it also remembers the DMA facts of the last
-/// bus it saw (coherence and window depend only on the bus's ancestry), so
-/// the many masters of one bus share that walk.
+/// One table serves one tree. Coherence and windows depend only on a bus's
+/// ancestry: given the tree's [`DmaFacts`] ([`DomainTable::with_dma_facts`])
+/// each costs a lookup; without them the table remembers the last bus it
+/// walked, so the many masters of one bus share that walk (but masters
+/// nested in masters each walk to the root).
 pub struct DomainTable<'s> {
     domains: &'s mut [DomainInfo],
     len: usize,
     per_instance: &'s mut [u32],
     bus_cache: Option<BusFacts>,
+    facts: Option<DmaFacts<'s>>,
 }
 
 /// The DMA facts a bus hands its children.
@@ -155,6 +160,28 @@ impl<'s> DomainTable<'s> {
             len: 0,
             per_instance,
             bus_cache: None,
+            facts: None,
+        }
+    }
+
+    /// Use the tree's precomputed DMA facts: linear setup however deep
+    /// the tree nests.
+    pub fn with_dma_facts(mut self, facts: DmaFacts<'s>) -> Self {
+        self.facts = Some(facts);
+        self
+    }
+
+    /// The facts given to [`DomainTable::with_dma_facts`].
+    pub fn dma_facts(&self) -> Option<&DmaFacts<'s>> {
+        self.facts.as_ref()
+    }
+
+    /// Coherence of `node` and the window below it, from the facts or by
+    /// walking.
+    fn facts_below(&self, node: Node<'_>) -> (bool, Result<Option<DmaWindow>, DmaRangeError>) {
+        match &self.facts {
+            Some(f) => (f.is_coherent(node), f.dma_window_below(node)),
+            None => (is_coherent(node), dma_window_below(node)),
         }
     }
 
@@ -163,10 +190,11 @@ impl<'s> DomainTable<'s> {
         match self.bus_cache {
             Some(f) if f.bus == bus.id() => f,
             _ => {
+                let (coherent, window) = self.facts_below(bus);
                 let f = BusFacts {
                     bus: bus.id(),
-                    coherent: is_coherent(bus),
-                    window: dma_window_below(bus),
+                    coherent,
+                    window,
                 };
                 self.bus_cache = Some(f);
                 f
@@ -234,8 +262,8 @@ pub fn arch_setup_pci_dma_ops<const IDS: usize, const IOMMUS: usize>(
     iommus: &IommuTable<'_, '_>,
     domains: &mut DomainTable<'_>,
 ) -> Result<DmaConfig, SetupError> {
-    let coherent = is_coherent(host);
-    let window = dma_window_below(host).map_err(SetupError::DmaRanges)?;
+    let (coherent, window) = domains.facts_below(host);
+    let window = window.map_err(SetupError::DmaRanges)?;
     let owner = DomainOwner::Pci {
         host: host.id(),
         rid,

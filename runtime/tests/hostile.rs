@@ -1,11 +1,14 @@
 //! Hostile trees: each must give an error value, never a panic or a hang.
 
 mod common;
+mod raw;
 
 use common::*;
 use iommugen_runtime::boot::{is_master, setup_master};
 use iommugen_runtime::configure::{of_iommu_configure, of_pci_iommu_configure, ConfigureError};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, NodeEntry, PhandleEntry, PhandleError};
+use iommugen_runtime::fdt::{
+    Block, DeviceTree, Fdt, FdtError, NodeEntry, PhandleEntry, PhandleError,
+};
 use iommugen_runtime::fwspec::{FwSpec, FwSpecFull};
 use iommugen_runtime::init::{iommu_init, IommuRecord};
 use iommugen_runtime::map_id::MapError;
@@ -318,4 +321,168 @@ fn deep_tree_paths_and_walks() {
         assert!(iommugen_runtime::dma::is_coherent(leaf));
         assert_eq!(iommugen_runtime::dma::dma_window(leaf), Ok(None));
     });
+}
+
+/// A small well-formed tree: root with `#address-cells` and one child.
+fn small() -> raw::Raw {
+    let mut r = raw::Raw::new();
+    r.begin(b"")
+        .prop("#address-cells", &2u32.to_be_bytes())
+        .begin(b"dev@0")
+        .prop("compatible", b"acme,dev\0")
+        .end_node()
+        .end_node()
+        .finish();
+    r
+}
+
+/// Index a blob that passed the header checks (measure, then index).
+fn index(blob: &[u8]) -> Result<usize, FdtError> {
+    let fdt = Fdt::new(blob)?;
+    let (n, p) = DeviceTree::measure(&fdt)?;
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    DeviceTree::new(fdt, &mut nodes, &mut phandles).map(|t| t.len())
+}
+
+#[test]
+fn the_raw_writer_makes_valid_trees() {
+    assert_eq!(index(&small().blob()), Ok(2));
+}
+
+#[test]
+fn strings_block_overlapping_the_structure_block() {
+    // Once read as an empty tree; libfdt rejects the layout.
+    let r = small();
+    let good = r.blob();
+    let mut bad = good.clone();
+    raw::set(&mut bad, raw::OFF_STRINGS, raw::get(&good, raw::OFF_STRUCT));
+    assert_eq!(
+        Fdt::new(&bad).unwrap_err(),
+        FdtError::Overlap {
+            first: Block::Structure,
+            second: Block::Strings
+        }
+    );
+    // Sharing only the last byte is still an overlap.
+    let st = 56;
+    let strings = st + r.structure.len() - 1;
+    let bad = r.blob_at(40, st, strings, strings + r.strings.len());
+    assert!(matches!(Fdt::new(&bad), Err(FdtError::Overlap { .. })));
+}
+
+#[test]
+fn reservation_block_rules() {
+    let r = small();
+    let st = 64;
+    let strings = st + r.structure.len();
+    let total = strings + r.strings.len();
+    // Misaligned: the specification puts it on an 8-byte boundary.
+    let bad = r.blob_at(44, st, strings, total);
+    assert_eq!(
+        Fdt::new(&bad).unwrap_err(),
+        FdtError::Misaligned {
+            block: Block::Reservations,
+            offset: 44
+        }
+    );
+    // A list whose terminator is the zeros of a property value inside the
+    // structure block (struct at 56; the value spans 76..108).
+    let mut z = raw::Raw::new();
+    z.begin(b"").prop("zeros", &[0; 32]).end_node().finish();
+    let mut bad = z.blob();
+    raw::set(&mut bad, raw::OFF_RSVMAP, 80);
+    assert_eq!(
+        Fdt::new(&bad).unwrap_err(),
+        FdtError::Overlap {
+            first: Block::Reservations,
+            second: Block::Structure
+        }
+    );
+    // A list that never ends inside the blob.
+    let mut bad = r.blob();
+    bad.resize(bad.len().next_multiple_of(8) + 8, 0xff);
+    let len = bad.len();
+    raw::set(&mut bad, raw::TOTALSIZE, len as u32);
+    raw::set(&mut bad, raw::OFF_RSVMAP, (len - 8) as u32);
+    assert_eq!(
+        Fdt::new(&bad).unwrap_err(),
+        FdtError::UnterminatedReservations
+    );
+    // Inside the header, or past the end.
+    for off in [0u32, 32, 0x1000_0000] {
+        let mut bad = r.blob();
+        raw::set(&mut bad, raw::OFF_RSVMAP, off);
+        assert!(Fdt::new(&bad).is_err(), "rsvmap at {off:#x}");
+    }
+}
+
+#[test]
+fn structure_block_alignment_and_bounds() {
+    let r = small();
+    let strings = 58 + r.structure.len();
+    let bad = r.blob_at(40, 58, strings, strings + r.strings.len());
+    assert_eq!(
+        Fdt::new(&bad).unwrap_err(),
+        FdtError::Misaligned {
+            block: Block::Structure,
+            offset: 58
+        }
+    );
+    let good = r.blob();
+    // Starting inside the header.
+    let mut bad = good.clone();
+    raw::set(&mut bad, raw::OFF_STRUCT, 8);
+    assert_eq!(Fdt::new(&bad).unwrap_err(), FdtError::BadLayout);
+    // Size running past totalsize, and offset + size wrapping.
+    for size in [good.len() as u32, u32::MAX] {
+        let mut bad = good.clone();
+        raw::set(&mut bad, raw::SIZE_STRUCT, size);
+        assert_eq!(Fdt::new(&bad).unwrap_err(), FdtError::BadLayout);
+    }
+    // The strings block past totalsize.
+    let mut bad = good.clone();
+    raw::set(&mut bad, raw::SIZE_STRINGS, 0x1000);
+    assert_eq!(Fdt::new(&bad).unwrap_err(), FdtError::BadLayout);
+}
+
+#[test]
+fn version_16_structure_stops_at_the_next_block() {
+    // No size_dt_struct before version 17: the block runs up to the
+    // strings block, not over it.
+    let mut blob = small().blob();
+    raw::set(&mut blob, raw::VERSION, 16);
+    raw::set(&mut blob, raw::SIZE_STRUCT, 0);
+    assert_eq!(index(&blob), Ok(2));
+}
+
+#[test]
+fn structure_without_end_token() {
+    let mut r = small();
+    r.structure.truncate(r.structure.len() - 4);
+    assert_eq!(index(&r.blob()), Err(FdtError::MissingEnd));
+}
+
+#[test]
+fn property_name_offsets_outside_the_strings_block() {
+    // Past the block: once the property was silently dropped.
+    for name_off in [0x1000u32, u32::MAX] {
+        let mut r = raw::Raw::new();
+        r.intern("compatible");
+        r.begin(b"").prop_at(name_off, b"x\0").end_node().finish();
+        let err = index(&r.blob()).unwrap_err();
+        assert!(
+            matches!(err, FdtError::BadNameOffset { name_off: o, .. } if o == name_off),
+            "{err:?}"
+        );
+    }
+    // A name whose NUL lies just past the block's end (in the blob, not in
+    // the block) is not terminated inside it.
+    let mut r = small();
+    r.strings.pop();
+    let mut blob = r.blob();
+    blob.push(0);
+    let total = blob.len() as u32;
+    raw::set(&mut blob, raw::TOTALSIZE, total);
+    assert!(matches!(index(&blob), Err(FdtError::BadNameOffset { .. })));
 }

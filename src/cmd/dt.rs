@@ -1,13 +1,37 @@
-//! `iommugen dt`: run the runtime's boot flow on a board's device tree with
-//! drivers interpreted from specs, and report what it decided.
+//! `iommugen dt`: a thin front end to [`iommugen::dt`]: read the specs and
+//! the board, run the library, print its report.
+//!
+//! Exit status: 0 clean; 1 when the input is bad (spec errors, a tree that
+//! is not a usable device tree or that `dtc` rejects, any IOMMU, master or
+//! RID with an error); 2 when it could not be read at all (arguments,
+//! unreadable files, `dtc` missing).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use iommugen::dt::{self, Drivers, RidQuery};
 use iommugen_dsl::render;
+use serde_json::{json, Value};
 
-use crate::dt::driver::declarations;
-use crate::dt::report::{self, RidQuery};
+/// Why the command stopped before a report: the message and exit status.
+struct Stop {
+    code: u8,
+    message: String,
+}
+
+impl Stop {
+    /// Bad input (exit 1).
+    fn input(message: String) -> Self {
+        Self { code: 1, message }
+    }
+}
+
+/// Could not read or run at all (exit 2).
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Self { code: 2, message }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -70,7 +94,7 @@ fn default_specs() -> Result<Vec<PathBuf>, String> {
 }
 
 /// The blob: read a `.dtb`, or compile a `.dts` with `dtc`.
-fn load_board(path: &Path) -> Result<Vec<u8>, String> {
+fn load_board(path: &Path) -> Result<Vec<u8>, Stop> {
     if path.extension().is_some_and(|x| x == "dts") {
         let out = Command::new("dtc")
             // -Wno-iommus_property: dtc's own `iommus` check spins for
@@ -97,29 +121,30 @@ fn load_board(path: &Path) -> Result<Vec<u8>, String> {
                 _ => format!("cannot run dtc: {e}"),
             })?;
         if !out.status.success() {
-            return Err(format!(
+            // dtc's own messages give file:line:column.
+            return Err(Stop::input(format!(
                 "dtc could not compile {}:\n{}",
                 path.display(),
                 String::from_utf8_lossy(&out.stderr)
-            ));
+            )));
         }
         Ok(out.stdout)
     } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        Ok(std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
     }
 }
 
 pub fn run(args: Args) -> ExitCode {
     match run_inner(&args) {
         Ok(code) => code,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
+        Err(stop) => {
+            eprintln!("error: {}", stop.message);
+            ExitCode::from(stop.code)
         }
     }
 }
 
-fn run_inner(args: &Args) -> Result<ExitCode, String> {
+fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let rids = args
         .rids
         .iter()
@@ -137,7 +162,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     }
     let (sources, checked) = iommugen_dsl::encoding::check_files(raw);
     let mut spec_diags = Vec::new();
-    let mut drivers = Vec::new();
+    let mut specs = Vec::new();
     let mut spec_errors = false;
     for (i, c) in checked {
         let (name, text) = &sources[i];
@@ -151,37 +176,45 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             }
         }
         spec_errors |= c.has_errors();
-        if let Some(spec) = c.spec {
-            drivers.extend(spec.drivers);
-        }
+        specs.extend(c.spec);
     }
     if spec_errors {
         if args.format == Format::Json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::Value::Array(spec_diags))
-                    .unwrap_or_default()
-            );
+            print_json(&Value::Array(spec_diags));
         }
-        // Like `iommugen check`: a spec error is an error in the input (1),
-        // not a usage error (2).
-        eprintln!("error: the specs have errors; fix them first");
-        return Ok(ExitCode::from(1));
+        return Err(Stop::input("the specs have errors; fix them first".into()));
     }
+    let board = args.board.display().to_string();
     let blob = load_board(&args.board)?;
-    let (drivers, table) = declarations(drivers);
-    let report = report::run(&blob, drivers, table, &rids)
-        .map_err(|e| format!("{}: not a usable device tree: {e}", args.board.display()))?;
-    match args.format {
-        Format::Json => {
-            let v = report::to_json(&report, &args.board.display().to_string(), spec_diags);
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    let drivers = Drivers::from_specs(specs);
+    let report = match dt::run(&blob, &drivers, &rids) {
+        Ok(report) => report,
+        Err(e) => {
+            let message = format!("{board}: not a usable device tree: {e}");
+            if args.format == Format::Json {
+                // The report's shape, empty, with the one diagnostic.
+                spec_diags.push(json!({
+                    "file": board, "severity": "error", "code": "dt::E0300",
+                    "message": message, "help": null, "labels": [],
+                }));
+                print_json(&json!({
+                    "iommus": [], "masters": [], "pci": [], "diagnostics": spec_diags,
+                }));
+            }
+            return Err(Stop::input(message));
         }
-        Format::Human => print!("{}", report::to_human(&report)),
+    };
+    match args.format {
+        Format::Json => print_json(&report.to_json(&board, spec_diags)),
+        Format::Human => print!("{}", report.to_human()),
     }
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }

@@ -4,7 +4,7 @@
 
 use iommugen_dsl::ir::{self, Expr, Source};
 use iommugen_runtime::decl::{
-    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
+    DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
@@ -219,25 +219,6 @@ impl IommuDriver for SpecDriver {
         }
         Ok(())
     }
-}
-
-/// Leak the drivers and their declaration rows for the life of the process
-/// (a CLI run), giving the `'static` table the runtime's entry type wants.
-pub fn declarations(
-    drivers: Vec<ir::Driver>,
-) -> (&'static [SpecDriver], &'static [Declaration<'static>]) {
-    let drivers: &'static [SpecDriver] =
-        Vec::leak(drivers.into_iter().map(SpecDriver::new).collect());
-    let rows: Vec<Declaration<'static>> = drivers
-        .iter()
-        .flat_map(|d| {
-            d.ir.compatibles.iter().map(move |c| Declaration {
-                compatible: c.as_str(),
-                driver: d as &dyn IommuDriver,
-            })
-        })
-        .collect();
-    (drivers, Vec::leak(rows))
 }
 
 #[cfg(test)]

@@ -1,8 +1,65 @@
-//! The host side of `iommugen dt`: drivers interpreted from checked specs,
-//! plugged into the very runtime code a kernel links.
+//! The host side of `iommugen dt` as a library: drivers interpreted from
+//! checked specs, plugged into the very runtime code a kernel links, and a
+//! report of what the boot flow decided. The CLI, tests, fuzzers and editor
+//! tooling call it the same way:
+//!
+//! ```no_run
+//! # fn demo(spec_text: &str, blob: &[u8]) -> Result<(), iommugen::dt::DtError> {
+//! let checked = iommugen_dsl::check_source("arm-smmu.iommu", spec_text);
+//! let drivers = iommugen::dt::Drivers::from_specs(checked.spec);
+//! let report = iommugen::dt::run(blob, &drivers, &[])?;
+//! print!("{}", report.to_human());
+//! # Ok(()) }
+//! ```
 
 pub mod driver;
+mod render;
 pub mod report;
 
 #[cfg(test)]
 mod equivalence;
+
+pub use report::{
+    run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,
+};
+
+use iommugen_dsl::ir;
+use iommugen_runtime::decl::{Declaration, IommuDriver};
+
+use driver::SpecDriver;
+
+/// The drivers of a set of checked specs, ready for [`run`].
+pub struct Drivers {
+    drivers: Vec<SpecDriver>,
+}
+
+impl Drivers {
+    pub fn new(drivers: impl IntoIterator<Item = ir::Driver>) -> Self {
+        Self {
+            drivers: drivers.into_iter().map(SpecDriver::new).collect(),
+        }
+    }
+
+    /// Every driver of every spec.
+    pub fn from_specs(specs: impl IntoIterator<Item = ir::Spec>) -> Self {
+        Self::new(specs.into_iter().flat_map(|s| s.drivers))
+    }
+
+    pub fn drivers(&self) -> &[SpecDriver] {
+        &self.drivers
+    }
+
+    /// One declaration row per (driver, compatible), borrowing the drivers
+    /// for one run (nothing is leaked, so a long-lived caller can run many).
+    fn table(&self) -> Vec<Declaration<'_>> {
+        self.drivers
+            .iter()
+            .flat_map(|d| {
+                d.ir.compatibles.iter().map(move |c| Declaration {
+                    compatible: c.as_str(),
+                    driver: d as &dyn IommuDriver,
+                })
+            })
+            .collect()
+    }
+}

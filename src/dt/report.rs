@@ -1,19 +1,17 @@
 //! Run the runtime's boot flow over a blob and describe what it decided,
 //! as data (`Report`), JSON, or a human report.
 
-use std::fmt::Write as _;
-
-use serde_json::{json, Value};
-
 use iommugen_runtime::boot::{is_master, setup_master, setup_pci, MasterError};
 use iommugen_runtime::configure::{ConfigureError, Configured};
-use iommugen_runtime::decl::{Declaration, DriverError};
+use iommugen_runtime::decl::DriverError;
+use iommugen_runtime::dma::{DmaFacts, NodeDma};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, NodeId, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
-use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 
 use super::driver::SpecDriver;
+use super::Drivers;
 
 /// IDs and IOMMU instances one master may have on the host (generous: the
 /// host allocates, a kernel would size these to its boards).
@@ -103,30 +101,63 @@ pub fn path_of(node: Node<'_>) -> String {
     s
 }
 
-/// Run the flow: index, `iommu_init`, then every master and every RID.
-pub fn run(
-    blob: &[u8],
-    drivers: &[SpecDriver],
-    table: &[Declaration<'static>],
-    rids: &[RidQuery],
-) -> Result<Report, FdtError> {
+/// Why no report could be made: the blob is not a usable device tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DtError {
+    /// The header, layout or structure block is malformed (the error names
+    /// the offset where there is one).
+    Tree(FdtError),
+    /// Storage sized from the tree ran out (cannot happen with the sizes
+    /// [`run`] measures; kept as a value rather than a panic).
+    Iommus(TooManyIommus),
+}
+
+impl std::fmt::Display for DtError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DtError::Tree(e) => e.fmt(f),
+            DtError::Iommus(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DtError {}
+
+impl From<FdtError> for DtError {
+    fn from(e: FdtError) -> Self {
+        DtError::Tree(e)
+    }
+}
+
+/// Run the flow on `blob` with `drivers`: index, `iommu_init`, then every
+/// master and every RID. Per-master problems are in the report; only a
+/// blob that cannot be read at all is an error.
+pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, DtError> {
+    let table = drivers.table();
+    let drivers = drivers.drivers();
     let fdt = Fdt::new(blob)?;
     let (n, p) = DeviceTree::measure(&fdt)?;
     let mut nodes = vec![NodeEntry::EMPTY; n];
     let mut phandles = vec![PhandleEntry::EMPTY; p];
     let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles)?;
     let mut records = vec![IommuRecord::EMPTY; tree.len()];
-    let iommus = iommu_init(&tree, &[table], &mut records)
-        .map_err(|_| FdtError::TooManyNodes { capacity: n })?;
+    let iommus = iommu_init(&tree, &[&table], &mut records).map_err(DtError::Iommus)?;
+    let mut facts_store = vec![NodeDma::EMPTY; tree.len()];
+    // Sized from the tree just above.
+    let facts = DmaFacts::new(&tree, &mut facts_store).map_err(|_| {
+        DtError::Tree(FdtError::TooManyNodes {
+            capacity: tree.len(),
+        })
+    })?;
     let mut report = Report::default();
     let mut domain_store = vec![DomainInfo::EMPTY; tree.len() + rids.len()];
     let mut per_instance = vec![0u32; iommus.records().len()];
-    let mut domains = DomainTable::new(&mut domain_store, &mut per_instance);
+    let mut domains = DomainTable::new(&mut domain_store, &mut per_instance).with_dma_facts(facts);
 
     describe_iommus(&tree, &iommus, &mut report);
     let mut fw = HostFwSpec::new();
     for node in tree.nodes().filter(|n| is_master(*n)) {
-        let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &tree);
+        let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &facts);
         if let Some(e) = &entry.error {
             report.diagnostics.push(TreeDiagnostic {
                 severity: "error",
@@ -310,11 +341,12 @@ fn master_entry(
     fw: &mut HostFwSpec,
     domains: &mut DomainTable<'_>,
     drivers: &[SpecDriver],
-    tree: &DeviceTree<'_>,
+    facts: &DmaFacts<'_>,
 ) -> MasterEntry {
+    let tree = &node.tree();
     let path = path_of(node);
-    let coherent = iommugen_runtime::dma::is_coherent(node);
-    let window = iommugen_runtime::dma::dma_window(node).ok().flatten();
+    let coherent = facts.is_coherent(node);
+    let window = facts.dma_window(node).ok().flatten();
     let mut entry = MasterEntry {
         path,
         translations: vec![],
@@ -380,144 +412,9 @@ fn pci_entry(
     entry
 }
 
-/// The stable JSON form (documented in the book's boot-flow chapter).
-pub fn to_json(report: &Report, file: &str, spec_diagnostics: Vec<Value>) -> Value {
-    let iommus: Vec<Value> = report
-        .iommus
-        .iter()
-        .map(|i| {
-            let (status, error) = match &i.status {
-                IommuStatus::Initialised => ("initialised", None),
-                IommuStatus::Disabled => ("disabled", None),
-                IommuStatus::Unclaimed => ("unclaimed", None),
-                IommuStatus::Failed(e) => ("failed", Some(e.clone())),
-            };
-            json!({ "path": i.path, "driver": i.driver, "status": status, "error": error })
-        })
-        .collect();
-    let masters: Vec<Value> = report
-        .masters
-        .iter()
-        .map(|m| {
-            json!({
-                "path": m.path,
-                "translations": m.translations.iter().map(|(iommu, ids)| json!({ "iommu": iommu, "ids": ids })).collect::<Vec<_>>(),
-                "dma_coherent": m.dma_coherent,
-                "dma_window": m.dma_window.map(|(base, size)| json!({ "base": base, "size": size })),
-                "error": m.error,
-            })
-        })
-        .collect();
-    let pci: Vec<Value> = report
-        .pci
-        .iter()
-        .map(|p| json!({ "host": p.host, "rid": p.rid, "iommu": p.iommu, "id": p.id, "error": p.error }))
-        .collect();
-    let mut diagnostics = spec_diagnostics;
-    diagnostics.extend(report.diagnostics.iter().map(|d| {
-        json!({
-            "file": file,
-            "severity": d.severity,
-            "code": d.code,
-            "message": d.message,
-            "help": d.help,
-            "labels": [],
-        })
-    }));
-    json!({ "iommus": iommus, "masters": masters, "pci": pci, "diagnostics": diagnostics })
-}
-
-/// A readable report, one block per master.
-pub fn to_human(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "IOMMUs ({}):", report.iommus.len());
-    for i in &report.iommus {
-        let status = match &i.status {
-            IommuStatus::Initialised => "initialised".to_string(),
-            IommuStatus::Disabled => "disabled".to_string(),
-            IommuStatus::Unclaimed => "unclaimed (no spec claims it)".to_string(),
-            IommuStatus::Failed(e) => format!("FAILED: {e}"),
-        };
-        let _ = writeln!(
-            out,
-            "  {}  [{}]  {status}",
-            i.path,
-            i.driver.as_deref().unwrap_or("-")
-        );
-    }
-    let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
-    for m in &report.masters {
-        let _ = writeln!(out, "  {}", m.path);
-        if let Some(e) = &m.error {
-            let _ = writeln!(out, "    ERROR: {e}");
-        }
-        for (iommu, ids) in &m.translations {
-            let ids: Vec<String> = ids.iter().map(|id| format!("{id:#x}")).collect();
-            let ids = if ids.is_empty() {
-                "(no IDs: known by phandle)".into()
-            } else {
-                ids.join(", ")
-            };
-            let _ = writeln!(out, "    via {iommu}: {ids}");
-        }
-        if let Some(n) = &m.note {
-            let _ = writeln!(out, "    {n}");
-        }
-        let window = match m.dma_window {
-            Some((b, s)) => format!("{b:#x} + {s:#x} (mask {:#x})", m.dma_mask),
-            None => "unlimited".into(),
-        };
-        let ops = match m.domain {
-            Some(d) => format!("IOMMU, domain #{d}"),
-            None if m.error.is_some() => "none".into(),
-            None => "direct".into(),
-        };
-        let _ = writeln!(
-            out,
-            "    coherent: {}  window: {window}  ops: {ops}",
-            if m.dma_coherent { "yes" } else { "no" }
-        );
-    }
-    if !report.pci.is_empty() {
-        let _ = writeln!(out, "\nPCI:");
-        for p in &report.pci {
-            let target = match (&p.iommu, p.id) {
-                (Some(i), Some(id)) => format!("{i} ID {id:#x}"),
-                _ => "untranslated".into(),
-            };
-            let _ = writeln!(out, "  {} RID {:#x} -> {target}", p.host, p.rid);
-            if let Some(e) = &p.error {
-                let _ = writeln!(out, "    ERROR: {e}");
-            } else if let Some(n) = &p.note {
-                if p.iommu.is_none() || n.contains("disabled") {
-                    let _ = writeln!(out, "    {n}");
-                }
-            }
-        }
-    }
-    let errors = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == "error")
-        .count();
-    let warnings = report.diagnostics.len() - errors;
-    let _ = writeln!(
-        out,
-        "\n{} IOMMUs, {} masters, {} domains: {errors} errors, {warnings} warnings",
-        report.iommus.len(),
-        report.masters.len(),
-        report.domains
-    );
-    for d in &report.diagnostics {
-        let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dt::driver::declarations;
 
     /// Every truncation and thousands of corruptions of a real-shaped blob
     /// through the whole host report: errors, never panics.
@@ -535,15 +432,15 @@ mod tests {
         let blob = out.stdout;
         let spec = std::fs::read_to_string(root.join("examples/arm-smmu.iommu")).unwrap();
         let checked = iommugen_dsl::check_source("arm-smmu.iommu", &spec);
-        let (drivers, table) = declarations(checked.spec.unwrap().drivers);
+        let drivers = Drivers::from_specs(checked.spec);
         let rids = [RidQuery {
             host: "/pcie@40000000".into(),
             rid: 0x100,
         }];
-        let good = run(&blob, drivers, table, &rids).unwrap();
+        let good = run(&blob, &drivers, &rids).unwrap();
         assert!(!good.has_errors());
         for cut in (0..blob.len()).step_by(3) {
-            let _ = run(&blob[..cut], drivers, table, &rids);
+            let _ = run(&blob[..cut], &drivers, &rids);
         }
         let mut seed = 0x0ddb_a11c_afe0_f00du64;
         for _ in 0..5_000 {
@@ -553,9 +450,9 @@ mod tests {
             let mut bad = blob.clone();
             let i = (seed as usize) % bad.len();
             bad[i] = (seed >> 32) as u8;
-            if let Ok(r) = run(&bad, drivers, table, &rids) {
-                let _ = to_json(&r, "fuzz", vec![]);
-                let _ = to_human(&r);
+            if let Ok(r) = run(&bad, &drivers, &rids) {
+                let _ = r.to_json("fuzz", vec![]);
+                let _ = r.to_human();
             }
         }
     }

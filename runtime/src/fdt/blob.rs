@@ -9,8 +9,21 @@ pub enum FdtError {
     BadMagic,
     /// Format older than version 16 (no inline names) or newer than we know.
     UnsupportedVersion(u32),
-    /// A block offset or size points outside the blob.
+    /// A block offset or size points outside the blob (or into the header).
     BadLayout,
+    /// Two blocks share bytes (the specification lays them out disjoint).
+    Overlap { first: Block, second: Block },
+    /// A block starts off its required alignment (8 bytes for the memory
+    /// reservations, 4 for the structure block).
+    Misaligned { block: Block, offset: u32 },
+    /// The memory reservation list has no terminating empty entry inside
+    /// the blob.
+    UnterminatedReservations,
+    /// A property's name offset is past the strings block, or its name is
+    /// not NUL-terminated inside the block.
+    BadNameOffset { offset: u32, name_off: u32 },
+    /// The structure block ends without an END token.
+    MissingEnd,
     /// A token is not one of the five the format defines.
     BadToken { offset: u32, token: u32 },
     /// A node name or property name is not NUL-terminated in bounds.
@@ -32,6 +45,21 @@ impl core::fmt::Display for FdtError {
             FdtError::BadMagic => f.write_str("not a flattened device tree (bad magic)"),
             FdtError::UnsupportedVersion(v) => write!(f, "unsupported FDT version {v}"),
             FdtError::BadLayout => f.write_str("header block offsets point outside the blob"),
+            FdtError::Overlap { first, second } => {
+                write!(f, "the {first} and the {second} overlap")
+            }
+            FdtError::Misaligned { block, offset } => {
+                write!(f, "the {block} at offset {offset:#x} is misaligned")
+            }
+            FdtError::UnterminatedReservations => {
+                f.write_str("the memory reservation list has no terminating entry")
+            }
+            FdtError::BadNameOffset { offset, name_off } => write!(
+                f,
+                "property at structure offset {offset:#x} names strings offset \
+                 {name_off:#x}, outside the strings block"
+            ),
+            FdtError::MissingEnd => f.write_str("the structure block ends without an END token"),
             FdtError::BadToken { offset, token } => {
                 write!(
                     f,
@@ -57,6 +85,24 @@ impl core::fmt::Display for FdtError {
                 write!(f, "more than {capacity} phandles (phandle storage full)")
             }
         }
+    }
+}
+
+/// One of the blob's three blocks, for layout errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    Reservations,
+    Structure,
+    Strings,
+}
+
+impl core::fmt::Display for Block {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Block::Reservations => "memory reservation block",
+            Block::Structure => "structure block",
+            Block::Strings => "strings block",
+        })
     }
 }
 
@@ -93,7 +139,12 @@ pub struct Fdt<'a> {
 }
 
 impl<'a> Fdt<'a> {
-    /// Check the header and slice the structure and strings blocks.
+    /// Check the header and slice the structure and strings blocks. The
+    /// rules (libfdt's `fdt_check_header` and the Devicetree
+    /// Specification's layout): every block lies between the header and
+    /// `totalsize`; the reservation block is 8-byte aligned and its list
+    /// ends inside the blob; the structure block is 4-byte aligned; no two
+    /// blocks overlap.
     pub fn new(data: &'a [u8]) -> Result<Self, FdtError> {
         let word = |i: usize| be32(data, i * 4).ok_or(FdtError::Truncated);
         if data.len() < HEADER_LEN {
@@ -112,19 +163,52 @@ impl<'a> Fdt<'a> {
             return Err(FdtError::UnsupportedVersion(version));
         }
         let data = &data[..total];
-        let block = |off: u32, len: u32| -> Result<&'a [u8], FdtError> {
+        let extent = |off: u32, len: usize| -> Result<(usize, usize), FdtError> {
             let start = off as usize;
-            let end = start.checked_add(len as usize).ok_or(FdtError::BadLayout)?;
-            data.get(start..end).ok_or(FdtError::BadLayout)
+            let end = start.checked_add(len).ok_or(FdtError::BadLayout)?;
+            if start < HEADER_LEN || end > total {
+                return Err(FdtError::BadLayout);
+            }
+            Ok((start, end))
         };
-        let strings = block(word(3)?, word(8)?)?;
-        // Version 16 headers have no size_dt_struct: the block runs to the end.
+        let strings = extent(word(3)?, word(8)? as usize)?;
+        let reservations = reservation_extent(data, word(4)?)?;
+        let struct_off = word(2)?;
+        // Version 16 headers have no size_dt_struct: the block runs to the
+        // next block or the end of the blob.
         let structure = if version >= 17 {
-            block(word(2)?, word(9)?)?
+            extent(struct_off, word(9)? as usize)?
         } else {
-            data.get(word(2)? as usize..).ok_or(FdtError::BadLayout)?
+            let start = struct_off as usize;
+            let end = [strings.0, reservations.0]
+                .into_iter()
+                .filter(|&s| s > start)
+                .min()
+                .unwrap_or(total);
+            extent(struct_off, end.saturating_sub(start))?
         };
-        Ok(Fdt { structure, strings })
+        if struct_off % 4 != 0 {
+            return Err(FdtError::Misaligned {
+                block: Block::Structure,
+                offset: struct_off,
+            });
+        }
+        let blocks = [
+            (Block::Reservations, reservations),
+            (Block::Structure, structure),
+            (Block::Strings, strings),
+        ];
+        for (i, &(first, a)) in blocks.iter().enumerate() {
+            for &(second, b) in &blocks[i + 1..] {
+                if a.0 < a.1 && b.0 < b.1 && a.0 < b.1 && b.0 < a.1 {
+                    return Err(FdtError::Overlap { first, second });
+                }
+            }
+        }
+        Ok(Fdt {
+            structure: &data[structure.0..structure.1],
+            strings: &data[strings.0..strings.1],
+        })
     }
 
     /// Tokens of the structure block from its start.
@@ -150,6 +234,31 @@ impl<'a> Fdt<'a> {
         let start = offset as usize;
         let end = start.saturating_add(name.len());
         self.strings.get(start..end) == Some(name) && self.strings.get(end) == Some(&0)
+    }
+}
+
+/// Where the memory reservation list lies: 16-byte (address, size) entries
+/// from `off`, up to and including the all-zero one that ends it.
+fn reservation_extent(data: &[u8], off: u32) -> Result<(usize, usize), FdtError> {
+    let start = off as usize;
+    if start < HEADER_LEN || start > data.len() {
+        return Err(FdtError::BadLayout);
+    }
+    if start % 8 != 0 {
+        return Err(FdtError::Misaligned {
+            block: Block::Reservations,
+            offset: off,
+        });
+    }
+    let mut at = start;
+    loop {
+        let entry = data
+            .get(at..at + 16)
+            .ok_or(FdtError::UnterminatedReservations)?;
+        at += 16;
+        if entry.iter().all(|&b| b == 0) {
+            return Ok((start, at));
+        }
     }
 }
 
@@ -182,14 +291,14 @@ impl<'a> TokenCursor<'a> {
         self.pos as u32
     }
 
-    /// Read the next token. A block that ends without END reads as `End`.
+    /// Read the next token. A block that ends without END is an error.
     pub fn next_token(&mut self) -> Result<Token<'a>, FdtError> {
         let s = self.fdt.structure;
         loop {
             let at = self.pos;
             let offset = at as u32;
             let Some(tok) = be32(s, at) else {
-                return Ok(Token::End);
+                return Err(FdtError::MissingEnd);
             };
             self.pos = at + 4;
             match tok {

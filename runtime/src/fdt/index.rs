@@ -19,6 +19,9 @@ pub struct NodeEntry {
     /// Structure offset of the node's first property token.
     props: u32,
     parent: u32,
+    /// One past the node's last descendant: lets `children` hop from
+    /// sibling to sibling instead of testing every later node.
+    end: u32,
     /// Which of the [`KNOWN`] properties the node has: lets the boot flow's
     /// lookups of absent properties skip the scan.
     known: u16,
@@ -56,19 +59,33 @@ struct NameCache {
 
 impl NameCache {
     fn new() -> Self {
-        Self {
-            slots: [(u32::MAX, 0); 32],
+        // Slot `i` starts out holding an offset that maps to slot `i + 1`,
+        // so no lookup can hit it before it is filled (a fixed sentinel
+        // such as `u32::MAX` is itself a possible name offset, whose
+        // lookup would skip validation).
+        let mut slots = [(0, 0); 32];
+        for (i, slot) in slots.iter_mut().enumerate() {
+            slot.0 = (i as u32 + 1) % 32;
         }
+        Self { slots }
     }
 
-    fn bit(&mut self, fdt: &Fdt<'_>, name_off: u32) -> u16 {
+    /// The name's [`KNOWN`] bit (0 for others). A name offset outside the
+    /// strings block, or a name not terminated inside it, is an error, as
+    /// libfdt's `fdt_get_string` makes it: dropping the property would
+    /// silently change the tree. `at` is the property's structure offset.
+    fn bit(&mut self, fdt: &Fdt<'_>, name_off: u32, at: u32) -> Result<u16, FdtError> {
         let slot = &mut self.slots[(name_off as usize) % 32];
         if slot.0 == name_off {
-            return slot.1;
+            return Ok(slot.1);
         }
-        let bit = fdt.string(name_off).and_then(known_bit).unwrap_or(0);
+        let name = fdt.string(name_off).ok_or(FdtError::BadNameOffset {
+            offset: at,
+            name_off,
+        })?;
+        let bit = known_bit(name).unwrap_or(0);
         *slot = (name_off, bit);
-        bit
+        Ok(bit)
     }
 }
 
@@ -77,6 +94,7 @@ impl NodeEntry {
         name: 0,
         props: 0,
         parent: NO_PARENT,
+        end: 0,
         known: 0,
     };
 }
@@ -131,7 +149,7 @@ impl<'a> DeviceTree<'a> {
                         .ok_or(FdtError::Unbalanced { offset: at })?;
                 }
                 Token::Prop { name_off, .. } => {
-                    if names.bit(fdt, name_off) & PHANDLE_BITS != 0 {
+                    if names.bit(fdt, name_off, at)? & PHANDLE_BITS != 0 {
                         phandles += 1;
                     }
                 }
@@ -170,6 +188,7 @@ impl<'a> DeviceTree<'a> {
                         name: at + 4,
                         props,
                         parent: current,
+                        end: 0,
                         known: 0,
                     };
                     current = n as u32;
@@ -179,13 +198,15 @@ impl<'a> DeviceTree<'a> {
                     if current == NO_PARENT {
                         return Err(FdtError::Unbalanced { offset: at });
                     }
-                    current = nodes[current as usize].parent;
+                    let closing = &mut nodes[current as usize];
+                    closing.end = n as u32;
+                    current = closing.parent;
                 }
                 Token::Prop { name_off, value } => {
                     if current == NO_PARENT {
                         return Err(FdtError::Unbalanced { offset: at });
                     }
-                    let bit = names.bit(&fdt, name_off);
+                    let bit = names.bit(&fdt, name_off, at)?;
                     nodes[current as usize].known |= bit;
                     if bit & PHANDLE_BITS != 0 {
                         let phandle = Property { name_off, value }.as_u32();
@@ -347,16 +368,20 @@ impl<'a> Node<'a> {
     /// Direct children, in document order.
     pub fn children(&self) -> impl Iterator<Item = Node<'a>> + 'a {
         let tree = self.tree;
-        let me = self.id.0;
-        // Children follow their parent in document order; the subtree ends
-        // at the first later node whose ancestor chain leaves `me`.
-        (me + 1..tree.nodes.len() as u32)
-            .take_while(move |&i| is_descendant(tree.nodes, i, me))
-            .filter(move |&i| tree.nodes[i as usize].parent == me)
-            .map(move |i| Node {
-                tree,
-                id: NodeId(i),
+        // The first child follows its parent; each next sibling follows the
+        // previous one's subtree. Indexing made every `end` exceed its node.
+        let end = self.entry().end;
+        let mut next = self.id.0 + 1;
+        core::iter::from_fn(move || {
+            (next < end).then(|| {
+                let id = next;
+                next = tree.nodes[id as usize].end.max(id + 1);
+                Node {
+                    tree,
+                    id: NodeId(id),
+                }
             })
+        })
     }
 
     /// Every property, in blob order.
@@ -452,12 +477,4 @@ impl<'a> Node<'a> {
         }
         Ok(())
     }
-}
-
-fn is_descendant(nodes: &[NodeEntry], mut i: u32, ancestor: u32) -> bool {
-    // Parents precede children, so the walk up strictly decreases.
-    while i != NO_PARENT && i > ancestor {
-        i = nodes[i as usize].parent;
-    }
-    i == ancestor
 }

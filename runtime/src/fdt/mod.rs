@@ -11,7 +11,7 @@ mod blob;
 mod index;
 mod prop;
 
-pub use blob::{Fdt, FdtError, Token, TokenCursor};
+pub use blob::{Block, Fdt, FdtError, Token, TokenCursor};
 pub use index::PhandleError;
 pub use index::{DeviceTree, Node, NodeEntry, NodeId, PhandleEntry};
 pub use prop::{Cells, Property, PropertyIter, StrList};
