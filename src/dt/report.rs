@@ -421,14 +421,22 @@ mod tests {
     #[test]
     fn corrupted_blobs_never_panic() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let Ok(out) = std::process::Command::new("dtc")
+        // dtc missing or failing is a failure, never a skip: `.ci/setup`
+        // installs it (Debian's `device-tree-compiler`).
+        let out = std::process::Command::new("dtc")
             .args(["-q", "-I", "dts", "-O", "dtb", "-o", "-"])
             .arg(root.join("tests/dts/juno-mmu401.dts"))
             .output()
-        else {
-            eprintln!("dtc not installed: skipping");
-            return;
-        };
+            .unwrap_or_else(|e| {
+                panic!(
+                    "dtc not found ({e}): install Debian's device-tree-compiler (bash .ci/setup)"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "dtc failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let blob = out.stdout;
         let spec = std::fs::read_to_string(root.join("examples/arm-smmu.iommu")).unwrap();
         let checked = iommugen_dsl::check_source("arm-smmu.iommu", &spec);
