@@ -15,6 +15,7 @@ pub mod check;
 pub mod diag;
 mod fast;
 pub mod ir;
+pub mod lines;
 pub mod parse;
 pub mod render;
 mod split;
