@@ -1,10 +1,13 @@
 //! `iommugen dt`: run the runtime's boot flow on a board's device tree with
 //! drivers interpreted from specs, and report what it decided.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use iommugen_dsl::render;
+use iommugen_dsl::render::{self, Cap, SourceFile};
+
+use super::output;
 
 use crate::dt::driver::declarations;
 use crate::dt::report::{self, RidQuery};
@@ -112,14 +115,33 @@ fn load_board(path: &Path) -> Result<Vec<u8>, String> {
 pub fn run(args: Args) -> ExitCode {
     match run_inner(&args) {
         Ok(code) => code,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(Stop::Usage(msg)) => {
+            output::error(msg);
             ExitCode::from(2)
         }
+        Err(Stop::Write(e)) => output::finish(Err(e)),
     }
 }
 
-fn run_inner(args: &Args) -> Result<ExitCode, String> {
+/// Why `dt` stopped early: a problem to report, or its output went away.
+enum Stop {
+    Usage(String),
+    Write(io::Error),
+}
+
+impl From<String> for Stop {
+    fn from(msg: String) -> Self {
+        Stop::Usage(msg)
+    }
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Write(e)
+    }
+}
+
+fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let rids = args
         .rids
         .iter()
@@ -140,15 +162,15 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
     let mut spec_diags = Vec::new();
     let mut drivers = Vec::new();
     let mut spec_errors = false;
+    let mut err = output::stderr();
+    let mut cap = Cap::default();
     for (i, c) in checked {
         let (name, text) = &sources[i];
+        let file = SourceFile::new(name, text);
         for d in &c.diagnostics {
-            spec_diags.push(render::json_value(d, name, text));
-            if args.format == Format::Human {
-                eprintln!(
-                    "{}",
-                    render::human(d, name, text, render::HumanStyle::default())
-                );
+            spec_diags.push(file.json_value(d));
+            if args.format == Format::Human && cap.admit(d) {
+                writeln!(err, "{}", file.human(d, render::HumanStyle::default()))?;
             }
         }
         spec_errors |= c.has_errors();
@@ -156,27 +178,33 @@ fn run_inner(args: &Args) -> Result<ExitCode, String> {
             drivers.extend(spec.drivers);
         }
     }
+    if let Some(left_off) = cap.summary() {
+        writeln!(err, "{left_off}\n")?;
+    }
+    err.flush()?;
     if spec_errors {
         if args.format == Format::Json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::Value::Array(spec_diags))
-                    .unwrap_or_default()
-            );
+            let mut out = output::stdout();
+            serde_json::to_writer_pretty(&mut out, &spec_diags).map_err(io::Error::from)?;
+            writeln!(out)?;
+            out.flush()?;
         }
-        return Err("the specs have errors; fix them first".into());
+        return Err(Stop::Usage("the specs have errors; fix them first".into()));
     }
     let blob = load_board(&args.board)?;
     let (drivers, table) = declarations(drivers);
     let report = report::run(&blob, drivers, table, &rids)
         .map_err(|e| format!("{}: not a usable device tree: {e}", args.board.display()))?;
+    let mut out = output::stdout();
     match args.format {
         Format::Json => {
             let v = report::to_json(&report, &args.board.display().to_string(), spec_diags);
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            serde_json::to_writer_pretty(&mut out, &v).map_err(io::Error::from)?;
+            writeln!(out)?;
         }
-        Format::Human => print!("{}", report::to_human(&report)),
+        Format::Human => out.write_all(report::to_human(&report).as_bytes())?,
     }
+    out.flush()?;
     Ok(if report.has_errors() {
         ExitCode::from(1)
     } else {
