@@ -36,6 +36,7 @@ use quote::quote;
 pub use builder::{Builder, Error};
 pub use driver::ItemNames;
 pub use options::Options;
+use origin::Locator;
 pub use origin::Origin;
 
 /// A generated module, with the warnings the checker reported.
@@ -105,11 +106,17 @@ pub fn spec_file(spec: &Spec, module: &str, origin: &Origin, options: &Options) 
     let mut items = Vec::new();
     let mut rows = Vec::new();
     let mut registrations = Vec::new();
+    let locator = Locator::new(origin);
     for driver in &spec.drivers {
         let ty = names::ident(&names::camel(&driver.name));
         let item_names = ItemNames::for_type(&ty);
-        items.push(driver::struct_item(driver, &item_names, origin));
-        items.push(driver::driver_items(driver, &item_names, origin, &local_rt));
+        items.push(driver::struct_item(driver, &item_names, &locator));
+        items.push(driver::driver_items(
+            driver,
+            &item_names,
+            &locator,
+            &local_rt,
+        ));
         for c in &driver.compatibles {
             rows.push(quote!(runtime::decl::Declaration { compatible: #c, driver: &#ty }));
         }
@@ -156,7 +163,7 @@ pub fn attribute_items(
         type_name: &type_name,
     };
     let item_names = ItemNames::for_type(ty);
-    let items = driver::driver_items(driver, &item_names, &origin, &runtime);
+    let items = driver::driver_items(driver, &item_names, &Locator::new(&origin), &runtime);
     let registration = driver::registration(driver, &quote!(#ty), &runtime);
     quote! {
         #items
