@@ -59,6 +59,9 @@ struct Shown {
     to: usize,
     /// Source offset where the line's text ends (before `\r\n`).
     line_end: usize,
+    /// Excerpt offset of the line's end: `\r\n` if the source has it
+    /// there, else `\n`.
+    eol: usize,
     /// 0-based character column of `from`.
     column: usize,
     /// Excerpt offset just past the line's `\n`.
@@ -176,6 +179,10 @@ impl Excerpt {
             if to < whole.end {
                 self.text.push_str(MARKER);
             }
+            let eol = self.text.len();
+            if src.as_bytes().get(whole.end) == Some(&b'\r') {
+                self.text.push('\r');
+            }
             self.text.push('\n');
             shown.push(Shown {
                 line,
@@ -184,6 +191,7 @@ impl Excerpt {
                 from,
                 to,
                 line_end: whole.end,
+                eol,
                 column: index.chars_between(whole.start, from),
                 end: self.text.len(),
             });
@@ -210,7 +218,7 @@ impl Block {
             l.text.end
         } else {
             // Past the line's text: onto its line end, as miette shows it.
-            l.text.end + 1
+            l.eol + (x - l.line_end).min(l.end - l.eol)
         }
     }
 }
@@ -343,7 +351,9 @@ impl SourceCode for Excerpt {
             let shown = self
                 .text
                 .get(l.text.start..start.clamp(l.text.start, l.text.end));
-            let column = l.column + shown.map_or(0, |s| s.chars().count());
+            // Inside the line end, each of its (ASCII) bytes is a column.
+            let line_end = start.saturating_sub(l.eol).min(l.end - l.eol);
+            let column = l.column + shown.map_or(0, |s| s.chars().count()) + line_end;
             (start, l.line, column)
         } else {
             (lines[from].at, lines[from].line, 0)
