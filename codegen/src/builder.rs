@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use iommugen_dsl::render::{Cap, HumanStyle, SourceFile};
 
-use crate::{format_file, module_name, spec_file, Options, Origin};
+use crate::{format_spec, module_name, Options, Origin};
 
 /// Generates Rust modules from `.iommu` specs in a build script.
 ///
@@ -229,7 +229,7 @@ impl Builder {
                 file: name,
                 source: text,
             };
-            let code = format_file(name, spec_file(spec, module, &origin, &self.options));
+            let code = format_spec(name, spec, module, &origin, &self.options);
             let out = out_dir.join(format!("{module}.rs"));
             // Rewrite only on change, so dependants do not rebuild needlessly.
             if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
