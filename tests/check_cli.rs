@@ -169,3 +169,81 @@ fn compatible_claimed_in_two_files() {
     assert_eq!(v[0]["code"], "iommu::E0601");
     assert_eq!(v[0]["file"], b.as_str());
 }
+
+/// A driver with a 200,000-character name and no `init`, and one whose
+/// `cells` is repeated across a megabyte line (labels far apart).
+fn long_line_specs(dir: &Path) -> (String, String) {
+    let name = "n".repeat(200_000);
+    let long_name = GOOD
+        .replace("driver d", &format!("driver {name}"))
+        .replace("    init crate::d::probe;\n", "");
+    let filler = "€".repeat(350_000);
+    let mb_line = GOOD.replace(
+        "    cells 1;",
+        &format!("    cells 1; /* {filler} */ cells 2;"),
+    );
+    assert!(mb_line.len() > 1_000_000);
+    (
+        write(dir, "long-name.iommu", &long_name),
+        write(dir, "mb-line.iommu", &mb_line),
+    )
+}
+
+#[test]
+fn long_lines_are_reported_cut_around_the_label() {
+    let dir = scratch("long-lines");
+    let (long_name, mb_line) = long_line_specs(&dir);
+    let o = iommugen(&["check", &long_name]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("iommu::E0104"), "{err}");
+    assert!(err.contains("long-name.iommu:1:8]"), "{err}");
+    assert!(err.contains('…'));
+    assert!(err.len() < 4_000, "{} bytes", err.len());
+
+    let o = iommugen(&["check", &mb_line]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    // `cells 2` sits after 16 + 350,000 + 4 characters of line 3.
+    assert!(err.contains("mb-line.iommu:3:350021]"), "{err}");
+    assert!(err.contains("mb-line.iommu:3:5]"), "{err}");
+    assert!(err.len() < 8_000, "{} bytes", err.len());
+
+    let o = iommugen(&["check", "--format", "json", &mb_line]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["labels"][0]["column"], 350_021);
+}
+
+#[test]
+fn the_human_report_shows_a_hundred_and_counts_the_rest() {
+    let dir = scratch("cap");
+    // 250 unknown items, 1 unused-field warning.
+    let body: String = (0..250).map(|i| format!("    bogus{i};\n")).collect();
+    let src = GOOD.replace(
+        "    id = sid;\n",
+        &format!("    id = sid;\n    field spare: u8 = 0;\n{body}"),
+    );
+    let f = write(&dir, "many.iommu", &src);
+    let o = iommugen(&["check", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("iommu::E0101").count() + err.matches("iommu::W0001").count(),
+        100
+    );
+    // The warning (line 6) comes first in source order, then 99 errors.
+    assert!(err.contains("iommu::W0001"), "{err}");
+    assert!(
+        err.contains("… and 151 more errors, 0 more warnings"),
+        "{err}"
+    );
+    assert!(
+        err.contains("checked 1 file: 250 errors, 1 warning"),
+        "{err}"
+    );
+    let o = iommugen(&["check", "--format", "json", &f]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 251);
+}

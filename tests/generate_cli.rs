@@ -100,3 +100,31 @@ fn missing_file_is_a_usage_error() {
     let o = iommugen(&["generate", "examples/no-such.iommu"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn long_lines_in_a_spec_with_errors_do_not_panic() {
+    let dir = scratch("long-lines");
+    let good = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
+    let long_name = good
+        .replace("driver d", &format!("driver {}", "n".repeat(200_000)))
+        .replace("    init crate::d::probe;\n", "");
+    let mb_line = good.replace(
+        "    cells 1;",
+        &format!("    cells 1; /* {} */ cells 2;", "x".repeat(1 << 20)),
+    );
+    for (name, src, at) in [
+        ("long-name.iommu", long_name, ":1:8]"),
+        ("mb-line.iommu", mb_line, ":3:1048597]"),
+    ] {
+        let spec = dir.join(name);
+        std::fs::write(&spec, src).unwrap();
+        let o = iommugen(&["generate", spec.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = text(&o.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains(&format!("{name}{at}")), "{err}");
+        assert!(err.contains("nothing generated"), "{err}");
+        assert!(err.len() < 8_000, "{} bytes", err.len());
+        assert!(o.stdout.is_empty());
+    }
+}

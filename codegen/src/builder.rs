@@ -3,9 +3,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use iommugen_dsl::render::{self, HumanStyle};
+use iommugen_dsl::render::{Cap, HumanStyle, SourceFile};
 
-use crate::{format_file, module_name, spec_file, Options, Origin};
+use crate::{format_spec, module_name, Options, Origin};
 
 /// Generates Rust modules from `.iommu` specs in a build script.
 ///
@@ -189,23 +189,33 @@ impl Builder {
             modules.push(module);
         }
         let (mut errors, mut report) = (0usize, String::new());
+        // The first errors and warnings in full, the rest counted.
+        let (mut shown_errors, mut shown_warnings) = (Cap::default(), Cap::default());
         for (i, checked) in &results {
             let (name, text) = &files[*i];
+            let file = SourceFile::new(name, text);
             for d in &checked.diagnostics {
                 if d.is_error() {
                     errors += 1;
-                    report.push_str(&render::human(d, name, text, HumanStyle::default()));
-                    report.push('\n');
-                } else if cargo {
-                    let (line, _) = d
-                        .primary_span()
-                        .map_or((1, 1), |s| render::line_col(text, s.start));
+                    if shown_errors.admit(d) {
+                        report.push_str(&file.human(d, HumanStyle::default()));
+                        report.push('\n');
+                    }
+                } else if cargo && shown_warnings.admit(d) {
+                    let (line, _) = d.primary_span().map_or((1, 1), |s| file.line_col(s.start));
                     cargo_lines.push(format!(
                         "cargo:warning={name}:{line}: {} [{}]",
                         d.message, d.code
                     ));
                 }
             }
+        }
+        if let Some(left_off) = shown_errors.summary() {
+            report.push_str(&left_off);
+            report.push('\n');
+        }
+        if let Some(left_off) = shown_warnings.summary() {
+            cargo_lines.push(format!("cargo:warning={left_off}"));
         }
         if errors > 0 {
             return Err(Error::Spec { errors, report });
@@ -220,7 +230,7 @@ impl Builder {
                 file: name,
                 source: text,
             };
-            let code = format_file(name, spec_file(spec, module, &origin, &self.options));
+            let code = format_spec(name, spec, module, &origin, &self.options);
             let out = out_dir.join(format!("{module}.rs"));
             // Rewrite only on change, so dependants do not rebuild needlessly.
             if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {

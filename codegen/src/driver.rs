@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use crate::expr::{failure_condition, int_literal};
 use crate::names::{ident, local, path, shouty};
-use crate::origin::Origin;
+use crate::origin::Locator;
 use crate::unread;
 
 /// Names of the items generated for a driver whose type is `ty`.
@@ -40,7 +40,7 @@ impl ItemNames {
 }
 
 /// The driver's unit struct, documented from the spec.
-pub fn struct_item(driver: &Driver, names: &ItemNames, origin: &Origin) -> TokenStream {
+pub fn struct_item(driver: &Driver, names: &ItemNames, origin: &Locator) -> TokenStream {
     let ty = &names.ty;
     let docs = spec_docs(driver);
     let from = format!(
@@ -80,7 +80,7 @@ fn spec_docs(driver: &Driver) -> Vec<String> {
 pub fn driver_items(
     driver: &Driver,
     names: &ItemNames,
-    origin: &Origin,
+    origin: &Locator,
     rt: &TokenStream,
 ) -> TokenStream {
     let ItemNames {

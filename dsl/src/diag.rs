@@ -161,11 +161,13 @@ impl Diagnostic {
             .map(|l| l.span.clone())
     }
 
-    /// Pairs the diagnostic with its source so miette can draw the labels.
+    /// Pairs the diagnostic with its source so any miette handler can draw
+    /// the labels (borrowed, not copied). [`crate::render`] does not use
+    /// this: it shows an excerpt, which copes with lines of any length.
     pub fn with_source<'a>(&'a self, name: &'a str, source: &'a str) -> WithSource<'a> {
         WithSource {
             diag: self,
-            source: miette::NamedSource::new(name, source.to_owned()),
+            source: Named { name, text: source },
         }
     }
 }
@@ -222,7 +224,33 @@ impl miette::Diagnostic for Diagnostic {
 #[derive(Debug)]
 pub struct WithSource<'a> {
     diag: &'a Diagnostic,
-    source: miette::NamedSource<String>,
+    source: Named<'a>,
+}
+
+/// A borrowed source with a name (miette's `NamedSource` wants to own it).
+#[derive(Debug)]
+struct Named<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl miette::SourceCode for Named<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let c = self.text.read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.to_owned(),
+            c.data(),
+            *c.span(),
+            c.line(),
+            c.column(),
+            c.line_count(),
+        )))
+    }
 }
 
 impl fmt::Display for WithSource<'_> {

@@ -62,28 +62,64 @@ pub type CheckedFiles = Vec<(usize, crate::Checked)>;
 /// [`Code::InvalidUtf8`] error. Returns the texts, for rendering, and one
 /// result per file in input order.
 pub fn check_files(files: Vec<(String, Vec<u8>)>) -> (Vec<(String, String)>, CheckedFiles) {
+    let (texts, results) = with_decoded(files, crate::check_sources);
+    let results = results
+        .into_iter()
+        .map(|(i, checked, error)| match error {
+            Some(error) => (
+                i,
+                crate::Checked {
+                    spec: None,
+                    diagnostics: vec![error],
+                },
+            ),
+            None => (i, checked),
+        })
+        .collect();
+    (texts, results)
+}
+
+/// [`check_files`] keeping only diagnostics (no IR), as `iommugen check`
+/// wants for large inputs.
+pub fn diagnose_files(
+    files: Vec<(String, Vec<u8>)>,
+) -> (Vec<(String, String)>, Vec<(usize, Vec<Diagnostic>)>) {
+    let (texts, results) = with_decoded(files, crate::diagnose_sources);
+    let results = results
+        .into_iter()
+        .map(|(i, diagnostics, error)| (i, error.map_or(diagnostics, |e| vec![e])))
+        .collect();
+    (texts, results)
+}
+
+/// Decodes every file and runs `check` over the texts, an undecodable file
+/// checked as empty (its text is set aside, not copied, and put back after),
+/// pairing each result with that file's decoding error.
+fn with_decoded<T>(
+    files: Vec<(String, Vec<u8>)>,
+    check: impl FnOnce(&[(String, String)]) -> Vec<(usize, T)>,
+) -> (Vec<(String, String)>, Vec<(usize, T, Option<Diagnostic>)>) {
     let mut texts = Vec::with_capacity(files.len());
-    let mut undecodable = Vec::new();
+    let mut errors = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         let decoded = decode(bytes);
-        if let Some(error) = decoded.error {
-            undecodable.push((texts.len(), error));
-        }
+        errors.push(decoded.error);
         texts.push((name, decoded.text));
     }
-    let mut checkable = texts.clone();
-    for (i, _) in &undecodable {
-        checkable[*i].1.clear();
-    }
-    let mut results = crate::check_sources(&checkable);
-    for (i, error) in undecodable {
-        if let Some((_, checked)) = results.get_mut(i) {
-            *checked = crate::Checked {
-                spec: None,
-                diagnostics: vec![error],
-            };
+    let mut set_aside = Vec::new();
+    for (i, error) in errors.iter().enumerate() {
+        if error.is_some() {
+            set_aside.push((i, std::mem::take(&mut texts[i].1)));
         }
     }
+    let results = check(&texts);
+    for (i, text) in set_aside {
+        texts[i].1 = text;
+    }
+    let results = results
+        .into_iter()
+        .map(|(i, r)| (i, r, errors.get_mut(i).and_then(Option::take)))
+        .collect();
     (texts, results)
 }
 

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod encoding;
 mod fast;
 pub mod ir;
+pub mod lines;
 pub mod parse;
 pub mod render;
 mod split;
@@ -54,53 +55,103 @@ impl Checked {
 /// caches). `tests/streaming.rs` holds the two ways to the same result.
 pub fn check_source(name: &str, source: &str) -> Checked {
     let _ = name;
+    stream(source, true, None)
+}
+
+/// Parses and checks one file as [`check_source`] does, keeping no IR:
+/// only the diagnostics (what `iommugen check` reports). A checked file's
+/// IR takes several times its source's size; a file of 10^6 drivers need
+/// not hold it.
+pub fn diagnose_source(name: &str, source: &str) -> Vec<Diagnostic> {
+    let _ = name;
+    stream(source, false, None).diagnostics
+}
+
+/// Checks `source` driver by driver (see [`check_source`]), keeping the IR
+/// if `keep_ir`; appends every compatible string to `claims` if given.
+fn stream<'s>(source: &'s str, keep_ir: bool, mut claims: Option<&mut Vec<Claim<'s>>>) -> Checked {
     let mut checker = check::Checker::with_capacity(source.len() / 512 + 1);
+    if !keep_ir {
+        checker = checker.without_ir();
+    }
+    // Keys borrow the source where the text is there verbatim (names
+    // always; compatible strings without escapes).
+    let key = |text: &str, span: &ir::Span, quoted: bool| {
+        let raw = if quoted {
+            span.start + 1..span.end.saturating_sub(1)
+        } else {
+            span.clone()
+        };
+        match source.get(raw) {
+            Some(raw) if raw == text => Cow::Borrowed(raw),
+            _ => Cow::Owned(text.to_owned()),
+        }
+    };
     let mut diagnostics = parse::parse_each(source, |d| {
-        // Keys borrow the source where the text is there verbatim (names
-        // always; compatible strings without escapes).
-        checker.driver(&d, |text, span, quoted| {
-            let raw = if quoted {
-                span.start + 1..span.end.saturating_sub(1)
-            } else {
-                span.clone()
-            };
-            match source.get(raw) {
-                Some(raw) if raw == text => Cow::Borrowed(raw),
-                _ => Cow::Owned(text.to_owned()),
+        if let Some(claims) = claims.as_deref_mut() {
+            let owner = key(&d.name.name, &d.name.span, false);
+            for c in check::compatibles(&d) {
+                claims.push(Claim {
+                    value: key(&c.value, &c.span, true),
+                    owner: owner.clone(),
+                    span: c.span.clone(),
+                });
             }
-        })
+        }
+        checker.driver(&d, key)
     });
     let checked = checker.finish();
     diagnostics.extend(checked.diagnostics);
     finish(checked.spec, diagnostics)
 }
 
+/// One compatible string as claimed, for the checks across files.
+pub(crate) struct Claim<'s> {
+    pub(crate) value: Cow<'s, str>,
+    pub(crate) owner: Cow<'s, str>,
+    pub(crate) span: ir::Span,
+}
+
 /// Parses and checks several files together: each on its own, then the checks
 /// that span files (a compatible string claimed by drivers in two files).
 /// Returns one [`Checked`] per input, in input order, as `(index, checked)`.
+///
+/// Each file is checked driver by driver as in [`check_source`]; what the
+/// cross-file check needs (each compatible string, its driver and span) is
+/// kept, not the files' trees.
 pub fn check_sources(files: &[(String, String)]) -> Vec<(usize, Checked)> {
-    let mut parsed = Vec::with_capacity(files.len());
-    for (name, source) in files {
-        let (ast, mut diagnostics) = parse::parse(source);
-        let checked = check::check_ast(&ast);
-        diagnostics.extend(checked.diagnostics);
-        parsed.push((name.as_str(), ast, checked.spec, diagnostics));
+    several(files, true)
+}
+
+/// [`check_sources`] without the IR: each file's diagnostics, in input
+/// order, as `(index, diagnostics)` (what `iommugen check` reports).
+pub fn diagnose_sources(files: &[(String, String)]) -> Vec<(usize, Vec<Diagnostic>)> {
+    several(files, false)
+        .into_iter()
+        .map(|(i, c)| (i, c.diagnostics))
+        .collect()
+}
+
+fn several(files: &[(String, String)], keep_ir: bool) -> Vec<(usize, Checked)> {
+    // One file crosses no file: no claims to keep.
+    let across = files.len() > 1;
+    let mut claims = Vec::with_capacity(files.len());
+    let mut checked = Vec::with_capacity(files.len());
+    for (_, source) in files {
+        let mut mine = Vec::new();
+        checked.push(stream(source, keep_ir, across.then_some(&mut mine)));
+        claims.push(mine);
     }
-    let cross = check::cross_file_compatibles(
-        &parsed
-            .iter()
-            .map(|(name, ast, _, _)| (*name, ast))
-            .collect::<Vec<_>>(),
-    );
-    for (index, diag) in cross {
-        if let Some(entry) = parsed.get_mut(index) {
-            entry.3.push(diag);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    for (index, diag) in check::cross_file_claims(&names, &claims) {
+        if let Some(c) = checked.get_mut(index) {
+            c.diagnostics.push(diag);
         }
     }
-    parsed
+    checked
         .into_iter()
         .enumerate()
-        .map(|(i, (_, _, spec, diagnostics))| (i, finish(spec, diagnostics)))
+        .map(|(i, c)| (i, finish(c.spec, c.diagnostics)))
         .collect()
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use iommugen_dsl::render::{self, HumanStyle};
+use iommugen_dsl::render::{Cap, HumanStyle, SourceFile};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
@@ -88,6 +88,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let items = iommugen_codegen::spec_file(&spec, &module, &origin, &options);
     // Makes cargo rebuild the crate when the spec changes.
     let tracked = path.display().to_string();
+    let source = SourceFile::new(&name, &text);
     let warnings = crate::errors::warnings_at(
         checked
             .diagnostics
@@ -96,7 +97,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             .map(|d| {
                 let (line, column) = d
                     .primary_span()
-                    .map_or((1, 1), |s| render::line_col(&text, s.start));
+                    .map_or((1, 1), |s| source.line_col(s.start));
                 (
                     file.span(),
                     format!("{name}:{line}:{column}: {}", crate::errors::message(d)),
@@ -119,21 +120,29 @@ fn spec_errors(diags: &[iommugen_dsl::Diagnostic], name: &str, text: &str, at: S
         width: 100,
     };
     let mut all: Option<syn::Error> = None;
+    let source = SourceFile::new(name, text);
+    let mut cap = Cap::default();
     for d in diags.iter().filter(|d| d.is_error()) {
+        if !cap.admit(d) {
+            continue;
+        }
         let (line, column) = d
             .primary_span()
-            .map_or((1, 1), |s| render::line_col(text, s.start));
+            .map_or((1, 1), |s| source.line_col(s.start));
         let msg = format!(
             "{name}:{line}:{column}: {} [{}]\n{}",
             d.message,
             d.code,
-            render::human(d, name, text, style)
+            source.human(d, style)
         );
         let e = syn::Error::new(at, msg);
         match &mut all {
             Some(all) => all.combine(e),
             None => all = Some(e),
         }
+    }
+    if let (Some(all), Some(left_off)) = (&mut all, cap.summary()) {
+        all.combine(syn::Error::new(at, format!("{name}: {left_off}")));
     }
     all.unwrap_or_else(|| syn::Error::new(at, format!("{name}: the spec has errors")))
 }

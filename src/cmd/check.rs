@@ -1,10 +1,13 @@
 //! `iommugen check`: parse and check `*.iommu` specs, report diagnostics.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use iommugen_dsl::render::{self, HumanStyle};
+use iommugen_dsl::render::{self, Cap, HumanStyle, SourceFile};
+use iommugen_dsl::Diagnostic;
+
+use super::output;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -31,7 +34,7 @@ pub fn run(args: Args) -> ExitCode {
     let files = match collect(&args.paths) {
         Ok(files) => files,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            output::error(msg);
             return ExitCode::from(2);
         }
     };
@@ -40,52 +43,83 @@ pub fn run(args: Args) -> ExitCode {
         match std::fs::read(path) {
             Ok(bytes) => raw.push((path.display().to_string(), bytes)),
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
+                output::error(format_args!("cannot read {}: {e}", path.display()));
                 return ExitCode::from(2);
             }
         }
     }
-    let (sources, results) = iommugen_dsl::encoding::check_files(raw);
+    // Only diagnostics: no IR is kept (a file of 10^6 drivers needs no copy).
+    let (sources, results) = iommugen_dsl::encoding::diagnose_files(raw);
+    output::finish(report(&args, &sources, &results))
+}
+
+/// Writes the report; the status counts every diagnostic, shown or not.
+fn report(
+    args: &Args,
+    sources: &[(String, String)],
+    results: &[(usize, Vec<Diagnostic>)],
+) -> io::Result<ExitCode> {
     let (mut errors, mut warnings) = (0usize, 0usize);
-    for (_, checked) in &results {
-        errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
-        warnings += checked.warnings();
+    for (_, diagnostics) in results {
+        let e = diagnostics.iter().filter(|d| d.is_error()).count();
+        errors += e;
+        warnings += diagnostics.len() - e;
     }
+    // One line index per file that has something to report.
+    let files: Vec<Option<SourceFile>> = results
+        .iter()
+        .map(|(i, diagnostics)| {
+            let (name, text) = &sources[*i];
+            (!diagnostics.is_empty()).then(|| SourceFile::new(name, text))
+        })
+        .collect();
+    let each = || {
+        results
+            .iter()
+            .zip(&files)
+            .flat_map(|((_, diagnostics), f)| {
+                f.iter()
+                    .flat_map(move |f| diagnostics.iter().map(move |d| (d, f)))
+            })
+    };
     match args.format {
         Format::Json => {
-            let items = results.iter().flat_map(|(i, c)| {
-                let (name, text) = &sources[*i];
-                c.diagnostics
-                    .iter()
-                    .map(move |d| (d, name.as_str(), text.as_str()))
-            });
-            println!("{}", render::json_array(items));
+            let mut out = output::stdout();
+            render::write_json_array(&mut out, each())?;
+            writeln!(out)?;
+            out.flush()?;
         }
         Format::Human => {
             let style = HumanStyle {
-                color: std::io::stderr().is_terminal(),
+                color: io::stderr().is_terminal(),
                 ..HumanStyle::default()
             };
-            for (i, c) in &results {
-                let (name, text) = &sources[*i];
-                for d in &c.diagnostics {
-                    eprintln!("{}", render::human(d, name, text, style));
+            let mut err = output::stderr();
+            let mut cap = Cap::default();
+            for (d, f) in each() {
+                if cap.admit(d) {
+                    writeln!(err, "{}", f.human(d, style))?;
                 }
             }
-            eprintln!(
+            if let Some(left_off) = cap.summary() {
+                writeln!(err, "{left_off}\n")?;
+            }
+            writeln!(
+                err,
                 "checked {} file{}: {errors} error{}, {warnings} warning{}",
                 sources.len(),
                 plural(sources.len()),
                 plural(errors),
                 plural(warnings)
-            );
+            )?;
+            err.flush()?;
         }
     }
-    if errors > 0 || (args.deny_warnings && warnings > 0) {
+    Ok(if errors > 0 || (args.deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
 
 fn plural(n: usize) -> &'static str {

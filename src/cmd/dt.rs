@@ -6,30 +6,40 @@
 //! RID with an error); 2 when it could not be read at all (arguments,
 //! unreadable files, `dtc` missing).
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use iommugen::dt::{self, Drivers, RidQuery};
-use iommugen_dsl::render;
+use iommugen_dsl::render::{self, Cap, SourceFile};
 use serde_json::{json, Value};
 
-/// Why the command stopped before a report: the message and exit status.
-struct Stop {
-    code: u8,
-    message: String,
+use super::output;
+
+/// Why the command stopped before a report: a problem to report with its
+/// exit status, or its output went away (a closed pipe).
+enum Stop {
+    Problem { code: u8, message: String },
+    Write(io::Error),
 }
 
 impl Stop {
     /// Bad input (exit 1).
     fn input(message: String) -> Self {
-        Self { code: 1, message }
+        Stop::Problem { code: 1, message }
     }
 }
 
 /// Could not read or run at all (exit 2).
 impl From<String> for Stop {
     fn from(message: String) -> Self {
-        Self { code: 2, message }
+        Stop::Problem { code: 2, message }
+    }
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Write(e)
     }
 }
 
@@ -137,10 +147,11 @@ fn load_board(path: &Path) -> Result<Vec<u8>, Stop> {
 pub fn run(args: Args) -> ExitCode {
     match run_inner(&args) {
         Ok(code) => code,
-        Err(stop) => {
-            eprintln!("error: {}", stop.message);
-            ExitCode::from(stop.code)
+        Err(Stop::Problem { code, message }) => {
+            output::error(message);
+            ExitCode::from(code)
         }
+        Err(Stop::Write(e)) => output::finish(Err(e)),
     }
 }
 
@@ -164,23 +175,27 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let mut spec_diags = Vec::new();
     let mut specs = Vec::new();
     let mut spec_errors = false;
+    let mut err = output::stderr();
+    let mut cap = Cap::default();
     for (i, c) in checked {
         let (name, text) = &sources[i];
+        let file = SourceFile::new(name, text);
         for d in &c.diagnostics {
-            spec_diags.push(render::json_value(d, name, text));
-            if args.format == Format::Human {
-                eprintln!(
-                    "{}",
-                    render::human(d, name, text, render::HumanStyle::default())
-                );
+            spec_diags.push(file.json_value(d));
+            if args.format == Format::Human && cap.admit(d) {
+                writeln!(err, "{}", file.human(d, render::HumanStyle::default()))?;
             }
         }
         spec_errors |= c.has_errors();
         specs.extend(c.spec);
     }
+    if let Some(left_off) = cap.summary() {
+        writeln!(err, "{left_off}\n")?;
+    }
+    err.flush()?;
     if spec_errors {
         if args.format == Format::Json {
-            print_json(&Value::Array(spec_diags));
+            print_json(&Value::Array(spec_diags))?;
         }
         return Err(Stop::input("the specs have errors; fix them first".into()));
     }
@@ -199,14 +214,18 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
                 }));
                 print_json(&json!({
                     "iommus": [], "masters": [], "pci": [], "diagnostics": spec_diags,
-                }));
+                }))?;
             }
             return Err(Stop::input(message));
         }
     };
     match args.format {
-        Format::Json => print_json(&report.to_json(&board, spec_diags)),
-        Format::Human => print!("{}", report.to_human()),
+        Format::Json => print_json(&report.to_json(&board, spec_diags))?,
+        Format::Human => {
+            let mut out = output::stdout();
+            out.write_all(report.to_human().as_bytes())?;
+            out.flush()?;
+        }
     }
     Ok(if report.has_errors() {
         ExitCode::from(1)
@@ -215,6 +234,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     })
 }
 
-fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+fn print_json(v: &Value) -> io::Result<()> {
+    let mut out = output::stdout();
+    serde_json::to_writer_pretty(&mut out, v).map_err(io::Error::from)?;
+    writeln!(out)?;
+    out.flush()
 }

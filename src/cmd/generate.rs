@@ -1,11 +1,14 @@
 //! `iommugen generate`: check one spec and print or write its Rust module.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use iommugen_codegen::Options;
-use iommugen_dsl::render::{self, HumanStyle};
+use iommugen_codegen::{Options, Output};
+use iommugen_dsl::render::{Cap, HumanStyle, SourceFile};
+use iommugen_dsl::Diagnostic;
+
+use super::output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,49 +31,74 @@ pub fn run(args: Args) -> ExitCode {
     let decoded = match std::fs::read(&args.spec) {
         Ok(bytes) => iommugen_dsl::encoding::decode(bytes),
         Err(e) => {
-            eprintln!("error: cannot read {name}: {e}");
+            output::error(format_args!("cannot read {name}: {e}"));
             return ExitCode::from(2);
         }
     };
     let text = decoded.text;
     let options = Options {
-        runtime: args.runtime,
+        runtime: args.runtime.clone(),
         register: args.register,
-    };
-    let style = HumanStyle {
-        color: std::io::stderr().is_terminal(),
-        ..HumanStyle::default()
     };
     let generated = match decoded.error {
         Some(error) => Err(vec![error]),
         None => iommugen_codegen::generate(&name, &text, &options),
     };
-    let output = match generated {
-        Ok(output) => output,
+    output::finish(write(&args, &SourceFile::new(&name, &text), generated))
+}
+
+/// The report on standard error (the same as `iommugen check`, capped), then
+/// the module on standard output or into `-o`.
+fn write(
+    args: &Args,
+    file: &SourceFile,
+    generated: Result<Output, Vec<Diagnostic>>,
+) -> io::Result<ExitCode> {
+    let style = HumanStyle {
+        color: io::stderr().is_terminal(),
+        ..HumanStyle::default()
+    };
+    let mut err = output::stderr();
+    let mut cap = Cap::default();
+    let diagnostics = match &generated {
+        Ok(module) => &module.diagnostics,
+        Err(diagnostics) => diagnostics,
+    };
+    for d in diagnostics {
+        if cap.admit(d) {
+            writeln!(err, "{}", file.human(d, style))?;
+        }
+    }
+    if let Some(left_off) = cap.summary() {
+        writeln!(err, "{left_off}\n")?;
+    }
+    let module = match generated {
+        Ok(module) => module,
         Err(diagnostics) => {
-            // The same report as `iommugen check`.
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            for d in &diagnostics {
-                eprintln!("{}", render::human(d, &name, &text, style));
-            }
-            eprintln!(
-                "{name}: {errors} error{}; nothing generated",
+            writeln!(
+                err,
+                "{}: {errors} error{}; nothing generated",
+                file.name(),
                 if errors == 1 { "" } else { "s" }
-            );
-            return ExitCode::from(1);
+            )?;
+            err.flush()?;
+            return Ok(ExitCode::from(1));
         }
     };
-    for d in &output.diagnostics {
-        eprintln!("{}", render::human(d, &name, &text, style));
-    }
+    err.flush()?;
     match &args.output {
-        None => print!("{}", output.code),
+        None => {
+            let mut out = output::stdout();
+            out.write_all(module.code.as_bytes())?;
+            out.flush()?;
+        }
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &output.code) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return ExitCode::from(2);
+            if let Err(e) = std::fs::write(path, &module.code) {
+                output::error(format_args!("cannot write {}: {e}", path.display()));
+                return Ok(ExitCode::from(2));
             }
         }
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand, and the output streams they share.
 
 pub mod check;
 pub mod dt;
 pub mod generate;
+pub mod output;

@@ -72,6 +72,9 @@ pub(crate) struct Checker<'k> {
     owners: Vec<Cow<'k, str>>,
     /// Compatible string to its first claim: owner index and span.
     claims: Map<Cow<'k, str>, (usize, Span)>,
+    /// Whether to keep each driver's IR (not when only diagnostics are
+    /// wanted).
+    keep_ir: bool,
 }
 
 impl<'k> Checker<'k> {
@@ -83,7 +86,16 @@ impl<'k> Checker<'k> {
             names: Map::with_capacity_and_hasher(drivers, Default::default()),
             owners: Vec::with_capacity(drivers),
             claims: Map::with_capacity_and_hasher(drivers * 2, Default::default()),
+            keep_ir: true,
         }
+    }
+
+    /// Checks without keeping the IR: `finish` gives the diagnostics and,
+    /// without errors, an empty spec.
+    pub(crate) fn without_ir(mut self) -> Self {
+        self.keep_ir = false;
+        self.drivers = Vec::new();
+        self
     }
 
     /// Checks `d`. `key(text, span, quoted)` turns the driver's name and its
@@ -110,7 +122,9 @@ impl<'k> Checker<'k> {
             self.names.insert(name.clone(), d.name.span.clone());
         }
         if let Some(ir) = driver(d, &mut self.diags) {
-            self.drivers.push(ir);
+            if self.keep_ir {
+                self.drivers.push(ir);
+            }
         }
         let me = self.owners.len();
         self.owners.push(name);
@@ -159,7 +173,7 @@ impl<'k> Checker<'k> {
     }
 }
 
-fn compatibles(d: &DriverAst) -> impl Iterator<Item = &Str> {
+pub(crate) fn compatibles(d: &DriverAst) -> impl Iterator<Item = &Str> {
     d.items.iter().flat_map(|i| match &i.kind {
         ItemKind::Compatible(v) => v.as_slice(),
         _ => &[],
@@ -170,38 +184,59 @@ fn compatibles(d: &DriverAst) -> impl Iterator<Item = &Str> {
 /// `(file index, diagnostic)` for every later claim; the diagnostic's label is
 /// in that file and its message names the first file.
 pub fn cross_file_compatibles(files: &[(&str, &SpecAst)]) -> Vec<(usize, Diagnostic)> {
+    let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+    let claims: Vec<Vec<crate::Claim>> = files
+        .iter()
+        .map(|(_, spec)| {
+            spec.drivers
+                .iter()
+                .flat_map(|d| {
+                    compatibles(d).map(|c| crate::Claim {
+                        value: Cow::Borrowed(c.value.as_str()),
+                        owner: Cow::Borrowed(d.name.name.as_str()),
+                        span: c.span.clone(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    cross_file_claims(&names, &claims)
+}
+
+/// [`cross_file_compatibles`] over each file's compatible strings in
+/// order (`claims[i]` belongs to `names[i]`), so no tree need be kept.
+pub(crate) fn cross_file_claims(
+    names: &[&str],
+    claims: &[Vec<crate::Claim>],
+) -> Vec<(usize, Diagnostic)> {
     let mut out = Vec::new();
     let mut seen: HashMap<&str, (usize, &str, &str)> = HashMap::new();
-    for (fi, (fname, spec)) in files.iter().enumerate() {
+    for (fi, (fname, file)) in names.iter().zip(claims).enumerate() {
         let mut local: HashMap<&str, ()> = HashMap::new();
-        for d in &spec.drivers {
-            for c in compatibles(d) {
-                if let Some((first_file, owner, first_name)) = seen.get(c.value.as_str()) {
-                    if *first_file != fi {
-                        out.push((
-                            fi,
-                            Diagnostic::new(
-                                Code::DuplicateCompatible,
-                                format!(
-                                    "compatible `{}` is claimed by driver `{owner}` in {first_name} and by `{}` here",
-                                    c.value, d.name.name
-                                ),
-                                c.span.clone(),
-                                "claimed again here",
-                            )
-                            .help("each compatible string selects exactly one driver; remove one claim"),
-                        ));
-                    }
-                } else {
-                    local.insert(&c.value, ());
+        for c in file {
+            if let Some((first_file, owner, first_name)) = seen.get(&*c.value) {
+                if *first_file != fi {
+                    out.push((
+                        fi,
+                        Diagnostic::new(
+                            Code::DuplicateCompatible,
+                            format!(
+                                "compatible `{}` is claimed by driver `{owner}` in {first_name} and by `{}` here",
+                                c.value, c.owner
+                            ),
+                            c.span.clone(),
+                            "claimed again here",
+                        )
+                        .help("each compatible string selects exactly one driver; remove one claim"),
+                    ));
                 }
+            } else {
+                local.insert(&c.value, ());
             }
         }
-        for d in &spec.drivers {
-            for c in compatibles(d) {
-                if local.contains_key(c.value.as_str()) {
-                    seen.entry(&c.value).or_insert((fi, &d.name.name, fname));
-                }
+        for c in file {
+            if local.contains_key(&*c.value) {
+                seen.entry(&c.value).or_insert((fi, &c.owner, fname));
             }
         }
     }

@@ -1,0 +1,102 @@
+//! `generate` (check + codegen + format) for 10,000 and 100,000 drivers,
+//! once each: wall time, the 100k/10k ratio (linear is ~10), and peak heap
+//! from a counting allocator. One run per size, not criterion's many: the
+//! 100,000-driver run alone takes about a minute of CPU.
+//! `cargo bench -p iommugen-codegen --bench scale`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use iommugen_codegen::{generate, Options};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(size: usize) {
+    let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+// SAFETY: every call forwards to the system allocator with the caller's
+// arguments unchanged; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract, passed on as is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc`/`realloc` above with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `realloc`'s contract, passed on as is.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// `n` drivers in the shape of the Arm SMMU example (as `dsl/benches`).
+fn spec(n: usize) -> String {
+    let mut s = String::with_capacity(n * 560);
+    for i in 0..n {
+        s.push_str(&format!(
+            r#"/// Generated driver {i}.
+driver drv_{i} {{
+    compatible "vendor,iommu-{i}";
+    cells 1 | 2;
+    field stream_id: u16 = cell[0][15:0];
+    field mask: u16 = cell[1][15:0] else property "stream-match-mask"[15:0] else 0;
+    check stream_id < 1 << 15;
+    id = mask << 16 | stream_id;
+    pci iommu-map;
+    page-table arm-lpae-s1 {{ granule 4K; ias 48; oas 44; sizes 4K 2M 1G; pool 64; }}
+    dma {{ domain per-device; aperture 0x1000_0000..0x1_0000_0000; }}
+    init crate::drivers::probe_{i};
+}}
+"#
+        ));
+    }
+    s
+}
+
+fn main() {
+    let options = Options::default();
+    // Warm up code and allocator.
+    let warm = spec(1_000);
+    generate("gen.iommu", &warm, &options).expect("a clean spec");
+    let mut times = Vec::new();
+    for n in [10_000usize, 100_000] {
+        let src = spec(n);
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let start = Instant::now();
+        let out = generate("gen.iommu", &src, &options).expect("a clean spec");
+        let secs = start.elapsed().as_secs_f64();
+        let peak = PEAK.load(Ordering::Relaxed) - base;
+        println!(
+            "generate/{n}: {secs:.2} s wall, {:.1} µs per driver; input {:.1} MB, output {:.1} MB, peak heap {:.1} MB ({:.2} per output byte)",
+            secs * 1e6 / n as f64,
+            src.len() as f64 / 1e6,
+            out.code.len() as f64 / 1e6,
+            peak as f64 / 1e6,
+            peak as f64 / out.code.len() as f64
+        );
+        times.push(secs);
+    }
+    println!("generate: 100k/10k time ratio {:.1}", times[1] / times[0]);
+}
