@@ -12,6 +12,23 @@ pub trait RegisterIo {
     fn write64(&mut self, offset: usize, value: u64);
 }
 
+/// A borrowed register frame: the owner keeps it (and can inspect it)
+/// whether or not bring-up succeeds.
+impl<R: RegisterIo + ?Sized> RegisterIo for &mut R {
+    fn read32(&self, offset: usize) -> u32 {
+        (**self).read32(offset)
+    }
+    fn write32(&mut self, offset: usize, value: u32) {
+        (**self).write32(offset, value)
+    }
+    fn read64(&self, offset: usize) -> u64 {
+        (**self).read64(offset)
+    }
+    fn write64(&mut self, offset: usize, value: u64) {
+        (**self).write64(offset, value)
+    }
+}
+
 /// A memory-mapped SMMUv3 register frame (two 64 KiB pages).
 ///
 /// Every write is preceded by a barrier that orders earlier normal-memory
