@@ -81,10 +81,12 @@ fn no_fetch_sees_a_mix_for_any_change_of_config() {
     let mut s1b_nc = Ste::stage1(0x5000_0080, CdFetchAttrs::NonCacheable);
     s1b_nc.0[2] = 0xdead; // a dword the SMMU reads only when translating
     let all = [Ste::abort(), invalid, Ste::bypass(), s1a, s1b, s1b_nc];
+    // One SMMU for every pair: each starts by setting `from`, whatever the
+    // entry held before.
+    let mut smmu = enabled(FakeSmmu::qemu_like());
+    let sid = 5;
     for from in all {
         for to in all {
-            let mut smmu = enabled(FakeSmmu::qemu_like());
-            let sid = 5;
             smmu.set_ste(sid, from).unwrap();
             take_steps();
             smmu.set_ste(sid, to).unwrap();
