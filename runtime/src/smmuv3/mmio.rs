@@ -51,7 +51,7 @@ impl Mmio {
     /// `[base, base + len)` must be the register frame of one SMMUv3, mapped
     /// as Device memory (or with the MMU off), valid for the lifetime of the
     /// returned value and accessed by nobody else.
-    pub const unsafe fn new(base: usize, len: usize) -> Mmio {
+    pub unsafe fn new(base: usize, len: usize) -> Mmio {
         Mmio {
             base: core::ptr::with_exposed_provenance_mut(base),
             len,
