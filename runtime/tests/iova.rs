@@ -7,6 +7,16 @@ use iommugen_runtime::Prot;
 
 const G: u64 = 4096;
 
+/// `n` iterations, or `n / 500` under Miri (about a thousand times slower),
+/// so this file fits its CI step; every check stays the same.
+const fn rounds(n: usize) -> usize {
+    if cfg!(miri) {
+        n / 500
+    } else {
+        n
+    }
+}
+
 /// Zeroed storage for a window of `size` bytes of 4K pages.
 fn store(size: u64) -> Vec<u64> {
     vec![0; storage_words(size, 12)]
@@ -120,7 +130,7 @@ fn random_sequences_stay_in_window_and_never_overlap() {
         seed ^= seed << 17;
         seed
     };
-    for _ in 0..50_000 {
+    for _ in 0..rounds(50_000) {
         if rng() % 3 != 0 || live.is_empty() {
             let pages = 1 + rng() % 40;
             let limit = if rng() % 4 == 0 {
@@ -196,7 +206,7 @@ fn device_windows_inside_a_shared_domain_are_respected() {
         seed ^= seed << 17;
         seed
     };
-    for _ in 0..40_000 {
+    for _ in 0..rounds(40_000) {
         if rng() % 3 != 0 || live.is_empty() {
             let (lo, hi) = windows[(rng() % 4) as usize];
             let pages = 1 + rng() % 64;
@@ -328,10 +338,10 @@ fn churn_with_ten_thousand_blocks_outstanding_loses_nothing() {
     let mut a = IovaAllocator::new(&mut st, base, size, 12).unwrap();
     let mut next = rng(0x2545_f491_4f6c_dd1d);
     let mut taken = std::collections::BTreeMap::new();
-    let mut live: Vec<(u64, u64)> = (0..10_000)
+    let mut live: Vec<(u64, u64)> = (0..rounds(10_000))
         .map(|_| alloc_checked(&mut a, next(), (base, size), &mut taken))
         .collect();
-    for _ in 0..200_000 {
+    for _ in 0..rounds(200_000) {
         let (at, block) = live.swap_remove((next() as usize) % live.len());
         a.free(at, block).unwrap();
         taken.remove(&at);

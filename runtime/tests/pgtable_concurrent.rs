@@ -13,7 +13,9 @@ use refwalk::harness::{check, config, expected_attrs, Model};
 use std::sync::Mutex;
 
 const THREADS: u64 = 4;
-const ROUNDS: usize = 20_000;
+/// Under Miri (which explores thread interleavings and weak memory, about a
+/// thousand times slower) a few dozen rounds per thread.
+const ROUNDS: usize = if cfg!(miri) { 40 } else { 20_000 };
 
 /// xorshift: a fixed-seed generator per thread, so a failure repeats.
 struct Rng(u64);
@@ -165,7 +167,7 @@ fn hammer<F: Format, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N
             s.spawn(move || {
                 let ia = base + t * g;
                 let pa = (1u64 << 38) + t * g;
-                for round in 0..20_000u64 {
+                for round in 0..ROUNDS as u64 {
                     let prot = if round % 2 == 0 {
                         Prot::READ
                     } else {

@@ -202,7 +202,8 @@ fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
 macro_rules! prop_format {
     ($name:ident, $fmt:ty, $table:ty, $n:expr) => {
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+            // Under Miri, PROPTEST_CASES (the default's source) decides.
+            #![proptest_config(ProptestConfig { cases: if cfg!(miri) { ProptestConfig::default().cases } else { 64 }, ..ProptestConfig::default() })]
             #[test]
             fn $name(ops in ops()) {
                 static POOL: StaticPool<$table, $n> = StaticPool::new();

@@ -6,16 +6,14 @@
 //! is observed through CMDQ_CONS and events are drained on demand. That keeps
 //! the driver independent of any interrupt controller.
 
-use core::marker::PhantomData;
-use core::ptr::NonNull;
-
-use super::cache;
 use super::cd::{ContextDescriptor, Granule};
 use super::cmd::{Command, CommandEntry, TlbiVaRange};
+pub use super::dma::DmaSlice;
+use super::dma::{dma_wmb, Publish};
 use super::event::{Event, EventEntry};
 use super::mmio::RegisterIo;
 use super::queue::QueueGeometry;
-use super::regs::{self, cr0, gbpa, gerror, CommandError, Cr1Attrs, Features};
+use super::regs::{self, cr0, gbpa, CommandError, Cr1Attrs, Features};
 use super::ste::{CdFetchAttrs, Ste, StreamConfig};
 use super::strtab::StreamTable;
 #[cfg(doc)]
@@ -57,153 +55,6 @@ impl core::fmt::Display for Error {
             }
         }
     }
-}
-
-/// Memory shared with the SMMU: `len` entries of `T` at a known physical
-/// address. Accesses go through volatile reads and writes because the SMMU
-/// reads (and, for the event queue, writes) it behind the compiler's back.
-#[derive(Debug)]
-pub struct DmaSlice<'a, T> {
-    ptr: NonNull<T>,
-    len: usize,
-    phys: u64,
-    _owner: PhantomData<&'a mut [T]>,
-}
-
-impl<'a, T: Copy> DmaSlice<'a, T> {
-    /// `phys` is where the SMMU sees `entries[0]`.
-    pub fn new(entries: &'a mut [T], phys: u64) -> DmaSlice<'a, T> {
-        let len = entries.len();
-        DmaSlice {
-            ptr: NonNull::from(entries).cast(),
-            len,
-            phys,
-            _owner: PhantomData,
-        }
-    }
-
-    /// For kernels that run with physical = virtual addresses.
-    pub fn identity(entries: &'a mut [T]) -> DmaSlice<'a, T> {
-        let phys = entries.as_mut_ptr() as u64;
-        DmaSlice::new(entries, phys)
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    pub fn phys(&self) -> u64 {
-        self.phys
-    }
-
-    /// Size in bytes.
-    pub fn bytes(&self) -> u64 {
-        (self.len * core::mem::size_of::<T>()) as u64
-    }
-
-    pub fn read(&self, i: usize) -> Option<T> {
-        if i >= self.len {
-            return None;
-        }
-        // SAFETY: `i` is in bounds of the slice this was built from, which
-        // `'a` keeps alive and exclusively ours (shared only with the SMMU).
-        Some(unsafe { core::ptr::read_volatile(self.ptr.as_ptr().add(i)) })
-    }
-
-    pub fn write(&mut self, i: usize, value: T) -> bool {
-        if i >= self.len {
-            return false;
-        }
-        // SAFETY: as in `read`.
-        unsafe { core::ptr::write_volatile(self.ptr.as_ptr().add(i), value) };
-        true
-    }
-
-    /// Cleans entry `i` (or the whole slice) to the point of coherency.
-    pub(crate) fn clean(&self, i: Option<usize>) {
-        let size = core::mem::size_of::<T>();
-        match i {
-            Some(i) if i < self.len => {
-                // SAFETY: only an address inside the slice is formed.
-                let p = unsafe { self.ptr.as_ptr().add(i) };
-                cache::clean(p as *const u8, size);
-            }
-            Some(_) => {}
-            None => cache::clean(self.ptr.as_ptr() as *const u8, self.len * size),
-        }
-    }
-
-    /// Makes the next read of entry `i` see what the device wrote.
-    fn invalidate(&self, i: usize) {
-        if i < self.len {
-            // SAFETY: only an address inside the slice is formed.
-            let p = unsafe { self.ptr.as_ptr().add(i) };
-            cache::invalidate(p as *const u8, core::mem::size_of::<T>());
-        }
-    }
-
-    /// Log2 of the length, if it is a power of two.
-    pub(crate) fn log2_len(&self) -> Option<u8> {
-        if self.len.is_power_of_two() {
-            Some(self.len.trailing_zeros() as u8)
-        } else {
-            None
-        }
-    }
-
-    /// The physical address is aligned to the larger of `min` and the size.
-    pub(crate) fn aligned_to_size(&self, min: u64) -> bool {
-        let align = self.bytes().max(min);
-        align.is_power_of_two() && self.phys % align == 0
-    }
-}
-
-/// Writes a 64-byte structure whose dword 0 holds its valid bit: dwords
-/// 1..7 first, a barrier, then dword 0 in a single 64-bit store, so the SMMU
-/// never sees a valid dword 0 with stale other dwords.
-/// Without `coherent`, each phase is also cleaned to the point of coherency.
-fn publish_words(
-    base: NonNull<[u64; 8]>,
-    len: usize,
-    i: usize,
-    words: [u64; 8],
-    coherent: bool,
-) -> bool {
-    if i >= len {
-        return false;
-    }
-    // SAFETY: `i` is in bounds; the structure is 64-byte aligned dwords.
-    unsafe {
-        let p = base.as_ptr().add(i) as *mut u64;
-        for (k, w) in words.iter().enumerate().skip(1) {
-            core::ptr::write_volatile(p.add(k), *w);
-        }
-        if coherent {
-            dma_wmb();
-        } else {
-            cache::clean(p as *const u8, 64);
-        }
-        core::ptr::write_volatile(p, words[0]);
-        if !coherent {
-            cache::clean(p as *const u8, 8);
-        }
-    }
-    dma_wmb();
-    true
-}
-
-/// Orders stores to DMA memory before later stores to DMA memory.
-#[inline(always)]
-fn dma_wmb() {
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a barrier instruction; ordering only.
-    unsafe {
-        core::arch::asm!("dmb oshst", options(nostack, preserves_flags))
-    };
-    #[cfg(not(target_arch = "aarch64"))]
-    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// The memory the SMMU needs, provided by the caller (zeroing not required).
@@ -292,6 +143,9 @@ pub struct Smmuv3<'a, R: RegisterIo> {
     evtq_geo: QueueGeometry,
     /// The SMMU snoops CPU caches; else the driver cleans and invalidates.
     coherent: bool,
+    /// The first command error since the last [`Smmuv3::sync`] returned:
+    /// the failed command was skipped and the queue resumed.
+    cmd_error: Option<Error>,
 }
 
 /// Decodes the SMMU's ID registers.
@@ -302,13 +156,6 @@ pub fn read_features<R: RegisterIo>(regs: &R) -> Features {
         regs.read32(regs::IDR3),
         regs.read32(regs::IDR5),
     )
-}
-
-/// The command queue stopped on an error: CONS.ERR is only meaningful while
-/// GERROR.CMDQ_ERR is active (differs from GERRORN).
-fn cmdq_stopped<R: RegisterIo>(regs: &R, cons: u32) -> bool {
-    CommandError::from_cons(cons).is_some()
-        && (regs.read32(regs::GERROR) ^ regs.read32(regs::GERRORN)) & gerror::CMDQ_ERR != 0
 }
 
 fn poll<R: RegisterIo>(
@@ -369,10 +216,7 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
             r.read32(regs::CR0ACK) == 0
         })?;
         if options.abort_when_disabled {
-            regs.write32(regs::GBPA, gbpa::ABORT | gbpa::UPDATE);
-            poll(&regs, limit, "GBPA update", |r| {
-                r.read32(regs::GBPA) & gbpa::UPDATE == 0
-            })?;
+            update_gbpa(&mut regs, gbpa::ABORT, limit)?;
         }
         regs.write32(regs::IRQ_CTRL, 0);
         poll(&regs, limit, "IRQ_CTRLACK", |r| {
@@ -428,17 +272,42 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
             evtq,
             evtq_geo,
             coherent,
+            cmd_error: None,
         };
-        smmu.write_cr0(cr0::CMDQEN)?;
-        smmu.submit(&[Command::CfgiAll])?;
-        if features.hyp {
-            smmu.submit(&[Command::TlbiEl2All])?;
+        // From here on the SMMU may read the caller's memory: a failure must
+        // not leave it doing so.
+        if let Err(e) = smmu.start() {
+            smmu.disable();
+            return Err(e);
         }
-        smmu.submit(&[Command::TlbiNsnhAll])?;
-        smmu.sync()?;
-        smmu.write_cr0(cr0::CMDQEN | cr0::EVTQEN)?;
-        smmu.write_cr0(cr0::CMDQEN | cr0::EVTQEN | cr0::SMMUEN)?;
         Ok(smmu)
+    }
+
+    /// Enables the command queue, invalidates everything cached, then
+    /// enables the event queue and translation.
+    fn start(&mut self) -> Result<(), Error> {
+        self.write_cr0(cr0::CMDQEN)?;
+        self.submit(&[Command::CfgiAll])?;
+        if self.features.hyp {
+            self.submit(&[Command::TlbiEl2All])?;
+        }
+        self.submit(&[Command::TlbiNsnhAll])?;
+        self.sync()?;
+        self.write_cr0(cr0::CMDQEN | cr0::EVTQEN)?;
+        self.write_cr0(cr0::CMDQEN | cr0::EVTQEN | cr0::SMMUEN)
+    }
+
+    /// Clears every CR0 enable and waits for CR0ACK to follow, so the SMMU
+    /// stops reading and writing the queues and tables. A wedged SMMU that
+    /// never acknowledges is left as it is (the caller gets the first error).
+    fn disable(&mut self) {
+        self.regs.write32(regs::CR0, 0);
+        let _ = poll(
+            &self.regs,
+            self.options.spin_limit,
+            "CR0ACK (disable)",
+            |r| r.read32(regs::CR0ACK) == 0,
+        );
     }
 
     fn write_cr0(&mut self, value: u32) -> Result<(), Error> {
@@ -496,107 +365,29 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         self.sync()
     }
 
-    /// Appends commands to the queue and publishes them (waiting for room
-    /// when the queue is full). Completion is not awaited: see [`Self::sync`].
-    pub fn submit(&mut self, commands: &[Command]) -> Result<(), Error> {
-        for c in commands {
-            let geo = self.cmdq_geo;
-            if geo.is_full(self.cmdq_prod, self.cmdq_cons()?) {
-                self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
-                let prod = self.cmdq_prod;
-                let mut failed = None;
-                poll(
-                    &self.regs,
-                    self.options.spin_limit,
-                    "command queue space",
-                    |r| {
-                        let cons = r.read32(regs::CMDQ_CONS);
-                        if cmdq_stopped(r, cons) {
-                            failed = Some(cons);
-                            return true;
-                        }
-                        !geo.is_full(prod, cons)
-                    },
-                )?;
-                if let Some(cons) = failed {
-                    return Err(self.command_failed(cons));
-                }
-            }
-            let slot = geo.index(self.cmdq_prod) as usize;
-            self.cmdq.write(slot, c.encode());
-            if !self.coherent {
-                self.cmdq.clean(Some(slot));
-            }
-            self.cmdq_prod = geo.next(self.cmdq_prod);
-        }
-        // The MMIO write's barrier orders the entries before the index.
-        self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
-        Ok(())
-    }
-
-    fn cmdq_cons(&mut self) -> Result<u32, Error> {
-        let cons = self.regs.read32(regs::CMDQ_CONS);
-        if cmdq_stopped(&self.regs, cons) {
-            return Err(self.command_failed(cons));
-        }
-        Ok(cons)
-    }
-
-    /// Issues CMD_SYNC and waits until the SMMU consumed it: every command
-    /// before it has then taken effect.
-    pub fn sync(&mut self) -> Result<(), Error> {
-        self.submit(&[Command::Sync])?;
-        let geo = self.cmdq_geo;
-        let prod = self.cmdq_prod;
-        let mut stopped = None;
-        poll(&self.regs, self.options.spin_limit, "CMD_SYNC", |r| {
-            let cons = r.read32(regs::CMDQ_CONS);
-            if cmdq_stopped(r, cons) {
-                stopped = Some(cons);
-                return true;
-            }
-            geo.is_empty(prod, cons)
-        })?;
-        match stopped {
-            Some(cons) => Err(self.command_failed(cons)),
-            None => Ok(()),
-        }
-    }
-
-    /// The queue stopped at CONS: report the command, replace it with a
-    /// CMD_SYNC so the queue can move on, acknowledge the global error and
-    /// restart consumption.
-    fn command_failed(&mut self, cons: u32) -> Error {
-        let error = CommandError::from_cons(cons).unwrap_or(CommandError::Other(0));
-        let index = self.cmdq_geo.index(cons) as usize;
-        let opcode = self.cmdq.read(index).map_or(0, |e| e[0] as u8);
-        self.cmdq.write(index, Command::Sync.encode());
-        if !self.coherent {
-            self.cmdq.clean(Some(index));
-        }
-        let active = self.regs.read32(regs::GERROR) ^ self.regs.read32(regs::GERRORN);
-        if active & gerror::CMDQ_ERR != 0 {
-            let n = self.regs.read32(regs::GERRORN);
-            self.regs.write32(regs::GERRORN, n ^ gerror::CMDQ_ERR);
-        }
-        self.regs.write32(regs::CMDQ_PROD, self.cmdq_prod);
-        Error::Command { error, opcode }
-    }
-
-    /// Replaces the STE of `sid` and makes the SMMU use it. A live
-    /// translating STE is first set to abort (break before make), so the
-    /// SMMU never reads a mix of old and new dwords that means something.
+    /// Replaces the STE of `sid` and makes the SMMU use it, so that no
+    /// fetch of the entry at any moment sees a mix of old and new dwords
+    /// that means something else: an entry the SMMU reads dwords 1..7 of
+    /// ("live": valid and not abort) is published dword 0 last, over an
+    /// entry that is not live; an entry that is not live is published dword
+    /// 0 first, after which dwords 1..7 are ignored. A live entry replaced by
+    /// another live one is first made abort (break before make).
     pub fn set_ste(&mut self, sid: u32, ste: Ste) -> Result<(), Error> {
         let old = {
             let (array, i) = self.strtab.locate(sid)?;
             array.read(i).ok_or(Error::StreamIdOutOfRange(sid))?
         };
-        if old.valid() && old.config() != StreamConfig::Abort && old != ste {
-            self.publish_ste(sid, Ste::abort())?;
+        if ste_is_live(&old) && ste_is_live(&ste) && old != ste {
+            self.publish_ste(sid, Ste::abort(), Publish::Dword0First)?;
             self.submit(&[Command::CfgiSte { sid, leaf: true }])?;
             self.sync()?;
         }
-        self.publish_ste(sid, ste)?;
+        let order = if ste_is_live(&ste) {
+            Publish::Dword0Last
+        } else {
+            Publish::Dword0First
+        };
+        self.publish_ste(sid, ste, order)?;
         self.submit(&[
             Command::CfgiSte { sid, leaf: true },
             Command::CfgiCdAll { sid },
@@ -604,9 +395,10 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         self.sync()
     }
 
-    fn publish_ste(&mut self, sid: u32, ste: Ste) -> Result<(), Error> {
-        let (array, i) = self.strtab.locate(sid)?;
-        publish_words(array.ptr.cast(), array.len, i, ste.0, self.coherent);
+    fn publish_ste(&mut self, sid: u32, ste: Ste, order: Publish) -> Result<(), Error> {
+        let coherent = self.coherent;
+        let (array, i) = self.strtab.locate_mut(sid)?;
+        array.publish(i, ste.0, order, coherent);
         Ok(())
     }
 
@@ -622,7 +414,13 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
         if cd_table.is_empty() || cd_table.phys() % 64 != 0 {
             return Err(Error::BadMemory("context descriptor"));
         }
-        publish_words(cd_table.ptr.cast(), cd_table.len, 0, cd.0, self.coherent);
+        // Rewriting the CD the STE points at now would let the SMMU fetch a
+        // mix of the old and new CD: stop the stream first.
+        let current = self.ste(sid);
+        if current.is_some_and(|s| ste_is_live(&s) && s.cd_pointer() == cd_table.phys()) {
+            self.set_ste(sid, Ste::abort())?;
+        }
+        cd_table.publish(0, cd.0, Publish::Dword0Last, self.coherent);
         let fetch = if self.coherent {
             CdFetchAttrs::WriteBack
         } else {
@@ -730,6 +528,22 @@ impl<'a, R: RegisterIo> Smmuv3<'a, R> {
     }
 }
 
+/// The SMMU reads dwords 1..7 of this STE (it is valid and not abort).
+fn ste_is_live(ste: &Ste) -> bool {
+    ste.valid() && ste.config() != StreamConfig::Abort
+}
+
+/// Sets `set` in SMMU_GBPA: waits for a previous update to finish (a
+/// write while UPDATE is set may be lost), keeps the other fields, writes
+/// with UPDATE set and waits for the SMMU to clear it.
+fn update_gbpa<R: RegisterIo>(regs: &mut R, set: u32, limit: u32) -> Result<(), Error> {
+    let idle = |r: &R| r.read32(regs::GBPA) & gbpa::UPDATE == 0;
+    poll(regs, limit, "GBPA idle", idle)?;
+    let value = regs.read32(regs::GBPA) | set | gbpa::UPDATE;
+    regs.write32(regs::GBPA, value);
+    poll(regs, limit, "GBPA update", idle)
+}
+
 fn check_features(f: &Features) -> Result<(), Error> {
     if !f.stage1 {
         return Err(Error::Unsupported("stage-1 translation"));
@@ -745,6 +559,8 @@ fn check_features(f: &Features) -> Result<(), Error> {
     }
     Ok(())
 }
+
+mod cmdq;
 
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,23 @@ pub trait RegisterIo {
     fn write64(&mut self, offset: usize, value: u64);
 }
 
+/// A borrowed register frame: the owner keeps it (and can inspect it)
+/// whether or not bring-up succeeds.
+impl<R: RegisterIo + ?Sized> RegisterIo for &mut R {
+    fn read32(&self, offset: usize) -> u32 {
+        (**self).read32(offset)
+    }
+    fn write32(&mut self, offset: usize, value: u32) {
+        (**self).write32(offset, value)
+    }
+    fn read64(&self, offset: usize) -> u64 {
+        (**self).read64(offset)
+    }
+    fn write64(&mut self, offset: usize, value: u64) {
+        (**self).write64(offset, value)
+    }
+}
+
 /// A memory-mapped SMMUv3 register frame (two 64 KiB pages).
 ///
 /// Every write is preceded by a barrier that orders earlier normal-memory
@@ -21,27 +38,47 @@ pub trait RegisterIo {
 /// after the event queue's producer index) are not performed before it.
 #[derive(Debug)]
 pub struct Mmio {
-    base: usize,
+    base: *mut u8,
     len: usize,
 }
 
 impl Mmio {
+    /// A frame at the address firmware gave (the device tree's `reg`). The
+    /// pointer takes exposed provenance: a device's registers belong to no
+    /// Rust allocation, so there is no pointer to derive it from.
+    ///
     /// # Safety
     /// `[base, base + len)` must be the register frame of one SMMUv3, mapped
     /// as Device memory (or with the MMU off), valid for the lifetime of the
     /// returned value and accessed by nobody else.
-    pub const unsafe fn new(base: usize, len: usize) -> Mmio {
-        Mmio { base, len }
+    pub unsafe fn new(base: usize, len: usize) -> Mmio {
+        Mmio {
+            base: core::ptr::with_exposed_provenance_mut(base),
+            len,
+        }
     }
 
-    /// The address of `offset`, if a `size`-byte access there stays inside
+    /// A frame behind a pointer the caller already has (a mapping it made,
+    /// or memory standing in for the frame in a test).
+    ///
+    /// # Safety
+    /// As for [`Mmio::new`].
+    pub const unsafe fn from_ptr(base: core::ptr::NonNull<u8>, len: usize) -> Mmio {
+        Mmio {
+            base: base.as_ptr(),
+            len,
+        }
+    }
+
+    /// The location of `offset`, if a `size`-byte access there stays inside
     /// the frame and is naturally aligned.
-    fn addr(&self, offset: usize, size: usize) -> Option<usize> {
+    fn addr<T>(&self, offset: usize) -> Option<*mut T> {
+        let size = core::mem::size_of::<T>();
         let end = offset.checked_add(size)?;
         if end > self.len || offset % size != 0 {
             return None;
         }
-        Some(self.base + offset)
+        Some(self.base.wrapping_add(offset).cast())
     }
 }
 
@@ -72,43 +109,43 @@ fn barrier_after_read() {
 
 impl RegisterIo for Mmio {
     fn read32(&self, offset: usize) -> u32 {
-        let Some(addr) = self.addr(offset, 4) else {
+        let Some(addr) = self.addr::<u32>(offset) else {
             return 0;
         };
         // SAFETY: `addr` is an aligned 4-byte location inside the frame that
         // `new`'s caller vouched for.
-        let v = unsafe { core::ptr::read_volatile(addr as *const u32) };
+        let v = unsafe { core::ptr::read_volatile(addr) };
         barrier_after_read();
         v
     }
 
     fn write32(&mut self, offset: usize, value: u32) {
-        let Some(addr) = self.addr(offset, 4) else {
+        let Some(addr) = self.addr::<u32>(offset) else {
             return;
         };
         barrier_before_write();
         // SAFETY: as in `read32`.
-        unsafe { core::ptr::write_volatile(addr as *mut u32, value) };
+        unsafe { core::ptr::write_volatile(addr, value) };
     }
 
     fn read64(&self, offset: usize) -> u64 {
-        let Some(addr) = self.addr(offset, 8) else {
+        let Some(addr) = self.addr::<u64>(offset) else {
             return 0;
         };
         // SAFETY: an aligned 8-byte location inside the frame; SMMUv3 allows
         // 64-bit accesses to its 64-bit registers.
-        let v = unsafe { core::ptr::read_volatile(addr as *const u64) };
+        let v = unsafe { core::ptr::read_volatile(addr) };
         barrier_after_read();
         v
     }
 
     fn write64(&mut self, offset: usize, value: u64) {
-        let Some(addr) = self.addr(offset, 8) else {
+        let Some(addr) = self.addr::<u64>(offset) else {
             return;
         };
         barrier_before_write();
         // SAFETY: as in `read64`.
-        unsafe { core::ptr::write_volatile(addr as *mut u64, value) };
+        unsafe { core::ptr::write_volatile(addr, value) };
     }
 }
 
@@ -119,9 +156,9 @@ mod tests {
     #[test]
     fn accesses_stay_inside_the_frame_and_aligned() {
         let mut frame = [0u64; 4];
-        let base = frame.as_mut_ptr() as usize;
+        let base = core::ptr::NonNull::from(&mut frame).cast::<u8>();
         // SAFETY: a plain array stands in for the frame; it outlives `m`.
-        let mut m = unsafe { Mmio::new(base, 32) };
+        let mut m = unsafe { Mmio::from_ptr(base, 32) };
         m.write32(4, 0xdead_beef);
         m.write64(8, 0x1122_3344_5566_7788);
         assert_eq!(m.read32(4), 0xdead_beef);

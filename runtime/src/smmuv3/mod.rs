@@ -8,6 +8,7 @@
 //!
 //! | file | job |
 //! |---|---|
+//! | [`dma`] | caller memory shared with the SMMU, and the ordered publication of 64-byte entries |
 //! | [`cache`] | cleaning and invalidation for SMMUs that do not snoop CPU caches |
 //! | [`mmio`] | the fenced volatile register accessor, and the [`RegisterIo`] seam tests fake |
 //! | [`regs`] | register offsets, ID-register decoding ([`Features`]), control-register values |
@@ -27,6 +28,7 @@
 pub mod cache;
 pub mod cd;
 pub mod cmd;
+pub mod dma;
 pub mod driver;
 pub mod event;
 pub mod mmio;

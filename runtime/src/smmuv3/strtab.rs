@@ -171,6 +171,23 @@ impl<'a> StreamTable<'a> {
         }
     }
 
+    /// As [`Self::locate`], for publishing the STE.
+    pub(crate) fn locate_mut(
+        &mut self,
+        sid: u32,
+    ) -> Result<(&mut DmaSlice<'a, Ste>, usize), Error> {
+        match self {
+            StreamTable::Linear(t) if (sid as usize) < t.len() => Ok((t, sid as usize)),
+            StreamTable::Linear(_) => Err(Error::StreamIdOutOfRange(sid)),
+            StreamTable::TwoLevel(t) => {
+                let l1 = (sid >> t.split) as usize;
+                let l2 = t.l2.get_mut(l1).ok_or(Error::StreamIdOutOfRange(sid))?;
+                let l2 = l2.as_mut().ok_or(Error::NoLevel2(sid))?;
+                Ok((l2, (sid & ((1 << t.split) - 1)) as usize))
+            }
+        }
+    }
+
     /// For a two-level table without an array for `sid`: the level-1 index,
     /// the number of STEs the array needs, and the StreamID range's first ID.
     pub(crate) fn missing_l2(&self, sid: u32) -> Option<(usize, usize, u32)> {

@@ -110,7 +110,7 @@ mod tests {
     fn commands(smmu: &RefCell<Smmuv3<'static, FakeSmmu>>) -> Vec<Command> {
         smmu.borrow()
             .registers()
-            .seen
+            .seen()
             .iter()
             .map(|s| s.command)
             .collect()
