@@ -192,7 +192,7 @@ pub fn driver_items(
         #[derive(Clone, Copy, Debug, Default)]
         pub struct #format;
 
-        impl #rt::pgtable::Format for #format {
+        impl #rt::pgtable::LpaeFormat for #format {
             const STAGE: #rt::pgtable::Stage = #rt::pgtable::Stage::#stage;
             const GRANULE_SHIFT: u32 = #granule_shift;
             const IAS: u32 = #ias;

@@ -87,7 +87,7 @@ pub mod mediatek_m4u {
     /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:24`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 36-bit OAS, mappings of 4K, 2M.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4uFormat;
-    impl runtime::pgtable::Format for MtkM4uFormat {
+    impl runtime::pgtable::LpaeFormat for MtkM4uFormat {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 12;
         const IAS: u32 = 32;

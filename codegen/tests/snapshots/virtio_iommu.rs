@@ -83,7 +83,7 @@ pub mod virtio_iommu {
     /// Page-table format of `virtio_iommu` (from `virtio-iommu.iommu:20`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct VirtioIommuFormat;
-    impl runtime::pgtable::Format for VirtioIommuFormat {
+    impl runtime::pgtable::LpaeFormat for VirtioIommuFormat {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 12;
         const IAS: u32 = 48;

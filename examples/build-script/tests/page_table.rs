@@ -5,7 +5,7 @@ use iommugen_example_build_script::generated::arm_smmu_v3::{
     ArmSmmuV3, ArmSmmuV3Format, ARM_SMMU_V3_POOL,
 };
 use iommugen_example_build_script::generated::mediatek_m4u::MtkM4uFormat;
-use iommugen_runtime::pgtable::{Format, NoTlb, Stage, TablePool};
+use iommugen_runtime::pgtable::{LpaeFormat, NoTlb, Stage, TablePool};
 use iommugen_runtime::Prot;
 
 #[test]
