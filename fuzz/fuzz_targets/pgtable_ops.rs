@@ -30,12 +30,12 @@ const POOL_PA: u64 = 0x4000_0000;
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     match input.u8() % 6 {
-        0 => run::<S1G4K48, Table4K, 48>(&mut input),
-        1 => run::<S1G16K47, Table16K, 24>(&mut input),
-        2 => run::<S1G64K52, Table64K, 12>(&mut input),
-        3 => run::<S2G4K40, Table4K, 48>(&mut input),
-        4 => run::<S2G16K48, Table16K, 24>(&mut input),
-        _ => run::<S2G64K44, Table64K, 12>(&mut input),
+        0 => run::<S1G4K48, Table4K, 32>(&mut input),
+        1 => run::<S1G16K47, Table16K, 16>(&mut input),
+        2 => run::<S1G64K52, Table64K, 8>(&mut input),
+        3 => run::<S2G4K40, Table4K, 32>(&mut input),
+        4 => run::<S2G16K48, Table16K, 16>(&mut input),
+        _ => run::<S2G64K44, Table64K, 8>(&mut input),
     }
 });
 
@@ -94,7 +94,7 @@ impl Model {
                 continue;
             };
             let lo = s.max(ia);
-            let hi = (s + len).min(end).min(lo + (budget - removed));
+            let hi = (s + len).min(end).min(lo.saturating_add(budget - removed));
             removed += hi - lo;
             if s < lo {
                 self.0.insert(s, (lo - s, pa, prot));
