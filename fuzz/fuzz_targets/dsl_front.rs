@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
 
     let streamed = check_source("fuzz.iommu", src);
     let whole = whole_tree(fast);
-    assert_eq!(streamed, whole, "check_source differs from parse + check_ast");
+    assert_eq!(
+        streamed, whole,
+        "check_source differs from parse + check_ast"
+    );
 
     for d in &streamed.diagnostics {
         for l in &d.labels {
@@ -70,12 +73,7 @@ fuzz_target!(|data: &[u8]| {
         let text = render::human(d, "fuzz.iommu", src, HumanStyle::default());
         assert!(!text.is_empty());
     }
-    let json = render::json_array(
-        streamed
-            .diagnostics
-            .iter()
-            .map(|d| (d, "fuzz.iommu", src)),
-    );
+    let json = render::json_array(streamed.diagnostics.iter().map(|d| (d, "fuzz.iommu", src)));
     assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
 
     if streamed.spec.is_some() {

@@ -39,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let (lo, top) = a.window();
     let (lo, top) = (u128::from(lo), top);
-    assert!(lo >= u128::from(g) && lo < top && top <= 1 << 64, "window {lo:#x}..{top:#x}");
+    assert!(
+        lo >= u128::from(g) && lo < top && top <= 1 << 64,
+        "window {lo:#x}..{top:#x}"
+    );
     assert_eq!(lo % u128::from(g), 0);
     assert_eq!(top % u128::from(g), 0);
     let span = top - lo;
@@ -53,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
             0 | 1 => {
                 let size = match input.u8() % 4 {
                     0 => input.u64(),
-                    _ => u64::from(input.u8()) * g >> (input.u8() % 4),
+                    _ => (u64::from(input.u8()) * g) >> (input.u8() % 4),
                 };
                 let (lowest, limit) = match input.u8() % 3 {
                     0 => (0, u64::MAX),
@@ -85,7 +88,11 @@ fuzz_target!(|data: &[u8]| {
                 };
                 assert_eq!(a.free(at as u64, size), Ok(()), "free {at:#x}+{size:#x}");
                 live.remove(&at);
-                assert_eq!(a.free(at as u64, size), Err(IovaError::BadFree), "double free");
+                assert_eq!(
+                    a.free(at as u64, size),
+                    Err(IovaError::BadFree),
+                    "double free"
+                );
             }
             _ => {
                 let (addr, size) = (input.u64(), input.u64());
@@ -114,7 +121,11 @@ fuzz_target!(|data: &[u8]| {
         biggest *= 2;
     }
     let want = expected_alloc(&live, lo, top, shift, biggest as u64, 0, u64::MAX);
-    assert_eq!(a.alloc(biggest as u64, u64::MAX), want, "largest block after freeing all");
+    assert_eq!(
+        a.alloc(biggest as u64, u64::MAX),
+        want,
+        "largest block after freeing all"
+    );
 });
 
 /// The fuzzer's bytes, read front to back; zeros once used up.

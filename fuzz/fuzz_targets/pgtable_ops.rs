@@ -153,7 +153,8 @@ fn leaf<F: Format, P: TablePool>(pool: &P, root: u64, ia: u64) -> Option<(u64, u
         // SAFETY: `table` is the root or a table descriptor's address read
         // from the pool's own tables, and `idx` is below the entries of a
         // table at `level`; nothing else touches the pool meanwhile.
-        let d = unsafe { (*pool.entries(table).add(idx)).load(core::sync::atomic::Ordering::Relaxed) };
+        let d =
+            unsafe { (*pool.entries(table).add(idx)).load(core::sync::atomic::Ordering::Relaxed) };
         if d & 1 == 0 {
             return None;
         }
@@ -182,7 +183,11 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
     let g = 1u64 << F::GRANULE_SHIFT;
     let big = 1u64 << (63 - F::PAGE_SIZES.leading_zeros());
     let mid_bits = F::PAGE_SIZES & !(g | big);
-    let mid = if mid_bits == 0 { g } else { 1u64 << mid_bits.trailing_zeros() };
+    let mid = if mid_bits == 0 {
+        g
+    } else {
+        1u64 << mid_bits.trailing_zeros()
+    };
     let units = [g, mid, big];
     // Four of the largest blocks at the top of the input range (last root
     // index, last concatenated table); outputs near the top of the OAS.
@@ -218,7 +223,13 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
                     input.u64() & align
                 } else {
                     let shift = input.u8();
-                    pbase + (ia - wbase) + if shift & 1 == 0 { 0 } else { g * u64::from(shift >> 1) }
+                    pbase
+                        + (ia - wbase)
+                        + if shift & 1 == 0 {
+                            0
+                        } else {
+                            g * u64::from(shift >> 1)
+                        }
                 };
                 let prot = prot_of(input.u8());
                 let expect = expected_map_error::<F>(&model, ia, pa, size, prot);
@@ -245,7 +256,11 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
                 }
             }
             2 => {
-                let got = if excl { pt.unmap_mut(ia, size) } else { pt.unmap(ia, size) };
+                let got = if excl {
+                    pt.unmap_mut(ia, size)
+                } else {
+                    pt.unmap(ia, size)
+                };
                 let in_range = ia.checked_add(size).is_some_and(|e| e <= 1 << F::IAS);
                 let aligned = size != 0 && (ia | size) & (g - 1) == 0;
                 let want = if in_range && aligned {
@@ -255,7 +270,10 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
                 };
                 // Less than the model holds only when a split ran out of
                 // tables; the probes below hold the engine to what is left.
-                assert_eq!(got, want, "unmap {ia:#x}+{size:#x} returned more than was mapped");
+                assert_eq!(
+                    got, want,
+                    "unmap {ia:#x}+{size:#x} returned more than was mapped"
+                );
             }
             _ => {
                 let probe = ia.wrapping_add(u64::from(input.u16()));
@@ -269,7 +287,11 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
     let top = 1u64 << F::IAS;
     let all = model.unmap(0, top, u64::MAX);
     assert_eq!(pt.unmap_mut(0, top), all, "unmapping everything");
-    assert_eq!(pool.in_use(), roots, "tables left after unmapping everything");
+    assert_eq!(
+        pool.in_use(),
+        roots,
+        "tables left after unmapping everything"
+    );
     drop(pt);
     assert_eq!(pool.in_use(), 0, "root not given back");
 }
@@ -310,17 +332,26 @@ fn check_one<F: Format, P: TablePool>(
     ia: u64,
 ) {
     if ia >= 1 << F::IAS {
-        assert_eq!(pt.iova_to_phys(ia), None, "lookup beyond the IAS at {ia:#x}");
+        assert_eq!(
+            pt.iova_to_phys(ia),
+            None,
+            "lookup beyond the IAS at {ia:#x}"
+        );
         return;
     }
     let want = model.lookup(ia);
-    assert_eq!(pt.iova_to_phys(ia), want.map(|(pa, _)| pa), "lookup {ia:#x}");
+    assert_eq!(
+        pt.iova_to_phys(ia),
+        want.map(|(pa, _)| pa),
+        "lookup {ia:#x}"
+    );
     let got = leaf::<F, P>(pool, pt.root(), ia);
     match (got, want) {
         (None, None) => {}
         (Some((d, level)), Some((pa, prot))) => {
             let block = 1u64 << Geometry::<F>::shift(level);
-            let expect = encode_addr::<F>(pa & !(block - 1)) | leaf_attrs::<F>(prot) | leaf_type(level);
+            let expect =
+                encode_addr::<F>(pa & !(block - 1)) | leaf_attrs::<F>(prot) | leaf_type(level);
             assert_eq!(d, expect, "descriptor for {ia:#x} at level {level}");
         }
         (got, want) => panic!("walk at {ia:#x}: {got:?}, model {want:?}"),
