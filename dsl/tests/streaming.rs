@@ -13,7 +13,7 @@ fn whole_tree(src: &str) -> Checked {
     let (ast, mut diagnostics) = parse(src);
     let checked = check_ast(&ast);
     diagnostics.extend(checked.diagnostics);
-    diagnostics.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
+    diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Checked {
         spec: if has_errors { None } else { checked.spec },

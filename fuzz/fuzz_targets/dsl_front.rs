@@ -18,30 +18,10 @@ use iommugen_dsl::render::{self, HumanStyle};
 use iommugen_dsl::{check_source, Checked, Diagnostic};
 use libfuzzer_sys::fuzz_target;
 
-/// Known crash classes other work is fixing; inputs beyond these caps are
-/// skipped so the fuzzer looks for new bugs. Remove each cap when its fix
-/// lands.
-///
-/// Size: keeps every line far below miette's 65,535-column panic and bounds
-/// the (known quadratic) rendering cost per input.
-const MAX_BYTES: usize = 16 * 1024;
-/// Nesting of `(`/`[`/`{` and runs of prefix `!`: the recursive parsers
-/// overflow the stack on deep nesting.
-const MAX_DEPTH: usize = 48;
-/// Diagnostics rendered by miette per input (rendering is quadratic in
-/// diagnostics × source size).
-const MAX_RENDERED: usize = 64;
-
 fuzz_target!(|data: &[u8]| {
-    if data.len() > MAX_BYTES {
-        return;
-    }
     let Ok(src) = std::str::from_utf8(data) else {
         return;
     };
-    if nesting(src) > MAX_DEPTH {
-        return;
-    }
 
     let fast = parse(src);
     let slow = parse_pest_only(src);
@@ -69,8 +49,11 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    for d in streamed.diagnostics.iter().take(MAX_RENDERED) {
-        let text = render::human(d, "fuzz.iommu", src, HumanStyle::default());
+    // Every diagnostic, through one line index: rendering is linear, long
+    // lines are cut around their labels, nesting is bounded by the parser.
+    let file = render::SourceFile::new("fuzz.iommu", src);
+    for d in &streamed.diagnostics {
+        let text = file.human(d, HumanStyle::default());
         assert!(!text.is_empty());
     }
     let json = render::json_array(streamed.diagnostics.iter().map(|d| (d, "fuzz.iommu", src)));
@@ -92,35 +75,10 @@ fuzz_target!(|data: &[u8]| {
 fn whole_tree((ast, mut diagnostics): (iommugen_dsl::ast::SpecAst, Vec<Diagnostic>)) -> Checked {
     let checked = check_ast(&ast);
     diagnostics.extend(checked.diagnostics);
-    diagnostics.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
+    diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start));
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Checked {
         spec: if has_errors { None } else { checked.spec },
         diagnostics,
     }
-}
-
-/// Deepest bracket nesting, or longest run of prefix operators, whichever
-/// is larger (whitespace between operators does not break a run).
-fn nesting(src: &str) -> usize {
-    let (mut depth, mut deepest, mut run, mut longest) = (0usize, 0, 0usize, 0);
-    for b in src.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        match b {
-            b'!' | b'(' => {
-                run += 1;
-                longest = longest.max(run);
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            _ => run = 0,
-        }
-    }
-    deepest.max(longest)
 }

@@ -11,24 +11,12 @@
 
 use std::sync::OnceLock;
 
-use iommugen_runtime::decl::Declaration;
+use iommugen::dt::{self, report, Drivers, RidQuery};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, NodeEntry, PhandleEntry};
 use libfuzzer_sys::fuzz_target;
 
-// The CLI's host boot flow, compiled here from its sources until it is
-// reachable as a library (`iommugen::dt` behind the `cli` feature); then
-// replace this with `use iommugen::dt;`.
-#[path = "../../src/dt/mod.rs"]
-#[allow(dead_code)]
-mod dt;
-
-use dt::driver::{declarations, SpecDriver};
-use dt::report::{self, RidQuery};
-
 /// PCI host bridges queried per tree; each gets two RIDs.
 const MAX_HOSTS: usize = 4;
-
-type Drivers = (&'static [SpecDriver], &'static [Declaration<'static>]);
 
 /// The shipped specs, checked once.
 fn drivers() -> &'static Drivers {
@@ -45,26 +33,25 @@ fn drivers() -> &'static Drivers {
             .filter_map(|p| Some((p.display().to_string(), std::fs::read_to_string(p).ok()?)))
             .collect();
         assert!(!sources.is_empty(), "no specs under {dir}");
-        let mut all = Vec::new();
+        let mut specs = Vec::new();
         for (i, checked) in iommugen_dsl::check_sources(&sources) {
             match checked.spec {
-                Some(spec) => all.extend(spec.drivers),
+                Some(spec) => specs.push(spec),
                 None => panic!("shipped spec {} has errors", sources[i].0),
             }
         }
-        declarations(all)
+        Drivers::from_specs(specs)
     })
 }
 
 fuzz_target!(|blob: &[u8]| {
-    let (drivers, table) = *drivers();
     let rids = rid_queries(blob);
-    let Ok(found) = report::run(blob, drivers, table, &rids) else {
+    let Ok(found) = dt::run(blob, drivers(), &rids) else {
         return;
     };
-    let json = report::to_json(&found, "fuzz.dtb", Vec::new());
+    let json = found.to_json("fuzz.dtb", Vec::new());
     assert!(serde_json::to_string(&json).is_ok());
-    let human = report::to_human(&found);
+    let human = found.to_human();
     assert!(found.masters.is_empty() || !human.is_empty());
 });
 
