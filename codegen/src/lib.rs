@@ -25,6 +25,7 @@ mod expr;
 mod names;
 mod options;
 mod origin;
+mod translation;
 
 use std::path::Path;
 

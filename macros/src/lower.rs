@@ -323,6 +323,7 @@ fn render(tokens: &[TokenTree], out: &mut Synth) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iommugen_dsl::ir;
     use quote::quote;
 
     #[test]
@@ -359,9 +360,10 @@ mod tests {
         assert_eq!(d.name, "arm_smmu");
         assert_eq!(d.compatibles, ["arm,mmu-500", "arm,smmu-v2"]);
         assert_eq!(d.cells.allowed, [1, 2]);
-        assert_eq!(d.page_table.page_sizes, [4096, 2 << 20]);
-        assert!(d.page_table.coherent_walk);
-        assert_eq!(d.page_table.pool_tables, 64);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(pt.page_sizes, [4096, 2 << 20]);
+        assert!(pt.coherent_walk);
+        assert_eq!(pt.pool_tables, 64);
     }
 
     /// The IR with every span and doc line cleared, for comparing routes.
@@ -389,7 +391,10 @@ mod tests {
         if let Some(p) = &mut d.pci {
             p.span = 0..0;
         }
-        d.page_table.span = 0..0;
+        match &mut d.translation {
+            ir::Translation::Tables(pt) => pt.span = 0..0,
+            ir::Translation::Requests(r) => r.span = 0..0,
+        }
         d.dma.span = 0..0;
         d.init.span = 0..0;
         d

@@ -20,6 +20,7 @@ pub mod map_id;
 pub mod ops;
 pub mod pgtable;
 pub mod prot;
+pub mod requests;
 pub mod smmuv3;
 
 pub use linkme;

@@ -24,12 +24,6 @@ pub mod apple_dart {
             pci: false,
             granule: 0x4000,
         };
-        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:18`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<AppleDartPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&APPLE_DART_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for AppleDart {
         fn name(&self) -> &str {
@@ -80,6 +74,14 @@ pub mod apple_dart {
             }
             ids.push(stream)?;
             Ok(())
+        }
+    }
+    impl AppleDart {
+        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:18`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<AppleDartPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&APPLE_DART_POOL, tlb)
         }
     }
     /// Page-table format of `apple_dart` (from `apple-dart.iommu:18`): Arm VMSAv8-64 long descriptors, stage 1, 16K granule, 32-bit IAS, 36-bit OAS, mappings of 16K, 32M.

@@ -30,12 +30,6 @@ pub mod arm_smmu {
             pci: true,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`ARM_SMMU_POOL`] (from `arm-smmu.iommu:16`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<ArmSmmuPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&ARM_SMMU_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for ArmSmmu {
         fn name(&self) -> &str {
@@ -88,6 +82,14 @@ pub mod arm_smmu {
             };
             ids.push((mask << 16) | stream_id)?;
             Ok(())
+        }
+    }
+    impl ArmSmmu {
+        /// An empty page table of this driver's format with tables from [`ARM_SMMU_POOL`] (from `arm-smmu.iommu:16`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<ArmSmmuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&ARM_SMMU_POOL, tlb)
         }
     }
     /// Page-table format of `arm_smmu` (from `arm-smmu.iommu:16`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.

@@ -24,12 +24,6 @@ pub mod arm_smmu_v3 {
             pci: true,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`ARM_SMMU_V3_POOL`] (from `arm-smmu-v3.iommu:17`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<ArmSmmuV3PageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&ARM_SMMU_V3_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for ArmSmmuV3 {
         fn name(&self) -> &str {
@@ -80,6 +74,14 @@ pub mod arm_smmu_v3 {
             }
             ids.push(stream_id)?;
             Ok(())
+        }
+    }
+    impl ArmSmmuV3 {
+        /// An empty page table of this driver's format with tables from [`ARM_SMMU_V3_POOL`] (from `arm-smmu-v3.iommu:17`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<ArmSmmuV3PageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&ARM_SMMU_V3_POOL, tlb)
         }
     }
     /// Page-table format of `arm_smmu_v3` (from `arm-smmu-v3.iommu:17`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.

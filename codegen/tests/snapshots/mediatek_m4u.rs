@@ -24,12 +24,6 @@ pub mod mediatek_m4u {
             pci: false,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:21`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<MtkM4uPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&MTK_M4U_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for MtkM4u {
         fn name(&self) -> &str {
@@ -87,6 +81,14 @@ pub mod mediatek_m4u {
             }
             ids.push((larb << 5) | port)?;
             Ok(())
+        }
+    }
+    impl MtkM4u {
+        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:21`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkM4uPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_M4U_POOL, tlb)
         }
     }
     /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:21`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 36-bit OAS, mappings of 4K, 2M.

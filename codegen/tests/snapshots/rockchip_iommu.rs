@@ -27,12 +27,6 @@ pub mod rockchip_iommu {
             pci: false,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`ROCKCHIP_IOMMU_POOL`] (from `rockchip-iommu.iommu:13`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<RockchipIommuPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&ROCKCHIP_IOMMU_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for RockchipIommu {
         fn name(&self) -> &str {
@@ -70,6 +64,14 @@ pub mod rockchip_iommu {
                 });
             }
             Ok(())
+        }
+    }
+    impl RockchipIommu {
+        /// An empty page table of this driver's format with tables from [`ROCKCHIP_IOMMU_POOL`] (from `rockchip-iommu.iommu:13`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<RockchipIommuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&ROCKCHIP_IOMMU_POOL, tlb)
         }
     }
     /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:13`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.

@@ -2,14 +2,12 @@
 //! block sizes a granule allows. The rules follow the Arm ARM (D8, "The
 //! VMSAv8-64 address translation system") as the SMMU architectures and
 //! Linux's io-pgtable-arm apply them; each error cites the rule it enforces.
+//! Which levels may hold leaves comes from the runtime's
+//! `pgtable::legal::lpae`, the table the engine's compile-time check uses.
+
+use iommugen_runtime::pgtable::legal::lpae::leaf_level_allowed;
 
 use crate::ir::{Format, Granule};
-
-/// Output address sizes the architecture encodes (PARange / SMMU OAS).
-pub const OUTPUT_SIZES: [u64; 7] = [32, 36, 40, 42, 44, 48, 52];
-
-/// Smallest input size: TnSZ is at most 39 without FEAT_TTST.
-pub const MIN_IAS: u64 = 25;
 
 /// Table entries resolved per level: a table is one granule of 8-byte
 /// descriptors.
@@ -26,8 +24,8 @@ pub fn level_size(g: Granule, level: u32) -> u64 {
 /// up to 16 concatenated tables (4 extra bits), so fewer levels may be needed.
 pub fn levels(format: Format, g: Granule, ias: u32) -> u32 {
     let extra = match format {
-        Format::ArmLpaeS1 => 0,
         Format::ArmLpaeS2 => 4,
+        _ => 0,
     };
     let bits = ias.saturating_sub(g.shift()).saturating_sub(extra);
     bits.div_ceil(bits_per_level(g)).clamp(1, 4)
@@ -83,13 +81,12 @@ pub fn block_size_problem(
             size_text(size)
         ));
     }
+    if leaf_level_allowed(g.shift(), oas, level) {
+        return None;
+    }
     let reason = match (g, level) {
-        (_, 3) => return None,
-        (_, 2) => return None,
-        (Granule::K4, 1) => return None,
         (Granule::K4, 0) => "level-0 block descriptors exist with the 4K granule only under FEAT_LPA2, which iommugen does not support",
         (Granule::K16, 1) => "level-1 block descriptors exist with the 16K granule only under FEAT_LPA2, which iommugen does not support",
-        (Granule::K64, 1) if oas == 52 => return None,
         (Granule::K64, 1) => "level-1 block descriptors (4T) with the 64K granule need a 52-bit output address (FEAT_LPA); set `oas 52`",
         _ => "no block descriptors exist at level 0 for this granule",
     };
@@ -102,12 +99,7 @@ pub fn allowed_sizes(format: Format, g: Granule, ias: u32, oas: u32) -> Vec<u64>
     let mut v: Vec<u64> = (0..=3u32)
         .rev()
         .filter(|&l| l >= start)
-        .filter(|&l| match (g, l) {
-            (_, 2 | 3) => true,
-            (Granule::K4, 1) => true,
-            (Granule::K64, 1) => oas == 52,
-            _ => false,
-        })
+        .filter(|&l| leaf_level_allowed(g.shift(), oas, l))
         .map(|l| level_size(g, l))
         .collect();
     v.sort_unstable();

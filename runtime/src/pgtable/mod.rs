@@ -68,3 +68,5 @@ impl core::fmt::Display for MapError {
         })
     }
 }
+
+pub mod legal;
