@@ -70,7 +70,7 @@ fn tables(
                 #[derive(Clone, Copy, Debug, Default)]
                 pub struct #format;
 
-                impl #rt::pgtable::Format for #format {
+                impl #rt::pgtable::LpaeFormat for #format {
                     const STAGE: #rt::pgtable::Stage = #rt::pgtable::Stage::#stage;
                     const GRANULE_SHIFT: u32 = #granule_shift;
                     const IAS: u32 = #ias;
@@ -90,17 +90,23 @@ fn tables(
                 size_name(pt.granule.bytes()),
             )
         }
-        ir::Format::ArmV7s { .. } => {
-            // Emitted once the runtime's engine has `ArmV7s` (pgtable branch).
-            let doc = format!(" Page-table format of `{name}` (from {at_pt}).");
-            (
-                quote! {
-                    #[doc = #doc]
-                    pub type #format = ();
-                },
-                quote!(#rt::pgtable::Table4K),
-                "4K".to_owned(),
-            )
+        ir::Format::ArmV7s { mtk_ext } => {
+            let sizes = page_sizes(&pt.page_sizes);
+            let ext = if mtk_ext {
+                ", MediaTek PA bits 32-34 in leaves (no permission bits)"
+            } else {
+                ""
+            };
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): ARMv7 short descriptors, 32-bit IOVA, {}-bit OAS, mappings of {size_text}{ext}{walk}.",
+                pt.oas
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::ArmV7s<#mtk_ext, { #sizes }, #coherent>;
+            };
+            // Slots are second-level tables; the 16K first level takes 16.
+            (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())
         }
     };
     let doc_pool_ty = format!(

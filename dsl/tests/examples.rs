@@ -158,7 +158,11 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert_eq!(field_value(larb, &[too_far], &[]), Some(32));
     assert_eq!(d.checks.len(), 1);
     assert_eq!(d.checks[0].text, "larb < 32");
-    assert_eq!(d.translation.page_table().expect("tables").ias, 32);
+    // mt8183: ARMv7 short descriptors with MediaTek's 35-bit extension.
+    let pt = d.translation.page_table().expect("tables");
+    assert_eq!(pt.format, Format::ArmV7s { mtk_ext: true });
+    assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K4, 32, 35));
+    assert_eq!(pt.page_sizes, [K4, 64 << 10, 1 << 20, 16 << 20]);
     assert!(d.pci.is_none());
 }
 

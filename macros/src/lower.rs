@@ -20,7 +20,8 @@ pub struct Extra {
     pub name: Option<Ident>,
 }
 
-const KEYS: &str = "compatible, cells, field, check, id, pci, page_table, dma, init, name, runtime";
+const KEYS: &str =
+    "compatible, cells, field, check, id, pci, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -117,7 +118,8 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
     let (key, value) = key_value(item)?;
     let ks = key.span();
     out.sep("    ");
-    match key.to_string().as_str() {
+    let key_text = key.to_string();
+    match key_text.as_str() {
         "compatible" => {
             out.push("compatible", ks);
             out.sep(" ");
@@ -157,8 +159,15 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.sep(" ");
             render(value, out);
         }
-        "page_table" => {
-            out.push("page-table", ks);
+        "page_table" | "requests" => {
+            out.push(
+                if key_text == "requests" {
+                    "requests"
+                } else {
+                    "page-table"
+                },
+                ks,
+            );
             out.sep(" ");
             let (format, block) = match value {
                 [TokenTree::Ident(f), TokenTree::Group(g)] if g.delimiter() == Delimiter::Brace => {
@@ -176,6 +185,7 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
                 let ks = key.span();
                 match key.to_string().as_str() {
                     "coherent_walk" => out.push("coherent-walk", ks),
+                    "mtk_ext" => out.push("mtk-ext", ks),
                     "sizes" => {
                         out.push("sizes", ks);
                         out.sep(" ");

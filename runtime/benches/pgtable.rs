@@ -11,8 +11,10 @@ use aarch64_paging::descriptor::El23Attributes as A;
 use aarch64_paging::idmap::IdMap;
 use aarch64_paging::paging::{Constraints, El2, MemoryRegion};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use iommugen_runtime::pgtable::format::{S1G4K48Pages, S1G4K48};
-use iommugen_runtime::pgtable::{sizes, Format, NoTlb, PageTable, Stage, StaticPool, Table4K};
+use iommugen_runtime::pgtable::lpae::{S1G4K48Pages, S1G4K48};
+use iommugen_runtime::pgtable::{
+    sizes, Format, LpaeFormat, NoTlb, PageTable, Stage, StaticPool, Table4K,
+};
 use iommugen_runtime::Prot;
 
 const PAGE: u64 = 4096;
@@ -26,7 +28,7 @@ const BASE_2M: u64 = GIB + (2 << 20);
 
 /// Stage 1, 4K granule, 48-bit, 4K pages and 2M blocks.
 struct S1G4K2M;
-impl Format for S1G4K2M {
+impl LpaeFormat for S1G4K2M {
     const STAGE: Stage = Stage::One;
     const GRANULE_SHIFT: u32 = 12;
     const IAS: u32 = 48;

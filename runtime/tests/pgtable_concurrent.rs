@@ -4,9 +4,9 @@
 
 mod refwalk;
 
-use iommugen_runtime::pgtable::format::{S1G4K48, S2G16K48};
+use iommugen_runtime::pgtable::lpae::{S1G4K48, S2G16K48};
 use iommugen_runtime::pgtable::{
-    Format, NoTlb, PageTable, StaticPool, Table16K, Table4K, TableMem, TablePool,
+    LpaeFormat, NoTlb, PageTable, StaticPool, Table16K, Table4K, TableMem, TablePool,
 };
 use iommugen_runtime::Prot;
 use refwalk::harness::{check, config, expected_attrs, Model};
@@ -26,7 +26,7 @@ impl Rng {
     }
 }
 
-fn stress<F: Format, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
+fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
     pool.set_phys_base(0x4000_0000);
     let g = 1u64 << F::GRANULE_SHIFT;
     let blk = 1u64 << (F::GRANULE_SHIFT + (F::GRANULE_SHIFT - 3));
@@ -153,7 +153,7 @@ fn disjoint_concurrent_stage2_16k_concat() {
 /// are unmapped at once the last-level table and its ancestors are retired
 /// while other threads are reserving entries in them; every thread must
 /// still see exactly its own mapping after each step.
-fn hammer<F: Format, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
+fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
     pool.set_phys_base(0x4000_0000);
     let g = 1u64 << F::GRANULE_SHIFT;
     let cfg = config::<F>();

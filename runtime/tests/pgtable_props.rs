@@ -4,9 +4,9 @@
 
 mod refwalk;
 
-use iommugen_runtime::pgtable::format::*;
+use iommugen_runtime::pgtable::lpae::*;
 use iommugen_runtime::pgtable::{
-    Format, MapError, NoTlb, PageTable, StaticPool, Table16K, Table4K, Table64K, TablePool,
+    LpaeFormat, MapError, NoTlb, PageTable, StaticPool, Table16K, Table4K, Table64K, TablePool,
 };
 use iommugen_runtime::Prot;
 use proptest::prelude::*;
@@ -55,7 +55,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 
 /// Sizes a test picks from: the granule, the middle and the largest allowed
 /// size of the format.
-fn units<F: Format>() -> [u64; 3] {
+fn units<F: LpaeFormat>() -> [u64; 3] {
     let g = 1u64 << F::GRANULE_SHIFT;
     let big = 1u64 << (63 - F::PAGE_SIZES.leading_zeros());
     let mid_bits = F::PAGE_SIZES & !(g | big);
@@ -88,7 +88,7 @@ fn prot_of(bits: u8) -> Prot {
     p
 }
 
-fn run<F: Format, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
+fn run<F: LpaeFormat, T: iommugen_runtime::pgtable::TableMem, const N: usize>(
     pool: &'static StaticPool<T, N>,
     ops: &[Op],
 ) {

@@ -5,11 +5,11 @@
 
 mod refwalk;
 
-use iommugen_runtime::pgtable::format::*;
+use iommugen_runtime::pgtable::lpae::*;
 use iommugen_runtime::pgtable::sizes::{SZ_2M, SZ_4K};
 use iommugen_runtime::pgtable::{
-    Format, Geometry, MapError, NoTlb, PageAllocPool, PageAllocator, PageTable, Stage, StaticPool,
-    Table4K, Table64K, TablePool, TlbOps,
+    Geometry, LpaeFormat, MapError, NoTlb, PageAllocPool, PageAllocator, PageTable, Stage,
+    StaticPool, Table4K, Table64K, TablePool, TlbOps,
 };
 use iommugen_runtime::Prot;
 use refwalk::harness::reader;
@@ -255,8 +255,8 @@ impl TlbOps for Log {
     fn sync(&self) {
         self.0.lock().unwrap().push(Ev::Sync);
     }
-    fn clean(&self, _first: *const AtomicU64, count: usize) {
-        self.0.lock().unwrap().push(Ev::Clean(count));
+    fn clean(&self, _first: *const u8, bytes: usize) {
+        self.0.lock().unwrap().push(Ev::Clean(bytes / 8));
     }
 }
 
@@ -299,7 +299,7 @@ unsafe impl PageAllocator for Arena<'_> {
 
 /// A non-coherent stage-1 4K format, to see the cache-clean hook.
 struct NonCoherent;
-impl Format for NonCoherent {
+impl LpaeFormat for NonCoherent {
     const STAGE: Stage = Stage::One;
     const GRANULE_SHIFT: u32 = 12;
     const IAS: u32 = 48;

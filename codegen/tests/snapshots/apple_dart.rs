@@ -87,7 +87,7 @@ pub mod apple_dart {
     /// Page-table format of `apple_dart` (from `apple-dart.iommu:18`): Arm VMSAv8-64 long descriptors, stage 1, 16K granule, 32-bit IAS, 36-bit OAS, mappings of 16K, 32M.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct AppleDartFormat;
-    impl runtime::pgtable::Format for AppleDartFormat {
+    impl runtime::pgtable::LpaeFormat for AppleDartFormat {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 14;
         const IAS: u32 = 32;

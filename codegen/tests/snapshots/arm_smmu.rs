@@ -95,7 +95,7 @@ pub mod arm_smmu {
     /// Page-table format of `arm_smmu` (from `arm-smmu.iommu:16`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct ArmSmmuFormat;
-    impl runtime::pgtable::Format for ArmSmmuFormat {
+    impl runtime::pgtable::LpaeFormat for ArmSmmuFormat {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 12;
         const IAS: u32 = 48;

@@ -87,7 +87,7 @@ pub mod arm_smmu_v3 {
     /// Page-table format of `arm_smmu_v3` (from `arm-smmu-v3.iommu:17`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct ArmSmmuV3Format;
-    impl runtime::pgtable::Format for ArmSmmuV3Format {
+    impl runtime::pgtable::LpaeFormat for ArmSmmuV3Format {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 12;
         const IAS: u32 = 48;

@@ -77,7 +77,7 @@ pub mod rockchip_iommu {
     /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:13`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct RockchipIommuFormat;
-    impl runtime::pgtable::Format for RockchipIommuFormat {
+    impl runtime::pgtable::LpaeFormat for RockchipIommuFormat {
         const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
         const GRANULE_SHIFT: u32 = 12;
         const IAS: u32 = 32;

@@ -82,10 +82,11 @@ pub(super) fn arm_v7s(
         _ => None,
     };
     let page_sizes = sizes(&items, &fixed, "arm-v7s", diags);
+    // Pool slots are 1K second-level tables; the 16K first level takes 16.
     let pool = pool(
         &items,
-        2,
-        "a first-level table and one second-level table",
+        17,
+        "the 16K first level (16 slots of 1K) and one 1K second-level table",
         diags,
     );
     if errors_since(diags, mark) {

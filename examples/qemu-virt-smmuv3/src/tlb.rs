@@ -7,8 +7,6 @@
 //! unmap still reaches the old page, and the isolation checks must catch it
 //! (`tests/qemu_smmuv3.rs` boots both builds).
 
-use core::sync::atomic::AtomicU64;
-
 use iommugen_runtime::pgtable::TlbOps;
 
 use crate::checks::SmmuTlb;
@@ -34,7 +32,7 @@ impl TlbOps for Maintenance<'_> {
         self.0.sync();
     }
 
-    fn clean(&self, first: *const AtomicU64, count: usize) {
-        self.0.clean(first, count);
+    fn clean(&self, first: *const u8, bytes: usize) {
+        self.0.clean(first, bytes);
     }
 }

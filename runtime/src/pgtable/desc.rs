@@ -5,7 +5,7 @@
 //! [`MAIR`]): index 0 Normal non-cacheable, index 1 Normal write-back
 //! read/write-allocate, index 2 Device-nGnRE.
 
-use super::format::{Format, Geometry, Stage};
+use super::formats::lpae::{Geometry, LpaeFormat as Format, Stage};
 use crate::prot::Prot;
 
 /// Bits `[1:0]` of a table descriptor (levels 0-2) and of a page (level 3).

@@ -1,221 +1,257 @@
-//! The translation-table format as compile-time constants.
+//! What the engine knows about a translation-table format: a geometry and a
+//! descriptor codec, all fixed at compile time.
 //!
-//! A driver's spec fixes stage, granule, input/output address sizes and the
-//! page/block sizes; generated code implements [`Format`] for a unit type and
-//! every derived quantity (levels, start level, stage-2 concatenation, shifts)
-//! folds to a constant in [`Geometry`]. Nothing about the format is read at
-//! run time.
+//! The engine (walks, map, unmap, splitting, live counts, TLB gathering,
+//! cache cleaning, both entry points) is written once against [`Format`].
+//! A format supplies constants (levels, index bits, shifts, leaf sizes,
+//! contiguous replication) and a handful of `#[inline(always)]` functions
+//! that pack and unpack descriptors; every call has a constant level once
+//! the engine's loops are unrolled, so the codec folds into the walk.
+//!
+//! Levels are numbered so that the last one is always 3: a two-level format
+//! (ARMv7 short descriptors) uses levels 2 and 3, LPAE with a level-0 start
+//! uses 0 to 3. Arrays indexed by level have four slots; slots below
+//! [`Format::START`] are ignored.
 
-use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-/// Translation stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Stage 1: AP/XN/AttrIndx attributes (MAIR-indexed).
-    One,
-    /// Stage 2: S2AP/MemAttr/XN attributes; the start level may be concatenated.
-    Two,
-}
+use crate::prot::Prot;
 
-/// Sizes (as `1 << bit` bitmaps) for [`Format::PAGE_SIZES`].
-pub mod sizes {
-    pub const SZ_4K: u64 = 1 << 12;
-    pub const SZ_16K: u64 = 1 << 14;
-    pub const SZ_64K: u64 = 1 << 16;
-    pub const SZ_2M: u64 = 1 << 21;
-    pub const SZ_32M: u64 = 1 << 25;
-    pub const SZ_512M: u64 = 1 << 29;
-    pub const SZ_1G: u64 = 1 << 30;
-}
-
-/// A VMSAv8-64 long-descriptor table format, fixed at build time.
+/// A descriptor slot in table memory: 32 or 64 bits, accessed atomically.
+/// The engine handles descriptor *values* as `u64` in registers; a 32-bit
+/// slot truncates on store and widens on load.
 ///
-/// Implementations only set these constants; [`Geometry`] derives the rest
-/// and rejects, at compile time, combinations the architecture forbids.
+/// # Safety
+/// `BYTES` is the size and alignment of `Self`, which is a plain atomic
+/// integer (so table memory can be read as an array of them).
+pub unsafe trait Desc: Sync + 'static {
+    /// log2 of the slot size in bytes (2 or 3).
+    const SHIFT: u32;
+    fn load(&self, o: Ordering) -> u64;
+    fn store(&self, v: u64, o: Ordering);
+    fn compare_exchange(&self, cur: u64, new: u64, s: Ordering, f: Ordering) -> Result<u64, u64>;
+    /// Write `n` descriptors `d0, d0 + step, ...` from `first` with plain
+    /// stores.
+    ///
+    /// # Safety
+    /// `first..first + n` lies in one table that only the caller accesses.
+    unsafe fn fill_linear(first: *const Self, n: usize, d0: u64, step: u64);
+    /// Zero `n` descriptors from `first` with plain stores; returns how
+    /// many were non-zero.
+    ///
+    /// # Safety
+    /// As for [`fill_linear`](Self::fill_linear).
+    unsafe fn clear(first: *const Self, n: usize) -> usize;
+}
+
+macro_rules! desc_impl {
+    ($atomic:ty, $int:ty, $shift:expr) => {
+        // SAFETY: a plain atomic integer of `1 << $shift` bytes.
+        unsafe impl Desc for $atomic {
+            const SHIFT: u32 = $shift;
+            #[inline(always)]
+            fn load(&self, o: Ordering) -> u64 {
+                <$atomic>::load(self, o) as u64
+            }
+            #[inline(always)]
+            fn store(&self, v: u64, o: Ordering) {
+                <$atomic>::store(self, v as $int, o)
+            }
+            #[inline(always)]
+            fn compare_exchange(
+                &self,
+                cur: u64,
+                new: u64,
+                s: Ordering,
+                f: Ordering,
+            ) -> Result<u64, u64> {
+                <$atomic>::compare_exchange(self, cur as $int, new as $int, s, f)
+                    .map(|v| v as u64)
+                    .map_err(|v| v as u64)
+            }
+            #[inline(always)]
+            unsafe fn fill_linear(first: *const Self, n: usize, d0: u64, step: u64) {
+                // SAFETY: the caller owns `n` slots from `first`; the atomic
+                // has the layout of the integer and its value lives in an
+                // `UnsafeCell`, so plain stores through it are allowed.
+                let s =
+                    unsafe { core::slice::from_raw_parts_mut(first.cast_mut().cast::<$int>(), n) };
+                for (i, d) in s.iter_mut().enumerate() {
+                    *d = (d0 + i as u64 * step) as $int;
+                }
+            }
+            #[inline(always)]
+            unsafe fn clear(first: *const Self, n: usize) -> usize {
+                // SAFETY: as in `fill_linear`.
+                let s =
+                    unsafe { core::slice::from_raw_parts_mut(first.cast_mut().cast::<$int>(), n) };
+                let live = s.iter().filter(|d| **d != 0).count();
+                s.fill(0);
+                live
+            }
+        }
+    };
+}
+desc_impl!(AtomicU64, u64, 3);
+desc_impl!(AtomicU32, u32, 2);
+
+/// A translation-table format: geometry (associated constants) and
+/// descriptor codec (functions of a constant level).
+///
+/// The all-zero descriptor is invalid at every level (tables come zeroed
+/// from the pool and empty slots are zero). Leaves of a contiguous group
+/// (`CONTIG[level] != 0`) are that many identical descriptors naming the
+/// group's base address, as ARMv7 large pages and supersections are.
 pub trait Format: 'static {
-    const STAGE: Stage;
-    /// log2 of the granule: 12 (4K), 14 (16K) or 16 (64K).
+    /// Descriptor slot type: `AtomicU64` or `AtomicU32`.
+    type Desc: Desc;
+    /// The format's own compile-time check (forced by `PageTable::new`);
+    /// the engine adds its own consistency checks of the constants.
+    const VALID: () = ();
+    /// log2 of the smallest page: every address and size is a multiple.
     const GRANULE_SHIFT: u32;
     /// Input (IOVA) address size in bits.
     const IAS: u32;
-    /// Output (physical) address size in bits; 52 only with the 64K granule.
+    /// Output (physical) address size in bits.
     const OAS: u32;
-    /// Allowed page and block sizes: bit `n` set allows a `1 << n` mapping.
-    /// Must contain the granule.
+    /// Physical addresses a table descriptor can hold, in bits (the pool
+    /// must hand out tables below `1 << TABLE_PA_BITS`; the engine refuses
+    /// others as if the pool were empty).
+    const TABLE_PA_BITS: u32;
+    /// Allowed leaf sizes: bit `n` set allows a `1 << n` mapping.
     const PAGE_SIZES: u64;
     /// The walker snoops CPU caches, so no cache clean after descriptor writes.
     const COHERENT_WALK: bool;
+    /// First level of the walk (the last is 3).
+    const START: u32;
+    /// Address bits below each level's index: an entry at `level` maps
+    /// `1 << SHIFT[level]` bytes.
+    const SHIFT: [u32; 4];
+    /// Index bits resolved at each level (at `START`, over all root tables).
+    const INDEX_BITS: [u32; 4];
+    /// log2 of the entries a contiguous leaf replicates at each level (0:
+    /// none). The group maps `1 << (SHIFT + CONTIG)` bytes.
+    const CONTIG: [u32; 4];
+    /// Root tables the hardware is given (several TTBRs, or concatenated
+    /// stage-2 tables), laid out contiguously; informative for drivers.
+    const ROOT_TABLES: u32;
+    /// Whether a leaf's address field is the output address itself, so
+    /// that leaf descriptors for consecutive blocks differ by the block
+    /// size (lets the engine fill runs with one add per entry).
+    const LINEAR_OA: bool;
+
+    /// Format-neutral leaf attributes for `prot` (computed once per map).
+    fn attrs(prot: Prot) -> u64;
+    /// A leaf at `level` for output address `pa` with `attrs`; `contig`
+    /// selects the replicated form (only where `CONTIG[level] != 0`).
+    fn leaf(pa: u64, attrs: u64, level: u32, contig: bool) -> u64;
+    /// The neutral attributes of the leaf `d` at `level` (for splitting).
+    fn leaf_attrs(d: u64, level: u32) -> u64;
+    /// The output address of the (non-zero, non-table) leaf `d`: the base of
+    /// its block, or of its group when contiguous.
+    fn leaf_addr(d: u64, level: u32) -> u64;
+    /// Whether the leaf `d` at `level` is one of a contiguous group.
+    fn is_contig(d: u64, level: u32) -> bool;
+    /// A table descriptor at `level` for the next-level table at `pa`.
+    fn table(pa: u64, level: u32) -> u64;
+    /// Whether the non-zero `d` at `level` points to a next-level table.
+    fn is_table(d: u64, level: u32) -> bool;
+    /// The next-level table address in the table descriptor `d`.
+    fn table_addr(d: u64, level: u32) -> u64;
 }
 
-/// Quantities derived from a [`Format`], all constants.
-pub struct Geometry<F>(PhantomData<F>);
+/// Quantities the engine derives from any [`Format`], and its compile-time
+/// check that the constants agree with each other.
+pub(crate) struct Derived<F>(core::marker::PhantomData<F>);
 
-impl<F: Format> Geometry<F> {
-    /// Granule shift.
-    pub const G: u32 = F::GRANULE_SHIFT;
-    /// Index bits resolved per level (a table is one granule of 8-byte entries).
-    pub const BITS: u32 = F::GRANULE_SHIFT - 3;
-    /// Entries in a (non-root) table.
-    pub const ENTRIES: usize = 1 << Self::BITS;
-    /// Levels a non-concatenated walk needs for `IAS`.
-    const NEEDED: u32 = (F::IAS - Self::G).div_ceil(Self::BITS);
-    /// Index bits the top level would resolve without concatenation.
-    const TOP_BITS: u32 = F::IAS - Self::G - (Self::NEEDED - 1) * Self::BITS;
-    /// Stage 2 may replace a start level of at most 16 entries by up to 16
-    /// concatenated tables one level down (Arm ARM, "Concatenated translation
-    /// tables"); we do so whenever allowed, which saves a level per walk.
-    const CONCAT: bool = matches!(F::STAGE, Stage::Two) && Self::TOP_BITS <= 4 && Self::NEEDED > 1;
-    /// First level of the walk.
-    pub const START: u32 = if Self::CONCAT {
-        5 - Self::NEEDED
-    } else {
-        4 - Self::NEEDED
+impl<F: Format> Derived<F> {
+    /// log2 of a non-root table's bytes (every non-root level the same).
+    pub const TABLE_SHIFT: u32 = F::INDEX_BITS[3] + <F::Desc as Desc>::SHIFT;
+    /// Pool slots (non-root tables) the root takes, as an order.
+    pub const ROOT_ORDER: u32 = {
+        let root = F::INDEX_BITS[F::START as usize] + <F::Desc as Desc>::SHIFT;
+        root.saturating_sub(Self::TABLE_SHIFT)
     };
-    /// log2 of the number of concatenated root tables (0: a single table).
-    pub const ROOT_ORDER: u32 = if Self::CONCAT { Self::TOP_BITS } else { 0 };
-    /// Index bits resolved at the start level (over all concatenated tables).
-    pub const ROOT_BITS: u32 = if Self::CONCAT {
-        Self::BITS + Self::TOP_BITS
-    } else {
-        Self::TOP_BITS
-    };
-    /// Whether output addresses use bits `[51:48]` (FEAT_LPA, 64K granule).
-    pub const OA52: bool = F::OAS == 52;
-    /// Descriptor bits holding an output or next-table address.
-    pub const OA_MASK: u64 =
-        (((1u64 << 48) - 1) & !((1u64 << Self::G) - 1)) | if Self::OA52 { 0xf << 12 } else { 0 };
 
-    /// Compile-time check of the format, forced by `PageTable::new`.
     pub const VALID: () = {
-        let g = F::GRANULE_SHIFT;
+        assert!(F::START <= 3, "START must be at most 3");
+        assert!(F::SHIFT[3] == F::GRANULE_SHIFT, "last level maps granules");
+        let mut l = F::START as usize;
+        while l < 3 {
+            assert!(
+                F::SHIFT[l] == F::SHIFT[l + 1] + F::INDEX_BITS[l + 1],
+                "a level's shift is the next one's plus its index bits"
+            );
+            if l > F::START as usize {
+                assert!(
+                    F::INDEX_BITS[l] == F::INDEX_BITS[3],
+                    "non-root tables must all have one size"
+                );
+            }
+            l += 1;
+        }
         assert!(
-            g == 12 || g == 14 || g == 16,
-            "granule must be 4K, 16K or 64K"
+            F::SHIFT[F::START as usize] + F::INDEX_BITS[F::START as usize] >= F::IAS,
+            "the root does not cover the IAS"
         );
-        let max_ias = if g == 16 { 52 } else { 48 };
+        assert!(F::IAS <= 63 && F::OAS <= 63, "address sizes must fit u64");
         assert!(
-            F::IAS >= 25 && F::IAS <= max_ias,
-            "IAS out of range for the granule"
-        );
-        let oas = F::OAS;
-        assert!(
-            oas == 32
-                || oas == 36
-                || oas == 40
-                || oas == 42
-                || oas == 44
-                || oas == 48
-                || (oas == 52 && g == 16),
-            "OAS must be an architected PA size (52 only with the 64K granule)"
-        );
-        assert!(
-            F::PAGE_SIZES & (1 << g) != 0,
+            F::PAGE_SIZES & (1 << F::GRANULE_SHIFT) != 0,
             "page sizes must include the granule"
         );
-        // Every allowed size must be a leaf size of a block-capable level.
         let mut bits = F::PAGE_SIZES;
         while bits != 0 {
             let s = bits.trailing_zeros();
             bits &= bits - 1;
             let mut ok = false;
-            let mut l = 1;
+            let mut l = F::START as usize;
             while l <= 3 {
-                if Self::shift(l) == s && Self::leaf_level(l) && l >= Self::START {
+                if s == F::SHIFT[l] || (F::CONTIG[l] != 0 && s == F::SHIFT[l] + F::CONTIG[l]) {
                     ok = true;
                 }
                 l += 1;
             }
-            assert!(
-                ok,
-                "a page size is not a page or block size of this granule and IAS"
-            );
+            assert!(ok, "a page size is no level's leaf or contiguous size");
         }
     };
 
     /// Shift of the address bits a level-`level` entry maps.
     #[inline(always)]
     pub const fn shift(level: u32) -> u32 {
-        Self::G + (3 - level) * Self::BITS
-    }
-
-    /// Whether the architecture allows a leaf (page or block) at `level`
-    /// without FEAT_LPA2: pages at 3, blocks at 2, and at 1 for 4K only.
-    #[inline(always)]
-    pub const fn leaf_level(level: u32) -> bool {
-        level == 3 || level == 2 || (level == 1 && Self::G == 12)
-    }
-
-    /// Whether the format may place a leaf at `level`.
-    #[inline(always)]
-    pub const fn leaf_allowed(level: u32) -> bool {
-        Self::leaf_level(level) && F::PAGE_SIZES & (1 << Self::shift(level)) != 0
-    }
-
-    /// Index of `iova` in the level-`level` table that maps it.
-    #[inline(always)]
-    pub const fn index(level: u32, iova: u64) -> usize {
-        let bits = if level == Self::START {
-            Self::ROOT_BITS
-        } else {
-            Self::BITS
-        };
-        ((iova >> Self::shift(level)) & ((1 << bits) - 1)) as usize
+        F::SHIFT[(level & 3) as usize]
     }
 
     /// Entries in the table at `level`.
     #[inline(always)]
     pub const fn entries(level: u32) -> usize {
-        if level == Self::START {
-            1 << Self::ROOT_BITS
+        1 << F::INDEX_BITS[(level & 3) as usize]
+    }
+
+    /// Index of `iova` in the level-`level` table that maps it.
+    #[inline(always)]
+    pub const fn index(level: u32, iova: u64) -> usize {
+        ((iova >> Self::shift(level)) as usize) & (Self::entries(level) - 1)
+    }
+
+    /// Whether a single-entry leaf may be placed at `level`.
+    #[inline(always)]
+    pub const fn leaf_allowed(level: u32) -> bool {
+        F::PAGE_SIZES & (1 << Self::shift(level)) != 0
+    }
+
+    /// log2 of the entries in a contiguous group at `level`, if allowed.
+    #[inline(always)]
+    pub const fn contig(level: u32) -> u32 {
+        let c = F::CONTIG[(level & 3) as usize];
+        if c != 0 && F::PAGE_SIZES & (1 << (Self::shift(level) + c)) != 0 {
+            c
         } else {
-            Self::ENTRIES
+            0
         }
     }
+
+    /// Whether any level of the format may hold contiguous leaves (a
+    /// constant, so the engine's contiguous paths vanish for LPAE).
+    pub const HAS_CONTIG: bool =
+        Self::contig(0) | Self::contig(1) | Self::contig(2) | Self::contig(3) != 0;
 }
-
-macro_rules! ready_format {
-    ($(#[$m:meta])* $name:ident, $stage:expr, $g:expr, $ias:expr, $oas:expr, $sizes:expr) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug)]
-        pub struct $name;
-        impl Format for $name {
-            const STAGE: Stage = $stage;
-            const GRANULE_SHIFT: u32 = $g;
-            const IAS: u32 = $ias;
-            const OAS: u32 = $oas;
-            const PAGE_SIZES: u64 = $sizes;
-            const COHERENT_WALK: bool = true;
-        }
-    };
-}
-
-use sizes::*;
-
-ready_format!(
-    /// Stage 1, 4K granule, 48-bit IAS and OAS, 4K/2M/1G (a typical SMMUv3).
-    S1G4K48, Stage::One, 12, 48, 48, SZ_4K | SZ_2M | SZ_1G
-);
-ready_format!(
-    /// Stage 1, 4K granule, 48-bit IAS, 4K pages only.
-    S1G4K48Pages, Stage::One, 12, 48, 48, SZ_4K
-);
-ready_format!(
-    /// Stage 1, 16K granule, 47-bit IAS, 40-bit OAS, 16K/32M.
-    S1G16K47, Stage::One, 14, 47, 40, SZ_16K | SZ_32M
-);
-ready_format!(
-    /// Stage 1, 64K granule, 52-bit IAS and OAS (FEAT_LVA/FEAT_LPA), 64K/512M.
-    S1G64K52, Stage::One, 16, 52, 52, SZ_64K | SZ_512M
-);
-ready_format!(
-    /// Stage 2, 4K granule, 40-bit IAS (two concatenated level-1 tables), 4K/2M/1G.
-    S2G4K40, Stage::Two, 12, 40, 40, SZ_4K | SZ_2M | SZ_1G
-);
-ready_format!(
-    /// Stage 2, 16K granule, 48-bit IAS (two concatenated level-1 tables), 16K/32M.
-    S2G16K48, Stage::Two, 14, 48, 48, SZ_16K | SZ_32M
-);
-ready_format!(
-    /// Stage 2, 64K granule, 44-bit IAS (four concatenated level-2 tables), 64K/512M.
-    S2G64K44, Stage::Two, 16, 44, 48, SZ_64K | SZ_512M
-);

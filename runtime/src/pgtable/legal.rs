@@ -83,16 +83,10 @@ pub mod lpae {
         false
     }
 
-    /// Whether a leaf (page or block) exists at `level`: pages at 3, blocks
-    /// at 2, level-1 blocks with 4K (1G) and with 64K when the output is 52
-    /// bits (4T, FEAT_LPA).
-    pub const fn leaf_level_allowed(granule_shift: u32, oas: u32, level: u32) -> bool {
-        match level {
-            2 | 3 => true,
-            1 => granule_shift == 12 || (granule_shift == 16 && oas == 52),
-            _ => false,
-        }
-    }
+    /// Whether a leaf (page or block) exists at `level`: the engine's own
+    /// rule (pages at 3, blocks at 2, level-1 blocks with 4K and with 64K
+    /// at a 52-bit output).
+    pub use crate::pgtable::formats::lpae::leaf_level_allowed;
 }
 
 /// ARMv7 short descriptors as IOMMUs use them (two levels, 32-bit IOVA).
@@ -101,8 +95,10 @@ pub mod arm_v7s {
     pub const GRANULE_SHIFT: u32 = 12;
     /// The only input size: 4096 first-level entries of 1M.
     pub const IAS: u32 = 32;
+    use crate::pgtable::{ArmV7s, Format};
+
     /// Leaf sizes: 4K small, 64K large, 1M section, 16M supersection.
-    pub const SIZES: u64 = (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24);
+    pub const SIZES: u64 = crate::pgtable::formats::arm_v7s::ALL_SIZES;
     /// Smallest output size (no extension).
     pub const MIN_OAS: u32 = 32;
 
@@ -110,9 +106,9 @@ pub mod arm_v7s {
     /// (Linux's `IO_PGTABLE_QUIRK_ARM_MTK_EXT`: PA bits 32-34 in leaves).
     pub const fn max_oas(mtk_ext: bool) -> u32 {
         if mtk_ext {
-            35
+            <ArmV7s<true> as Format>::OAS
         } else {
-            32
+            <ArmV7s<false> as Format>::OAS
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The page-table engine: Arm VMSAv8-64 long-descriptor tables, stage 1 and
-//! stage 2, 4K/16K/64K granules, specialised at compile time by a
-//! [`Format`].
+//! The page-table engine, written once and specialised at compile time by a
+//! [`Format`] (geometry constants and a descriptor codec, see [`format`]).
+//! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
+//! 2, 4K/16K/64K granules) and ARMv7 short descriptors
+//! ([`formats::arm_v7s`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -10,7 +12,7 @@
 //!
 //! # Concurrency
 //! Several CPUs may map and unmap *disjoint* ranges at once (the DMA API's
-//! contract). Descriptors are `AtomicU64`. New tables are installed with a
+//! contract). Descriptors are `AtomicU64` or `AtomicU32`. New tables are installed with a
 //! compare-and-swap (`Release`, so the zeroed or filled table is visible
 //! before its pointer; walks load table descriptors with `Acquire`).
 //! Each non-root table has a live word (see [`pool`]): entries plus
@@ -23,6 +25,7 @@
 pub mod desc;
 mod domain_ops;
 pub mod format;
+pub mod formats;
 pub mod pool;
 pub mod tlb;
 
@@ -30,9 +33,12 @@ mod engine;
 
 pub use desc::MAIR;
 pub use engine::PageTable;
-pub use format::{sizes, Format, Geometry, Stage};
+pub use format::{Desc, Format};
+pub use formats::arm_v7s::ArmV7s;
+pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use pool::{
-    PageAllocPool, PageAllocator, StaticPool, Table16K, Table4K, Table64K, TableMem, TablePool,
+    PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K, TableMem,
+    TablePool,
 };
 pub use tlb::{NoTlb, TlbOps};
 

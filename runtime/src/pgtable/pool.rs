@@ -30,10 +30,12 @@ pub const GEN_ONE: u64 = 1 << 32;
 /// concurrent walk finds out it has gone), and allocated tables must be
 /// aligned to their total size with their physical address inside the OAS.
 pub unsafe trait TablePool {
-    /// log2 of the table (granule) size in bytes.
+    /// log2 of the size in bytes of one table slot: a non-root table of the
+    /// format (the granule for LPAE, 1 KiB for ARMv7 short descriptors).
     const GRANULE_SHIFT: u32;
-    /// `1 << order` contiguous all-zero tables, aligned to their total size.
-    /// Order > 0 is only asked for concatenated stage-2 roots.
+    /// `1 << order` contiguous all-zero slots, aligned to their total size.
+    /// Order > 0 is only asked for roots larger than a slot (concatenated
+    /// stage-2 roots, the 16 KiB ARMv7 first level).
     fn alloc(&self, order: u32) -> Option<u64>;
     /// Give back tables from `alloc`; every entry is zero again.
     fn free(&self, pa: u64, order: u32);
@@ -80,7 +82,8 @@ unsafe impl<P: TablePool> TablePool for &P {
     }
 }
 
-/// One granule of descriptors, aligned to its size.
+/// One non-root table of descriptors (`1 << SHIFT` bytes, viewed as
+/// `AtomicU64`s whatever the format's entry width), aligned to its size.
 ///
 /// # Safety
 /// Implementors are `repr(C)` arrays of `1 << (SHIFT - 3)` `AtomicU64`s
@@ -102,6 +105,9 @@ macro_rules! table_mem {
         }
     };
 }
+table_mem!(/// A 1 KiB table (ARMv7 short-descriptor second level; the 16 KiB
+    /// first level takes 16 of them).
+    Table1K, 10, 1024);
 table_mem!(/// A 4K-granule table.
     Table4K, 12, 4096);
 table_mem!(/// A 16K-granule table.

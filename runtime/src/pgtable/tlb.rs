@@ -2,8 +2,6 @@
 //! walk-cache invalidation, completion, and cache cleaning of descriptors
 //! for walkers that do not snoop CPU caches.
 
-use core::sync::atomic::AtomicU64;
-
 /// TLB and cache maintenance the driver implements (e.g. SMMUv3 commands
 /// `CMD_TLBI_NH_VA` / `CMD_TLBI_S2_IPA` and `CMD_SYNC`).
 ///
@@ -23,11 +21,12 @@ pub trait TlbOps {
     fn inv_walk(&self, iova: u64, size: u64, granule: u64);
     /// Wait until all invalidations issued so far have completed.
     fn sync(&self);
-    /// Clean `count` descriptors starting at `first` to the point of
+    /// Clean `bytes` of descriptors starting at `first` to the point of
     /// coherency. Called once per contiguous run written, and only for
-    /// formats whose `COHERENT_WALK` is false.
-    fn clean(&self, first: *const AtomicU64, count: usize) {
-        let _ = (first, count);
+    /// formats whose `COHERENT_WALK` is false. In bytes because entries are
+    /// 4 or 8 bytes wide depending on the format.
+    fn clean(&self, first: *const u8, bytes: usize) {
+        let _ = (first, bytes);
     }
 }
 
@@ -58,8 +57,8 @@ impl<T: TlbOps> TlbOps for &T {
         (**self).sync()
     }
     #[inline(always)]
-    fn clean(&self, first: *const AtomicU64, count: usize) {
-        (**self).clean(first, count)
+    fn clean(&self, first: *const u8, bytes: usize) {
+        (**self).clean(first, bytes)
     }
 }
 

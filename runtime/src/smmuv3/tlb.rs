@@ -8,7 +8,6 @@
 //! after each map or unmap.
 
 use core::cell::{Cell, RefCell};
-use core::sync::atomic::AtomicU64;
 
 use super::cd::Granule;
 use super::driver::{Error, Smmuv3};
@@ -87,8 +86,8 @@ impl<R: RegisterIo> TlbOps for SmmuTlb<'_, '_, R> {
 
     /// Only called for formats without a coherent walk: the SMMU reads
     /// descriptors from memory, so clean them out of the CPU's caches.
-    fn clean(&self, first: *const AtomicU64, count: usize) {
-        super::cache::clean(first as *const u8, count * 8);
+    fn clean(&self, first: *const u8, bytes: usize) {
+        super::cache::clean(first, bytes);
     }
 }
 
@@ -100,7 +99,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::pgtable::format::S1G4K48;
+    use crate::pgtable::lpae::S1G4K48;
     use crate::pgtable::{PageTable, StaticPool, Table4K};
     use crate::smmuv3::cmd::{Command, TlbiRange};
     use crate::smmuv3::driver::tests_support::enabled_fake;

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use super::{leaves, walk, Attrs, Fault, WalkConfig};
-use iommugen_runtime::pgtable::{Format, Stage, StaticPool, TableMem, TablePool};
+use iommugen_runtime::pgtable::{LpaeFormat, Stage, StaticPool, TableMem, TablePool};
 use iommugen_runtime::Prot;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -38,7 +38,7 @@ pub fn expected_attrs(stage2: bool, prot: Prot) -> Attrs {
     }
 }
 
-pub fn config<F: Format>() -> WalkConfig {
+pub fn config<F: LpaeFormat>() -> WalkConfig {
     WalkConfig::new(
         matches!(F::STAGE, Stage::Two),
         1 << F::GRANULE_SHIFT,

@@ -4,7 +4,7 @@
 use core::cell::Cell;
 
 use super::PageTable;
-use crate::pgtable::format::S1G4K48Pages;
+use crate::pgtable::formats::lpae::S1G4K48Pages;
 use crate::pgtable::pool::TablePool;
 use crate::pgtable::{MapError, StaticPool, Table4K, TlbOps};
 use crate::Prot;

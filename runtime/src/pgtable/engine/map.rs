@@ -1,11 +1,10 @@
 //! `map`: one walk per run of entries, largest allowed leaves, all or
 //! nothing.
 
-use core::sync::atomic::{AtomicU64, Ordering::*};
+use core::sync::atomic::Ordering::*;
 
 use super::{entry, live_add, live_sub, PageTable, Path};
-use crate::pgtable::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
-use crate::pgtable::format::{Format, Geometry};
+use crate::pgtable::format::{Derived, Desc, Format};
 use crate::pgtable::pool::{TablePool, DEAD};
 use crate::pgtable::tlb::{Gather, TlbOps};
 use crate::pgtable::MapError;
@@ -61,7 +60,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             Some(end) if end <= 1u64 << F::OAS => {}
             _ => return Err(MapError::PaddrOutOfRange),
         }
-        let attrs = desc::leaf_attrs::<F>(prot);
+        let attrs = F::attrs(prot);
         if !S && size == Self::G && self.map_page_hinted(iova, paddr, attrs) {
             return Ok(());
         }
@@ -90,13 +89,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             return false;
         }
         let table = self.hint.path[3].load(Relaxed);
-        let tptr = self.pool.entries(table);
-        let e = entry(tptr, Geometry::<F>::index(3, iova));
+        let tptr = self.ptr(table);
+        let e = entry(tptr, Derived::<F>::index(3, iova));
         if e.load(Relaxed) != 0 {
             return false;
         }
-        live_add::<false>(self.pool.live_of(table, tptr), 1);
-        e.store(encode_addr::<F>(pa) | attrs | leaf_type(3), Relaxed);
+        live_add::<false>(self.live_of(table, tptr), 1);
+        e.store(F::leaf(pa, attrs, 3, false), Relaxed);
         self.clean(e, 1);
         true
     }
@@ -116,16 +115,16 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             // Reservations we hold on `table` (1 right after installing it).
             let mut held: u64 = 0;
             loop {
-                let shift = Geometry::<F>::shift(level);
+                let shift = Derived::<F>::shift(level);
                 let blk = 1u64 << shift;
-                let idx = Geometry::<F>::index(level, iova);
+                let idx = Derived::<F>::index(level, iova);
                 let e = entry(tptr, idx);
                 let d = e.load(Acquire);
-                if is_table(d, level) {
+                if d != 0 && F::is_table(d, level) {
                     // Only pre-existing tables hold tables, never a fresh one.
                     debug_assert!(held == 0);
-                    table = decode_addr::<F>(d);
-                    tptr = self.pool.entries(table);
+                    table = F::table_addr(d, level);
+                    tptr = self.ptr(table);
                     level += 1;
                     path[level as usize] = table;
                     self.hint_record::<S>(iova, &path, level);
@@ -134,18 +133,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 if d != 0 {
                     return Err(MapError::Overlap);
                 }
-                if Geometry::<F>::leaf_allowed(level) && (iova | pa) & (blk - 1) == 0 && rem >= blk
-                {
-                    let room = (Geometry::<F>::entries(level) - idx) as u64;
-                    let n = (rem >> shift).min(room);
-                    let bits = attrs | leaf_type(level);
+                let (n, contig) = self.leaf_run(tptr, idx, level, iova, pa, rem, held != 0);
+                if n != 0 {
                     if held != 0 {
                         // A table we just installed: our entries are still
                         // zero (nobody else maps in our range), no checks.
                         if n > held {
-                            live_add::<S>(self.pool.live_of(table, tptr), n - held);
+                            live_add::<S>(self.live_of(table, tptr), n - held);
                         }
-                        self.fill::<S>(tptr, idx, n as usize, pa, blk, bits);
+                        self.fill::<S>(tptr, idx, n as usize, pa, level, attrs, contig);
                         self.clean(e, n as usize);
                         return Ok(n * blk);
                     }
@@ -153,12 +149,18 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         continue 'retry;
                     }
                     let mut written = 0;
+                    if contig {
+                        // `leaf_run` found every entry of these groups empty,
+                        // and nobody else maps in our range.
+                        self.fill::<S>(tptr, idx, n as usize, pa, level, attrs, true);
+                        written = n;
+                    }
                     while written < n {
                         let ei = entry(tptr, idx + written as usize);
                         if ei.load(Relaxed) != 0 {
                             break;
                         }
-                        ei.store(encode_addr::<F>(pa + written * blk) | bits, Relaxed);
+                        ei.store(F::leaf(pa + written * blk, attrs, level, false), Relaxed);
                         written += 1;
                     }
                     self.clean(e, written as usize);
@@ -169,7 +171,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         if written == 0 {
                             self.put_n::<S>(&path, tptr, level, iova, n);
                         } else {
-                            live_sub::<S>(self.pool.live_of(table, tptr), n - written);
+                            live_sub::<S>(self.live_of(table, tptr), n - written);
                         }
                     }
                     if written == 0 {
@@ -189,13 +191,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     self.put::<S>(&path, level, iova);
                     return Err(MapError::NoMemory);
                 };
-                let nptr = self.pool.entries(new);
-                self.clean(nptr, Geometry::<F>::ENTRIES);
+                let nptr = self.ptr(new);
+                self.clean(nptr, Self::ENTRIES);
                 // Release: the (zero) table is visible before its pointer.
                 let installed = if S {
-                    e.compare_exchange(0, table_desc::<F>(new), Release, Acquire)
+                    e.compare_exchange(0, F::table(new, level), Release, Acquire)
                 } else {
-                    e.store(table_desc::<F>(new), Release);
+                    e.store(F::table(new, level), Release);
                     Ok(0)
                 };
                 match installed {
@@ -213,7 +215,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         self.pool.live(new).fetch_or(DEAD, Relaxed);
                         self.pool.free(new, 0);
                         self.put::<S>(&path, level, iova);
-                        if !is_table(cur, level) {
+                        if !F::is_table(cur, level) {
                             return Err(MapError::Overlap);
                         }
                         continue 'retry;
@@ -223,34 +225,111 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
-    /// Write `n` leaves from `idx` where nobody else writes.
+    /// How many entries from `idx` at `level` one run of leaves takes for
+    /// `[iova, iova + rem)` to `pa`, and whether they are contiguous groups
+    /// (then a multiple of the group, every entry of them found empty).
+    /// Zero: no leaf fits here, descend.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn leaf_run(
+        &self,
+        tptr: *const F::Desc,
+        idx: usize,
+        level: u32,
+        iova: u64,
+        pa: u64,
+        rem: u64,
+        fresh: bool,
+    ) -> (u64, bool) {
+        let shift = Derived::<F>::shift(level);
+        let blk = 1u64 << shift;
+        let room = (Derived::<F>::entries(level) - idx) as u64;
+        let mut limit = room;
+        if Derived::<F>::HAS_CONTIG {
+            let c = Derived::<F>::contig(level);
+            if c != 0 {
+                let gblk = blk << c;
+                if (iova | pa) & (gblk - 1) == 0 && rem >= gblk {
+                    let want = (rem >> (shift + c)).min(room >> c);
+                    let groups = if fresh {
+                        want
+                    } else {
+                        self.empty_groups(tptr, idx, want, c)
+                    };
+                    if groups != 0 {
+                        return (groups << c, true);
+                    }
+                } else if (iova ^ pa) & (gblk - 1) == 0 {
+                    // Stop at the next group boundary, where a contiguous
+                    // leaf may start.
+                    limit = (gblk - (iova & (gblk - 1))) >> shift;
+                }
+            }
+        }
+        if Derived::<F>::leaf_allowed(level) && (iova | pa) & (blk - 1) == 0 && rem >= blk {
+            ((rem >> shift).min(limit), false)
+        } else {
+            (0, false)
+        }
+    }
+
+    /// Consecutive groups of `1 << c` entries from `idx` (at most `want`)
+    /// whose entries are all empty.
+    #[inline(always)]
+    fn empty_groups(&self, tptr: *const F::Desc, idx: usize, want: u64, c: u32) -> u64 {
+        let mut g = 0;
+        while g < want {
+            let first = idx + ((g as usize) << c);
+            if (0..1usize << c).any(|k| entry(tptr, first + k).load(Relaxed) != 0) {
+                break;
+            }
+            g += 1;
+        }
+        g
+    }
+
+    /// Write `n` leaves from `idx` at `level` where nobody else writes:
+    /// single blocks from `pa` on, or (`contig`) groups of identical
+    /// descriptors.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn fill<const S: bool>(
         &self,
-        tptr: *const AtomicU64,
+        tptr: *const F::Desc,
         idx: usize,
         n: usize,
         pa: u64,
-        blk: u64,
-        bits: u64,
+        level: u32,
+        attrs: u64,
+        contig: bool,
     ) {
-        if Geometry::<F>::OA52 || S {
+        let blk = 1u64 << Derived::<F>::shift(level);
+        if Derived::<F>::HAS_CONTIG && contig {
+            let c = F::CONTIG[level as usize & 3];
+            let gblk = blk << c;
+            for g in 0..n >> c {
+                let d = F::leaf(pa + g as u64 * gblk, attrs, level, true);
+                for k in 0..1usize << c {
+                    entry(tptr, idx + (g << c) + k).store(d, Relaxed);
+                }
+            }
+        } else if !F::LINEAR_OA || S {
             for i in 0..n {
-                let out = encode_addr::<F>(pa + i as u64 * blk) | bits;
+                let out = F::leaf(pa + i as u64 * blk, attrs, level, false);
                 entry(tptr, idx + i).store(out, Relaxed);
             }
         } else {
             // SAFETY: `idx + n` is within the table (`n` is bounded by the
             // room left in it); an exclusive owner is the only accessor of
-            // its tables, so plain stores race with nothing. `AtomicU64` has
-            // the layout of `u64` and its value lives in an `UnsafeCell`.
-            let s = unsafe {
-                core::slice::from_raw_parts_mut(tptr.cast_mut().cast::<u64>().add(idx), n)
+            // its tables, so plain stores race with nothing.
+            unsafe {
+                <F::Desc as Desc>::fill_linear(
+                    tptr.add(idx),
+                    n,
+                    F::leaf(pa, attrs, level, false),
+                    blk,
+                )
             };
-            let first = pa | bits;
-            for (i, d) in s.iter_mut().enumerate() {
-                *d = first + i as u64 * blk;
-            }
         }
     }
 
@@ -259,7 +338,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     fn put_n<const S: bool>(
         &self,
         path: &Path,
-        tptr: *const AtomicU64,
+        tptr: *const F::Desc,
         level: u32,
         iova: u64,
         n: u64,

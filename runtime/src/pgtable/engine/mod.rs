@@ -10,8 +10,7 @@
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU64, Ordering::*};
 
-use super::desc::{decode_addr, is_table};
-use super::format::{Format, Geometry};
+use super::format::{Derived, Desc, Format};
 use super::pool::{TablePool, COUNT_MASK, DEAD};
 use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
@@ -32,7 +31,7 @@ const HINTED: u64 = u64::MAX;
 /// maintenance by `T`.
 pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
     root: u64,
-    root_ptr: *const AtomicU64,
+    root_ptr: *const F::Desc,
     pool: P,
     tlb: T,
     hint: Hint,
@@ -60,15 +59,15 @@ impl<F: Format, P: TablePool, T: TlbOps> Drop for PageTable<F, P, T> {
     fn drop(&mut self) {
         let top = 1u64 << F::IAS;
         self.unmap_mut(0, top);
-        self.pool.free(self.root, Geometry::<F>::ROOT_ORDER);
+        self.pool.free(self.root, Derived::<F>::ROOT_ORDER);
     }
 }
 
 #[inline(always)]
-fn entry<'a>(table: *const AtomicU64, idx: usize) -> &'a AtomicU64 {
+fn entry<'a, D: Desc>(table: *const D, idx: usize) -> &'a D {
     // SAFETY: callers pass a pointer from the pool (or the root) for a table
-    // at some level and an index from `Geometry::index` for that level, or
-    // below `Geometry::entries(level)`; pool memory outlives the table.
+    // at some level and an index from `Derived::index` for that level, or
+    // below `Derived::entries(level)`; pool memory outlives the table.
     unsafe { &*table.add(idx) }
 }
 
@@ -96,25 +95,37 @@ fn live_sub<const S: bool>(live: &AtomicU64, n: u64) -> u64 {
 
 impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     const G: u64 = 1 << F::GRANULE_SHIFT;
-    const START: u32 = Geometry::<F>::START;
+    const START: u32 = F::START;
+    /// Entries in a non-root table.
+    const ENTRIES: usize = Derived::<F>::entries(3);
 
     /// An empty table; the root (with its concatenated tables) comes from
-    /// `pool`. Fails only when the pool is exhausted.
+    /// `pool`. Fails only when the pool is exhausted (or hands out a root
+    /// the format cannot address).
     pub fn new(pool: P, tlb: T) -> Result<Self, MapError> {
         #[allow(clippy::let_unit_value)]
-        let () = Geometry::<F>::VALID;
+        let () = F::VALID;
+        #[allow(clippy::let_unit_value)]
+        let () = Derived::<F>::VALID;
         const {
             assert!(
-                P::GRANULE_SHIFT == F::GRANULE_SHIFT,
-                "pool granule differs from format"
+                P::GRANULE_SHIFT == Derived::<F>::TABLE_SHIFT,
+                "pool table size differs from the format's non-root table size"
             )
         };
         let root = pool
-            .alloc(Geometry::<F>::ROOT_ORDER)
+            .alloc(Derived::<F>::ROOT_ORDER)
             .ok_or(MapError::NoMemory)?;
-        let root_ptr = pool.entries(root);
+        if !Self::table_pa_ok(root, Derived::<F>::ROOT_ORDER) {
+            pool.free(root, Derived::<F>::ROOT_ORDER);
+            return Err(MapError::NoMemory);
+        }
+        let root_ptr = pool.entries(root).cast::<F::Desc>();
         if !F::COHERENT_WALK {
-            tlb.clean(root_ptr, Geometry::<F>::entries(Self::START));
+            tlb.clean(
+                root_ptr.cast(),
+                Derived::<F>::entries(Self::START) << <F::Desc as Desc>::SHIFT,
+            );
         }
         Ok(PageTable {
             root,
@@ -144,19 +155,49 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         &self.tlb
     }
 
+    /// Physical addresses of the root tables (one per TTBR, or the
+    /// concatenated stage-2 tables), `F::ROOT_TABLES` of them.
+    pub fn root_table(&self, i: u32) -> Option<u64> {
+        let bytes = (Derived::<F>::entries(Self::START) as u64) << <F::Desc as Desc>::SHIFT;
+        (i < F::ROOT_TABLES).then(|| self.root + u64::from(i) * (bytes / u64::from(F::ROOT_TABLES)))
+    }
+
+    /// Whether a table of `1 << order` pool slots at `pa` is addressable by
+    /// a table descriptor (and by the TTBR for the root).
     #[inline(always)]
-    fn clean(&self, first: *const AtomicU64, count: usize) {
-        if !F::COHERENT_WALK && count != 0 {
-            self.tlb.clean(first, count);
-        }
+    fn table_pa_ok(pa: u64, order: u32) -> bool {
+        F::TABLE_PA_BITS >= 64
+            || (pa >> F::TABLE_PA_BITS == 0
+                && (pa + ((1u64 << Derived::<F>::TABLE_SHIFT) << order) - 1) >> F::TABLE_PA_BITS
+                    == 0)
     }
 
     #[inline(always)]
-    fn table_ptr(&self, pa: u64, level: u32) -> *const AtomicU64 {
+    fn clean(&self, first: *const F::Desc, count: usize) {
+        if !F::COHERENT_WALK && count != 0 {
+            self.tlb
+                .clean(first.cast(), count << <F::Desc as Desc>::SHIFT);
+        }
+    }
+
+    /// Pointer to the first entry of the non-root table at `pa`.
+    #[inline(always)]
+    fn ptr(&self, pa: u64) -> *const F::Desc {
+        self.pool.entries(pa).cast()
+    }
+
+    /// The live word of the table `pa` whose pointer is `tptr`.
+    #[inline(always)]
+    fn live_of(&self, pa: u64, tptr: *const F::Desc) -> &AtomicU64 {
+        self.pool.live_of(pa, tptr.cast())
+    }
+
+    #[inline(always)]
+    fn table_ptr(&self, pa: u64, level: u32) -> *const F::Desc {
         if level == Self::START {
             self.root_ptr
         } else {
-            self.pool.entries(pa)
+            self.ptr(pa)
         }
     }
 
@@ -167,12 +208,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let mut ptr = self.root_ptr;
         let mut l = Self::START;
         while l < level {
-            let d = entry(ptr, Geometry::<F>::index(l, iova)).load(Acquire);
-            if !is_table(d, l) {
+            let d = entry(ptr, Derived::<F>::index(l, iova)).load(Acquire);
+            if d == 0 || !F::is_table(d, l) {
                 return None;
             }
-            pa = decode_addr::<F>(d);
-            ptr = self.pool.entries(pa);
+            pa = F::table_addr(d, l);
+            ptr = self.ptr(pa);
             l += 1;
         }
         Some(pa)
@@ -185,12 +226,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     fn reserve<const S: bool>(
         &self,
         pa: u64,
-        tptr: *const AtomicU64,
+        tptr: *const F::Desc,
         level: u32,
         iova: u64,
         n: u64,
     ) -> bool {
-        let live = self.pool.live_of(pa, tptr);
+        let live = self.live_of(pa, tptr);
         if !S {
             live_add::<false>(live, n);
             return true;
@@ -230,6 +271,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     #[inline(always)]
     fn alloc_table(&self, count: u64) -> Option<u64> {
         let pa = self.pool.alloc(0)?;
+        if !Self::table_pa_ok(pa, 0) {
+            self.pool.free(pa, 0);
+            return None;
+        }
         let live = self.pool.live(pa);
         let w = live.load(Relaxed);
         // Release: pairs with the AcqRel reservation (see `reserve`).
@@ -243,7 +288,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     fn dec<const S: bool>(
         &self,
         path: &Path,
-        tptr: *const AtomicU64,
+        tptr: *const F::Desc,
         level: u32,
         iova: u64,
         n: u64,
@@ -252,7 +297,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if level == Self::START {
             return;
         }
-        let old = live_sub::<S>(self.pool.live_of(path[level as usize], tptr), n);
+        let old = live_sub::<S>(self.live_of(path[level as usize], tptr), n);
         if old & COUNT_MASK == n {
             self.retire::<S>(path, level, iova, g);
         }
@@ -278,10 +323,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             }
             let parent = path[level as usize - 1];
             let pptr = self.table_ptr(parent, level - 1);
-            let e = entry(pptr, Geometry::<F>::index(level - 1, iova));
+            let e = entry(pptr, Derived::<F>::index(level - 1, iova));
             e.store(0, Release);
             self.clean(e, 1);
-            let span = 1u64 << Geometry::<F>::shift(level - 1);
+            let span = 1u64 << Derived::<F>::shift(level - 1);
             self.tlb.inv_walk(iova & !(span - 1), span, Self::G);
             self.pend(pa, g);
             if level - 1 == Self::START {
@@ -298,13 +343,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// Key of the last-level table mapping `iova` in the hint.
     #[inline(always)]
     fn hint_key(iova: u64) -> u64 {
-        (iova >> Geometry::<F>::shift(2)) + 1
+        (iova >> Derived::<F>::shift(2)) + 1
     }
 
     /// Where a walk for `iova` starts: the root, or (exclusive mode, hint
     /// hit) directly at the last-level table. Returns (path, level, table).
     #[inline(always)]
-    fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const AtomicU64) {
+    fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const F::Desc) {
         let mut path: Path = [0; 4];
         if !S && Self::START < 3 && self.hint.key.load(Relaxed) == Self::hint_key(iova) {
             // Only the last-level table now; the rest of the path is read
@@ -312,7 +357,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let table = self.hint.path[3].load(Relaxed);
             path[3] = table;
             path[Self::START as usize] = HINTED;
-            return (path, 3, table, self.pool.entries(table));
+            return (path, 3, table, self.ptr(table));
         }
         path[Self::START as usize] = self.root;
         (path, Self::START, self.root, self.root_ptr)
@@ -376,9 +421,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         for &pa in &g.pending[..g.npending] {
             #[cfg(debug_assertions)]
             {
-                let p = self.pool.entries(pa);
+                let p = self.ptr(pa);
                 debug_assert!(
-                    (0..Geometry::<F>::ENTRIES).all(|i| entry(p, i).load(Relaxed) == 0),
+                    (0..Self::ENTRIES).all(|i| entry(p, i).load(Relaxed) == 0),
                     "freeing a table with live entries"
                 );
             }
@@ -401,15 +446,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let mut ptr = self.root_ptr;
         let mut level = Self::START;
         while level < 3 {
-            let d = entry(ptr, Geometry::<F>::index(level, iova)).load(Acquire);
-            if !is_table(d, level) {
+            let d = entry(ptr, Derived::<F>::index(level, iova)).load(Acquire);
+            if !F::is_table(d, level) {
                 return Self::leaf_phys(d, level, iova);
             }
-            ptr = self.pool.entries(decode_addr::<F>(d));
+            ptr = self.ptr(F::table_addr(d, level));
             level += 1;
         }
         Self::leaf_phys(
-            entry(ptr, Geometry::<F>::index(3, iova)).load(Acquire),
+            entry(ptr, Derived::<F>::index(3, iova)).load(Acquire),
             3,
             iova,
         )
@@ -421,8 +466,11 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if d == 0 {
             return None;
         }
-        let mask = (1u64 << Geometry::<F>::shift(level)) - 1;
-        Some(decode_addr::<F>(d) + (iova & mask))
+        let mut shift = Derived::<F>::shift(level);
+        if Derived::<F>::HAS_CONTIG && F::is_contig(d, level) {
+            shift += F::CONTIG[level as usize & 3];
+        }
+        Some(F::leaf_addr(d, level) + (iova & ((1u64 << shift) - 1)))
     }
 
     /// Live-entry count of the table mapping `iova` at `level` (tests).

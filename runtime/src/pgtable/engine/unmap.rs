@@ -1,11 +1,10 @@
 //! `unmap`: clear what the range covers, split blocks it cuts, give
 //! emptied tables back, one gathered invalidation per call.
 
-use core::sync::atomic::{AtomicU64, Ordering::*};
+use core::sync::atomic::Ordering::*;
 
 use super::{entry, PageTable};
-use crate::pgtable::desc::{self, decode_addr, encode_addr, is_table, leaf_type, table_desc};
-use crate::pgtable::format::{Format, Geometry};
+use crate::pgtable::format::{Derived, Desc, Format};
 use crate::pgtable::pool::{TablePool, COUNT_MASK, DEAD};
 use crate::pgtable::tlb::{Gather, TlbOps};
 
@@ -67,13 +66,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             return None;
         }
         let table = self.hint.path[3].load(Relaxed);
-        let tptr = self.pool.entries(table);
-        let e = entry(tptr, Geometry::<F>::index(3, iova));
+        let tptr = self.ptr(table);
+        let e = entry(tptr, Derived::<F>::index(3, iova));
         let d = e.load(Relaxed);
-        let live = self.pool.live_of(table, tptr);
+        let live = self.live_of(table, tptr);
         let w = live.load(Relaxed);
-        // A last-level entry is a page or empty; the count includes it.
-        if d == 0 || w & COUNT_MASK <= 1 {
+        // A last-level entry is a page or empty; the count includes it. A
+        // page of a contiguous group needs the group split first.
+        if d == 0 || w & COUNT_MASK <= 1 || (Derived::<F>::HAS_CONTIG && F::is_contig(d, 3)) {
             return None;
         }
         e.store(0, Relaxed);
@@ -103,21 +103,21 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
             let mut w = 0;
             loop {
-                let shift = Geometry::<F>::shift(level);
+                let shift = Derived::<F>::shift(level);
                 let blk = 1u64 << shift;
                 let off = iova & (blk - 1);
-                let idx = Geometry::<F>::index(level, iova);
+                let idx = Derived::<F>::index(level, iova);
                 let e = entry(tptr, idx);
                 let d = e.load(Acquire);
                 if d == 0 {
                     return Some(((blk - off).min(rem), 0));
                 }
                 let whole = off == 0 && rem >= blk;
-                if is_table(d, level) {
-                    let child = decode_addr::<F>(d);
+                if F::is_table(d, level) {
+                    let child = F::table_addr(d, level);
                     if !whole {
                         table = child;
-                        tptr = self.pool.entries(child);
+                        tptr = self.ptr(child);
                         level += 1;
                         path[level as usize] = table;
                         self.hint_record::<S>(iova, &path, level);
@@ -140,18 +140,39 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     self.dec::<S>(&path, tptr, level, iova, 1, g);
                     return Some((blk, bytes));
                 }
+                if Derived::<F>::HAS_CONTIG && F::is_contig(d, level) {
+                    let gblk = blk << F::CONTIG[level as usize & 3];
+                    if iova & (gblk - 1) != 0 || rem < gblk {
+                        // The range cuts a contiguous group: rewrite it as
+                        // single leaves in place, then look again.
+                        if !self.still_there::<S>(table, level, iova, w) {
+                            continue 'retry;
+                        }
+                        self.split_group(tptr, idx, level, iova, d);
+                        continue;
+                    }
+                }
                 if whole {
                     if !self.still_there::<S>(table, level, iova, w) {
                         continue 'retry;
                     }
-                    let room = (Geometry::<F>::entries(level) - idx) as u64;
+                    let room = (Derived::<F>::entries(level) - idx) as u64;
                     let n = (rem >> shift).min(room);
                     let mut i = 0;
                     let mut cleared = 0;
                     while i < n {
                         let ei = entry(tptr, idx + i as usize);
                         let di = ei.load(Relaxed);
-                        if is_table(di, level) {
+                        if di != 0 && F::is_table(di, level) {
+                            break;
+                        }
+                        // Entries of a contiguous group go together; we
+                        // reach a group at its first entry.
+                        if Derived::<F>::HAS_CONTIG
+                            && di != 0
+                            && F::is_contig(di, level)
+                            && i + (1 << F::CONTIG[level as usize & 3]) > n
+                        {
                             break;
                         }
                         if di != 0 {
@@ -171,23 +192,23 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 if !self.still_there::<S>(table, level, iova, w) {
                     continue 'retry;
                 }
-                let new = self.alloc_table(Geometry::<F>::ENTRIES as u64)?;
-                let nptr = self.pool.entries(new);
-                let sub = 1u64 << Geometry::<F>::shift(level + 1);
-                let base = decode_addr::<F>(d);
-                let attrs = desc::attrs_of::<F>(d) | leaf_type(level + 1);
-                for i in 0..Geometry::<F>::ENTRIES {
-                    let out = encode_addr::<F>(base + i as u64 * sub) | attrs;
+                let new = self.alloc_table(Self::ENTRIES as u64)?;
+                let nptr = self.ptr(new);
+                let sub = 1u64 << Derived::<F>::shift(level + 1);
+                let base = F::leaf_addr(d, level);
+                let attrs = F::leaf_attrs(d, level);
+                for i in 0..Self::ENTRIES {
+                    let out = F::leaf(base + i as u64 * sub, attrs, level + 1, false);
                     entry(nptr, i).store(out, Relaxed);
                 }
-                self.clean(nptr, Geometry::<F>::ENTRIES);
+                self.clean(nptr, Self::ENTRIES);
                 // Break-before-make: the block must be gone from every TLB
                 // before the table that replaces it becomes visible.
                 e.store(0, Release);
                 self.clean(e, 1);
                 self.tlb.inv_range(iova - off, blk, blk, true);
                 self.tlb.sync();
-                e.store(table_desc::<F>(new), Release);
+                e.store(F::table(new, level), Release);
                 self.clean(e, 1);
                 table = new;
                 tptr = nptr;
@@ -213,16 +234,16 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let mut bytes = 0;
         while sp != 0 {
             let (pa, l, i, b) = stack[sp - 1];
-            let ptr = self.pool.entries(pa);
+            let ptr = self.ptr(pa);
             let i = if l == 3 {
                 // A last-level table holds only pages: count and clear in one pass.
                 bytes += (self.clear_leaves::<S>(ptr) as u64) << F::GRANULE_SHIFT;
-                Geometry::<F>::ENTRIES
+                Self::ENTRIES
             } else {
                 i
             };
-            if i == Geometry::<F>::ENTRIES {
-                self.clean(ptr, Geometry::<F>::ENTRIES);
+            if i == Self::ENTRIES {
+                self.clean(ptr, Self::ENTRIES);
                 self.pool.live(pa).fetch_or(DEAD, AcqRel);
                 self.pend(pa, g);
                 sp -= 1;
@@ -235,9 +256,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 continue;
             }
             e.store(0, Relaxed);
-            let shift = Geometry::<F>::shift(l);
-            if is_table(d, l) {
-                stack[sp] = (decode_addr::<F>(d), l + 1, 0, b + ((i as u64) << shift));
+            let shift = Derived::<F>::shift(l);
+            if F::is_table(d, l) {
+                stack[sp] = (F::table_addr(d, l), l + 1, 0, b + ((i as u64) << shift));
                 sp += 1;
             } else {
                 bytes += 1 << shift;
@@ -248,10 +269,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
 
     /// Clear a last-level table; returns how many entries were valid.
     #[inline(always)]
-    fn clear_leaves<const S: bool>(&self, tptr: *const AtomicU64) -> usize {
+    fn clear_leaves<const S: bool>(&self, tptr: *const F::Desc) -> usize {
         if S {
             let mut n = 0;
-            for i in 0..Geometry::<F>::ENTRIES {
+            for i in 0..Self::ENTRIES {
                 let e = entry(tptr, i);
                 if e.load(Relaxed) != 0 {
                     e.store(0, Relaxed);
@@ -262,15 +283,33 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         } else {
             // SAFETY: a whole table from the pool, unlinked and owned by the
             // exclusive caller (see `fill`).
-            let s = unsafe {
-                core::slice::from_raw_parts_mut(
-                    tptr.cast_mut().cast::<u64>(),
-                    Geometry::<F>::ENTRIES,
-                )
-            };
-            let n = s.iter().filter(|d| **d != 0).count();
-            s.fill(0);
-            n
+            unsafe { <F::Desc as Desc>::clear(tptr, Self::ENTRIES) }
         }
+    }
+
+    /// Rewrite the contiguous group holding entry `idx` (whose value is
+    /// `d`) as single leaves of the same output and attributes, with
+    /// break-before-make: the group is cleared and invalidated before the
+    /// singles appear. Live counts do not change (as many non-zero entries).
+    #[cold]
+    fn split_group(&self, tptr: *const F::Desc, idx: usize, level: u32, iova: u64, d: u64) {
+        let c = F::CONTIG[level as usize & 3];
+        let blk = 1u64 << Derived::<F>::shift(level);
+        let gblk = blk << c;
+        let first = idx & !((1usize << c) - 1);
+        for k in 0..1usize << c {
+            entry(tptr, first + k).store(0, Release);
+        }
+        let e = entry(tptr, first);
+        self.clean(e, 1 << c);
+        self.tlb.inv_range(iova & !(gblk - 1), gblk, gblk, true);
+        self.tlb.sync();
+        let base = F::leaf_addr(d, level);
+        let attrs = F::leaf_attrs(d, level);
+        for k in 0..1usize << c {
+            let out = F::leaf(base + k as u64 * blk, attrs, level, false);
+            entry(tptr, first + k).store(out, Release);
+        }
+        self.clean(e, 1 << c);
     }
 }
