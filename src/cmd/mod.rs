@@ -3,3 +3,4 @@
 pub mod check;
 pub mod dt;
 pub mod generate;
+pub mod pagetable;
