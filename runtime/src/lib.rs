@@ -7,6 +7,9 @@
 //! [`ops::arch_setup_dma_ops`] (step 4).
 #![no_std]
 
+#[cfg(feature = "refwalk")]
+extern crate alloc;
+
 pub mod boot;
 pub mod configure;
 pub mod decl;
@@ -20,6 +23,8 @@ pub mod map_id;
 pub mod ops;
 pub mod pgtable;
 pub mod prot;
+#[cfg(feature = "refwalk")]
+pub mod refwalk;
 pub mod requests;
 pub mod smmuv3;
 

@@ -450,3 +450,40 @@ fn split_without_a_free_table_unmaps_nothing() {
     assert_eq!(pt.unmap(0x20_0000, 0x20_0000), 0x20_0000);
     assert_eq!(POOL.in_use(), 1);
 }
+
+/// 64K granule, 52-bit output: level-1 blocks map 4T (FEAT_LPA). The DSL
+/// checker accepted this and the generated code failed to compile (E0080);
+/// both now use `lpae::leaf_level_allowed`.
+struct S1G64K52Blocks4T;
+impl LpaeFormat for S1G64K52Blocks4T {
+    const STAGE: Stage = Stage::One;
+    const GRANULE_SHIFT: u32 = 16;
+    const IAS: u32 = 52;
+    const OAS: u32 = 52;
+    const PAGE_SIZES: u64 = (1 << 16) | (1 << 29) | (1 << 42);
+    const COHERENT_WALK: bool = true;
+}
+
+#[test]
+fn lpa_4t_blocks_map_and_split() {
+    static POOL: StaticPool<Table64K, 4> = StaticPool::new();
+    POOL.set_phys_base(PA_BASE);
+    let pt: PageTable<S1G64K52Blocks4T, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    let (tb, ia, pa) = (1u64 << 42, 3u64 << 42, 0xf_0000_0000_0000u64);
+    let rw = Prot::READ | Prot::WRITE;
+    pt.map(ia, pa, tb, rw).unwrap();
+    // One level-1 block: no table besides the root.
+    assert_eq!(POOL.in_use(), 1);
+    assert_eq!(pt.iova_to_phys(ia + tb - 1), Some(pa + tb - 1));
+    // Cutting one 64K page out splits to 512M blocks, then one of those
+    // to pages.
+    assert_eq!(pt.unmap(ia + (1 << 29), 1 << 16), 1 << 16);
+    assert_eq!(POOL.in_use(), 3);
+    assert_eq!(pt.iova_to_phys(ia + (1 << 29)), None);
+    assert_eq!(
+        pt.iova_to_phys(ia + (1 << 29) + (1 << 16)),
+        Some(pa + (1 << 29) + (1 << 16))
+    );
+    assert_eq!(pt.unmap(ia, tb), tb - (1 << 16));
+    assert_eq!(POOL.in_use(), 1);
+}

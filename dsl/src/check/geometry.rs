@@ -2,12 +2,18 @@
 //! block sizes a granule allows. The rules follow the Arm ARM (D8, "The
 //! VMSAv8-64 address translation system") as the SMMU architectures and
 //! Linux's io-pgtable-arm apply them; each error cites the rule it enforces.
-//! Which levels may hold leaves comes from the runtime's
-//! `pgtable::legal::lpae`, the table the engine's compile-time check uses.
-
-use iommugen_runtime::pgtable::legal::lpae::leaf_level_allowed;
+//! Which levels hold leaves and where a walk starts come from the runtime
+//! (`iommugen_runtime::pgtable::lpae`), so checker and engine cannot
+//! disagree on what compiles.
 
 use crate::ir::{Format, Granule};
+use iommugen_runtime::pgtable::lpae;
+
+/// Output address sizes the architecture encodes (PARange / SMMU OAS).
+pub const OUTPUT_SIZES: [u64; 7] = [32, 36, 40, 42, 44, 48, 52];
+
+/// Smallest input size: TnSZ is at most 39 without FEAT_TTST.
+pub const MIN_IAS: u64 = 25;
 
 /// Table entries resolved per level: a table is one granule of 8-byte
 /// descriptors.
@@ -23,17 +29,12 @@ pub fn level_size(g: Granule, level: u32) -> u64 {
 /// Number of lookup levels for `ias` bits. At stage 2 the start level may hold
 /// up to 16 concatenated tables (4 extra bits), so fewer levels may be needed.
 pub fn levels(format: Format, g: Granule, ias: u32) -> u32 {
-    let extra = match format {
-        Format::ArmLpaeS2 => 4,
-        _ => 0,
-    };
-    let bits = ias.saturating_sub(g.shift()).saturating_sub(extra);
-    bits.div_ceil(bits_per_level(g)).clamp(1, 4)
+    4 - start_level(format, g, ias)
 }
 
-/// First lookup level.
+/// First lookup level (the engine's own rule).
 pub fn start_level(format: Format, g: Granule, ias: u32) -> u32 {
-    4 - levels(format, g, ias)
+    lpae::start_level(matches!(format, Format::ArmLpaeS2), g.shift(), ias)
 }
 
 /// Tables the start level spans: 1 at stage 1, up to 16 concatenated at stage 2.
@@ -81,7 +82,7 @@ pub fn block_size_problem(
             size_text(size)
         ));
     }
-    if leaf_level_allowed(g.shift(), oas, level) {
+    if lpae::leaf_level_allowed(g.shift(), oas, level) {
         return None;
     }
     let reason = match (g, level) {
@@ -99,7 +100,7 @@ pub fn allowed_sizes(format: Format, g: Granule, ias: u32, oas: u32) -> Vec<u64>
     let mut v: Vec<u64> = (0..=3u32)
         .rev()
         .filter(|&l| l >= start)
-        .filter(|&l| leaf_level_allowed(g.shift(), oas, l))
+        .filter(|&l| lpae::leaf_level_allowed(g.shift(), oas, l))
         .map(|l| level_size(g, l))
         .collect();
     v.sort_unstable();

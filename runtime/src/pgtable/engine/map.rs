@@ -309,8 +309,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let gblk = blk << c;
             for g in 0..n >> c {
                 let d = F::leaf(pa + g as u64 * gblk, attrs, level, true);
-                for k in 0..1usize << c {
-                    entry(tptr, idx + (g << c) + k).store(d, Relaxed);
+                let first = idx + (g << c);
+                if S {
+                    for k in 0..1usize << c {
+                        entry(tptr, first + k).store(d, Relaxed);
+                    }
+                } else {
+                    // SAFETY: as below; the group lies in the table.
+                    unsafe { <F::Desc as Desc>::fill_linear(tptr.add(first), 1 << c, d, 0) };
                 }
             }
         } else if !F::LINEAR_OA || S {

@@ -16,6 +16,8 @@ use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
 
 #[cfg(test)]
+mod contig_tests;
+#[cfg(test)]
 mod fast_tests;
 mod map;
 mod unmap;

@@ -166,14 +166,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         if di != 0 && F::is_table(di, level) {
                             break;
                         }
-                        // Entries of a contiguous group go together; we
-                        // reach a group at its first entry.
-                        if Derived::<F>::HAS_CONTIG
-                            && di != 0
-                            && F::is_contig(di, level)
-                            && i + (1 << F::CONTIG[level as usize & 3]) > n
-                        {
-                            break;
+                        // Entries of a contiguous group go together: stop
+                        // at the first entry of a group the range does not
+                        // cover whole (we reach every group at its first).
+                        if Derived::<F>::HAS_CONTIG && di != 0 && F::is_contig(di, level) {
+                            let c = F::CONTIG[level as usize & 3];
+                            if (idx + i as usize) & ((1 << c) - 1) == 0 && i + (1 << c) > n {
+                                break;
+                            }
                         }
                         if di != 0 {
                             ei.store(0, Relaxed);

@@ -67,16 +67,12 @@ impl<F: LpaeFormat> Geometry<F> {
     const NEEDED: u32 = (F::IAS - Self::G).div_ceil(Self::BITS);
     /// Index bits the top level would resolve without concatenation.
     const TOP_BITS: u32 = F::IAS - Self::G - (Self::NEEDED - 1) * Self::BITS;
-    /// Stage 2 may replace a start level of at most 16 entries by up to 16
-    /// concatenated tables one level down (Arm ARM, "Concatenated translation
-    /// tables"); we do so whenever allowed, which saves a level per walk.
-    const CONCAT: bool = matches!(F::STAGE, Stage::Two) && Self::TOP_BITS <= 4 && Self::NEEDED > 1;
+    /// Stage 2 concatenates the start level whenever allowed (see
+    /// [`start_level`]), which saves a level per walk.
+    const CONCAT: bool =
+        start_level(matches!(F::STAGE, Stage::Two), F::GRANULE_SHIFT, F::IAS) != 4 - Self::NEEDED;
     /// First level of the walk.
-    pub const START: u32 = if Self::CONCAT {
-        5 - Self::NEEDED
-    } else {
-        4 - Self::NEEDED
-    };
+    pub const START: u32 = start_level(matches!(F::STAGE, Stage::Two), F::GRANULE_SHIFT, F::IAS);
     /// log2 of the number of concatenated root tables (0: a single table).
     pub const ROOT_ORDER: u32 = if Self::CONCAT { Self::TOP_BITS } else { 0 };
     /// Index bits resolved at the start level (over all concatenated tables).
@@ -91,50 +87,24 @@ impl<F: LpaeFormat> Geometry<F> {
     pub const OA_MASK: u64 =
         (((1u64 << 48) - 1) & !((1u64 << Self::G) - 1)) | if Self::OA52 { 0xf << 12 } else { 0 };
 
-    /// Compile-time check of the format, forced by `PageTable::new`.
-    pub const VALID: () = {
-        let g = F::GRANULE_SHIFT;
-        assert!(
-            g == 12 || g == 14 || g == 16,
-            "granule must be 4K, 16K or 64K"
-        );
-        let max_ias = if g == 16 { 52 } else { 48 };
-        assert!(
-            F::IAS >= 25 && F::IAS <= max_ias,
-            "IAS out of range for the granule"
-        );
-        let oas = F::OAS;
-        assert!(
-            oas == 32
-                || oas == 36
-                || oas == 40
-                || oas == 42
-                || oas == 44
-                || oas == 48
-                || (oas == 52 && g == 16),
-            "OAS must be an architected PA size (52 only with the 64K granule)"
-        );
-        assert!(
-            F::PAGE_SIZES & (1 << g) != 0,
-            "page sizes must include the granule"
-        );
-        // Every allowed size must be a leaf size of a block-capable level.
-        let mut bits = F::PAGE_SIZES;
-        while bits != 0 {
-            let s = bits.trailing_zeros();
-            bits &= bits - 1;
-            let mut ok = false;
-            let mut l = 1;
-            while l <= 3 {
-                if Self::shift(l) == s && Self::leaf_level(l) && l >= Self::START {
-                    ok = true;
-                }
-                l += 1;
-            }
-            assert!(
-                ok,
-                "a page size is not a page or block size of this granule, IAS and OAS"
-            );
+    /// Compile-time check of the format, forced by `PageTable::new`: the
+    /// rules of [`check`], which the DSL checker applies too.
+    pub const VALID: () = match check(
+        matches!(F::STAGE, Stage::Two),
+        F::GRANULE_SHIFT,
+        F::IAS,
+        F::OAS,
+        F::PAGE_SIZES,
+    ) {
+        Ok(()) => {}
+        Err(LpaeError::Granule) => panic!("granule must be 4K, 16K or 64K"),
+        Err(LpaeError::Ias) => panic!("IAS out of range for the granule"),
+        Err(LpaeError::Oas) => {
+            panic!("OAS must be an architected PA size (52 only with the 64K granule)")
+        }
+        Err(LpaeError::NoGranuleSize) => panic!("page sizes must include the granule"),
+        Err(LpaeError::Size) => {
+            panic!("a page size is not a page or block size of this granule, IAS and OAS")
         }
     };
 
@@ -177,6 +147,80 @@ impl<F: LpaeFormat> Geometry<F> {
             Self::ENTRIES
         }
     }
+}
+
+/// Why [`check`] refuses an LPAE format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LpaeError {
+    /// Not the 4K, 16K or 64K granule.
+    Granule,
+    /// Input size below 25 bits or above 48 (52 with the 64K granule).
+    Ias,
+    /// Not 32, 36, 40, 42, 44, 48, or 52 with the 64K granule.
+    Oas,
+    /// The page sizes lack the granule.
+    NoGranuleSize,
+    /// A page size is no leaf size of a level the walk has (see
+    /// [`leaf_level_allowed`], [`start_level`]).
+    Size,
+}
+
+/// First level of an LPAE walk for `ias` bits with the `1 << granule_shift`
+/// granule. Stage 2 starts one level lower, with up to 16 concatenated
+/// tables, whenever the top level would have at most 16 entries (Arm ARM,
+/// "Concatenated translation tables"). Total: an input size needing more
+/// than four levels gives 0 (and [`check`] refuses it).
+pub const fn start_level(stage2: bool, granule_shift: u32, ias: u32) -> u32 {
+    let bits = if granule_shift > 3 {
+        granule_shift - 3
+    } else {
+        1
+    };
+    let over = ias.saturating_sub(granule_shift);
+    let needed = if over == 0 { 1 } else { over.div_ceil(bits) };
+    let top_bits = over.saturating_sub((needed - 1) * bits);
+    if stage2 && top_bits <= 4 && needed > 1 {
+        5u32.saturating_sub(needed)
+    } else {
+        4u32.saturating_sub(needed)
+    }
+}
+
+/// The whole legality rule for an LPAE format, shared by the engine's
+/// compile-time check ([`Geometry::VALID`]) and the DSL checker.
+pub const fn check(stage2: bool, g: u32, ias: u32, oas: u32, sizes: u64) -> Result<(), LpaeError> {
+    if !(g == 12 || g == 14 || g == 16) {
+        return Err(LpaeError::Granule);
+    }
+    let max_ias = if g == 16 { 52 } else { 48 };
+    if ias < 25 || ias > max_ias {
+        return Err(LpaeError::Ias);
+    }
+    let architected = matches!(oas, 32 | 36 | 40 | 42 | 44 | 48) || (oas == 52 && g == 16);
+    if !architected {
+        return Err(LpaeError::Oas);
+    }
+    if sizes & (1 << g) == 0 {
+        return Err(LpaeError::NoGranuleSize);
+    }
+    let start = start_level(stage2, g, ias);
+    let mut bits = sizes;
+    while bits != 0 {
+        let s = bits.trailing_zeros();
+        bits &= bits - 1;
+        let mut ok = false;
+        let mut l = start;
+        while l <= 3 {
+            if g + (3 - l) * (g - 3) == s && leaf_level_allowed(g, oas, l) {
+                ok = true;
+            }
+            l += 1;
+        }
+        if !ok {
+            return Err(LpaeError::Size);
+        }
+    }
+    Ok(())
 }
 
 /// Whether VMSAv8-64 (without FEAT_LPA2) has a leaf at `level` for the
