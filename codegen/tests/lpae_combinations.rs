@@ -63,12 +63,18 @@ fn accepted() -> (Vec<ir::PageTable>, usize) {
 /// forced by a constant item.
 fn source(tables: &[ir::PageTable]) -> String {
     let mut s = String::from(
-        "use iommugen_runtime::pgtable::{Geometry, LpaeFormat, Stage};\n\
-         macro_rules! f { ($n:ident, $st:ident, $g:expr, $i:expr, $o:expr, $sz:expr) => {\n\
+        "use iommugen_runtime::pgtable::*;\n\
+         macro_rules! f { ($n:ident, $st:ident, $g:expr, $i:expr, $o:expr, $sz:expr, $t:ident) => {\n\
              struct $n;\n\
              impl LpaeFormat for $n { const STAGE: Stage = Stage::$st; const GRANULE_SHIFT: u32 = $g;\n\
                  const IAS: u32 = $i; const OAS: u32 = $o; const PAGE_SIZES: u64 = $sz; const COHERENT_WALK: bool = true; }\n\
              const _: () = Geometry::<$n>::VALID;\n\
+             // The generated `page_table()`: the engine over the spec's pool\n\
+             // type, instantiated so its compile-time checks run.\n\
+             impl $n { fn check() {\n\
+                 let f: fn(&'static StaticPool<$t, 64>, NoTlb) -> Result<PageTable<$n, &'static StaticPool<$t, 64>, NoTlb>, MapError> = PageTable::new;\n\
+                 std::hint::black_box(f);\n\
+             } }\n\
          }; }\n",
     );
     for (i, pt) in tables.iter().enumerate() {
@@ -77,15 +83,24 @@ fn source(tables: &[ir::PageTable]) -> String {
             _ => "One",
         };
         let sizes: u64 = pt.page_sizes.iter().fold(0, |a, s| a | s);
+        let table = match pt.granule {
+            ir::Granule::K4 => "Table4K",
+            ir::Granule::K16 => "Table16K",
+            ir::Granule::K64 => "Table64K",
+        };
         let _ = writeln!(
             s,
-            "f!(F{i}, {stage}, {}, {}, {}, {sizes:#x});",
+            "f!(F{i}, {stage}, {}, {}, {}, {sizes:#x}, {table});",
             pt.granule.shift(),
             pt.ias,
             pt.oas
         );
     }
-    s.push_str("fn main() {}\n");
+    s.push_str("fn main() {\n");
+    for i in 0..tables.len() {
+        let _ = writeln!(s, "    F{i}::check();");
+    }
+    s.push_str("}\n");
     s
 }
 

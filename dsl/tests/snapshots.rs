@@ -104,6 +104,7 @@ cases! {
     e0402_oas_52_needs_lpa2 => with("oas 48;", "oas 52;");
     e0402_ias_52_needs_lpa2 => with("ias 48;", "ias 52;");
     e0403_ias_too_small => with("ias 48;", "ias 20;");
+    e0403_one_level_walk_not_one_table => with("granule 4K; ias 48;", "granule 64K; ias 26;");
     e0404_block_size_for_granule => with("pool 64;", "pool 64; sizes 4K 2M 1G 512G;");
     e0404_16k_level1_block => with("granule 4K;", "granule 16K; sizes 16K 32M 64G;");
     e0405_sizes_miss_granule => with("pool 64;", "pool 64; sizes 2M 1G;");

@@ -142,6 +142,31 @@ fn lpae(
         _ => None,
     };
 
+    // A walk that starts at level 3 has one table, the root; the engine's
+    // pool hands out granule-sized tables, so that root must be exactly one.
+    let ias = match (format, granule, ias, ias_item) {
+        (Some(f), Some(g), Some(i), Some(PtKind::Ias(n)))
+            if geo::start_level(f, g, i) == 3 && i - g.shift() != geo::bits_per_level(g) =>
+        {
+            let one = g.shift() + geo::bits_per_level(g);
+            diags.push(
+                Diagnostic::new(
+                    Code::BadInputSize,
+                    format!(
+                        "a {i}-bit input with the {} granule is a one-level walk whose table is not one granule",
+                        size_text(g.bytes())
+                    ),
+                    n.span.clone(),
+                    "one-level walk",
+                )
+                .help(format!(
+                    "the engine's table pool holds granule-sized tables only; use `ias {one}` (one full table) or an input size that needs two or more levels"
+                )),
+            );
+            None
+        }
+        _ => ias,
+    };
     let page_sizes = match (format, granule, ias, oas) {
         (Some(f), Some(g), Some(i), Some(o)) => match find("sizes") {
             Some(PtKind::Sizes(list)) => sizes(list, f, g, i, o, diags),
