@@ -26,6 +26,8 @@ enum Command {
     Dt(cmd::dt::Args),
     /// Generate the no_std Rust module of a `*.iommu` spec.
     Generate(cmd::generate::Args),
+    /// Build a spec's page table on the host, apply an op script, print every table.
+    Pagetable(cmd::pagetable::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +47,6 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Dt(args) => cmd::dt::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Pagetable(args) => cmd::pagetable::run(args),
     }
 }

@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 use crate::expr::{failure_condition, int_literal};
 use crate::names::{ident, local, path, shouty};
 use crate::origin::Locator;
+use crate::translation;
 use crate::unread;
 
 /// Names of the items generated for a driver whose type is `ty`.
@@ -22,6 +23,8 @@ pub struct ItemNames {
     pub pool: Ident,
     /// The engine type alias (generic over the TLB handle).
     pub page_table: Ident,
+    /// The request domain's type alias (`requests` blocks).
+    pub domain: Ident,
 }
 
 impl ItemNames {
@@ -35,6 +38,7 @@ impl ItemNames {
             pool_ty: format_ident!("{}Pool", base),
             pool: format_ident!("{}_POOL", shouty(base)),
             page_table: format_ident!("{}PageTable", base),
+            domain: format_ident!("{}Domain", base),
         }
     }
 }
@@ -83,13 +87,7 @@ pub fn driver_items(
     origin: &Locator,
     rt: &TokenStream,
 ) -> TokenStream {
-    let ItemNames {
-        ty,
-        format,
-        pool_ty,
-        pool,
-        page_table,
-    } = names;
+    let ty = &names.ty;
     let name = &driver.name;
     let compatibles = &driver.compatibles;
     let cells = driver
@@ -100,61 +98,15 @@ pub fn driver_items(
     let info = info_expr(driver, rt);
     let init = init_fn(driver, rt);
     let of_xlate = of_xlate_fn(driver, rt);
-    let pt = &driver.page_table;
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
-    let at_pt = origin.at(&pt.span);
     let doc_name = format!(" The driver's name in reports (from {at_driver}).");
     let doc_compat = format!(" The `compatible` strings the driver claims (from {at_driver}).");
     let doc_cells = format!(" The `#iommu-cells` values the driver accepts (from {at_cells}).");
     let doc_info =
         format!(" Domain policy, default IOVA aperture, PCI support and granule (from {at_dma}).");
-    let doc_new = format!(
-        " An empty page table of this driver's format with tables from [`{pool}`] (from {at_pt}); fails only when the pool is exhausted."
-    );
-    let table_mem = ident(match pt.granule {
-        ir::Granule::K4 => "Table4K",
-        ir::Granule::K16 => "Table16K",
-        ir::Granule::K64 => "Table64K",
-    });
-    let stage = ident(match pt.format {
-        ir::Format::ArmLpaeS1 => "One",
-        ir::Format::ArmLpaeS2 => "Two",
-    });
-    let granule_shift = Literal::u32_unsuffixed(pt.granule.shift());
-    let ias = Literal::u32_unsuffixed(u32::from(pt.ias));
-    let oas = Literal::u32_unsuffixed(u32::from(pt.oas));
-    let sizes = page_sizes(&pt.page_sizes);
-    let coherent = pt.coherent_walk;
-    let pool_tables = Literal::usize_unsuffixed(pt.pool_tables as usize);
-    let stage_text = match pt.format {
-        ir::Format::ArmLpaeS1 => "stage 1",
-        ir::Format::ArmLpaeS2 => "stage 2",
-    };
-    let size_text = pt
-        .page_sizes
-        .iter()
-        .map(|&s| size_name(s))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let doc_format = format!(
-        " Page-table format of `{name}` (from {at_pt}): Arm VMSAv8-64 long descriptors, {stage_text}, {} granule, {}-bit IAS, {}-bit OAS, mappings of {size_text}{}.",
-        size_name(pt.granule.bytes()),
-        pt.ias,
-        pt.oas,
-        if coherent { ", coherent walk" } else { "" }
-    );
-    let doc_pool_ty = format!(
-        " The static pool type of `{name}`: {} tables of {} (from {at_pt}).",
-        pt.pool_tables,
-        size_name(pt.granule.bytes())
-    );
-    let doc_pool =
-        format!(" The table pool every `{name}` page table takes its tables from (from {at_pt}).");
-    let doc_pt = format!(
-        " The page-table engine specialised for `{name}` (from {at_pt}); `T` does the TLB maintenance."
-    );
+    let translation = translation::items(driver, names, origin, rt);
     quote! {
         impl #ty {
             #[doc = #doc_name]
@@ -166,12 +118,6 @@ pub fn driver_items(
             #[doc = #doc_info]
             pub const INFO: #rt::decl::DriverInfo = #info;
 
-            #[doc = #doc_new]
-            pub fn page_table<T: #rt::pgtable::TlbOps>(
-                tlb: T,
-            ) -> Result<#page_table<T>, #rt::pgtable::MapError> {
-                #rt::pgtable::PageTable::new(&#pool, tlb)
-            }
         }
 
         impl #rt::decl::IommuDriver for #ty {
@@ -188,51 +134,8 @@ pub fn driver_items(
             #of_xlate
         }
 
-        #[doc = #doc_format]
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct #format;
-
-        impl #rt::pgtable::LpaeFormat for #format {
-            const STAGE: #rt::pgtable::Stage = #rt::pgtable::Stage::#stage;
-            const GRANULE_SHIFT: u32 = #granule_shift;
-            const IAS: u32 = #ias;
-            const OAS: u32 = #oas;
-            const PAGE_SIZES: u64 = #sizes;
-            const COHERENT_WALK: bool = #coherent;
-        }
-
-        #[doc = #doc_pool_ty]
-        pub type #pool_ty = #rt::pgtable::StaticPool<#rt::pgtable::#table_mem, #pool_tables>;
-
-        #[doc = #doc_pool]
-        pub static #pool: #pool_ty = #pool_ty::new();
-
-        #[doc = #doc_pt]
-        pub type #page_table<T> = #rt::pgtable::PageTable<#format, &'static #pool_ty, T>;
+        #translation
     }
-}
-
-/// `4K`, `2M`, `1G` for a power-of-two size.
-fn size_name(bytes: u64) -> String {
-    match bytes.trailing_zeros() {
-        s @ 30.. => format!("{}G", 1u64 << (s - 30)),
-        s @ 20..=29 => format!("{}M", 1u64 << (s - 20)),
-        s @ 10..=19 => format!("{}K", 1u64 << (s - 10)),
-        _ => bytes.to_string(),
-    }
-}
-
-/// `(1 << 12) | (1 << 21)`: one bit per allowed page or block size.
-fn page_sizes(sizes: &[u64]) -> TokenStream {
-    let terms = sizes.iter().map(|s| {
-        let shift = Literal::u32_unsuffixed(s.trailing_zeros());
-        if sizes.len() == 1 {
-            quote!(1 << #shift)
-        } else {
-            quote!((1 << #shift))
-        }
-    });
-    quote!(#(#terms)|*)
 }
 
 fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
@@ -243,7 +146,7 @@ fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
     let base = int_literal(driver.dma.aperture_base);
     let size = int_literal(driver.dma.aperture_size);
     let pci = driver.pci.is_some();
-    let granule = int_literal(driver.page_table.granule.bytes());
+    let granule = int_literal(driver.translation.granule().bytes());
     quote! {
         #rt::decl::DriverInfo {
             domain: #rt::decl::DomainPolicy::#domain,

@@ -27,6 +27,7 @@ mod names;
 mod options;
 mod origin;
 mod unread;
+mod translation;
 
 use std::path::Path;
 

@@ -82,7 +82,7 @@ pub enum ItemKind {
     Id(ExprAst),
     /// `pci iommu-map;`
     Pci,
-    /// `page-table FORMAT { ... }`
+    /// `page-table FORMAT { ... }` or `requests PROTOCOL { ... }`
     PageTable(PageTableAst),
     /// `dma { ... }`
     Dma(Vec<DmaItem>),
@@ -101,6 +101,7 @@ impl ItemKind {
             ItemKind::Check(_) => "check",
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
+            ItemKind::PageTable(pt) if pt.requests => "requests",
             ItemKind::PageTable(_) => "page-table",
             ItemKind::Dma(_) => "dma",
             ItemKind::Init(_) => "init",
@@ -163,11 +164,14 @@ pub struct BitSel {
     pub span: Span,
 }
 
-/// `page-table FORMAT { items }`
+/// `page-table FORMAT { items }`, or `requests PROTOCOL { items }` when the
+/// IOMMU takes map/unmap requests instead of walking tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageTableAst {
     pub format: Ident,
     pub items: Vec<PtItem>,
+    /// Written as `requests`, not `page-table`.
+    pub requests: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,6 +189,12 @@ pub enum PtKind {
     Sizes(Vec<Num>),
     CoherentWalk,
     Pool(Num),
+    /// `mtk-ext;` (arm-v7s): MediaTek's PA bits 32-34.
+    MtkExt,
+    /// `generation t8103;` (apple-dart).
+    Generation(Ident),
+    /// `version 2;` (rockchip, exynos-sysmmu).
+    Version(Num),
 }
 
 impl PtKind {
@@ -196,6 +206,9 @@ impl PtKind {
             PtKind::Sizes(_) => "sizes",
             PtKind::CoherentWalk => "coherent-walk",
             PtKind::Pool(_) => "pool",
+            PtKind::MtkExt => "mtk-ext",
+            PtKind::Generation(_) => "generation",
+            PtKind::Version(_) => "version",
         }
     }
 }

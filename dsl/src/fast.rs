@@ -362,7 +362,8 @@ pub(crate) fn doc_text(raw: &str) -> String {
     t.strip_prefix(' ').unwrap_or(t).trim_end().to_owned()
 }
 
-/// `page-table FORMAT {` (`Some(Some(format))`) or `dma {` (`Some(None)`).
+/// `page-table FORMAT {` or `requests PROTOCOL {` (`Some(Some(format))`) or
+/// `dma {` (`Some(None)`).
 pub(crate) fn block_head(src: &str, start: usize, end: usize) -> Option<Option<Ident>> {
     let mut lx = Lexer::new(src, start, end);
     let (format, _, _) = block_head_in(&mut lx)?;
@@ -379,7 +380,7 @@ pub(crate) fn block_head_at(src: &str, start: usize) -> Option<(Option<Ident>, S
 fn block_head_in(lx: &mut Lexer<'_>) -> Option<(Option<Ident>, Span, usize)> {
     let (_, kw) = lx.next(true)?;
     let format = match lx.text(&kw) {
-        "page-table" => Some(lx.word()?),
+        "page-table" | "requests" => Some(lx.word()?),
         "dma" => None,
         _ => return None,
     };
@@ -684,6 +685,9 @@ fn pt_stmt_in(lx: &mut Lexer<'_>) -> Option<(PtKind, Span, Span)> {
         "oas" => PtKind::Oas(lx.number()?),
         "pool" => PtKind::Pool(lx.number()?),
         "coherent-walk" => PtKind::CoherentWalk,
+        "mtk-ext" => PtKind::MtkExt,
+        "generation" => PtKind::Generation(lx.word()?),
+        "version" => PtKind::Version(lx.number()?),
         "sizes" => {
             let mut v = list(lx.number()?);
             loop {

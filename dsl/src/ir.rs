@@ -50,8 +50,9 @@ pub struct Driver {
     /// PCI support: present when the driver may be the target of a host
     /// bridge's `iommu-map` (the mapped ID arrives as a single cell).
     pub pci: Option<PciSupport>,
-    /// The page-table format, fixed at build time.
-    pub page_table: PageTable,
+    /// How IOVAs are translated: tables the IOMMU walks, or requests to the
+    /// host; fixed at build time.
+    pub translation: Translation,
     /// Domain policy and default IOVA aperture.
     pub dma: DmaPolicy,
     /// Rust path of the early-init hook (seed step 1), e.g. `crate::smmu::probe`.
@@ -414,13 +415,89 @@ pub struct PciSupport {
     pub span: Span,
 }
 
-/// The translation-table format the hardware walks.
+/// The translation-table format the hardware walks (only formats this
+/// runtime implements reach the IR).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// VMSAv8-64 long descriptors, stage 1.
     ArmLpaeS1,
     /// VMSAv8-64 long descriptors, stage 2.
     ArmLpaeS2,
+    /// ARMv7 short descriptors; `mtk_ext`: MediaTek's PA bits 32-34
+    /// (Linux's `IO_PGTABLE_QUIRK_ARM_MTK_EXT`).
+    ArmV7s { mtk_ext: bool },
+}
+
+impl Format {
+    /// The name the DSL gives the format.
+    pub fn dsl_name(self) -> &'static str {
+        match self {
+            Format::ArmLpaeS1 => "arm-lpae-s1",
+            Format::ArmLpaeS2 => "arm-lpae-s2",
+            Format::ArmV7s { .. } => "arm-v7s",
+        }
+    }
+}
+
+/// How a driver's IOVAs become physical addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Translation {
+    /// Tables in memory that the IOMMU walks (`page-table FORMAT { }`).
+    Tables(PageTable),
+    /// Map/unmap requests sent to the host, which keeps the tables
+    /// (`requests virtio-iommu { }`).
+    Requests(HostRequests),
+}
+
+impl Translation {
+    /// The smallest page the domain maps.
+    pub fn granule(&self) -> Granule {
+        match self {
+            Translation::Tables(pt) => pt.granule,
+            Translation::Requests(r) => r.granule,
+        }
+    }
+    /// Input (IOVA) address size in bits.
+    pub fn ias(&self) -> u8 {
+        match self {
+            Translation::Tables(pt) => pt.ias,
+            Translation::Requests(r) => r.ias,
+        }
+    }
+    pub fn page_table(&self) -> Option<&PageTable> {
+        match self {
+            Translation::Tables(pt) => Some(pt),
+            Translation::Requests(_) => None,
+        }
+    }
+    pub fn span(&self) -> &Span {
+        match self {
+            Translation::Tables(pt) => &pt.span,
+            Translation::Requests(r) => &r.span,
+        }
+    }
+}
+
+/// The request protocol of a `requests` block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// virtio-iommu MAP/UNMAP requests (virtio spec, "IOMMU device").
+    VirtioIommu,
+}
+
+/// `requests PROTOCOL { }`: the device offers these pages and input range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostRequests {
+    pub protocol: Protocol,
+    /// Smallest page size the domain uses (the device's page-size mask must
+    /// include it).
+    pub granule: Granule,
+    /// Input (IOVA) address size in bits, up to 64.
+    pub ias: u8,
+    /// Mapping sizes requests may use, ascending, each a power of two at
+    /// least the granule.
+    pub page_sizes: Vec<u64>,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,11 +28,22 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "id",
     "pci",
     "page-table",
+    "requests",
     "dma",
     "init",
 ];
 /// Keywords inside `page-table { }`.
-pub const PAGE_TABLE_ITEMS: &[&str] = &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"];
+pub const PAGE_TABLE_ITEMS: &[&str] = &[
+    "granule",
+    "ias",
+    "oas",
+    "sizes",
+    "coherent-walk",
+    "pool",
+    "mtk-ext",
+    "generation",
+    "version",
+];
 /// Keywords inside `dma { }`.
 pub const DMA_ITEMS: &[&str] = &["domain", "aperture"];
 
@@ -328,7 +339,13 @@ impl<'a> P<'a> {
                 let (items, close) = self.fast_body(open + 1, |p, at| {
                     ItemParser::<PtItem>::fast_item(p, at, p.bytes.len())
                 })?;
-                (ItemKind::PageTable(PageTableAst { format, items }), close)
+                let requests = self.src.get(keyword.clone()) == Some("requests");
+                let pt = PageTableAst {
+                    format,
+                    items,
+                    requests,
+                };
+                (ItemKind::PageTable(pt), close)
             }
             None => {
                 let (items, close) = self.fast_body(open + 1, |p, at| {
@@ -889,7 +906,7 @@ impl<'a> ItemParser<Item> for P<'a> {
         piece: &Piece,
     ) -> Result<Option<Item>, Option<usize>> {
         match (word, piece) {
-            ("page-table" | "dma", Piece::Block { open, close, .. }) => {
+            ("page-table" | "requests" | "dma", Piece::Block { open, close, .. }) => {
                 // `Some(format)` for a page table, `None` for dma.
                 let head: Option<Ident> = match self
                     .fast
@@ -914,7 +931,7 @@ impl<'a> ItemParser<Item> for P<'a> {
                         let pt = pair.into_inner().find(|p| p.as_rule() == Rule::pt_head);
                         pt.map(|p| {
                             p.into_inner()
-                                .next()
+                                .find(|w| w.as_rule() == Rule::word)
                                 .map(|w| self.ident(&w, start))
                                 .unwrap_or(Ident {
                                     name: String::new(),
@@ -934,7 +951,11 @@ impl<'a> ItemParser<Item> for P<'a> {
                         if let BodyEnd::NextDriver(at) = end {
                             return Err(Some(at));
                         }
-                        ItemKind::PageTable(PageTableAst { format, items })
+                        ItemKind::PageTable(PageTableAst {
+                            format,
+                            items,
+                            requests: word == "requests",
+                        })
                     }
                     None => {
                         let (items, end) = self.body::<DmaItem>(open + 1, to, Scope::Dma);
@@ -950,7 +971,7 @@ impl<'a> ItemParser<Item> for P<'a> {
                     span,
                 }))
             }
-            ("page-table" | "dma", Piece::Stmt { end, .. }) => {
+            ("page-table" | "requests" | "dma", Piece::Stmt { end, .. }) => {
                 self.diags.push(
                     Diagnostic::new(
                         Code::Syntax,
@@ -960,6 +981,8 @@ impl<'a> ItemParser<Item> for P<'a> {
                     )
                     .help(if word == "dma" {
                         "write `dma { domain per-instance; }`"
+                    } else if word == "requests" {
+                        "write `requests virtio-iommu { granule 4K; ias 48; }`"
                     } else {
                         "write `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`"
                     }),
@@ -1143,6 +1166,20 @@ impl<'a> ItemParser<PtItem> for P<'a> {
         };
         let sp = span(&p, start);
         let rule = p.as_rule();
+        if rule == Rule::generation {
+            let name = p.into_inner().next().map_or_else(
+                || Ident {
+                    name: String::new(),
+                    span: sp.clone(),
+                },
+                |w| self.ident(&w, start),
+            );
+            return Ok(Some(PtItem {
+                kind: PtKind::Generation(name),
+                keyword,
+                span: sp,
+            }));
+        }
         let nums: Vec<Num> = p.into_inner().map(|n| self.num(&n, start)).collect();
         let first = nums.first().cloned().unwrap_or(Num {
             value: 0,
@@ -1154,6 +1191,8 @@ impl<'a> ItemParser<PtItem> for P<'a> {
             Rule::oas => PtKind::Oas(first),
             Rule::sizes => PtKind::Sizes(nums),
             Rule::pool => PtKind::Pool(first),
+            Rule::version => PtKind::Version(first),
+            Rule::mtk_ext => PtKind::MtkExt,
             _ => PtKind::CoherentWalk,
         };
         Ok(Some(PtItem {

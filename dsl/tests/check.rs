@@ -22,7 +22,10 @@ fn driver_with_pt(pt: &str) -> String {
 fn pt(src: &str) -> Result<ir::PageTable, Vec<Code>> {
     let c = check_source("t", &driver_with_pt(src));
     match c.spec {
-        Some(mut s) => Ok(s.drivers.remove(0).page_table),
+        Some(mut s) => match s.drivers.remove(0).translation {
+            ir::Translation::Tables(pt) => Ok(pt),
+            ir::Translation::Requests(_) => Err(Vec::new()),
+        },
         None => Err(c.diagnostics.iter().map(|d| d.code).collect()),
     }
 }
@@ -188,6 +191,7 @@ fn built_in_code() -> SpecAst {
                 item(ItemKind::Id(ExprAst::Name(ident("sid")))),
                 item(ItemKind::PageTable(PageTableAst {
                     format: ident("arm-lpae-s1"),
+                    requests: false,
                     items: vec![
                         PtItem {
                             kind: PtKind::Granule(num(4096)),
@@ -250,7 +254,11 @@ fn tree_built_in_code_checks_like_parsed_source() {
                 .map(|c| (c.expr.clone(), c.text.clone()))
                 .collect::<Vec<_>>(),
             d.ids.iter().map(|p| p.parts.clone()).collect::<Vec<_>>(),
-            d.page_table.page_sizes.clone(),
+            d.translation
+                .page_table()
+                .expect("tables")
+                .page_sizes
+                .clone(),
             d.init.to_path_string(),
         )
     };

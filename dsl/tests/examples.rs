@@ -85,7 +85,7 @@ fn smmu_v3_one_cell_stream_id() {
     assert_eq!(d.checks.len(), 1);
     assert_eq!(d.checks[0].text, "stream_id < 1 << 20");
     assert!(d.pci.is_some());
-    let pt = &d.page_table;
+    let pt = d.translation.page_table().expect("tables");
     assert_eq!(
         (pt.format, pt.granule, pt.ias, pt.oas),
         (Format::ArmLpaeS1, Granule::K4, 48, 48)
@@ -136,7 +136,7 @@ fn arm_smmu_mask_from_cell_property_or_zero() {
     ));
     // Not coherent, default DMA policy: one domain per instance, whole input range
     // above page 0.
-    assert!(!d.page_table.coherent_walk);
+    assert!(!d.translation.page_table().expect("tables").coherent_walk);
     assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
     assert_eq!(
         (d.dma.aperture_base, d.dma.aperture_size),
@@ -168,7 +168,11 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert!(d.checks.is_empty());
     assert_eq!(d.dropped_bits(&Word::Cell(0)), 0xffff_fc00);
     assert_eq!(d.refused_cell_bits(1, 0), 0);
-    assert_eq!(d.page_table.ias, 32);
+    // mt8183: ARMv7 short descriptors with MediaTek's 35-bit extension.
+    let pt = d.translation.page_table().expect("tables");
+    assert_eq!(pt.format, Format::ArmV7s { mtk_ext: true });
+    assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K4, 32, 35));
+    assert_eq!(pt.page_sizes, [K4, 64 << 10, 1 << 20, 16 << 20]);
     assert!(d.pci.is_none());
 }
 
@@ -195,9 +199,15 @@ fn apple_dart_stream_index() {
     // check) rather than wrapped to stream 0.
     assert_eq!(field_value(&d.fields[0], &[16], &[]), Some(16));
     assert_eq!(d.checks[0].text, "stream < 16");
-    assert_eq!(d.page_table.granule, Granule::K16);
+    assert_eq!(
+        d.translation.page_table().expect("tables").granule,
+        Granule::K16
+    );
     // 16K granule: 16K pages and 32M level-2 blocks.
-    assert_eq!(d.page_table.page_sizes, [16 << 10, 32 << 20]);
+    assert_eq!(
+        d.translation.page_table().expect("tables").page_sizes,
+        [16 << 10, 32 << 20]
+    );
 }
 
 #[test]
@@ -205,8 +215,20 @@ fn virtio_iommu_endpoint_id() {
     let d = driver("virtio-iommu.iommu");
     assert_eq!(packed(&d, &[0x0800], &[]), [0x0800]);
     assert!(d.pci.is_some());
-    // No `sizes`: every size a 4K granule maps within 48 bits.
-    assert_eq!(d.page_table.page_sizes, [K4, M2, G1]);
+    // Requests to the host, not tables: no format, no pool.
+    match &d.translation {
+        Translation::Requests(r) => {
+            assert_eq!(r.protocol, Protocol::VirtioIommu);
+            assert_eq!((r.granule, r.ias), (Granule::K4, 48));
+            assert_eq!(r.page_sizes, [K4]);
+        }
+        Translation::Tables(pt) => panic!("virtio-iommu walks no tables, got {pt:?}"),
+    }
+    // The default aperture is the 48-bit range but the first page.
+    assert_eq!(
+        (d.dma.aperture_base, d.dma.aperture_size),
+        (K4, (1 << 48) - K4)
+    );
 }
 
 /// Their Linux drivers keep the whole cell (arm-smmu-v3, apple-dart,

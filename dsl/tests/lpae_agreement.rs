@@ -49,7 +49,8 @@ fn everything_the_checker_accepts_compiles() {
                         let engine = lpae::check(stage2, g, ias, oas, sizes);
                         if let Some(spec) = &checked.spec {
                             {
-                                let pt: &ir::PageTable = &spec.drivers[0].page_table;
+                                let pt: &ir::PageTable =
+                                    spec.drivers[0].translation.page_table().expect("tables");
                                 let got: u64 = pt.page_sizes.iter().fold(0, |a, s| a | s);
                                 assert_eq!(got, sizes, "{src}");
                                 assert_eq!(

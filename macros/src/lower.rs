@@ -21,7 +21,7 @@ pub struct Extra {
 }
 
 const KEYS: &str =
-    "compatible, cells, field, ignore, check, id, pci, page_table, dma, init, name, runtime";
+    "compatible, cells, field, ignore, check, id, pci, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -118,7 +118,8 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
     let (key, value) = key_value(item)?;
     let ks = key.span();
     out.sep("    ");
-    match key.to_string().as_str() {
+    let key_text = key.to_string();
+    match key_text.as_str() {
         "compatible" => {
             out.push("compatible", ks);
             out.sep(" ");
@@ -164,8 +165,15 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.sep(" ");
             render(value, out);
         }
-        "page_table" => {
-            out.push("page-table", ks);
+        "page_table" | "requests" => {
+            out.push(
+                if key_text == "requests" {
+                    "requests"
+                } else {
+                    "page-table"
+                },
+                ks,
+            );
             out.sep(" ");
             let (format, block) = match value {
                 [TokenTree::Ident(f), TokenTree::Group(g)] if g.delimiter() == Delimiter::Brace => {
@@ -183,6 +191,7 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
                 let ks = key.span();
                 match key.to_string().as_str() {
                     "coherent_walk" => out.push("coherent-walk", ks),
+                    "mtk_ext" => out.push("mtk-ext", ks),
                     "sizes" => {
                         out.push("sizes", ks);
                         out.sep(" ");
@@ -340,6 +349,7 @@ fn render_nested(tokens: &[TokenTree], out: &mut Synth, depth: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iommugen_dsl::ir;
     use quote::quote;
 
     #[test]
@@ -376,9 +386,10 @@ mod tests {
         assert_eq!(d.name, "arm_smmu");
         assert_eq!(d.compatibles, ["arm,mmu-500", "arm,smmu-v2"]);
         assert_eq!(d.cells.allowed, [1, 2]);
-        assert_eq!(d.page_table.page_sizes, [4096, 2 << 20]);
-        assert!(d.page_table.coherent_walk);
-        assert_eq!(d.page_table.pool_tables, 64);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(pt.page_sizes, [4096, 2 << 20]);
+        assert!(pt.coherent_walk);
+        assert_eq!(pt.pool_tables, 64);
     }
 
     /// A `check` nested a hundred thousand groups deep lowers without
@@ -443,7 +454,10 @@ mod tests {
         if let Some(p) = &mut d.pci {
             p.span = 0..0;
         }
-        d.page_table.span = 0..0;
+        match &mut d.translation {
+            ir::Translation::Tables(pt) => pt.span = 0..0,
+            ir::Translation::Requests(r) => r.span = 0..0,
+        }
         d.dma.span = 0..0;
         d.init.span = 0..0;
         d

@@ -25,6 +25,7 @@ pub mod pgtable;
 pub mod prot;
 #[cfg(feature = "refwalk")]
 pub mod refwalk;
+pub mod requests;
 pub mod smmuv3;
 
 pub use linkme;

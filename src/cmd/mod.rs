@@ -4,3 +4,4 @@ pub mod check;
 pub mod dt;
 pub mod generate;
 pub mod output;
+pub mod pagetable;

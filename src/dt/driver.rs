@@ -172,7 +172,7 @@ impl IommuDriver for SpecDriver {
             aperture_base: self.ir.dma.aperture_base,
             aperture_size: self.ir.dma.aperture_size,
             pci: self.ir.pci.is_some(),
-            granule: self.ir.page_table.granule.bytes(),
+            granule: self.ir.translation.granule().bytes(),
         }
     }
 

@@ -6,17 +6,17 @@ pub mod mediatek_m4u {
     use ::iommugen_runtime as runtime;
     /// MediaTek M4U: one cell holding larb and port.
     ///
-    /// Generated from `mediatek-m4u.iommu:12` (driver `mtk_m4u`).
+    /// Generated from `mediatek-m4u.iommu:15` (driver `mtk_m4u`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u;
     impl MtkM4u {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:12`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:15`).
         pub const NAME: &'static str = "mtk_m4u";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:12`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:15`).
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8183-m4u"];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:14`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:31`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:30`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x4000_0000,
@@ -24,12 +24,6 @@ pub mod mediatek_m4u {
             pci: false,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:24`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<MtkM4uPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&MTK_M4U_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for MtkM4u {
         fn name(&self) -> &str {
@@ -67,7 +61,7 @@ pub mod mediatek_m4u {
                 });
             }
             let larb: u32 = if let Some(&cell) = args.first() {
-                (cell >> 5) & 0x1f
+                cell >> 5
             } else {
                 return Err(runtime::decl::DriverError::FieldMissing {
                     field: "larb",
@@ -80,23 +74,31 @@ pub mod mediatek_m4u {
                     field: "port",
                 })
             };
+            if u64::from(larb) >= 32 {
+                return Err(runtime::decl::DriverError::CheckRejected {
+                    check: "larb < 32",
+                });
+            }
             ids.push((larb << 5) | port)?;
             Ok(())
         }
     }
-    /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:24`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 36-bit OAS, mappings of 4K, 2M.
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct MtkM4uFormat;
-    impl runtime::pgtable::LpaeFormat for MtkM4uFormat {
-        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
-        const GRANULE_SHIFT: u32 = 12;
-        const IAS: u32 = 32;
-        const OAS: u32 = 36;
-        const PAGE_SIZES: u64 = (1 << 12) | (1 << 21);
-        const COHERENT_WALK: bool = false;
+    impl MtkM4u {
+        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:24`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkM4uPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_M4U_POOL, tlb)
+        }
     }
-    /// The static pool type of `mtk_m4u`: 64 tables of 4K (from `mediatek-m4u.iommu:24`).
-    pub type MtkM4uPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 64>;
+    /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:24`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkM4uFormat = runtime::pgtable::ArmV7s<
+        true,
+        { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
+        false,
+    >;
+    /// The static pool type of `mtk_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:24`).
+    pub type MtkM4uPool = runtime::pgtable::StaticPool<runtime::pgtable::Table1K, 256>;
     /// The table pool every `mtk_m4u` page table takes its tables from (from `mediatek-m4u.iommu:24`).
     pub static MTK_M4U_POOL: MtkM4uPool = MtkM4uPool::new();
     /// The page-table engine specialised for `mtk_m4u` (from `mediatek-m4u.iommu:24`); `T` does the TLB maintenance.

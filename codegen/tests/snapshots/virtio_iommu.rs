@@ -6,20 +6,20 @@ pub mod virtio_iommu {
     use ::iommugen_runtime as runtime;
     /// virtio-iommu: one cell, the endpoint ID.
     ///
-    /// Generated from `virtio-iommu.iommu:12` (driver `virtio_iommu`).
+    /// Generated from `virtio-iommu.iommu:14` (driver `virtio_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct VirtioIommu;
     impl VirtioIommu {
-        /// The driver's name in reports (from `virtio-iommu.iommu:12`).
+        /// The driver's name in reports (from `virtio-iommu.iommu:14`).
         pub const NAME: &'static str = "virtio_iommu";
-        /// The `compatible` strings the driver claims (from `virtio-iommu.iommu:12`).
+        /// The `compatible` strings the driver claims (from `virtio-iommu.iommu:14`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "virtio,pci-iommu",
             "pci1af4,1057",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `virtio-iommu.iommu:14`).
+        /// The `#iommu-cells` values the driver accepts (from `virtio-iommu.iommu:16`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:27`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:24`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -27,12 +27,6 @@ pub mod virtio_iommu {
             pci: true,
             granule: 0x1000,
         };
-        /// An empty page table of this driver's format with tables from [`VIRTIO_IOMMU_POOL`] (from `virtio-iommu.iommu:20`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<VirtioIommuPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&VIRTIO_IOMMU_POOL, tlb)
-        }
     }
     impl runtime::decl::IommuDriver for VirtioIommu {
         fn name(&self) -> &str {
@@ -80,30 +74,17 @@ pub mod virtio_iommu {
             Ok(())
         }
     }
-    /// Page-table format of `virtio_iommu` (from `virtio-iommu.iommu:20`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct VirtioIommuFormat;
-    impl runtime::pgtable::LpaeFormat for VirtioIommuFormat {
-        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
-        const GRANULE_SHIFT: u32 = 12;
-        const IAS: u32 = 48;
-        const OAS: u32 = 48;
-        const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
-        const COHERENT_WALK: bool = true;
+    impl VirtioIommu {
+        /// A [`VirtioIommuDomain`] sending its requests through `queue` as the device's domain `id` (from `virtio-iommu.iommu:20`).
+        pub const fn domain<Q: runtime::requests::RequestQueue>(
+            queue: Q,
+            id: u32,
+        ) -> VirtioIommuDomain<Q> {
+            runtime::requests::RequestDomain::new(queue, id)
+        }
     }
-    /// The static pool type of `virtio_iommu`: 128 tables of 4K (from `virtio-iommu.iommu:20`).
-    pub type VirtioIommuPool = runtime::pgtable::StaticPool<
-        runtime::pgtable::Table4K,
-        128,
-    >;
-    /// The table pool every `virtio_iommu` page table takes its tables from (from `virtio-iommu.iommu:20`).
-    pub static VIRTIO_IOMMU_POOL: VirtioIommuPool = VirtioIommuPool::new();
-    /// The page-table engine specialised for `virtio_iommu` (from `virtio-iommu.iommu:20`); `T` does the TLB maintenance.
-    pub type VirtioIommuPageTable<T> = runtime::pgtable::PageTable<
-        VirtioIommuFormat,
-        &'static VirtioIommuPool,
-        T,
-    >;
+    /// A `virtio_iommu` domain (from `virtio-iommu.iommu:20`): the host keeps the tables; each map and unmap is one of virtio-iommu MAP/UNMAP requests, 4K pages, 48-bit IOVA, mappings of 4K. `Q` is the driver's request queue.
+    pub type VirtioIommuDomain<Q> = runtime::requests::RequestDomain<Q, 12, 48>;
     /// The declaration table of `virtio-iommu.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
     pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[
         runtime::decl::Declaration {

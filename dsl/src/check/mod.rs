@@ -6,9 +6,12 @@
 //! returned when no driver had an error.
 
 mod bits;
+mod dma;
 mod fields;
+mod formats;
 pub mod geometry;
 mod page_table;
+mod pt_items;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -361,20 +364,36 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
         fields::pci_one_cell(&fields, pci.span.clone(), diags);
     }
 
-    let page_table = match single(d, "page-table", diags) {
+    let tables = single(d, "page-table", diags);
+    let requests = single(d, "requests", diags);
+    if let (Some(t), Some(r)) = (tables, requests) {
+        diags.push(
+            Diagnostic::new(
+                Code::TwoTranslations,
+                "a driver translates either with tables or with requests, not both",
+                r.keyword.clone(),
+                "`requests` here",
+            )
+            .secondary(t.keyword.clone(), "`page-table` here")
+            .help("keep `page-table` if the IOMMU walks tables in memory, `requests` if the host maps on request (virtio-iommu)"),
+        );
+    }
+    let page_table = match tables.or(requests) {
         Some(Item {
             kind: ItemKind::PageTable(pt),
             span,
             ..
-        }) => page_table::page_table(pt, span.clone(), !d.parse_errors, diags),
+        }) => page_table::translation(pt, span.clone(), !d.parse_errors, diags),
         _ => {
-            push_missing(
-                d,
-                Code::MissingItem,
-                "page-table",
-                "describe the translation tables, e.g. `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`",
-                diags,
-            );
+            if !unparsed(d, "requests") {
+                push_missing(
+                    d,
+                    Code::MissingItem,
+                    "page-table",
+                    "describe the translation tables, e.g. `page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }`, or `requests virtio-iommu { granule 4K; ias 48; }`",
+                    diags,
+                );
+            }
             None
         }
     };
@@ -384,10 +403,10 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
             kind: ItemKind::Dma(items),
             span,
             ..
-        }) => page_table::dma(items, span.clone(), page_table.as_ref(), diags),
+        }) => dma::dma(items, span.clone(), page_table.as_ref(), diags),
         _ => page_table
             .as_ref()
-            .map(|pt| page_table::default_dma(pt, d.name.span.clone())),
+            .map(|pt| dma::default_dma(pt, d.name.span.clone())),
     };
 
     let init = match single(d, "init", diags) {
@@ -427,7 +446,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
         checks,
         ids,
         pci,
-        page_table: page_table?,
+        translation: page_table?,
         dma: dma?,
         init: init?,
         span: d.span.clone(),

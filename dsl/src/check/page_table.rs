@@ -1,84 +1,97 @@
-//! `page-table { }` and `dma { }`: geometry and DMA policy.
+//! `page-table { }`: dispatch on the format, and the LPAE rules (the other
+//! formats and `requests` are in `formats.rs`).
 
+use iommugen_runtime::pgtable::legal::{lpae as rules, FormatName};
+
+use super::errors_since;
+use super::formats;
 use super::geometry::{self as geo, size_text};
-use super::{errors_since, repeated};
+use super::pt_items::Items;
 use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{self, Format, Granule};
-use crate::parse::suggest;
+use crate::parse::{suggest, PAGE_TABLE_ITEMS};
 
-const FORMATS: &[&str] = &["arm-lpae-s1", "arm-lpae-s2"];
+/// Items of an LPAE block.
+const LPAE_ITEMS: &[&str] = &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"];
 
+/// A `page-table` or `requests` block, checked by its format's rules.
 /// `report_missing` is false when the driver's text did not all parse: an
-/// item it lacks is then most likely the text that broke (already reported).
-pub(super) fn page_table(
+/// item the block lacks is then most likely the text that broke (already
+/// reported), so "missing" errors are dropped.
+pub(super) fn translation(
     pt: &PageTableAst,
     span: Span,
     report_missing: bool,
     diags: &mut Vec<Diagnostic>,
-) -> Option<ir::PageTable> {
+) -> Option<ir::Translation> {
     let mark = diags.len();
-    let format = match pt.format.name.as_str() {
-        "arm-lpae-s1" => Some(Format::ArmLpaeS1),
-        "arm-lpae-s2" => Some(Format::ArmLpaeS2),
-        other => {
-            let help = match suggest(other, FORMATS) {
+    let checked = checked_translation(pt, span, diags);
+    if !report_missing {
+        let tail = diags.split_off(mark);
+        diags.extend(tail.into_iter().filter(|d| d.code != Code::MissingItem));
+    }
+    checked
+}
+
+fn checked_translation(
+    pt: &PageTableAst,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::Translation> {
+    if pt.requests {
+        return formats::requests(pt, span, diags).map(ir::Translation::Requests);
+    }
+    let name = pt.format.name.as_str();
+    let known = FormatName::ALL.iter().find(|f| f.dsl_name() == name);
+    let table = match known {
+        Some(FormatName::ArmLpaeS1) => lpae(pt, Format::ArmLpaeS1, span, diags),
+        Some(FormatName::ArmLpaeS2) => lpae(pt, Format::ArmLpaeS2, span, diags),
+        Some(FormatName::ArmV7s) => formats::arm_v7s(pt, span, diags),
+        Some(&later) => {
+            formats::not_implemented(pt, later, diags);
+            None
+        }
+        None => {
+            let names: Vec<&str> = FormatName::ALL.iter().map(|f| f.dsl_name()).collect();
+            let help = match suggest(name, &names) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("supported formats: {}", FORMATS.join(", ")),
+                None => format!("supported formats: {}", names.join(", ")),
             };
             diags.push(
                 Diagnostic::new(
                     Code::UnknownFormat,
-                    format!("unknown page-table format `{other}`"),
+                    format!("unknown page-table format `{name}`"),
                     pt.format.span.clone(),
                     "not a supported format",
                 )
                 .help(help),
             );
+            // Still report items no format has.
+            Items::new(pt, PAGE_TABLE_ITEMS, "a page table", diags);
             None
         }
     };
+    table.map(ir::Translation::Tables)
+}
 
-    let mut seen: Vec<&PtItem> = Vec::with_capacity(pt.items.len());
-    for item in &pt.items {
-        if let Some(first) = seen
-            .iter()
-            .find(|s| s.kind.keyword() == item.kind.keyword())
-        {
-            diags.push(repeated(
-                item.kind.keyword(),
-                item.keyword.clone(),
-                first.keyword.clone(),
-            ));
-        } else {
-            seen.push(item);
-        }
-    }
-    let find = |kw: &str| {
-        seen.iter()
-            .find(|i| i.kind.keyword() == kw)
-            .map(|i| &i.kind)
-    };
-    let need = |kw: &str, example: &str, diags: &mut Vec<Diagnostic>| {
-        let k = find(kw);
-        if k.is_none() && report_missing {
-            diags.push(
-                Diagnostic::new(
-                    Code::MissingItem,
-                    format!("`page-table` has no `{kw}`"),
-                    pt.format.span.clone(),
-                    format!("`{kw}` missing in this block"),
-                )
-                .help(format!("add `{example}` inside the braces")),
-            );
-        }
-        k
-    };
-    let granule_item = need("granule", "granule 4K;", diags);
-    let ias_item = need("ias", "ias 48;", diags);
-    let oas_item = need("oas", "oas 48;", diags);
-    let pool_item = need("pool", "pool 64;", diags);
-    let coherent_walk = find("coherent-walk").is_some();
+/// VMSAv8-64 long descriptors at either stage.
+fn lpae(
+    pt: &PageTableAst,
+    format: Format,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::PageTable> {
+    let mark = diags.len();
+    let what = format!("the `{}` format", format.dsl_name());
+    let items = Items::new(pt, LPAE_ITEMS, &what, diags);
+    let format = Some(format);
+    let granule_item = items.need("granule", "granule 4K;", diags);
+    let ias_item = items.need("ias", "ias 48;", diags);
+    let oas_item = items.need("oas", "oas 48;", diags);
+    let pool_item = items.need("pool", "pool 64;", diags);
+    let coherent_walk = items.find("coherent-walk").is_some();
+    let find = |kw: &str| items.find(kw);
 
     let granule = match granule_item {
         Some(PtKind::Granule(n)) => match n.value {
@@ -106,7 +119,7 @@ pub(super) fn page_table(
 
     let oas = match oas_item {
         Some(PtKind::Oas(n)) => {
-            if !geo::OUTPUT_SIZES.contains(&n.value) {
+            if !rules::OUTPUT_SIZES.iter().any(|&o| u64::from(o) == n.value) {
                 diags.push(
                     Diagnostic::new(
                         Code::BadOutputSize,
@@ -141,12 +154,37 @@ pub(super) fn page_table(
     let ias = match (ias_item, granule) {
         (Some(PtKind::Ias(n)), Some(g)) => ias_check(n, g, format, oas, diags),
         // Without a valid granule only the granule-independent bounds apply.
-        (Some(PtKind::Ias(n)), None) if n.value < geo::MIN_IAS || n.value > 52 => {
+        (Some(PtKind::Ias(n)), None) if n.value < u64::from(rules::MIN_IAS) || n.value > 52 => {
             ias_check(n, Granule::K64, format, oas, diags)
         }
         _ => None,
     };
 
+    // A walk that starts at level 3 has one table, the root; the engine's
+    // pool hands out granule-sized tables, so that root must be exactly one.
+    let ias = match (format, granule, ias, ias_item) {
+        (Some(f), Some(g), Some(i), Some(PtKind::Ias(n)))
+            if geo::start_level(f, g, i) == 3 && i - g.shift() != geo::bits_per_level(g) =>
+        {
+            let one = g.shift() + geo::bits_per_level(g);
+            diags.push(
+                Diagnostic::new(
+                    Code::BadInputSize,
+                    format!(
+                        "a {i}-bit input with the {} granule is a one-level walk whose table is not one granule",
+                        size_text(g.bytes())
+                    ),
+                    n.span.clone(),
+                    "one-level walk",
+                )
+                .help(format!(
+                    "the engine's table pool holds granule-sized tables only; use `ias {one}` (one full table) or an input size that needs two or more levels"
+                )),
+            );
+            None
+        }
+        _ => ias,
+    };
     let page_sizes = match (format, granule, ias, oas) {
         (Some(f), Some(g), Some(i), Some(o)) => match find("sizes") {
             Some(PtKind::Sizes(list)) => sizes(list, f, g, i, o, diags),
@@ -214,7 +252,7 @@ fn ias_check(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<u32> {
     let v = n.value;
-    let problem = if v < geo::MIN_IAS {
+    let problem = if v < u64::from(rules::MIN_IAS) {
         Some((
             Code::BadInputSize,
             format!("input address size {v} is below the 25-bit minimum"),
@@ -227,7 +265,7 @@ fn ias_check(
             format!("input address size {v} is above the 52-bit maximum"),
             "VMSAv8-64 input addresses are at most 52 bits".to_owned(),
         ))
-    } else if v > 48 && g != Granule::K64 {
+    } else if v > u64::from(rules::max_ias(g.shift())) {
         Some((
             Code::NeedsLpa2,
             format!(
@@ -304,112 +342,4 @@ fn sizes(
         ok = false;
     }
     ok.then_some(out)
-}
-
-pub(super) fn default_dma(pt: &ir::PageTable, span: Span) -> ir::DmaPolicy {
-    let g = pt.granule.bytes();
-    ir::DmaPolicy {
-        domain: ir::DomainPolicy::PerInstance,
-        aperture_base: g,
-        aperture_size: (1u64 << pt.ias) - g,
-        span,
-    }
-}
-
-pub(super) fn dma(
-    items: &[DmaItem],
-    span: Span,
-    pt: Option<&ir::PageTable>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<ir::DmaPolicy> {
-    let mark = diags.len();
-    let mut seen: Vec<&DmaItem> = Vec::with_capacity(items.len());
-    for item in items {
-        if let Some(first) = seen
-            .iter()
-            .find(|s| s.kind.keyword() == item.kind.keyword())
-        {
-            diags.push(repeated(
-                item.kind.keyword(),
-                item.keyword.clone(),
-                first.keyword.clone(),
-            ));
-        } else {
-            seen.push(item);
-        }
-    }
-    let mut policy = pt.map(|pt| default_dma(pt, span.clone()));
-    for item in seen {
-        match &item.kind {
-            DmaKind::Domain(v) => match v.name.as_str() {
-                "per-instance" => {
-                    if let Some(p) = policy.as_mut() {
-                        p.domain = ir::DomainPolicy::PerInstance;
-                    }
-                }
-                "per-device" => {
-                    if let Some(p) = policy.as_mut() {
-                        p.domain = ir::DomainPolicy::PerDevice;
-                    }
-                }
-                other => {
-                    let help = match suggest(other, &["per-instance", "per-device"]) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "use `per-instance` (one domain per IOMMU, shared by its masters) or `per-device` (isolation)".to_owned(),
-                    };
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UnknownDomainPolicy,
-                            format!("unknown domain policy `{other}`"),
-                            v.span.clone(),
-                            "not a policy",
-                        )
-                        .help(help),
-                    );
-                }
-            },
-            DmaKind::Aperture { start, end } => {
-                // Without a valid page table the input range is unknown.
-                let Some(pt) = pt else { continue };
-                let (g, ias) = (pt.granule.bytes(), pt.ias);
-                let top = 1u64 << ias;
-                let problem = if start.value >= end.value {
-                    Some(format!(
-                        "aperture {:#x}..{:#x} is empty",
-                        start.value, end.value
-                    ))
-                } else if start.value % g != 0 || end.value % g != 0 {
-                    Some(format!(
-                        "aperture {:#x}..{:#x} is not aligned to the {} granule",
-                        start.value,
-                        end.value,
-                        size_text(g)
-                    ))
-                } else if end.value > top {
-                    Some(format!(
-                        "aperture ends at {:#x}, beyond the {ias}-bit input range (which ends at {top:#x})",
-                        end.value
-                    ))
-                } else {
-                    None
-                };
-                match problem {
-                    Some(msg) => diags.push(
-                        Diagnostic::new(Code::BadAperture, msg, start.span.start..end.span.end, "IOVA aperture")
-                            .help("write `aperture START..END;`, half-open, granule-aligned, inside `ias`"),
-                    ),
-                    None => {
-                        if let Some(p) = policy.as_mut() {
-                            p.aperture_base = start.value;
-                            p.aperture_size = end.value - start.value;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if errors_since(diags, mark) {
-        return None;
-    }
-    policy
 }

@@ -45,7 +45,7 @@ pub struct ArmSmmuV3;
     field port: u5 = cell[0] & 0x1f,
     ignore: cell[0][31:10],
     id: larb << 5 | port,
-    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 36, sizes: [4K, 2M], pool: 64 },
+    page_table: arm_v7s { oas: 35, mtk_ext, sizes: [4K, 64K, 1M, 16M], pool: 256 },
     dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },
     init: crate::hooks::probe,
 )]
@@ -139,10 +139,15 @@ fn attribute_page_table_items_match_the_spec() {
         <generated::arm_smmu_v3::ArmSmmuV3Format as Format>::PAGE_SIZES
     );
     assert_eq!(
-        (MtkM4uFormat::IAS, MtkM4uFormat::OAS),
         (
-            generated::mediatek_m4u::MtkM4uFormat::IAS,
-            generated::mediatek_m4u::MtkM4uFormat::OAS
+            <MtkM4uFormat as Format>::IAS,
+            <MtkM4uFormat as Format>::OAS,
+            <MtkM4uFormat as Format>::PAGE_SIZES
+        ),
+        (
+            <generated::mediatek_m4u::MtkM4uFormat as Format>::IAS,
+            <generated::mediatek_m4u::MtkM4uFormat as Format>::OAS,
+            <generated::mediatek_m4u::MtkM4uFormat as Format>::PAGE_SIZES
         )
     );
     assert_eq!(

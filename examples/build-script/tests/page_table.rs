@@ -5,7 +5,7 @@ use iommugen_example_build_script::generated::arm_smmu_v3::{
     ArmSmmuV3, ArmSmmuV3Format, ARM_SMMU_V3_POOL,
 };
 use iommugen_example_build_script::generated::mediatek_m4u::MtkM4uFormat;
-use iommugen_runtime::pgtable::{LpaeFormat, NoTlb, Stage, TablePool};
+use iommugen_runtime::pgtable::{self, LpaeFormat, NoTlb, Stage, TablePool};
 use iommugen_runtime::Prot;
 
 #[test]
@@ -18,12 +18,24 @@ fn formats_carry_the_spec_geometry() {
         ArmSmmuV3Format::PAGE_SIZES,
         0x1000 | 0x20_0000 | 0x4000_0000
     );
-    // mediatek-m4u.iommu: 32-bit IOVA, 36-bit PA, 4K/2M.
-    assert_eq!((MtkM4uFormat::IAS, MtkM4uFormat::OAS), (32, 36));
-    assert_eq!(MtkM4uFormat::PAGE_SIZES, 0x1000 | 0x20_0000);
+    // mediatek-m4u.iommu: ARMv7 short descriptors, 32-bit IOVA, 35-bit PA
+    // (MediaTek extension), 4K/64K/1M/16M.
+    type Mtk = MtkM4uFormat;
+    assert_eq!(
+        (<Mtk as pgtable::Format>::IAS, <Mtk as pgtable::Format>::OAS),
+        (32, 35)
+    );
+    assert!(Mtk::MTK_EXT);
+    assert_eq!(
+        <Mtk as pgtable::Format>::PAGE_SIZES,
+        0x1000 | 0x1_0000 | 0x10_0000 | 0x100_0000
+    );
     // Walk coherency: `coherent-walk;` in arm-smmu-v3.iommu only.
     assert_eq!(
-        (ArmSmmuV3Format::COHERENT_WALK, MtkM4uFormat::COHERENT_WALK),
+        (
+            ArmSmmuV3Format::COHERENT_WALK,
+            <Mtk as pgtable::Format>::COHERENT_WALK
+        ),
         (true, false)
     );
 }

@@ -74,3 +74,5 @@ impl core::fmt::Display for MapError {
         })
     }
 }
+
+pub mod legal;

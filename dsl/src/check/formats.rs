@@ -1,0 +1,461 @@
+//! The page-table formats other than LPAE, and `requests` blocks.
+//!
+//! Each format takes only the parameters it has; values come from the
+//! runtime's `pgtable::legal` tables. Formats the runtime does not walk yet
+//! are checked the same way and then refused with [`Code::FormatNotImplemented`].
+
+use iommugen_runtime::pgtable::legal::{self, FormatName};
+
+use super::errors_since;
+use super::geometry::size_text;
+use super::pt_items::{bad, Items};
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{self, Granule};
+use crate::parse::suggest;
+
+/// A format's fixed geometry: what its `granule`, `ias` and `sizes` may be.
+struct Fixed {
+    granule_shift: u32,
+    ias: u32,
+    sizes: u64,
+}
+
+/// `arm-v7s`: 4K pages, 32-bit IOVA, `oas` 32 (or up to 35 with `mtk-ext`).
+pub(super) fn arm_v7s(
+    pt: &PageTableAst,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::PageTable> {
+    use legal::arm_v7s as r;
+    let mark = diags.len();
+    let items = Items::new(
+        pt,
+        &[
+            "granule",
+            "ias",
+            "oas",
+            "sizes",
+            "mtk-ext",
+            "coherent-walk",
+            "pool",
+        ],
+        "the `arm-v7s` format",
+        diags,
+    );
+    let fixed = Fixed {
+        granule_shift: r::GRANULE_SHIFT,
+        ias: r::IAS,
+        sizes: r::SIZES,
+    };
+    fixed_granule_and_ias(&items, &fixed, "arm-v7s", diags);
+    let mtk_ext = items.find("mtk-ext").is_some();
+    let oas = match items.need("oas", "oas 32;", diags) {
+        Some(PtKind::Oas(n)) => {
+            let max = r::max_oas(mtk_ext);
+            if n.value < u64::from(r::MIN_OAS) || n.value > u64::from(max) {
+                let help = if !mtk_ext && n.value <= u64::from(r::max_oas(true)) && n.value > 32 {
+                    "short descriptors hold 32-bit addresses; MediaTek M4Us keep PA bits 32-34 in spare descriptor bits: add `mtk-ext;` (Linux's IO_PGTABLE_QUIRK_ARM_MTK_EXT)".to_owned()
+                } else {
+                    format!(
+                        "`arm-v7s` outputs {}..={} bits{}",
+                        r::MIN_OAS,
+                        max,
+                        if mtk_ext { " with `mtk-ext`" } else { "" }
+                    )
+                };
+                diags.push(bad(
+                    Code::BadOutputSize,
+                    n,
+                    format!(
+                        "output address size {} is not one `arm-v7s` can express",
+                        n.value
+                    ),
+                    "output address size",
+                    help,
+                ));
+                None
+            } else {
+                Some(n.value as u8)
+            }
+        }
+        _ => None,
+    };
+    let page_sizes = sizes(&items, &fixed, "arm-v7s", diags);
+    // Pool slots are 1K second-level tables; the 16K first level takes 16.
+    let pool = pool(
+        &items,
+        17,
+        "the 16K first level (16 slots of 1K) and one 1K second-level table",
+        diags,
+    );
+    if errors_since(diags, mark) {
+        return None;
+    }
+    Some(ir::PageTable {
+        format: ir::Format::ArmV7s { mtk_ext },
+        granule: Granule::K4,
+        ias: r::IAS as u8,
+        oas: oas?,
+        page_sizes: page_sizes?,
+        coherent_walk: items.find("coherent-walk").is_some(),
+        pool_tables: pool?,
+        span,
+    })
+}
+
+/// A format the runtime does not walk yet: its parameters are checked, then
+/// the block is refused at the format's name.
+pub(super) fn not_implemented(pt: &PageTableAst, f: FormatName, diags: &mut Vec<Diagnostic>) {
+    let (allowed, fixed): (&[&str], Fixed) = match f {
+        FormatName::AppleDart => (
+            &[
+                "generation",
+                "granule",
+                "ias",
+                "oas",
+                "sizes",
+                "coherent-walk",
+                "pool",
+            ],
+            Fixed {
+                granule_shift: legal::apple_dart::GRANULE_SHIFT,
+                ias: legal::apple_dart::IAS,
+                sizes: legal::apple_dart::SIZES,
+            },
+        ),
+        FormatName::Rockchip => (
+            &[
+                "version",
+                "granule",
+                "ias",
+                "oas",
+                "sizes",
+                "coherent-walk",
+                "pool",
+            ],
+            Fixed {
+                granule_shift: legal::rockchip::GRANULE_SHIFT,
+                ias: legal::rockchip::IAS,
+                sizes: legal::rockchip::SIZES,
+            },
+        ),
+        FormatName::ExynosSysmmu => (
+            &[
+                "version",
+                "granule",
+                "ias",
+                "oas",
+                "sizes",
+                "coherent-walk",
+                "pool",
+            ],
+            Fixed {
+                granule_shift: legal::exynos_sysmmu::GRANULE_SHIFT,
+                ias: legal::exynos_sysmmu::IAS,
+                sizes: legal::exynos_sysmmu::SIZES,
+            },
+        ),
+        _ => (
+            &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"],
+            Fixed {
+                granule_shift: legal::sun50i::GRANULE_SHIFT,
+                ias: legal::sun50i::IAS,
+                sizes: legal::sun50i::SIZES,
+            },
+        ),
+    };
+    let name = f.dsl_name();
+    let items = Items::new(pt, allowed, &format!("the `{name}` format"), diags);
+    fixed_granule_and_ias(&items, &fixed, name, diags);
+    sizes(&items, &fixed, name, diags);
+    let oas = match f {
+        FormatName::AppleDart => match items.need("generation", "generation t8103;", diags) {
+            Some(PtKind::Generation(g)) => {
+                match legal::apple_dart::GENERATIONS
+                    .iter()
+                    .position(|&n| n == g.name)
+                {
+                    Some(i) => Some(legal::apple_dart::oas(i)),
+                    None => {
+                        let list = legal::apple_dart::GENERATIONS;
+                        let help = match suggest(&g.name, &list) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("DART generations: {}", list.join(", ")),
+                        };
+                        diags.push(
+                            Diagnostic::new(
+                                Code::UnknownVariant,
+                                format!("unknown DART generation `{}`", g.name),
+                                g.span.clone(),
+                                "not a generation",
+                            )
+                            .help(help),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        },
+        FormatName::Rockchip | FormatName::ExynosSysmmu => {
+            let (oas_of, range): (fn(u64) -> u32, &str) = if f == FormatName::Rockchip {
+                (legal::rockchip::oas, "1 (32-bit PA) or 2 (40-bit PA)")
+            } else {
+                (legal::exynos_sysmmu::oas, "1 to 7 (36-bit PA from 5 on)")
+            };
+            match items.need("version", "version 1;", diags) {
+                Some(PtKind::Version(v)) if oas_of(v.value) == 0 => {
+                    diags.push(bad(
+                        Code::UnknownVariant,
+                        v,
+                        format!("`{name}` has no version {}", v.value),
+                        "not a version",
+                        format!("versions: {range}"),
+                    ));
+                    None
+                }
+                Some(PtKind::Version(v)) => Some(oas_of(v.value)),
+                _ => None,
+            }
+        }
+        _ => Some(legal::sun50i::OAS),
+    };
+    if let (Some(expected), Some(n)) = (oas, items.num("oas")) {
+        if n.value != u64::from(expected) {
+            diags.push(bad(
+                Code::BadOutputSize,
+                n,
+                format!(
+                    "`{name}` here outputs {expected}-bit addresses, not {}",
+                    n.value
+                ),
+                "output address size",
+                format!("write `oas {expected};` or leave it out"),
+            ));
+        }
+    }
+    pool(&items, 2, "a directory and one page table", diags);
+    diags.push(
+        Diagnostic::new(
+            Code::FormatNotImplemented,
+            format!("format `{name}` is not implemented by this runtime yet"),
+            pt.format.span.clone(),
+            "no engine format for this yet",
+        )
+        .help("the runtime walks arm-lpae-s1, arm-lpae-s2 and arm-v7s; describe a format the hardware really walks"),
+    );
+}
+
+/// `requests virtio-iommu { granule 4K; ias 48; sizes 4K 2M; }`.
+pub(super) fn requests(
+    pt: &PageTableAst,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::HostRequests> {
+    let mark = diags.len();
+    let protocol = match pt.format.name.as_str() {
+        "virtio-iommu" => Some(ir::Protocol::VirtioIommu),
+        other => {
+            let help = match suggest(other, &["virtio-iommu"]) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "the protocol is `virtio-iommu`".to_owned(),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UnknownProtocol,
+                    format!("unknown request protocol `{other}`"),
+                    pt.format.span.clone(),
+                    "not a protocol",
+                )
+                .help(help),
+            );
+            None
+        }
+    };
+    let items = Items::new(
+        pt,
+        &["granule", "ias", "sizes"],
+        "a `requests` block",
+        diags,
+    );
+    let granule = match items.need("granule", "granule 4K;", diags) {
+        Some(PtKind::Granule(n)) => match n.value {
+            0x1000 => Some(Granule::K4),
+            0x4000 => Some(Granule::K16),
+            0x10000 => Some(Granule::K64),
+            v => {
+                diags.push(bad(
+                    Code::BadGranule,
+                    n,
+                    format!("granule {} is not one a domain can use", size_text(v)),
+                    "not 4K, 16K or 64K",
+                    "the domain's pages are 4K, 16K or 64K (the device's page-size mask must include it)".to_owned(),
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    let ias = match items.need("ias", "ias 48;", diags) {
+        Some(PtKind::Ias(n)) if n.value < 12 || n.value > 64 => {
+            diags.push(bad(
+                Code::BadInputSize,
+                n,
+                format!("input address size {} is outside 12..=64 bits", n.value),
+                "input address size",
+                "the device's input range is at most 64 bits and holds at least a page".to_owned(),
+            ));
+            None
+        }
+        Some(PtKind::Ias(n)) => Some(n.value as u8),
+        _ => None,
+    };
+    let page_sizes = match (granule, ias) {
+        (Some(g), Some(ias)) => match items.find("sizes") {
+            Some(PtKind::Sizes(list)) => {
+                let mut out = Vec::with_capacity(list.len());
+                for n in list {
+                    if !n.value.is_power_of_two()
+                        || n.value < g.bytes()
+                        || n.value.trailing_zeros() >= u32::from(ias)
+                    {
+                        diags.push(bad(
+                            Code::BadBlockSize,
+                            n,
+                            format!("{} is not a request size for {} pages and a {ias}-bit input", size_text(n.value), size_text(g.bytes())),
+                            "not a mapping size here",
+                            "request sizes are powers of two, at least the granule and inside the input range".to_owned(),
+                        ));
+                    } else {
+                        out.push(n.value);
+                    }
+                }
+                out.sort_unstable();
+                out.dedup();
+                if !out.contains(&g.bytes()) && out.len() == list.len() {
+                    out.insert(0, g.bytes());
+                }
+                Some(out)
+            }
+            _ => Some(vec![g.bytes()]),
+        },
+        _ => None,
+    };
+    if errors_since(diags, mark) {
+        return None;
+    }
+    Some(ir::HostRequests {
+        protocol: protocol?,
+        granule: granule?,
+        ias: ias?,
+        page_sizes: page_sizes?,
+        span,
+    })
+}
+
+/// `granule` and `ias` may be left out; when given they must be the
+/// format's only value.
+fn fixed_granule_and_ias(items: &Items<'_>, f: &Fixed, name: &str, diags: &mut Vec<Diagnostic>) {
+    for (kw, want, shown) in [
+        (
+            "granule",
+            1u64 << f.granule_shift,
+            size_text(1u64 << f.granule_shift),
+        ),
+        ("ias", u64::from(f.ias), f.ias.to_string()),
+    ] {
+        if let Some(n) = items.num(kw) {
+            if n.value != want {
+                let (code, what) = if kw == "granule" {
+                    (Code::BadGranule, format!("granule {}", size_text(n.value)))
+                } else {
+                    (
+                        Code::BadInputSize,
+                        format!("input address size {}", n.value),
+                    )
+                };
+                diags.push(bad(
+                    code,
+                    n,
+                    format!("{what} is not one `{name}` can express"),
+                    "fixed by the format",
+                    format!("`{name}` has `{kw} {shown}` only; write that or leave it out"),
+                ));
+            }
+        }
+    }
+}
+
+/// `sizes` among the format's leaf sizes, always with the granule; all of
+/// them when left out.
+fn sizes(
+    items: &Items<'_>,
+    f: &Fixed,
+    name: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<u64>> {
+    let all: Vec<u64> = (0..64)
+        .filter(|b| f.sizes & (1 << b) != 0)
+        .map(|b| 1u64 << b)
+        .collect();
+    let Some(PtKind::Sizes(list)) = items.find("sizes") else {
+        return Some(all);
+    };
+    let mut ok = true;
+    let mut out = Vec::with_capacity(list.len());
+    for n in list {
+        if all.contains(&n.value) {
+            out.push(n.value);
+        } else {
+            ok = false;
+            let names: Vec<String> = all.iter().map(|&s| size_text(s)).collect();
+            diags.push(bad(
+                Code::BadBlockSize,
+                n,
+                format!("`{name}` cannot map {} pages or blocks", size_text(n.value)),
+                "not a leaf size of this format",
+                format!("its leaf sizes are {}", names.join(", ")),
+            ));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    let g = 1u64 << f.granule_shift;
+    if ok && !out.contains(&g) {
+        let span = list.first().map_or(0, |a| a.span.start)..list.last().map_or(0, |b| b.span.end);
+        diags.push(
+            Diagnostic::new(
+                Code::SizesMissGranule,
+                format!("page sizes leave out the {} page itself", size_text(g)),
+                span,
+                format!("add {}", size_text(g)),
+            )
+            .help("every mapping can end in smallest pages; list them"),
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+/// `pool N;`: at least one walk's tables (`walk`, described by `what`).
+fn pool(items: &Items<'_>, walk: u64, what: &str, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    let n = match items.need("pool", "pool 64;", diags) {
+        Some(PtKind::Pool(n)) => n,
+        _ => return None,
+    };
+    if n.value < walk || n.value > u64::from(u32::MAX) {
+        diags.push(bad(
+            Code::PoolTooSmall,
+            n,
+            format!(
+                "page-table pool of {} tables cannot hold one walk ({what}) or is too large",
+                n.value
+            ),
+            &format!("at least {walk}, at most 2^32 - 1"),
+            format!("use `pool {}` or more", walk.max(16)),
+        ));
+        return None;
+    }
+    Some(n.value as u32)
+}
