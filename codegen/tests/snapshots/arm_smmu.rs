@@ -85,14 +85,14 @@ pub mod arm_smmu {
         }
     }
     impl ArmSmmu {
-        /// An empty page table of this driver's format with tables from [`ARM_SMMU_POOL`] (from `arm-smmu.iommu:16`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`ARM_SMMU_POOL`] (from `arm-smmu.iommu:22`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<ArmSmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&ARM_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `arm_smmu` (from `arm-smmu.iommu:16`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `arm_smmu` (from `arm-smmu.iommu:22`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct ArmSmmuFormat;
     impl runtime::pgtable::LpaeFormat for ArmSmmuFormat {
@@ -103,11 +103,11 @@ pub mod arm_smmu {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `arm_smmu`: 256 tables of 4K (from `arm-smmu.iommu:16`).
+    /// The static pool type of `arm_smmu`: 256 tables of 4K (from `arm-smmu.iommu:22`).
     pub type ArmSmmuPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 256>;
-    /// The table pool every `arm_smmu` page table takes its tables from (from `arm-smmu.iommu:16`).
+    /// The table pool every `arm_smmu` page table takes its tables from (from `arm-smmu.iommu:22`).
     pub static ARM_SMMU_POOL: ArmSmmuPool = ArmSmmuPool::new();
-    /// The page-table engine specialised for `arm_smmu` (from `arm-smmu.iommu:16`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `arm_smmu` (from `arm-smmu.iommu:22`); `T` does the TLB maintenance.
     pub type ArmSmmuPageTable<T> = runtime::pgtable::PageTable<
         ArmSmmuFormat,
         &'static ArmSmmuPool,

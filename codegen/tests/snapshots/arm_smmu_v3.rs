@@ -16,7 +16,7 @@ pub mod arm_smmu_v3 {
         pub const COMPATIBLES: &'static [&'static str] = &["arm,smmu-v3"];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu-v3.iommu:12`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu-v3.iommu:25`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu-v3.iommu:28`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000_0000,
@@ -77,14 +77,14 @@ pub mod arm_smmu_v3 {
         }
     }
     impl ArmSmmuV3 {
-        /// An empty page table of this driver's format with tables from [`ARM_SMMU_V3_POOL`] (from `arm-smmu-v3.iommu:17`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`ARM_SMMU_V3_POOL`] (from `arm-smmu-v3.iommu:20`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<ArmSmmuV3PageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&ARM_SMMU_V3_POOL, tlb)
         }
     }
-    /// Page-table format of `arm_smmu_v3` (from `arm-smmu-v3.iommu:17`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
+    /// Page-table format of `arm_smmu_v3` (from `arm-smmu-v3.iommu:20`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G, coherent walk.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct ArmSmmuV3Format;
     impl runtime::pgtable::LpaeFormat for ArmSmmuV3Format {
@@ -95,14 +95,14 @@ pub mod arm_smmu_v3 {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = true;
     }
-    /// The static pool type of `arm_smmu_v3`: 256 tables of 4K (from `arm-smmu-v3.iommu:17`).
+    /// The static pool type of `arm_smmu_v3`: 256 tables of 4K (from `arm-smmu-v3.iommu:20`).
     pub type ArmSmmuV3Pool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         256,
     >;
-    /// The table pool every `arm_smmu_v3` page table takes its tables from (from `arm-smmu-v3.iommu:17`).
+    /// The table pool every `arm_smmu_v3` page table takes its tables from (from `arm-smmu-v3.iommu:20`).
     pub static ARM_SMMU_V3_POOL: ArmSmmuV3Pool = ArmSmmuV3Pool::new();
-    /// The page-table engine specialised for `arm_smmu_v3` (from `arm-smmu-v3.iommu:17`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `arm_smmu_v3` (from `arm-smmu-v3.iommu:20`); `T` does the TLB maintenance.
     pub type ArmSmmuV3PageTable<T> = runtime::pgtable::PageTable<
         ArmSmmuV3Format,
         &'static ArmSmmuV3Pool,

@@ -6,20 +6,20 @@ pub mod rockchip_iommu {
     use ::iommugen_runtime as runtime;
     /// Rockchip IOMMU: one master per IOMMU, no specifier cells.
     ///
-    /// Generated from `rockchip-iommu.iommu:10` (driver `rockchip_iommu`).
+    /// Generated from `rockchip-iommu.iommu:14` (driver `rockchip_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct RockchipIommu;
     impl RockchipIommu {
-        /// The driver's name in reports (from `rockchip-iommu.iommu:10`).
+        /// The driver's name in reports (from `rockchip-iommu.iommu:14`).
         pub const NAME: &'static str = "rockchip_iommu";
-        /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:10`).
+        /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:14`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "rockchip,iommu",
             "rockchip,rk3568-iommu",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:12`).
+        /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:18`).
         pub const CELLS: &'static [u32] = &[0];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:20`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:26`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -67,14 +67,14 @@ pub mod rockchip_iommu {
         }
     }
     impl RockchipIommu {
-        /// An empty page table of this driver's format with tables from [`ROCKCHIP_IOMMU_POOL`] (from `rockchip-iommu.iommu:13`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`ROCKCHIP_IOMMU_POOL`] (from `rockchip-iommu.iommu:19`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<RockchipIommuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&ROCKCHIP_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:13`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
+    /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:19`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct RockchipIommuFormat;
     impl runtime::pgtable::LpaeFormat for RockchipIommuFormat {
@@ -85,14 +85,14 @@ pub mod rockchip_iommu {
         const PAGE_SIZES: u64 = 1 << 12;
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `rockchip_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:13`).
+    /// The static pool type of `rockchip_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:19`).
     pub type RockchipIommuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         32,
     >;
-    /// The table pool every `rockchip_iommu` page table takes its tables from (from `rockchip-iommu.iommu:13`).
+    /// The table pool every `rockchip_iommu` page table takes its tables from (from `rockchip-iommu.iommu:19`).
     pub static ROCKCHIP_IOMMU_POOL: RockchipIommuPool = RockchipIommuPool::new();
-    /// The page-table engine specialised for `rockchip_iommu` (from `rockchip-iommu.iommu:13`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `rockchip_iommu` (from `rockchip-iommu.iommu:19`); `T` does the TLB maintenance.
     pub type RockchipIommuPageTable<T> = runtime::pgtable::PageTable<
         RockchipIommuFormat,
         &'static RockchipIommuPool,

@@ -19,7 +19,7 @@ pub mod virtio_iommu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `virtio-iommu.iommu:16`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:24`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `virtio-iommu.iommu:26`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -75,7 +75,7 @@ pub mod virtio_iommu {
         }
     }
     impl VirtioIommu {
-        /// A [`VirtioIommuDomain`] sending its requests through `queue` as the device's domain `id` (from `virtio-iommu.iommu:20`).
+        /// A [`VirtioIommuDomain`] sending its requests through `queue` as the device's domain `id` (from `virtio-iommu.iommu:22`).
         pub const fn domain<Q: runtime::requests::RequestQueue>(
             queue: Q,
             id: u32,
@@ -83,7 +83,7 @@ pub mod virtio_iommu {
             runtime::requests::RequestDomain::new(queue, id)
         }
     }
-    /// A `virtio_iommu` domain (from `virtio-iommu.iommu:20`): the host keeps the tables; each map and unmap is one of virtio-iommu MAP/UNMAP requests, 4K pages, 48-bit IOVA, mappings of 4K. `Q` is the driver's request queue.
+    /// A `virtio_iommu` domain (from `virtio-iommu.iommu:22`): the host keeps the tables; each map and unmap is one of virtio-iommu MAP/UNMAP requests, 4K pages, 48-bit IOVA, mappings of 4K. `Q` is the driver's request queue.
     pub type VirtioIommuDomain<Q> = runtime::requests::RequestDomain<Q, 12, 48>;
     /// The declaration table of `virtio-iommu.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
     pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[
