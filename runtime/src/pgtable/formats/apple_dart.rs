@@ -217,10 +217,11 @@ impl<const GEN: u8, const IAS: u32> Format for AppleDart<GEN, IAS> {
         Self::field(pa) | VALID
     }
 
-    /// First-level entries are always tables, second-level always pages.
+    /// Valid first-level entries are always tables, second-level always
+    /// pages (the engine also asks about empty entries: not tables).
     #[inline(always)]
-    fn is_table(_d: u64, level: u32) -> bool {
-        level == 2
+    fn is_table(d: u64, level: u32) -> bool {
+        level == 2 && d & VALID != 0
     }
 
     #[inline(always)]
