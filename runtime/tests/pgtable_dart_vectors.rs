@@ -37,7 +37,11 @@ const DART1: &[(Prot, u64, u64)] = &[
     (W, 0x4000, 0x000f_ff00_0000_4103),
     // MMIO, NOEXEC, PRIV leave no trace.
     (RW.union(NONE_OF_THEM), 0x2_0000_0000, 0x000f_ff02_0000_0003),
-    (R.union(C).union(Prot::NOEXEC), 0xa_bcde_c000, 0x000f_ff0a_bcde_c083),
+    (
+        R.union(C).union(Prot::NOEXEC),
+        0xa_bcde_c000,
+        0x000f_ff0a_bcde_c083,
+    ),
     (W.union(Prot::MMIO), 0x3_0000_0000, 0x000f_ff03_0000_0103),
     // Bits 12 and 13 of the field stay zero for 16K-aligned addresses.
     (RW, 0x5_5555_4000, 0x000f_ff05_5555_4003),
@@ -136,11 +140,20 @@ fn geometry_and_limits() {
     let pt: PageTable<Dart1, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
     assert_eq!(POOL.in_use(), 1);
     assert_eq!((Dart1::IAS, Dart1::OAS, Dart2::OAS), (32, 36, 42));
-    assert_eq!((Dart1::ROOT_TABLES, AppleDart::<2, 38>::ROOT_TABLES), (1, 4));
+    assert_eq!(
+        (Dart1::ROOT_TABLES, AppleDart::<2, 38>::ROOT_TABLES),
+        (1, 4)
+    );
     assert_eq!(pt.root_table(0), Some(pt.root()));
     assert_eq!(pt.root_table(1), None);
-    assert_eq!(pt.map(0xffff_c000, 0, 2 * PAGE, RW), Err(MapError::IovaOutOfRange));
-    assert_eq!(pt.map(0, 0xf_ffff_c000, 2 * PAGE, RW), Err(MapError::PaddrOutOfRange));
+    assert_eq!(
+        pt.map(0xffff_c000, 0, 2 * PAGE, RW),
+        Err(MapError::IovaOutOfRange)
+    );
+    assert_eq!(
+        pt.map(0, 0xf_ffff_c000, 2 * PAGE, RW),
+        Err(MapError::PaddrOutOfRange)
+    );
     assert_eq!(pt.map(0x1000, 0, PAGE, RW), Err(MapError::Misaligned));
     assert_eq!(pt.map(0, 0x2000, PAGE, RW), Err(MapError::Misaligned));
     assert_eq!(pt.map(0, 0, PAGE, Prot::CACHE), Err(MapError::NoAccess));
@@ -172,7 +185,10 @@ fn four_ttbrs_split_the_iova_space() {
     for (i, &ttbr) in t.iter().enumerate() {
         assert_eq!(pt.root_table(i as u32), Some(ttbr));
     }
-    let cfg = WalkConfig { generation: 2, ias: 38 };
+    let cfg = WalkConfig {
+        generation: 2,
+        ias: 38,
+    };
     let read = reader(&POOL);
     for i in 0..4u64 {
         let iova = (i << 36) | 0xf_fe00_0000 | (i * PAGE);

@@ -127,7 +127,9 @@ impl Model {
         let mut v: Vec<_> = self
             .spans
             .iter()
-            .flat_map(|s| (0..s.size / PAGE).map(move |k| (s.ia + k * PAGE, s.pa + k * PAGE, s.attrs)))
+            .flat_map(|s| {
+                (0..s.size / PAGE).map(move |k| (s.ia + k * PAGE, s.pa + k * PAGE, s.attrs))
+            })
             .collect();
         v.sort_by_key(|p| p.0);
         v
