@@ -246,3 +246,79 @@ fn a_million_pages() {
     assert_eq!(pt.unmap(0, PAGES * PAGE), (PAGES - 2048) * PAGE);
     assert_eq!(POOL.in_use(), 1);
 }
+
+/// Empty tables translate nothing anywhere (the engine asks the format
+/// whether an empty first-level entry is a table: it must say no).
+#[test]
+fn empty_tables_translate_nothing() {
+    static POOL: StaticPool<Table16K, 8> = StaticPool::new();
+    POOL.set_phys_base(POOL_PA);
+    let pt: PageTable<Dart1, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    for ia in [0, PAGE, 0x8000_0000, (1 << 32) - 1] {
+        assert_eq!(pt.iova_to_phys(ia), None, "{ia:#x}");
+    }
+    assert_eq!(pt.unmap(0, 1 << 32), 0);
+    drop(pt);
+    let pt: PageTable<AppleDart<2, 38>, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    for ia in (0..4u64).map(|t| (t << 36) | 0x7_ffff_c000) {
+        assert_eq!(pt.iova_to_phys(ia), None, "{ia:#x}");
+    }
+    assert_eq!(pt.iova_to_phys(1 << 38), None);
+    assert_eq!(pt.unmap(0, 1 << 38), 0);
+    assert_eq!(POOL.in_use(), 4);
+}
+
+/// The walker over hand-built memory (two tables at 0x10_0000 and
+/// 0x10_4000): good entries translate, entries the engine must never
+/// write are reported, out-of-range addresses fault.
+#[test]
+fn walker_reports_malformed_entries() {
+    use iommugen_runtime::refwalk::apple_dart::{leaves, Fault};
+    use std::cell::RefCell;
+    let mem = RefCell::new(vec![0u64; 2 * 2048]);
+    let read = |pa: u64| mem.borrow()[((pa - 0x10_0000) / 8) as usize];
+    let cfg = WalkConfig {
+        generation: 1,
+        ias: 32,
+    };
+    let root = [0x10_0000u64];
+    // First-level entry 1 names the table at 0x10_4000; its entry 3 maps
+    // PA 0x1234_8000 read-only (DART1 bits from the vectors above).
+    mem.borrow_mut()[1] = 0x10_4001;
+    mem.borrow_mut()[2048 + 3] = 0x000f_ff00_1234_8083;
+    let ia = (1 << 25) | (3 << 14) | 0x10;
+    let t = walk(&cfg, &root, ia, &read).unwrap();
+    assert_eq!(t.pa, 0x1234_8010);
+    assert!(t.attrs.read && !t.attrs.write && t.attrs.subpage_disabled);
+    assert_eq!(leaves(&cfg, &root, &read).unwrap().0.len(), 1);
+    assert_eq!(walk(&cfg, &root, 1 << 32, &read), Err(Fault::Range));
+    assert_eq!(walk(&cfg, &root, 0, &read), Err(Fault::Level1));
+    assert_eq!(walk(&cfg, &root, 1 << 25, &read), Err(Fault::Level2));
+    // A sub-page window that is not the whole page.
+    mem.borrow_mut()[2048 + 3] = 0x0000_0f00_1234_8083;
+    assert_eq!(
+        leaves(&cfg, &root, &read),
+        Err(Fault::Malformed { ia: ia & !0x3fff })
+    );
+    // Stray bits in an invalid page entry.
+    mem.borrow_mut()[2048 + 3] = 0x80;
+    assert!(matches!(
+        leaves(&cfg, &root, &read),
+        Err(Fault::Malformed { .. })
+    ));
+    assert_eq!(walk(&cfg, &root, ia, &read), Err(Fault::Level2));
+    // Attribute bits in a table pointer.
+    mem.borrow_mut()[2048 + 3] = 0;
+    mem.borrow_mut()[1] = 0x10_4081;
+    assert_eq!(
+        leaves(&cfg, &root, &read),
+        Err(Fault::Malformed { ia: 1 << 25 })
+    );
+    // A first-level entry beyond the 32-bit input size.
+    mem.borrow_mut()[1] = 0;
+    mem.borrow_mut()[128] = 0x10_4001;
+    assert_eq!(
+        leaves(&cfg, &root, &read),
+        Err(Fault::Malformed { ia: 1 << 32 })
+    );
+}
