@@ -1,8 +1,8 @@
 //! The page-table engine, written once and specialised at compile time by a
 //! [`Format`] (geometry constants and a descriptor codec, see [`format`]).
 //! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
-//! 2, 4K/16K/64K granules) and ARMv7 short descriptors
-//! ([`formats::arm_v7s`]).
+//! 2, 4K/16K/64K granules), ARMv7 short descriptors
+//! ([`formats::arm_v7s`]) and Apple DART ([`formats::apple_dart`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -34,6 +34,7 @@ mod engine;
 pub use desc::MAIR;
 pub use engine::PageTable;
 pub use format::{Desc, Format};
+pub use formats::apple_dart::{AppleDart, Dart1, Dart2};
 pub use formats::arm_v7s::ArmV7s;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use pool::{

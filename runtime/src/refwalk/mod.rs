@@ -5,5 +5,6 @@
 //! "read the descriptor at this physical address" callback, so it can
 //! check the engine's raw tables (or a dump of a device's).
 
+pub mod apple_dart;
 pub mod arm_v7s;
 pub mod lpae;

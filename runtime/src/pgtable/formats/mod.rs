@@ -3,5 +3,6 @@
 //! How to add one: ARCHITECTURE.md, "The page-table engine", and the book
 //! chapter "Page-table formats".
 
+pub mod apple_dart;
 pub mod arm_v7s;
 pub mod lpae;
