@@ -16,9 +16,9 @@
 use std::collections::BTreeMap;
 
 use iommugen_runtime::pgtable::desc::{encode_addr, is_table, leaf_attrs, leaf_type};
-use iommugen_runtime::pgtable::format::*;
+use iommugen_runtime::pgtable::lpae::*;
 use iommugen_runtime::pgtable::{
-    Format, Geometry, MapError, NoTlb, PageTable, StaticPool, Table16K, Table4K, Table64K,
+    Geometry, LpaeFormat, MapError, NoTlb, PageTable, StaticPool, Table16K, Table4K, Table64K,
     TableMem, TablePool,
 };
 use iommugen_runtime::Prot;
@@ -145,7 +145,7 @@ fn prot_of(bits: u8) -> Prot {
 
 /// The leaf descriptor mapping `ia`, with its level (a walk written here
 /// from the format's geometry, independent of the engine's own walks).
-fn leaf<F: Format, P: TablePool>(pool: &P, root: u64, ia: u64) -> Option<(u64, u32)> {
+fn leaf<F: LpaeFormat, P: TablePool>(pool: &P, root: u64, ia: u64) -> Option<(u64, u32)> {
     let mut table = root;
     let mut level = Geometry::<F>::START;
     loop {
@@ -177,7 +177,7 @@ fn snapshot<T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -> Vec<u8> {
     unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
 }
 
-fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
+fn run<F: LpaeFormat, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
     let pool: Box<StaticPool<T, N>> = Box::default();
     pool.set_phys_base(POOL_PA);
     let g = 1u64 << F::GRANULE_SHIFT;
@@ -298,7 +298,7 @@ fn run<F: Format, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
 
 /// What the engine must answer for a map, given the model (`None`: success
 /// or `NoMemory`).
-fn expected_map_error<F: Format>(
+fn expected_map_error<F: LpaeFormat>(
     model: &Model,
     ia: u64,
     pa: u64,
@@ -325,7 +325,7 @@ fn expected_map_error<F: Format>(
 }
 
 /// One address: the engine's lookup and the leaf descriptor match the model.
-fn check_one<F: Format, P: TablePool>(
+fn check_one<F: LpaeFormat, P: TablePool>(
     pool: &P,
     pt: &PageTable<F, &P, NoTlb>,
     model: &Model,
