@@ -224,7 +224,10 @@ fn the_human_report_shows_a_hundred_and_counts_the_rest() {
     let warned = GOOD
         .replace("driver d {", "driver w {")
         .replace("\"v,x\"", "\"v,w\"")
-        .replace("    id = sid;\n", "    id = sid;\n    field spare: u8 = 0;\n");
+        .replace(
+            "    id = sid;\n",
+            "    id = sid;\n    field spare: u8 = 0;\n",
+        );
     let body: String = (0..250).map(|i| format!("    bogus{i};\n")).collect();
     let src = warned + &GOOD.replace("    id = sid;\n", &format!("    id = sid;\n{body}"));
     let f = write(&dir, "many.iommu", &src);

@@ -26,8 +26,8 @@ mod module;
 mod names;
 mod options;
 mod origin;
-mod unread;
 mod translation;
+mod unread;
 
 use std::path::Path;
 

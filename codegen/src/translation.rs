@@ -12,7 +12,12 @@ use crate::names::ident;
 use crate::origin::Locator;
 
 /// The items for `driver`'s translation.
-pub fn items(driver: &Driver, names: &ItemNames, origin: &Locator, rt: &TokenStream) -> TokenStream {
+pub fn items(
+    driver: &Driver,
+    names: &ItemNames,
+    origin: &Locator,
+    rt: &TokenStream,
+) -> TokenStream {
     match &driver.translation {
         ir::Translation::Tables(pt) => tables(driver, pt, names, origin, rt),
         ir::Translation::Requests(r) => requests(driver, r, names, origin, rt),
