@@ -511,7 +511,7 @@ mod tests {
                     field port: u5 = cell[0] & 0x1f,
                     ignore: cell[0][31:10],
                     id: larb << 5 | port,
-                    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 36, sizes: [4K, 2M], pool: 64 },
+                    page_table: arm_v7s { mtk_ext, oas: 35, sizes: [4K, 64K, 1M, 16M], pool: 256 },
                     dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },
                     init: crate::mtk::probe,
                 },
