@@ -1,8 +1,8 @@
 //! The page-table engine, written once and specialised at compile time by a
 //! [`Format`] (geometry constants and a descriptor codec, see [`format`]).
 //! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
-//! 2, 4K/16K/64K granules) and ARMv7 short descriptors
-//! ([`formats::arm_v7s`]).
+//! 2, 4K/16K/64K granules), ARMv7 short descriptors
+//! ([`formats::arm_v7s`]) and the Rockchip IOMMU's ([`formats::rockchip`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -36,6 +36,7 @@ pub use engine::PageTable;
 pub use format::{Desc, Format};
 pub use formats::arm_v7s::ArmV7s;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
+pub use formats::rockchip::Rockchip;
 pub use pool::{
     PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K, TableMem,
     TablePool,

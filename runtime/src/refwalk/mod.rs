@@ -7,3 +7,4 @@
 
 pub mod arm_v7s;
 pub mod lpae;
+pub mod rockchip;

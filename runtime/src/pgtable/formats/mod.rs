@@ -5,3 +5,4 @@
 
 pub mod arm_v7s;
 pub mod lpae;
+pub mod rockchip;
