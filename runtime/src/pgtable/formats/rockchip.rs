@@ -126,7 +126,10 @@ impl<const VERSION: u32, const COHERENT: bool> Rockchip<VERSION, COHERENT> {
 
 impl<const VERSION: u32, const COHERENT: bool> Format for Rockchip<VERSION, COHERENT> {
     type Desc = AtomicU32;
-    const VALID: () = assert!(check(VERSION).is_ok(), "Rockchip IOMMU version must be 1 or 2");
+    const VALID: () = assert!(
+        check(VERSION).is_ok(),
+        "Rockchip IOMMU version must be 1 or 2"
+    );
     const GRANULE_SHIFT: u32 = 12;
     const IAS: u32 = 32;
     const OAS: u32 = pa_bits(VERSION);
