@@ -246,3 +246,35 @@ fn a_million_pages() {
     assert_eq!(pt.unmap(0, PAGES << 12), (PAGES - 1024) << 12);
     assert_eq!(POOL.in_use(), 1);
 }
+
+/// v2 fills runs inside one 4 GiB output block with one add per entry; a
+/// run crossing a boundary must not carry into the high fields wrongly.
+/// Eight pages from PA 0x8f_ffff_c000: the first four have PA 39:36 = 8
+/// and 35:32 = 0xf (bits 7:4 = 0x80, 11:8 = 0xf00), the rest PA 39:36 = 9
+/// and 35:32 = 0 (0x090).
+#[test]
+fn v2_run_across_a_4g_boundary() {
+    static POOL: StaticPool<Table4K, 4> = StaticPool::new();
+    POOL.set_phys_base(pool_pa(2));
+    let mut pt: PageTable<V2, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    let iova = 0x0040_3000;
+    pt.map_mut(iova, 0x8f_ffff_c000, 8 << 12, RW).unwrap();
+    let want: [u32; 8] = [
+        0xffff_cf87,
+        0xffff_df87,
+        0xffff_ef87,
+        0xffff_ff87,
+        0x0000_0097,
+        0x0000_1097,
+        0x0000_2097,
+        0x0000_3097,
+    ];
+    let read = reader(&POOL);
+    let dte = read(pt.root() + ((iova >> 22) << 2));
+    let table = pool_pa(2) & !0xfff_ffff | u64::from(dte & 0xffff_f000);
+    for (i, w) in want.iter().enumerate() {
+        let got = read(table + (((iova >> 12) & 0x3ff) + i as u64) * 4);
+        assert_eq!(got, *w, "page {i}: {got:#x}");
+    }
+    assert_eq!(pt.iova_to_phys(iova + 0x4000), Some(0x90_0000_0000));
+}

@@ -141,9 +141,10 @@ impl<const VERSION: u32, const COHERENT: bool> Format for Rockchip<VERSION, COHE
     const INDEX_BITS: [u32; 4] = [0, 0, 10, 10];
     const CONTIG: [u32; 4] = [0; 4];
     const ROOT_TABLES: u32 = 1;
-    // v2 moves PA bits 32 and up into the low bits, so a run of PTEs that
-    // crosses a 4 GiB boundary is not one add per entry.
+    // v2 moves PA bits 32 and up into the low bits, so a run of PTEs is
+    // one add per entry only inside one 4 GiB block.
     const LINEAR_OA: bool = VERSION != 2;
+    const LINEAR_OA_WITHIN: u32 = if VERSION == 2 { 32 } else { 0 };
 
     #[inline(always)]
     fn attrs(prot: Prot) -> u64 {
