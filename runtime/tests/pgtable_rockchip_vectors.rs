@@ -221,6 +221,14 @@ fn legality_rule_and_compatibles() {
         None
     );
     assert_eq!(rockchip::version_of_compatible(""), None);
+    // rk3588 lists its own string first, then the rk3568 fallback.
+    let rk3588 = ["rockchip,rk3588-iommu", "rockchip,rk3568-iommu"];
+    assert_eq!(rockchip::version_of_compatibles(rk3588), Some(2));
+    assert_eq!(
+        rockchip::version_of_compatibles(["rockchip,iommu"]),
+        Some(1)
+    );
+    assert_eq!(rockchip::version_of_compatibles(["arm,smmu-v3"]), None);
 }
 
 /// The whole 4 GiB as a million pages in one call (1024 page tables), then

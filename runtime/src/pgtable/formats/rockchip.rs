@@ -80,6 +80,13 @@ pub fn version_of_compatible(compatible: &str) -> Option<u32> {
     }
 }
 
+/// The version for a node's whole compatible list: the first entry Linux's
+/// driver matches. Newer SoCs list their own string first and fall back to
+/// `rockchip,rk3568-iommu` (rk3576, rk3588), which the binding requires.
+pub fn version_of_compatibles<'a>(list: impl IntoIterator<Item = &'a str>) -> Option<u32> {
+    list.into_iter().find_map(version_of_compatible)
+}
+
 /// Physical address bits an entry of `version` can hold.
 pub const fn pa_bits(version: u32) -> u32 {
     if version == 2 {
