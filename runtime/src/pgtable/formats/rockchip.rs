@@ -19,7 +19,9 @@
 //! (`rockchip,rk3568-iommu`) reaches 40 bits: PA 31:12 in bits 31:12, PA
 //! 35:32 in bits 11:8 and PA 39:36 in bits 7:4, alike for DTEs and PTEs (so
 //! page tables may lie anywhere below 1 TiB; v1's must lie below 4 GiB,
-//! where Linux allocates them with `GFP_DMA32`).
+//! where Linux allocates them with `GFP_DMA32`). Some RK356x blocks are
+//! reported to walk v2 entries but need the directory below 4 GiB; place
+//! their pool there (book, "Page-table formats").
 
 use core::sync::atomic::AtomicU32;
 
