@@ -248,10 +248,11 @@ fn a_million_pages() {
     assert_eq!(pt.iova_to_phys(last), Some(pa + last));
     let mid = (PAGES << 11) + 0x123;
     assert_eq!(pt.iova_to_phys(mid), Some(pa + mid));
-    for p in 0..1024 {
+    let singles = if cfg!(miri) { 16 } else { 1024 };
+    for p in 0..singles {
         assert_eq!(pt.unmap_mut(p << 12, 1 << 12), 1 << 12);
     }
-    assert_eq!(pt.unmap(0, PAGES << 12), (PAGES - 1024) << 12);
+    assert_eq!(pt.unmap(0, PAGES << 12), (PAGES - singles) << 12);
     assert_eq!(POOL.in_use(), 1);
 }
 
