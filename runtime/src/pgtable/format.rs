@@ -139,6 +139,13 @@ pub trait Format: 'static {
     /// that leaf descriptors for consecutive blocks differ by the block
     /// size (lets the engine fill runs with one add per entry).
     const LINEAR_OA: bool;
+    /// Where `LINEAR_OA` is false because the address bits from
+    /// `LINEAR_OA_WITHIN` up are stored out of place (Rockchip v2, PA 32-39
+    /// in bits 11:4): consecutive leaves still differ by the block size
+    /// while the output stays inside one aligned `1 << LINEAR_OA_WITHIN`
+    /// block, so exclusive fills of such runs use one add per entry. 0:
+    /// no such block.
+    const LINEAR_OA_WITHIN: u32 = 0;
 
     /// Format-neutral leaf attributes for `prot` (computed once per map).
     fn attrs(prot: Prot) -> u64;

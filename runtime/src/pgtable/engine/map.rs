@@ -288,6 +288,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         g
     }
 
+    /// Whether `[pa, pa + len)` lies in one aligned block inside which the
+    /// format's leaves are linear ([`Format::LINEAR_OA_WITHIN`]).
+    #[inline(always)]
+    fn linear_within(pa: u64, len: u64) -> bool {
+        let w = F::LINEAR_OA_WITHIN;
+        w != 0 && (w >= 64 || pa >> w == (pa + len - 1) >> w)
+    }
+
     /// Write `n` leaves from `idx` at `level` where nobody else writes:
     /// single blocks from `pa` on, or (`contig`) groups of identical
     /// descriptors.
@@ -319,7 +327,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     unsafe { <F::Desc as Desc>::fill_linear(tptr.add(first), 1 << c, d, 0) };
                 }
             }
-        } else if !F::LINEAR_OA || S {
+        } else if S || !(F::LINEAR_OA || Self::linear_within(pa, n as u64 * blk)) {
             for i in 0..n {
                 let out = F::leaf(pa + i as u64 * blk, attrs, level, false);
                 entry(tptr, idx + i).store(out, Relaxed);
