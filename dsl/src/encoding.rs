@@ -57,11 +57,17 @@ pub fn decode(mut bytes: Vec<u8>) -> Decoded {
 /// One result per file, as [`crate::check_sources`] gives them.
 pub type CheckedFiles = Vec<(usize, crate::Checked)>;
 
+/// Each file's (name, decoded text), in the order given.
+pub type Texts = Vec<(String, String)>;
+
+/// Per file: its index and its diagnostics.
+pub type DiagnosedFiles = Vec<(usize, Vec<Diagnostic>)>;
+
 /// [`crate::check_sources`] on files as read: each is decoded first, and
 /// one that is not UTF-8 is not checked but reports only its
 /// [`Code::InvalidUtf8`] error. Returns the texts, for rendering, and one
 /// result per file in input order.
-pub fn check_files(files: Vec<(String, Vec<u8>)>) -> (Vec<(String, String)>, CheckedFiles) {
+pub fn check_files(files: Vec<(String, Vec<u8>)>) -> (Texts, CheckedFiles) {
     let (texts, results) = with_decoded(files, crate::check_sources);
     let results = results
         .into_iter()
@@ -81,9 +87,7 @@ pub fn check_files(files: Vec<(String, Vec<u8>)>) -> (Vec<(String, String)>, Che
 
 /// [`check_files`] keeping only diagnostics (no IR), as `iommugen check`
 /// wants for large inputs.
-pub fn diagnose_files(
-    files: Vec<(String, Vec<u8>)>,
-) -> (Vec<(String, String)>, Vec<(usize, Vec<Diagnostic>)>) {
+pub fn diagnose_files(files: Vec<(String, Vec<u8>)>) -> (Texts, DiagnosedFiles) {
     let (texts, results) = with_decoded(files, crate::diagnose_sources);
     let results = results
         .into_iter()
@@ -98,7 +102,7 @@ pub fn diagnose_files(
 fn with_decoded<T>(
     files: Vec<(String, Vec<u8>)>,
     check: impl FnOnce(&[(String, String)]) -> Vec<(usize, T)>,
-) -> (Vec<(String, String)>, Vec<(usize, T, Option<Diagnostic>)>) {
+) -> (Texts, Vec<(usize, T, Option<Diagnostic>)>) {
     let mut texts = Vec::with_capacity(files.len());
     let mut errors = Vec::with_capacity(files.len());
     for (name, bytes) in files {

@@ -25,7 +25,7 @@ fn formats_carry_the_spec_geometry() {
         (<Mtk as pgtable::Format>::IAS, <Mtk as pgtable::Format>::OAS),
         (32, 35)
     );
-    assert!(Mtk::MTK_EXT);
+    const { assert!(Mtk::MTK_EXT) };
     assert_eq!(
         <Mtk as pgtable::Format>::PAGE_SIZES,
         0x1000 | 0x1_0000 | 0x10_0000 | 0x100_0000
