@@ -21,6 +21,7 @@ use iommugen_runtime::pgtable::{
     Geometry, LpaeFormat, MapError, NoTlb, PageTable, StaticPool, Table16K, Table4K, Table64K,
     TableMem, TablePool,
 };
+use iommugen_runtime::refwalk::lpae::{walk, WalkConfig};
 use iommugen_runtime::Prot;
 use libfuzzer_sys::fuzz_target;
 
@@ -278,10 +279,13 @@ fn run<F: LpaeFormat, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
             _ => {
                 let probe = ia.wrapping_add(u64::from(input.u16()));
                 check_one::<F, _>(&*pool, &pt, &model, probe);
+                check_walker::<F, T, N>(&pool, pt.root(), &model, probe);
+                check_walker::<F, T, N>(&pool, pt.root(), &model, probe);
             }
         }
         for probe in model.probes(g) {
             check_one::<F, _>(&*pool, &pt, &model, probe);
+            check_walker::<F, T, N>(&pool, pt.root(), &model, probe);
         }
     }
     let top = 1u64 << F::IAS;
@@ -322,6 +326,49 @@ fn expected_map_error<F: LpaeFormat>(
         return Some(MapError::PaddrOutOfRange);
     }
     model.overlaps(ia, size).then_some(MapError::Overlap)
+}
+
+/// One address through the reference walker (`iommugen_runtime::refwalk`,
+/// written from the Arm ARM and sharing no code with the engine) reading the
+/// pool's raw memory: it translates as the model says, with the model's
+/// permissions.
+fn check_walker<F: LpaeFormat, T: TableMem, const N: usize>(
+    pool: &StaticPool<T, N>,
+    root: u64,
+    model: &Model,
+    ia: u64,
+) {
+    let cfg = WalkConfig::new(
+        matches!(F::STAGE, Stage::Two),
+        1 << F::GRANULE_SHIFT,
+        F::IAS,
+        F::OAS,
+    );
+    let (ptr, len) = pool.memory();
+    let base = pool.phys_base();
+    let read = |pa: u64| -> u64 {
+        let off = pa.checked_sub(base).expect("walker left the pool") as usize;
+        assert!(
+            off + 8 <= len && off % 8 == 0,
+            "walker read {pa:#x} outside the pool"
+        );
+        // SAFETY: `off` is an aligned 8-byte offset inside the pool's own
+        // `len` bytes (checked above), alive as long as `pool`; no store
+        // races the read (single-threaded).
+        unsafe { core::ptr::read_volatile(ptr.add(off).cast::<u64>()) }
+    };
+    match (walk(&cfg, root, ia, &read), model.lookup(ia)) {
+        (Ok(t), Some((pa, prot))) => {
+            assert_eq!(t.pa, pa, "walker PA for {ia:#x}");
+            // Stage 1 cannot deny read (write-only maps read-write).
+            let read = prot.contains(Prot::READ) || matches!(F::STAGE, Stage::One);
+            assert_eq!(t.attrs.read, read, "walker read permission at {ia:#x}");
+            let write = prot.contains(Prot::WRITE);
+            assert_eq!(t.attrs.write, write, "walker write permission at {ia:#x}");
+        }
+        (Err(_), None) => {}
+        (got, want) => panic!("walker at {ia:#x}: {got:?}, model {want:?}"),
+    }
 }
 
 /// One address: the engine's lookup and the leaf descriptor match the model.
