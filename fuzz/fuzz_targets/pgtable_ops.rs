@@ -280,7 +280,6 @@ fn run<F: LpaeFormat, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {
                 let probe = ia.wrapping_add(u64::from(input.u16()));
                 check_one::<F, _>(&*pool, &pt, &model, probe);
                 check_walker::<F, T, N>(&pool, pt.root(), &model, probe);
-                check_walker::<F, T, N>(&pool, pt.root(), &model, probe);
             }
         }
         for probe in model.probes(g) {
