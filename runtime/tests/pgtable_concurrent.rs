@@ -204,3 +204,74 @@ fn retire_races_stage2_16k_concat() {
     static POOL: StaticPool<Table16K, 64> = StaticPool::new();
     hammer::<S2G16K48, _, 64>(&POOL);
 }
+
+/// A non-coherent 4K stage-1 format, so the engine calls `TlbOps::clean`
+/// right after each descriptor write: the hook below runs there.
+#[derive(Clone, Copy, Debug)]
+struct NonCoherent4K;
+impl LpaeFormat for NonCoherent4K {
+    const STAGE: iommugen_runtime::pgtable::Stage = iommugen_runtime::pgtable::Stage::One;
+    const GRANULE_SHIFT: u32 = 12;
+    const IAS: u32 = 48;
+    const OAS: u32 = 48;
+    const PAGE_SIZES: u64 = 1 << 12;
+    const COHERENT_WALK: bool = false;
+}
+
+type Hook = std::sync::Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>;
+
+/// Runs its callback once, at the first one-descriptor clean: the moment
+/// between a CPU installing a fresh table and reading its next entry.
+struct NeighbourMaps {
+    hook: Hook,
+    armed: std::sync::atomic::AtomicBool,
+}
+impl iommugen_runtime::pgtable::TlbOps for NeighbourMaps {
+    fn inv_range(&self, _: u64, _: u64, _: u64, _: bool) {}
+    fn inv_walk(&self, _: u64, _: u64, _: u64) {}
+    fn sync(&self) {}
+    fn clean(&self, _: *const u8, bytes: usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if bytes == 8 && self.armed.swap(false, SeqCst) {
+            if let Some(f) = self.hook.get() {
+                f();
+            }
+        }
+    }
+}
+
+/// The interleaving the hammer above only hits now and then, forced: CPU A
+/// installs a level-1 table for its page, and before A reads the entry it
+/// needs in it, CPU B (mapping the next page) installs the level-2 table
+/// there. A must give back the reservation it took with its fresh table,
+/// walk B's tables, and leave every count right: both pages translate, and
+/// unmapping both returns every table.
+#[test]
+fn neighbour_fills_a_fresh_table_before_its_installer_reads_it() {
+    static POOL: StaticPool<Table4K, 16> = StaticPool::new();
+    POOL.set_phys_base(0x4000_0000);
+    let hook: Hook = Default::default();
+    let tlb = NeighbourMaps {
+        hook: hook.clone(),
+        armed: true.into(),
+    };
+    let pt: &'static PageTable<NonCoherent4K, _, _> =
+        Box::leak(Box::new(PageTable::new(&POOL, tlb).unwrap()));
+    let (a, b) = (1u64 << 36, (1u64 << 36) + 0x1000);
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ran2 = ran.clone();
+    let _ = hook.set(Box::new(move || {
+        assert_eq!(pt.map(b, 0x8000_1000, 0x1000, Prot::READ), Ok(()));
+        ran2.store(true, std::sync::atomic::Ordering::SeqCst);
+    }));
+    let root_tables = POOL.in_use();
+    assert_eq!(pt.map(a, 0x8000_0000, 0x1000, Prot::READ), Ok(()));
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "B ran inside A's walk");
+    assert_eq!(pt.iova_to_phys(a + 8), Some(0x8000_0008));
+    assert_eq!(pt.iova_to_phys(b + 8), Some(0x8000_1008));
+    // Root + one table per level below it, shared by both pages.
+    assert_eq!(POOL.in_use(), root_tables + 3);
+    assert_eq!(pt.unmap(a, 0x1000), 0x1000);
+    assert_eq!(pt.unmap(b, 0x1000), 0x1000);
+    assert_eq!(POOL.in_use(), root_tables, "every table given back");
+}

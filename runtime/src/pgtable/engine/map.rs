@@ -121,8 +121,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 let e = entry(tptr, idx);
                 let d = e.load(Acquire);
                 if d != 0 && F::is_table(d, level) {
-                    // Only pre-existing tables hold tables, never a fresh one.
-                    debug_assert!(held == 0);
+                    if held != 0 {
+                        // Another CPU mapping nearby installed a table in the
+                        // one we just added, between our install and this
+                        // read. Our reservation for that entry is surplus:
+                        // give it back (it may retire the table) and walk
+                        // again through what is there now.
+                        self.put::<S>(&path, level, iova);
+                        continue 'retry;
+                    }
                     table = F::table_addr(d, level);
                     tptr = self.ptr(table);
                     level += 1;
@@ -131,6 +138,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     continue;
                 }
                 if d != 0 {
+                    if held != 0 {
+                        self.put::<S>(&path, level, iova);
+                    }
                     return Err(MapError::Overlap);
                 }
                 let (n, contig) = self.leaf_run(tptr, idx, level, iova, pa, rem, held != 0);
