@@ -266,7 +266,10 @@ fn neighbour_fills_a_fresh_table_before_its_installer_reads_it() {
     }));
     let root_tables = POOL.in_use();
     assert_eq!(pt.map(a, 0x8000_0000, 0x1000, Prot::READ), Ok(()));
-    assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "B ran inside A's walk");
+    assert!(
+        ran.load(std::sync::atomic::Ordering::SeqCst),
+        "B ran inside A's walk"
+    );
     assert_eq!(pt.iova_to_phys(a + 8), Some(0x8000_0008));
     assert_eq!(pt.iova_to_phys(b + 8), Some(0x8000_1008));
     // Root + one table per level below it, shared by both pages.
