@@ -119,12 +119,17 @@ pub(super) fn dropped(
     out
 }
 
-/// The target's bits as a mask; `None` (reported) for a range that is not
-/// `[high:low]` within 32 bits.
+/// The target's bits as a mask; `None` (reported) for a bad range.
 fn mask(t: &IgnoreAst, diags: &mut Vec<Diagnostic>) -> Option<u32> {
-    let Some(sel) = &t.bits else {
-        return Some(u32::MAX);
-    };
+    match &t.bits {
+        None => Some(u32::MAX),
+        Some(sel) => bit_range(sel, diags).map(|r| r.mask()),
+    }
+}
+
+/// `[high:low]` (or `[bit]`) of a 32-bit cell; `None` (reported) for a
+/// range beyond bit 31 or upside down. Shared by sources and `ignore`.
+pub(super) fn bit_range(sel: &BitSel, diags: &mut Vec<Diagnostic>) -> Option<ir::BitRange> {
     let hi = sel.hi.value;
     let lo = sel.lo.as_ref().map_or(hi, |l| l.value);
     if hi > 31 || lo > hi {
@@ -144,13 +149,10 @@ fn mask(t: &IgnoreAst, diags: &mut Vec<Diagnostic>) -> Option<u32> {
         );
         return None;
     }
-    Some(
-        ir::BitRange {
-            lsb: lo as u8,
-            width: (hi - lo + 1) as u8,
-        }
-        .mask(),
-    )
+    Some(ir::BitRange {
+        lsb: lo as u8,
+        width: (hi - lo + 1) as u8,
+    })
 }
 
 fn cell_exists(n: &Num, cells: Option<&ir::CellCount>, diags: &mut Vec<Diagnostic>) -> bool {

@@ -109,28 +109,8 @@ fn source(
     // Start with the whole 32-bit word and narrow it step by step.
     let mut bits = ir::BitRange::WHOLE;
     if let Some(sel) = &s.bits {
-        let hi = sel.hi.value;
-        let lo = sel.lo.as_ref().map_or(hi, |l| l.value);
-        if hi > 31 || lo > hi {
-            let what = if hi > 31 {
-                format!("bit {hi} is beyond bit 31 of a 32-bit cell")
-            } else {
-                format!("`[{hi}:{lo}]` has its high bit below its low bit")
-            };
-            diags.push(
-                Diagnostic::new(
-                    Code::BadBitRange,
-                    format!("bad bit range: {what}"),
-                    sel.span.clone(),
-                    "invalid range",
-                )
-                .help("write `[high:low]` with 31 >= high >= low >= 0"),
-            );
-        } else {
-            bits = ir::BitRange {
-                lsb: lo as u8,
-                width: (hi - lo + 1) as u8,
-            };
+        if let Some(r) = super::bits::bit_range(sel, diags) {
+            bits = r;
         }
     }
     if let Some(shr) = &s.shr {
