@@ -36,39 +36,9 @@ fn a_blob_that_is_no_tree_is_an_error_value() {
     assert!(err.to_string().contains("outside the strings block"));
 }
 
-fn one(v: u32) -> [u8; 4] {
-    v.to_be_bytes()
-}
-
-/// An SMMUv3 and `n` masters each nested in the previous, each with a
-/// one-entry `dma-ranges` and the root `dma-coherent`.
+/// An SMMUv3 and `n` masters each nested in the previous.
 fn nested(n: u32) -> Vec<u8> {
-    let mut r = raw::Raw::new();
-    r.begin(b"")
-        .prop("#address-cells", &one(1))
-        .prop("#size-cells", &one(1))
-        .prop("dma-coherent", &[]);
-    r.begin(b"iommu@0")
-        .prop("compatible", b"arm,smmu-v3\0")
-        .prop("#iommu-cells", &one(1))
-        .prop("phandle", &one(1))
-        .end_node();
-    for i in 0..n {
-        let ranges: Vec<u8> = [0u32, 0, 0x8000_0000]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
-        r.begin(b"m@0")
-            .prop("#address-cells", &one(1))
-            .prop("#size-cells", &one(1))
-            .prop("dma-ranges", &ranges)
-            .prop("iommus", &[one(1), one(i)].concat());
-    }
-    for _ in 0..n {
-        r.end_node();
-    }
-    r.end_node().finish();
-    r.blob()
+    raw::nested_masters(n, b"m@0", |_| [0, 0, 0x8000_0000])
 }
 
 #[test]

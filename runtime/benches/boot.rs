@@ -130,36 +130,9 @@ fn bench_boot(c: &mut Criterion) {
     g.finish();
 }
 
-/// `masters` nested buses below the root, each a master of IOMMU 1 with a
-/// one-entry `dma-ranges`; the root is `dma-coherent`.
+/// `masters` nested buses below the root, each a master of IOMMU 1.
 fn nested_tree(masters: u32) -> Vec<u8> {
-    let one = |v: u32| v.to_be_bytes();
-    let mut r = raw::Raw::new();
-    r.begin(b"")
-        .prop("#address-cells", &one(1))
-        .prop("#size-cells", &one(1))
-        .prop("dma-coherent", &[]);
-    r.begin(b"iommu@0")
-        .prop("compatible", b"arm,smmu-v3\0")
-        .prop("#iommu-cells", &one(1))
-        .prop("phandle", &one(1))
-        .end_node();
-    let ranges: Vec<u8> = [0u32, 0x1000, 0x8000_0000]
-        .iter()
-        .flat_map(|v| v.to_be_bytes())
-        .collect();
-    for m in 0..masters {
-        r.begin(b"bus@0")
-            .prop("#address-cells", &one(1))
-            .prop("#size-cells", &one(1))
-            .prop("dma-ranges", &ranges)
-            .prop("iommus", &[one(1), one(m)].concat());
-    }
-    for _ in 0..masters {
-        r.end_node();
-    }
-    r.end_node().finish();
-    r.blob()
+    raw::nested_masters(masters, b"bus@0", |_| [0, 0x1000, 0x8000_0000])
 }
 
 /// Index, DMA facts, init, configure every master.

@@ -110,37 +110,9 @@ fn storage_too_small_is_an_error() {
     });
 }
 
-/// `n` buses nested in one another, each a master with a one-entry
-/// `dma-ranges` shifting by 0x1000 and the whole chain coherent from the
-/// root: the walk would visit O(n²) ancestors.
+/// `n` buses nested in one another, each shifting by 0x1000.
 fn nested_masters(n: usize) -> Vec<u8> {
-    let mut r = raw::Raw::new();
-    let one = |v: u32| v.to_be_bytes();
-    r.begin(b"")
-        .prop("#address-cells", &one(1))
-        .prop("#size-cells", &one(1))
-        .prop("dma-coherent", &[]);
-    r.begin(b"iommu@0")
-        .prop("compatible", b"arm,smmu-v3\0")
-        .prop("#iommu-cells", &one(1))
-        .prop("phandle", &one(1))
-        .end_node();
-    for i in 0..n as u32 {
-        let ranges: Vec<u8> = [0x1000, 0x2000, 0x4000_0000 - i]
-            .iter()
-            .flat_map(|v: &u32| v.to_be_bytes())
-            .collect();
-        r.begin(b"bus@1000")
-            .prop("#address-cells", &one(1))
-            .prop("#size-cells", &one(1))
-            .prop("dma-ranges", &ranges)
-            .prop("iommus", &[one(1), one(i)].concat());
-    }
-    for _ in 0..n {
-        r.end_node();
-    }
-    r.end_node().finish();
-    r.blob()
+    raw::nested_masters(n as u32, b"bus@1000", |i| [0x1000, 0x2000, 0x4000_0000 - i])
 }
 
 #[test]

@@ -5,12 +5,13 @@
 //! refused unread bits included.
 
 use iommugen_example_build_script::generated;
-use iommugen_runtime::decl::{DriverError, InstanceData, IommuDriver};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
-use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::decl::{DriverError, IommuDriver};
 use proptest::prelude::*;
 
 use super::driver::SpecDriver;
+#[path = "../../examples/build-script/tests/support/mod.rs"]
+mod support;
+use support::{with_node, xlate};
 
 /// The interpreted drivers of the specs the build-script example generates.
 fn interpreted() -> Vec<SpecDriver> {
@@ -65,32 +66,6 @@ fn normalise(e: DriverError, spec: &SpecDriver) -> DriverError {
         },
         other => other,
     }
-}
-
-fn with_node<R>(cells: u32, mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R) -> R {
-    let mut w = vm_fdt::FdtWriter::new().unwrap();
-    let root = w.begin_node("").unwrap();
-    let n = w.begin_node("iommu@1000").unwrap();
-    w.property_u32("#iommu-cells", cells).unwrap();
-    if let Some(mask) = mask {
-        w.property_u32("stream-match-mask", mask).unwrap();
-    }
-    w.end_node(n).unwrap();
-    w.end_node(root).unwrap();
-    let blob = w.finish().unwrap();
-    let fdt = Fdt::new(&blob).unwrap();
-    let (n, p) = DeviceTree::measure(&fdt).unwrap();
-    let mut nodes = vec![NodeEntry::EMPTY; n];
-    let mut phandles = vec![PhandleEntry::EMPTY; p];
-    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
-    f(tree.find_path("/iommu@1000").unwrap())
-}
-
-fn xlate(driver: &dyn IommuDriver, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u32>, DriverError> {
-    let mut fwspec: FwSpec = FwSpec::new();
-    let mut sink = fwspec.sink(iommu.id()).unwrap();
-    driver.of_xlate(iommu, InstanceData(0), args, &mut sink)?;
-    Ok(fwspec.ids_for(iommu.id()).collect())
 }
 
 /// Small values, values just past common field widths, and any value, so

@@ -4,10 +4,11 @@
 
 use iommugen_example_build_script::generated;
 use iommugen_macros::{iommu_driver, iommu_table};
-use iommugen_runtime::decl::{DriverError, InstanceData, IommuDriver, IOMMU_DECLARATIONS};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
-use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::decl::{IommuDriver, IOMMU_DECLARATIONS};
 use proptest::prelude::*;
+
+mod support;
+use support::{with_node, xlate};
 
 /// Arm SMMU v1/v2 and MMU-500: stream matching with an optional SMR mask.
 #[iommu_driver(
@@ -60,32 +61,6 @@ mod hooks {
     }
 }
 
-fn with_node<R>(mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R) -> R {
-    let mut w = vm_fdt::FdtWriter::new().unwrap();
-    let root = w.begin_node("").unwrap();
-    let n = w.begin_node("iommu@1000").unwrap();
-    w.property_u32("#iommu-cells", 1).unwrap();
-    if let Some(mask) = mask {
-        w.property_u32("stream-match-mask", mask).unwrap();
-    }
-    w.end_node(n).unwrap();
-    w.end_node(root).unwrap();
-    let blob = w.finish().unwrap();
-    let fdt = Fdt::new(&blob).unwrap();
-    let (n, p) = DeviceTree::measure(&fdt).unwrap();
-    let mut nodes = vec![NodeEntry::EMPTY; n];
-    let mut phandles = vec![PhandleEntry::EMPTY; p];
-    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
-    f(tree.find_path("/iommu@1000").unwrap())
-}
-
-fn xlate(driver: &dyn IommuDriver, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u32>, DriverError> {
-    let mut fwspec: FwSpec = FwSpec::new();
-    let mut sink = fwspec.sink(iommu.id()).unwrap();
-    driver.of_xlate(iommu, InstanceData(0), args, &mut sink)?;
-    Ok(fwspec.ids_for(iommu.id()).collect())
-}
-
 /// Small values and edge values, so checks and masks are hit both ways.
 fn cell() -> impl Strategy<Value = u32> {
     prop_oneof![0u32..64, 0xf_fff0u32..0x10_0010, any::<u32>()]
@@ -97,7 +72,7 @@ proptest! {
         args in proptest::collection::vec(cell(), 0..4),
         mask in proptest::option::of(any::<u32>()),
     ) {
-        with_node(mask, |node| {
+        with_node(1, mask, |node| {
             let pairs: [(&dyn IommuDriver, &dyn IommuDriver); 3] = [
                 (&generated::arm_smmu::ArmSmmu, &ArmSmmu),
                 (&generated::arm_smmu_v3::ArmSmmuV3, &ArmSmmuV3),

@@ -140,3 +140,34 @@ pub fn get(blob: &[u8], word: usize) -> u32 {
         blob[word * 4 + 3],
     ])
 }
+
+/// An SMMUv3 (phandle 1, one cell) and `n` buses `name`, each nested in
+/// the previous and each a master of it with stream ID `i` and the one-entry
+/// `dma-ranges` `ranges(i)` (child, parent, size); the root is
+/// `dma-coherent`. Walking every master's ancestors costs O(n²) here.
+pub fn nested_masters(n: u32, name: &[u8], ranges: impl Fn(u32) -> [u32; 3]) -> Vec<u8> {
+    let one = |v: u32| v.to_be_bytes();
+    let mut r = Raw::new();
+    r.begin(b"")
+        .prop("#address-cells", &one(1))
+        .prop("#size-cells", &one(1))
+        .prop("dma-coherent", &[]);
+    r.begin(b"iommu@0")
+        .prop("compatible", b"arm,smmu-v3\0")
+        .prop("#iommu-cells", &one(1))
+        .prop("phandle", &one(1))
+        .end_node();
+    for i in 0..n {
+        let ranges: Vec<u8> = ranges(i).iter().flat_map(|v| v.to_be_bytes()).collect();
+        r.begin(name)
+            .prop("#address-cells", &one(1))
+            .prop("#size-cells", &one(1))
+            .prop("dma-ranges", &ranges)
+            .prop("iommus", &[one(1), one(i)].concat());
+    }
+    for _ in 0..n {
+        r.end_node();
+    }
+    r.end_node().finish();
+    r.blob()
+}

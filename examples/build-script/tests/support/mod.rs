@@ -1,0 +1,40 @@
+//! Shared by the equivalence tests (this crate's, and the `iommugen dt`
+//! interpreter's in the root crate): one IOMMU node to translate against,
+//! and `of_xlate` into a fresh fwspec.
+
+use iommugen_runtime::decl::{DriverError, InstanceData, IommuDriver};
+use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
+use iommugen_runtime::fwspec::FwSpec;
+
+/// Run `f` on `/iommu@1000` with `#iommu-cells = cells` and, when given,
+/// a `stream-match-mask`.
+pub fn with_node<R>(cells: u32, mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R) -> R {
+    let mut w = vm_fdt::FdtWriter::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    let n = w.begin_node("iommu@1000").unwrap();
+    w.property_u32("#iommu-cells", cells).unwrap();
+    if let Some(mask) = mask {
+        w.property_u32("stream-match-mask", mask).unwrap();
+    }
+    w.end_node(n).unwrap();
+    w.end_node(root).unwrap();
+    let blob = w.finish().unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+    let (n, p) = DeviceTree::measure(&fdt).unwrap();
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
+    f(tree.find_path("/iommu@1000").unwrap())
+}
+
+/// The IDs `driver`'s `of_xlate` stores for `args`.
+pub fn xlate(
+    driver: &dyn IommuDriver,
+    iommu: Node<'_>,
+    args: &[u32],
+) -> Result<Vec<u32>, DriverError> {
+    let mut fwspec: FwSpec = FwSpec::new();
+    let mut sink = fwspec.sink(iommu.id()).unwrap();
+    driver.of_xlate(iommu, InstanceData(0), args, &mut sink)?;
+    Ok(fwspec.ids_for(iommu.id()).collect())
+}
