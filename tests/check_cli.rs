@@ -1,36 +1,11 @@
 //! `iommugen check` end to end: exit codes, output formats, file handling.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn iommugen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iommugen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-/// A fresh scratch folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("iommugen-check-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
+mod cli;
+use cli::{iommugen, scratch, stderr, write};
 
 const GOOD: &str = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn shipped_examples_are_clean() {
@@ -46,7 +21,7 @@ fn shipped_examples_are_clean() {
 
 #[test]
 fn errors_exit_1_with_code_and_location() {
-    let dir = scratch("errors");
+    let dir = scratch("check-cli", "errors");
     let f = write(&dir, "bad.iommu", &GOOD.replace("oas 48", "oas 50"));
     let o = iommugen(&["check", &f]);
     assert_eq!(o.status.code(), Some(1));
@@ -78,7 +53,7 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
-    let empty = scratch("empty");
+    let empty = scratch("check-cli", "empty");
     let o = iommugen(&["check", empty.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no *.iommu files found"));
@@ -86,7 +61,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn deny_warnings_turns_warnings_into_failure() {
-    let dir = scratch("warn");
+    let dir = scratch("check-cli", "warn");
     let f = write(
         &dir,
         "warn.iommu",
@@ -106,7 +81,7 @@ fn deny_warnings_turns_warnings_into_failure() {
 
 #[test]
 fn folders_are_searched_recursively_for_iommu_files() {
-    let dir = scratch("tree");
+    let dir = scratch("check-cli", "tree");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     write(&dir, "a.iommu", GOOD);
     write(
@@ -122,7 +97,7 @@ fn folders_are_searched_recursively_for_iommu_files() {
 
 #[test]
 fn json_output_shape() {
-    let dir = scratch("json");
+    let dir = scratch("check-cli", "json");
     // Line 6 holds the page table.
     let src = GOOD.replace("oas 48", "oas 50");
     let f = write(&dir, "bad.iommu", &src);
@@ -160,7 +135,7 @@ fn json_clean_is_an_empty_array() {
 
 #[test]
 fn compatible_claimed_in_two_files() {
-    let dir = scratch("cross");
+    let dir = scratch("check-cli", "cross");
     let a = write(&dir, "a.iommu", GOOD);
     let b = write(&dir, "b.iommu", &GOOD.replace("driver d", "driver e"));
     let o = iommugen(&["check", "--format", "json", &a, &b]);
@@ -191,7 +166,7 @@ fn long_line_specs(dir: &Path) -> (String, String) {
 
 #[test]
 fn long_lines_are_reported_cut_around_the_label() {
-    let dir = scratch("long-lines");
+    let dir = scratch("check-cli", "long-lines");
     let (long_name, mb_line) = long_line_specs(&dir);
     let o = iommugen(&["check", &long_name]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -218,7 +193,7 @@ fn long_lines_are_reported_cut_around_the_label() {
 
 #[test]
 fn the_human_report_shows_a_hundred_and_counts_the_rest() {
-    let dir = scratch("cap");
+    let dir = scratch("check-cli", "cap");
     // 1 unused-field warning in a well-formed driver, then 250 unknown
     // items in a second one (a driver that did not parse gets no W0001).
     let warned = GOOD

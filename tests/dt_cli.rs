@@ -3,11 +3,14 @@
 //! binding named in the test, not taken from our own output.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
 mod tools;
+
+mod cli;
+use cli::iommugen;
 
 fn dts(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,14 +18,6 @@ fn dts(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn iommugen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iommugen"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 /// Run `dt --format json` and return (exit code, report).

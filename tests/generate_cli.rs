@@ -1,23 +1,8 @@
 //! `iommugen generate` end to end: stdout and `-o`, the runtime path, and
 //! spec errors (same report as `check`, nothing written).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn iommugen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iommugen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iommugen-gen-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod cli;
+use cli::{iommugen, scratch};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -37,7 +22,7 @@ fn prints_the_module_to_stdout() {
 
 #[test]
 fn writes_the_same_bytes_with_dash_o() {
-    let dir = scratch("dash-o");
+    let dir = scratch("gen-cli", "dash-o");
     let out = dir.join("smmu.rs");
     let o = iommugen(&[
         "generate",
@@ -69,7 +54,7 @@ fn runtime_path_and_registration_options() {
 
 #[test]
 fn spec_errors_are_reported_and_nothing_is_written() {
-    let dir = scratch("errors");
+    let dir = scratch("gen-cli", "errors");
     let spec = dir.join("bad.iommu");
     std::fs::write(
         &spec,
@@ -103,7 +88,7 @@ fn missing_file_is_a_usage_error() {
 
 #[test]
 fn long_lines_in_a_spec_with_errors_do_not_panic() {
-    let dir = scratch("long-lines");
+    let dir = scratch("gen-cli", "long-lines");
     let good = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
     let long_name = good
         .replace("driver d", &format!("driver {}", "n".repeat(200_000)))

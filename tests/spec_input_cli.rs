@@ -3,36 +3,13 @@
 //! are not UTF-8, a byte-order mark with CRLF line ends. Each is a located
 //! diagnostic with exit 1 (or clean), never a crash, and quick.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn iommugen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iommugen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("iommugen-spec-input-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.display().to_string()
-}
+mod cli;
+use cli::{iommugen, scratch, stderr, write};
 
 const GOOD: &str = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    check sid < 0x100;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const MILLION: usize = 1_000_000;
 
@@ -72,7 +49,7 @@ fn every_command(spec: &str, dir: &Path) -> Vec<(&'static str, Output)> {
 
 #[test]
 fn a_million_levels_is_a_located_error_from_every_command() {
-    let dir = scratch("deep");
+    let dir = scratch("spec-input", "deep");
     for (shape, text) in deep_specs() {
         let spec = write(&dir, &format!("{shape}.iommu"), text.as_bytes());
         for (cmd, o) in every_command(&spec, &dir) {
@@ -88,7 +65,7 @@ fn a_million_levels_is_a_located_error_from_every_command() {
 
 #[test]
 fn invalid_utf8_is_a_located_error_from_every_command() {
-    let dir = scratch("utf8");
+    let dir = scratch("spec-input", "utf8");
     let mut bytes = GOOD.as_bytes().to_vec();
     let at = GOOD.find("v,x").unwrap() + 2;
     bytes[at] = 0xc3; // a lead byte without its continuation
@@ -122,7 +99,7 @@ fn invalid_utf8_is_a_located_error_from_every_command() {
 
 #[test]
 fn a_bom_and_crlf_line_ends_are_accepted_by_every_command() {
-    let dir = scratch("bom");
+    let dir = scratch("spec-input", "bom");
     let text = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
     let spec = write(&dir, "bom.iommu", text.as_bytes());
     for (cmd, o) in every_command(&spec, &dir) {
