@@ -110,7 +110,10 @@ fn codec_matches_hand_derived_entries() {
 fn geometry_constants() {
     assert_eq!((S::IAS, S::OAS, S::TABLE_PA_BITS), (32, 32, 32));
     assert_eq!(S::PAGE_SIZES, 0x1000);
-    assert!(!S::COHERENT_WALK && Sun50i::<true>::COHERENT_WALK);
+    assert_eq!(
+        (S::COHERENT_WALK, Sun50i::<true>::COHERENT_WALK),
+        (false, true)
+    );
     // 4096 DTEs of 1 MiB, 256 PTEs of 4 KiB: Linux's NUM_DT_ENTRIES and
     // NUM_PT_ENTRIES.
     assert_eq!(1usize << S::INDEX_BITS[2], sun50i::DT_ENTRIES);
