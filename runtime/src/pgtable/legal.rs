@@ -171,10 +171,10 @@ pub mod exynos_sysmmu {
     }
 }
 
-/// Allwinner sun50i IOMMU: two levels of 32-bit entries, 4K pages.
+/// Allwinner sun50i (H6) IOMMU: a 4096-entry directory and 256-entry page
+/// tables of 32-bit entries, 4K pages only, 32-bit IOVA and physical
+/// addresses (Linux `sun50i-iommu.c`). The engine's constants, so checker
+/// and runtime agree.
 pub mod sun50i {
-    pub const GRANULE_SHIFT: u32 = 12;
-    pub const IAS: u32 = 32;
-    pub const OAS: u32 = 32;
-    pub const SIZES: u64 = 1 << 12;
+    pub use crate::pgtable::formats::sun50i::{GRANULE_SHIFT, IAS, OAS, SIZES};
 }

@@ -2,8 +2,9 @@
 //! [`Format`] (geometry constants and a descriptor codec, see [`format`]).
 //! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
 //! 2, 4K/16K/64K granules), ARMv7 short descriptors
-//! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]) and the
-//! Rockchip IOMMU's ([`formats::rockchip`]).
+//! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]), the
+//! Rockchip IOMMU's ([`formats::rockchip`]) and the Allwinner H6 IOMMU's
+//! ([`formats::sun50i`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -39,6 +40,7 @@ pub use formats::apple_dart::{AppleDart, Dart1, Dart2};
 pub use formats::arm_v7s::ArmV7s;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use formats::rockchip::Rockchip;
+pub use formats::sun50i::Sun50i;
 pub use pool::{
     PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K, TableMem,
     TablePool,

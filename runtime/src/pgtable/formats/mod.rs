@@ -7,3 +7,4 @@ pub mod apple_dart;
 pub mod arm_v7s;
 pub mod lpae;
 pub mod rockchip;
+pub mod sun50i;
