@@ -24,7 +24,7 @@ pub enum Origin<'a> {
 impl Origin<'_> {
     /// `` `drivers.iommu:12` `` or `` the `#[iommu_driver]` attribute of `Smmu` ``.
     /// Counts lines from the start of the source: for many spans, the
-    /// generator uses a [`Locator`].
+    /// generator uses a `Locator`.
     pub fn at(&self, span: &Span) -> String {
         match self {
             Origin::Spec { file, source } => {

@@ -1,6 +1,6 @@
 //! Source text to [`SpecAst`], with recovery.
 //!
-//! [`crate::split`] cuts the text into items; pest parses each item on its
+//! `split` cuts the text into items; pest parses each item on its
 //! own with the rules in `grammar.pest`. A bad item yields one diagnostic and
 //! is dropped; parsing continues with the next one. When pest stops at a word
 //! that starts a known item (a forgotten `;`), parsing resumes at that word.

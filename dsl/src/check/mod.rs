@@ -1,6 +1,6 @@
 //! Syntax tree to checked IR.
 //!
-//! Each driver is checked on its own ([`driver`]); then the checks that span
+//! Each driver is checked on its own (`driver`); then the checks that span
 //! drivers (names, compatible strings). Every problem becomes a diagnostic;
 //! a driver with errors is left out of the spec, and the spec is only
 //! returned when no driver had an error.

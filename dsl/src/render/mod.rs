@@ -5,7 +5,7 @@
 //! through that: its [`LineIndex`] makes each line/column look-up a binary
 //! search, so rendering is linear in the number of diagnostics. The human
 //! report shows only the lines around the labels (a long line cut to a
-//! window, see [`excerpt`]), and a terminal report shows the first [`SHOWN`]
+//! window, see `excerpt`), and a terminal report shows the first [`SHOWN`]
 //! diagnostics ([`Cap`]); JSON lists every one.
 
 mod excerpt;

@@ -124,7 +124,7 @@ pub struct Attrs {
     pub write: bool,
     /// Executable by the device (neither XN nor, at stage 1, UXN/PXN set).
     pub exec: bool,
-    /// Stage 1: unprivileged access allowed (AP[1]); stage 2: always true.
+    /// Stage 1: unprivileged access allowed (`AP[1]`); stage 2: always true.
     pub unpriv: bool,
     /// Memory type: 0 Normal non-cacheable, 1 Normal write-back, 2 Device.
     pub memtype: u8,
