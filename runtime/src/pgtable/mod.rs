@@ -2,8 +2,9 @@
 //! [`Format`] (geometry constants and a descriptor codec, see [`format`]).
 //! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
 //! 2, 4K/16K/64K granules), ARMv7 short descriptors
-//! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]) and the
-//! Rockchip IOMMU's ([`formats::rockchip`]).
+//! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]), the
+//! Rockchip IOMMU's ([`formats::rockchip`]) and the Samsung Exynos System
+//! MMU's ([`formats::exynos`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -37,6 +38,7 @@ pub use engine::PageTable;
 pub use format::{Desc, Format};
 pub use formats::apple_dart::{AppleDart, Dart1, Dart2};
 pub use formats::arm_v7s::ArmV7s;
+pub use formats::exynos::Exynos;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use formats::rockchip::Rockchip;
 pub use pool::{

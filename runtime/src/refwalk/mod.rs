@@ -7,5 +7,6 @@
 
 pub mod apple_dart;
 pub mod arm_v7s;
+pub mod exynos;
 pub mod lpae;
 pub mod rockchip;
