@@ -182,7 +182,10 @@ fn geometry_and_limits() {
     // The 16 KiB first level is 16 slots, 16 KiB aligned.
     assert_eq!(POOL.in_use(), 16);
     assert_eq!(pt.root() % (16 << 10), 0);
-    assert_eq!(pt.map(0, 0xffff_f000, 0x2000, RW), Err(MapError::PaddrOutOfRange));
+    assert_eq!(
+        pt.map(0, 0xffff_f000, 0x2000, RW),
+        Err(MapError::PaddrOutOfRange)
+    );
     assert_eq!(
         pt.map(0xffff_f000, 0, 0x2000, RW),
         Err(MapError::IovaOutOfRange)
@@ -266,11 +269,22 @@ fn walker_on_hand_written_tables() {
     m.insert(0x2_0400 + 5 * 4, 0x7000_5012);
     let (l, tables) = run(1, &m).unwrap();
     assert_eq!(tables, 1);
-    let ro = Attrs { read: true, write: false };
-    let rw = Attrs { read: true, write: true };
+    let ro = Attrs {
+        read: true,
+        write: false,
+    };
+    let rw = Attrs {
+        read: true,
+        write: true,
+    };
     assert_eq!(
-        l.iter().map(|l| (l.ia, l.size, l.pa, l.attrs)).collect::<Vec<_>>(),
-        [(0x30_0000, 1 << 20, 0x2030_0000, ro), (0x40_5000, 1 << 12, 0x7000_5000, rw)]
+        l.iter()
+            .map(|l| (l.ia, l.size, l.pa, l.attrs))
+            .collect::<Vec<_>>(),
+        [
+            (0x30_0000, 1 << 20, 0x2030_0000, ro),
+            (0x40_5000, 1 << 12, 0x7000_5000, rw)
+        ]
     );
     // Malformed: a fault entry with stray bits, type 11, stray attribute
     // bits (C and B), a small page of type 11, a no-access leaf, and a
@@ -284,13 +298,19 @@ fn walker_on_hand_written_tables() {
     ] {
         let mut bad_mem = m.clone();
         bad_mem.insert(at, bad);
-        assert!(matches!(run(1, &bad_mem), Err(Fault::Malformed { .. })), "{bad:#x}");
+        assert!(
+            matches!(run(1, &bad_mem), Err(Fault::Malformed { .. })),
+            "{bad:#x}"
+        );
     }
     let mut large = m.clone();
     for k in 16..31 {
         large.insert(0x2_0400 + k * 4, 0x7001_0011);
     }
-    assert!(matches!(run(1, &large), Err(Fault::Malformed { ia: 0x41_0000 })));
+    assert!(matches!(
+        run(1, &large),
+        Err(Fault::Malformed { ia: 0x41_0000 })
+    ));
     large.insert(0x2_0400 + 31 * 4, 0x7001_0011);
     assert_eq!(run(1, &large).unwrap().0[2].size, 1 << 16);
 
@@ -304,7 +324,13 @@ fn walker_on_hand_written_tables() {
     let cfg = WalkConfig { version: 5 };
     let s = walk(&cfg, root, 0x000a_bcde, &read5).unwrap();
     assert_eq!((s.pa, s.size), (0x8_201a_bcde, 1 << 20));
-    assert_eq!(s.attrs, Attrs { read: false, write: true });
+    assert_eq!(
+        s.attrs,
+        Attrs {
+            read: false,
+            write: true
+        }
+    );
     let p = walk(&cfg, root, 0x0010_0fff, &read5).unwrap();
     assert_eq!((p.pa, p.attrs), (0xf_ffff_ffff, rw));
     assert_eq!(walk(&cfg, root, 0x0010_1000, &read5), Err(Fault::Level2));
@@ -340,10 +366,7 @@ fn map_unmap_lookup_through_the_walker() {
             check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         }
         // A map over something mapped is refused.
-        assert_eq!(
-            pt.map(0x0100_f000, 0, 0x2000, RW),
-            Err(MapError::Overlap)
-        );
+        assert_eq!(pt.map(0x0100_f000, 0, 0x2000, RW), Err(MapError::Overlap));
         // Unmaps that span holes and several leaf kinds.
         for &(ia, size) in &[(0x0010_0000u64, 0x0030_0000u64), (0x0100_0000, 0x0300_2000)] {
             let want = model.unmap(ia, size);
@@ -446,7 +469,8 @@ fn large_round_trips() {
         pool.set_phys_base(pool_pa(V));
         let mut pt: PageTable<Exynos<V>, _, _> = PageTable::new(pool, NoTlb).unwrap();
         let cfg = WalkConfig { version: V };
-        pt.map_mut(0x1000_0000, pa0 + 0x1000_0000, 64 << 20, RW).unwrap();
+        pt.map_mut(0x1000_0000, pa0 + 0x1000_0000, 64 << 20, RW)
+            .unwrap();
         let (l, tables) = leaves(&cfg, pt.root(), &reader(pool)).unwrap();
         assert_eq!((l.len(), tables), (64, 0));
         assert_eq!(pt.unmap_mut(0, 1 << 32), 64 << 20);

@@ -181,7 +181,10 @@ const TABLE_LOG2: u32 = 10;
 
 impl<const VERSION: u32, const COHERENT: bool> Format for Exynos<VERSION, COHERENT> {
     type Desc = AtomicU32;
-    const VALID: () = assert!(check(VERSION).is_ok(), "Exynos SysMMU version must be 1 to 7");
+    const VALID: () = assert!(
+        check(VERSION).is_ok(),
+        "Exynos SysMMU version must be 1 to 7"
+    );
     const GRANULE_SHIFT: u32 = 12;
     const IAS: u32 = 32;
     const OAS: u32 = pa_bits(VERSION);
