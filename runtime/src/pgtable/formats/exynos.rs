@@ -28,7 +28,11 @@
 //! protection to read and write). Linux fills empty first-level entries with
 //! a pointer to one shared zeroed second-level table (a System MMU v3.3
 //! prefetch workaround); we write zero instead, since zero is the engine's
-//! invalid entry and the hardware faults on it (book, "Page-table formats").
+//! invalid entry and the hardware faults on it. The engine issues no
+//! invalidation on `map`, so a v3.3+ driver should invalidate the range it
+//! mapped, as Linux flushes that cache when it replaces the shared pointer
+//! (book, "Page-table formats"). Partial unmaps of a section or large page
+//! split it, where Linux refuses them.
 
 use core::sync::atomic::AtomicU32;
 
