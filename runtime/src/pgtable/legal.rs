@@ -154,19 +154,25 @@ pub mod rockchip {
     }
 }
 
-/// Samsung Exynos SysMMU: 1M sections, 64K large and 4K small pages.
+/// Samsung Exynos SysMMU: 1M sections, 64K large and 4K small pages (the
+/// engine's `formats::exynos`, whose constants and rule these are).
 pub mod exynos_sysmmu {
-    pub const GRANULE_SHIFT: u32 = 12;
-    pub const IAS: u32 = 32;
-    pub const SIZES: u64 = (1 << 12) | (1 << 16) | (1 << 20);
+    use crate::pgtable::formats::exynos;
+    use crate::pgtable::{Exynos, Format};
+
+    pub const GRANULE_SHIFT: u32 = <Exynos as Format>::GRANULE_SHIFT;
+    pub const IAS: u32 = <Exynos as Format>::IAS;
+    pub const SIZES: u64 = exynos::SIZES;
 
     /// Output size of major version `v` (1 to 7): 32 bits, or 36 from v5
     /// on (entries hold PA >> 4); 0 for a version that does not exist.
     pub const fn oas(v: u64) -> u32 {
-        match v {
-            1..=4 => 32,
-            5..=7 => 36,
-            _ => 0,
+        if v > u32::MAX as u64 {
+            return 0;
+        }
+        match exynos::check(v as u32) {
+            Ok(()) => exynos::pa_bits(v as u32),
+            Err(_) => 0,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Formats: Arm VMSAv8-64 long descriptors ([`formats::lpae`], stage 1 and
 //! 2, 4K/16K/64K granules), ARMv7 short descriptors
 //! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]), the
-//! Rockchip IOMMU's ([`formats::rockchip`]) and the Allwinner H6 IOMMU's
+//! Rockchip IOMMU's ([`formats::rockchip`]), the Samsung Exynos System
+//! MMU's ([`formats::exynos`]) and the Allwinner H6 IOMMU's
 //! ([`formats::sun50i`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
@@ -38,6 +39,7 @@ pub use engine::PageTable;
 pub use format::{Desc, Format};
 pub use formats::apple_dart::{AppleDart, Dart1, Dart2};
 pub use formats::arm_v7s::ArmV7s;
+pub use formats::exynos::Exynos;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use formats::rockchip::Rockchip;
 pub use formats::sun50i::Sun50i;

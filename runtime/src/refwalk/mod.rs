@@ -7,6 +7,7 @@
 
 pub mod apple_dart;
 pub mod arm_v7s;
+pub mod exynos;
 pub mod lpae;
 pub mod rockchip;
 pub mod sun50i;
