@@ -59,3 +59,13 @@ pub fn snapshot<W: Word, T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -
         .map(|i| read(base + i * W::BYTES as u64))
         .collect()
 }
+
+/// [`reader`] for 32-bit entries, for tests that name no adapter.
+pub fn reader32<T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -> impl Fn(u64) -> u32 + '_ {
+    reader(pool)
+}
+
+/// [`reader`] for 64-bit entries.
+pub fn reader64<T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -> impl Fn(u64) -> u64 + '_ {
+    reader(pool)
+}

@@ -18,7 +18,7 @@
 //!    [`driver::cut_everywhere`] for the partial unmaps of the largest leaf
 //!    or table.
 //! 3. For benchmarks, add an adapter to `benches/pgtable_formats.rs`.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod check;
 pub mod driver;
@@ -31,7 +31,7 @@ use iommugen_runtime::pgtable::{Format, TableMem};
 use iommugen_runtime::Prot;
 
 pub use check::check;
-pub use memory::{reader, snapshot, Word};
+pub use memory::{reader, reader32, reader64, snapshot, Word};
 pub use model::{normalise, Model, Span};
 
 /// What the generic tests need to know about one format variant. Nothing
