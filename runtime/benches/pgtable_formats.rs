@@ -178,8 +178,11 @@ fn geometry<A: BenchFormat>() -> (u64, u64) {
     (page, RANGE / page)
 }
 
-/// Orders for per-page maps: page index of the `i`th call of `n`.
-const ORDERS: [(&str, fn(u64, u64) -> u64); 3] = [
+/// The page index of the `i`th call of `n`.
+type Order = fn(u64, u64) -> u64;
+
+/// Orders for per-page maps.
+const ORDERS: [(&str, Order); 3] = [
     ("seq", |i, _| i),
     // Two streams, one from each half of the window, alternating.
     ("2streams", |i, n| (i >> 1) + (i & 1) * (n / 2)),

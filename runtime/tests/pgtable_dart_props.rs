@@ -7,7 +7,7 @@
 mod formats;
 
 use formats::driver::{cut_everywhere, ops, run};
-use formats::{FormatUnderTest, Span};
+use formats::{FormatUnderTest, Leaves, Span};
 use iommugen_runtime::pgtable::{AppleDart, Format, StaticPool, Table16K};
 use iommugen_runtime::refwalk::apple_dart::{leaves, walk, Attrs, WalkConfig};
 use iommugen_runtime::Prot;
@@ -72,7 +72,7 @@ impl<const G: u8, const IAS: u32> FormatUnderTest for Dart<G, IAS> {
         Some((t.pa, t.attrs))
     }
 
-    fn leaves(root: u64, read: &dyn Fn(u64) -> u64) -> Result<(Vec<Span<Attrs>>, usize), String> {
+    fn leaves(root: u64, read: &dyn Fn(u64) -> u64) -> Leaves<Attrs> {
         let (found, tables) =
             leaves(&Self::CFG, &Self::ttbrs(root), read).map_err(|f| format!("{f:?}"))?;
         let spans = found.iter().map(|l| Span {

@@ -7,7 +7,7 @@
 mod formats;
 
 use formats::driver::{cut_everywhere, ops, run};
-use formats::{FormatUnderTest, Span};
+use formats::{FormatUnderTest, Leaves, Span};
 use iommugen_runtime::pgtable::{Rockchip, StaticPool, Table4K};
 use iommugen_runtime::refwalk::rockchip::{leaves, walk, Attrs, WalkConfig};
 use iommugen_runtime::Prot;
@@ -56,7 +56,7 @@ impl<const V: u32> FormatUnderTest for Rk<V> {
         Some((t.pa, t.attrs))
     }
 
-    fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Result<(Vec<Span<Attrs>>, usize), String> {
+    fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Leaves<Attrs> {
         let (found, tables) =
             leaves(&WalkConfig { version: V }, root, read).map_err(|f| format!("{f:?}"))?;
         let spans = found.iter().map(|l| Span {

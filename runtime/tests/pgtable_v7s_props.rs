@@ -6,7 +6,7 @@
 mod formats;
 
 use formats::driver::{cut_everywhere, ops, run};
-use formats::{FormatUnderTest, Span};
+use formats::{FormatUnderTest, Leaves, Span};
 use iommugen_runtime::pgtable::{ArmV7s, Format, StaticPool, Table1K};
 use iommugen_runtime::refwalk::arm_v7s::{leaves, walk, Attrs, WalkConfig};
 use iommugen_runtime::Prot;
@@ -62,7 +62,7 @@ impl<const MTK: bool> FormatUnderTest for V7s<MTK> {
         Some((t.pa, t.attrs))
     }
 
-    fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Result<(Vec<Span<Attrs>>, usize), String> {
+    fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Leaves<Attrs> {
         let (found, tables) =
             leaves(&WalkConfig { mtk_ext: MTK }, root, read).map_err(|f| format!("{f:?}"))?;
         let spans = found.iter().map(|l| Span {

@@ -68,11 +68,11 @@ pub trait FormatUnderTest {
     fn walk(root: u64, ia: u64, read: &dyn Fn(u64) -> Self::Word) -> Option<(u64, Self::Attrs)>;
     /// Every leaf reachable from `root` and the number of non-root tables
     /// seen; an error for any malformed entry.
-    fn leaves(
-        root: u64,
-        read: &dyn Fn(u64) -> Self::Word,
-    ) -> Result<(Vec<Span<Self::Attrs>>, usize), String>;
+    fn leaves(root: u64, read: &dyn Fn(u64) -> Self::Word) -> Leaves<Self::Attrs>;
 }
+
+/// Every leaf and the number of non-root tables, or what is malformed.
+pub type Leaves<A> = Result<(Vec<Span<A>>, usize), String>;
 
 /// The window's width: four of the largest unit.
 pub fn window<A: FormatUnderTest>() -> u64 {
