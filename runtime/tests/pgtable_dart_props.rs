@@ -87,7 +87,7 @@ impl<const G: u8, const IAS: u32> FormatUnderTest for Dart<G, IAS> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 64 },
+        cases: if cfg!(miri) { 2 } else { 256 },
         ..ProptestConfig::default()
     })]
     #[test]

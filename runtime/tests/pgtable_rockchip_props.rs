@@ -71,7 +71,7 @@ impl<const V: u32> FormatUnderTest for Rk<V> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 96 },
+        cases: if cfg!(miri) { 2 } else { 256 },
         ..ProptestConfig::default()
     })]
     #[test]

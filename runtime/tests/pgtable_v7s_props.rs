@@ -77,7 +77,7 @@ impl<const MTK: bool> FormatUnderTest for V7s<MTK> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 2 } else { 96 },
+        cases: if cfg!(miri) { 2 } else { 256 },
         ..ProptestConfig::default()
     })]
     #[test]
