@@ -1,203 +1,117 @@
-//! Apple DART: random map / unmap / lookup sequences (unmaps cutting into
-//! ranges mapped in one call included; the format has no blocks, so no cut
-//! splits anything), checked after every step against a plain model and
-//! the reference walker reading raw table memory; a failed map leaves table
-//! memory byte-identical; the pool is empty again at the end. DART1 with
-//! one TTBR, DART2 with four (a window across the TTBR 0/1 boundary).
+//! Apple DART through the generic harness (`formats/`): random map / unmap
+//! / lookup sequences (unmaps cutting into ranges mapped in one call; the
+//! format has no blocks, so no cut splits anything), and a whole
+//! second-level table cut everywhere. DART1 with one TTBR, DART2 with four
+//! (a window across the TTBR 0/1 boundary).
 
-mod dart_common;
+mod formats;
 
-use dart_common::{check, expected_attrs, snapshot, ttbrs, Model, PAGE, POOL_PA};
-use iommugen_runtime::pgtable::{
-    AppleDart, Format, MapError, NoTlb, PageTable, StaticPool, Table16K, TablePool,
-};
-use iommugen_runtime::refwalk::apple_dart::WalkConfig;
+use formats::driver::{cut_everywhere, ops, run};
+use formats::{FormatUnderTest, Leaves, Span};
+use iommugen_runtime::pgtable::{AppleDart, Format, StaticPool, Table16K};
+use iommugen_runtime::refwalk::apple_dart::{leaves, walk, Attrs, WalkConfig};
 use iommugen_runtime::Prot;
 use proptest::prelude::*;
 
+const PAGE: u64 = 1 << 14;
 /// A page, 32 pages, and a whole second-level table (32 MiB).
 const UNITS: [u64; 3] = [PAGE, 32 * PAGE, 2048 * PAGE];
 
-#[derive(Clone, Debug)]
-enum Op {
-    Map {
-        unit: usize,
-        anchor: u8,
-        off: i8,
-        len: u8,
-        pshift: u8,
-        prot: u8,
-        excl: bool,
-    },
-    Unmap {
-        unit: usize,
-        anchor: u8,
-        off: i8,
-        len: u8,
-        excl: bool,
-    },
-    Lookup {
-        anchor: u8,
-        off: u32,
-    },
-}
+struct Dart<const G: u8, const IAS: u32>;
 
-fn ops() -> impl Strategy<Value = Vec<Op>> {
-    let op = prop_oneof![
-        4 => (0usize..3, 0u8..5, -3i8..4, 1u8..4, 0u8..3, 0u8..64, any::<bool>())
-            .prop_map(|(unit, anchor, off, len, pshift, prot, excl)| Op::Map { unit, anchor, off, len, pshift, prot, excl }),
-        3 => (0usize..3, 0u8..5, -3i8..4, 1u8..4, any::<bool>())
-            .prop_map(|(unit, anchor, off, len, excl)| Op::Unmap { unit, anchor, off, len, excl }),
-        1 => (0u8..5, any::<u32>()).prop_map(|(anchor, off)| Op::Lookup { anchor, off }),
-    ];
-    proptest::collection::vec(op, 1..if cfg!(miri) { 4 } else { 20 })
-}
-
-fn prot_of(bits: u8) -> Prot {
-    let all = [
-        Prot::READ,
-        Prot::WRITE,
-        Prot::CACHE,
-        Prot::MMIO,
-        Prot::NOEXEC,
-        Prot::PRIV,
-    ];
-    let mut p = Prot::empty();
-    for (i, f) in all.iter().enumerate() {
-        if bits & (1 << i) != 0 {
-            p = p | *f;
-        }
-    }
-    if !p.contains(Prot::READ) && !p.contains(Prot::WRITE) {
-        p = p | Prot::WRITE;
-    }
-    p
-}
-
-/// Runs `ops` in a window of four second-level tables' worth (128 MiB)
-/// starting at `wbase`.
-fn run<const G: u8, const IAS: u32, const N: usize>(
-    pool: &'static StaticPool<Table16K, N>,
-    wbase: u64,
-    ops: &[Op],
-) {
-    type F<const G: u8, const IAS: u32> = AppleDart<G, IAS>;
-    pool.set_phys_base(POOL_PA);
-    let cfg = WalkConfig {
+impl<const G: u8, const IAS: u32> Dart<G, IAS> {
+    const CFG: WalkConfig = WalkConfig {
         generation: G,
         ias: IAS,
     };
-    let big = UNITS[2];
-    let window = 4 * big;
-    let pbase = (1u64 << <F<G, IAS> as Format>::OAS) - 2 * window;
-    let mut pt: PageTable<F<G, IAS>, _, _> = PageTable::new(pool, NoTlb).unwrap();
-    let root_slots = pool.in_use();
-    let t = ttbrs(pt.root(), F::<G, IAS>::ROOT_TABLES);
-    let mut model = Model::default();
-    let at = |anchor: u8, off: i8, unit: u64| -> u64 {
-        let a = wbase + u64::from(anchor) * big - u64::from(anchor == 4) * unit;
-        (a as i64 + i64::from(off) * unit as i64)
-            .clamp(wbase as i64, (wbase + window - unit) as i64) as u64
-    };
-    for op in ops {
-        match *op {
-            Op::Map {
-                unit,
-                anchor,
-                off,
-                len,
-                pshift,
-                prot,
-                excl,
-            } => {
-                let unit = UNITS[unit];
-                let ia = at(anchor, off, unit);
-                let size = (u64::from(len) * unit).min(wbase + window - ia);
-                let pa = pbase + (ia - wbase) + u64::from(pshift) * PAGE;
-                let prot = prot_of(prot);
-                let before = snapshot(pool);
-                let in_use = pool.in_use();
-                let res = if excl {
-                    pt.map_mut(ia, pa, size, prot)
-                } else {
-                    pt.map(ia, pa, size, prot)
-                };
-                match res {
-                    Err(e) => {
-                        assert!(e == MapError::NoMemory || e == MapError::Overlap, "{e:?}");
-                        if e == MapError::Overlap {
-                            assert!(
-                                model.overlaps(ia, size),
-                                "false overlap at {ia:#x}+{size:#x}"
-                            );
-                        }
-                        assert!(snapshot(pool) == before, "failed map changed table memory");
-                        assert_eq!(pool.in_use(), in_use, "failed map kept tables");
-                    }
-                    Ok(()) => {
-                        assert!(
-                            !model.overlaps(ia, size),
-                            "map over a mapping at {ia:#x}+{size:#x}"
-                        );
-                        model.map(ia, size, pa, expected_attrs(G, prot));
-                    }
-                }
-            }
-            Op::Unmap {
-                unit,
-                anchor,
-                off,
-                len,
-                excl,
-            } => {
-                let unit = UNITS[unit];
-                let ia = at(anchor, off, unit);
-                let size = (u64::from(len) * unit).min(wbase + window - ia);
-                let want = model.unmap(ia, size);
-                let got = if excl {
-                    pt.unmap_mut(ia, size)
-                } else {
-                    pt.unmap(ia, size)
-                };
-                assert_eq!(got, want, "unmap {ia:#x}+{size:#x}");
-            }
-            Op::Lookup { anchor, off } => {
-                let ia = (wbase + u64::from(anchor) * big - u64::from(anchor == 4))
-                    .wrapping_add(u64::from(off))
-                    .min(wbase + window - 1);
-                assert_eq!(pt.iova_to_phys(ia), model.lookup(ia));
-            }
-        }
-        check(&cfg, &t, root_slots, pool, &model, &|ia| {
-            pt.iova_to_phys(ia)
-        });
+
+    /// The TTBRs of the contiguous root: one first-level table each.
+    fn ttbrs(root: u64) -> Vec<u64> {
+        let n = <AppleDart<G, IAS> as Format>::ROOT_TABLES;
+        (0..u64::from(n)).map(|i| root + i * PAGE).collect()
     }
-    let want = model.unmap(wbase, window);
-    assert_eq!(pt.unmap(wbase, window), want);
-    check(&cfg, &t, root_slots, pool, &model, &|ia| {
-        pt.iova_to_phys(ia)
-    });
-    assert_eq!(pool.in_use(), root_slots);
-    drop(pt);
-    assert_eq!(pool.in_use(), 0);
+}
+
+impl<const G: u8, const IAS: u32> FormatUnderTest for Dart<G, IAS> {
+    type F = AppleDart<G, IAS>;
+    type Mem = Table16K;
+    type Word = u64;
+    type Attrs = Attrs;
+    /// One first-level table per TTBR: 2^(IAS - 36), at least one.
+    const ROOT_SLOTS: usize = if IAS > 36 { 1 << (IAS - 36) } else { 1 };
+    /// 16 KiB aligned, above 4 GiB (table pointers use the high address
+    /// bits) and below 2^36.
+    const POOL_PA: u64 = 0x8_0000_0000;
+    const UNITS: &'static [u64] = &UNITS;
+    /// DART1: the top of the 32-bit input; DART2: two tables' worth each
+    /// side of the TTBR 0/1 boundary.
+    const WINDOW_BASE: u64 = if G == 1 {
+        (1 << 32) - 4 * UNITS[2]
+    } else {
+        (1 << 36) - 2 * UNITS[2]
+    };
+    /// Near the top of the output range.
+    const PA_BASE: u64 = (1 << <AppleDart<G, IAS> as Format>::OAS) - 8 * UNITS[2];
+    const PA_SHIFTS: &'static [u64] = &[0, PAGE, 2 * PAGE];
+
+    /// From the Linux drivers' documented bits: read and write as asked;
+    /// DART2 is uncached unless CACHE; DART1 always disables sub-page
+    /// protection; every page spans its whole sub-page window.
+    fn expected(prot: Prot) -> Attrs {
+        Attrs {
+            read: prot.contains(Prot::READ),
+            write: prot.contains(Prot::WRITE),
+            no_cache: G == 2 && !prot.contains(Prot::CACHE),
+            subpage_disabled: G == 1,
+            subpage: (0, 0xfff),
+        }
+    }
+
+    fn walk(root: u64, ia: u64, read: &dyn Fn(u64) -> u64) -> Option<(u64, Attrs)> {
+        let t = walk(&Self::CFG, &Self::ttbrs(root), ia, read).ok()?;
+        Some((t.pa, t.attrs))
+    }
+
+    fn leaves(root: u64, read: &dyn Fn(u64) -> u64) -> Leaves<Attrs> {
+        let (found, tables) =
+            leaves(&Self::CFG, &Self::ttbrs(root), read).map_err(|f| format!("{f:?}"))?;
+        let spans = found.iter().map(|l| Span {
+            ia: l.ia,
+            size: PAGE,
+            pa: l.pa,
+            attrs: l.attrs,
+        });
+        Ok((spans.collect(), tables))
+    }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 2 } else { 64 }, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 2 } else { 256 },
+        ..ProptestConfig::default()
+    })]
     #[test]
-    fn dart1_random_ops(ops in ops()) {
+    fn dart1_random_ops(ops in ops::<Dart<1, 32>>()) {
         // One root and three second-level tables for a four-table window:
         // maps run out of tables.
         static POOL: StaticPool<Table16K, 4> = StaticPool::new();
-        // The top 128 MiB of the 32-bit input.
-        run::<1, 32, 4>(&POOL, (1 << 32) - 4 * UNITS[2], &ops);
+        run::<Dart<1, 32>, 4>(&POOL, &ops);
     }
 
     #[test]
-    fn dart2_four_ttbrs_random_ops(ops in ops()) {
+    fn dart2_four_ttbrs_random_ops(ops in ops::<Dart<2, 38>>()) {
         // Four root tables and three second-level tables.
         static POOL: StaticPool<Table16K, 7> = StaticPool::new();
-        // Two tables' worth each side of the TTBR 0/1 boundary.
-        run::<2, 38, 7>(&POOL, (1 << 36) - 2 * UNITS[2], &ops);
+        run::<Dart<2, 38>, 7>(&POOL, &ops);
     }
+}
+
+/// A whole second-level table mapped in one call (DART2, behind TTBR 1),
+/// a one-page hole at every 2 MiB step: the table stays until its last page.
+#[test]
+fn full_table_cut_everywhere() {
+    static POOL: StaticPool<Table16K, 6> = StaticPool::new();
+    let step = if cfg!(miri) { 16 << 20 } else { 2 << 20 };
+    let range = (1 << 36, 0x2_0000_0000, UNITS[2]);
+    cut_everywhere::<Dart<2, 38>, 6>(&POOL, range, (step, 0x4000), 1);
 }

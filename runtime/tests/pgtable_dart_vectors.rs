@@ -7,14 +7,25 @@
 //! CACHE), bit 2 no-write, bit 3 no-read. Table pointers are the address
 //! field and bit 0. Then the engine writes them where the walk reads them.
 
-mod dart_common;
+mod formats;
 
-use dart_common::{reader, ttbrs, PAGE, POOL_PA};
+use formats::reader64 as reader;
 use iommugen_runtime::pgtable::{
     AppleDart, Dart1, Dart2, Format, MapError, NoTlb, PageTable, StaticPool, Table16K, TablePool,
 };
 use iommugen_runtime::refwalk::apple_dart::{walk, WalkConfig};
 use iommugen_runtime::Prot;
+
+/// Physical address of every test pool: 16 KiB aligned, above 4 GiB (so
+/// table pointers exercise the high address bits) and below 2^36.
+const POOL_PA: u64 = 0x8_0000_0000;
+/// Bytes of a page and of a table.
+const PAGE: u64 = 1 << 14;
+
+/// The TTBRs of a table whose contiguous root holds `n` first-level tables.
+fn ttbrs(root: u64, n: u32) -> Vec<u64> {
+    (0..u64::from(n)).map(|i| root + i * PAGE).collect()
+}
 
 const R: Prot = Prot::READ;
 const W: Prot = Prot::WRITE;

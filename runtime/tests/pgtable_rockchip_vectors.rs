@@ -7,14 +7,25 @@
 //! no-exec and privilege requests leave no trace. Then the engine writes
 //! them where a walk reads them.
 
-mod rockchip_common;
+mod formats;
 
+use formats::reader32 as reader;
 use iommugen_runtime::pgtable::formats::rockchip::{self, RockchipError};
 use iommugen_runtime::pgtable::{
     Format, MapError, NoTlb, PageTable, Rockchip, StaticPool, Table4K, TablePool,
 };
 use iommugen_runtime::Prot;
-use rockchip_common::{pool_pa, reader};
+
+/// Physical base of the test pools: v1 below 4 GiB, as v1 requires; v2
+/// above 4 GiB with both high fields of every table address non-zero
+/// (PA 39:36 = 7, PA 35:32 = 0xf).
+fn pool_pa(version: u32) -> u64 {
+    if version == 2 {
+        0x7f_c000_0000
+    } else {
+        0x4000_0000
+    }
+}
 
 type V1 = Rockchip<1>;
 type V2 = Rockchip<2>;

@@ -9,13 +9,17 @@
 //! XN for NOEXEC; MediaTek: PA[32] bit 9, PA[33] bit 4, PA[34] bit 5 and no
 //! AP/XN bits). Then the engine writes them where the walk reads them.
 
-mod v7s_common;
+mod formats;
 
+use formats::reader32 as reader;
 use iommugen_runtime::pgtable::{
     ArmV7s, Format, MapError, NoTlb, PageTable, StaticPool, Table1K, TablePool,
 };
 use iommugen_runtime::Prot;
-use v7s_common::{reader, POOL_PA};
+
+/// Physical address of every test pool: 16 KiB aligned (the first-level
+/// table is the pool's first allocation) and below 4 GiB.
+const POOL_PA: u64 = 0x4000_0000;
 
 type V7s = ArmV7s;
 type Mtk = ArmV7s<true>;
