@@ -166,10 +166,31 @@ pub fn match_node<'d>(
 /// Declarations registered from any crate linked into the image, through a
 /// linker section (linkme). The attribute macro registers a driver with
 ///
-/// ```ignore
+/// ```
+/// use iommugen_runtime::decl::*;
+/// use iommugen_runtime::fdt::Node;
+/// use iommugen_runtime::fwspec::IdSink;
+///
+/// struct SmmuV3;
+/// impl IommuDriver for SmmuV3 {
+///     fn name(&self) -> &str { "smmu_v3" }
+///     fn info(&self) -> DriverInfo {
+///         DriverInfo { domain: DomainPolicy::PerInstance, aperture_base: 0,
+///                      aperture_size: 1 << 32, pci: true, granule: 4096 }
+///     }
+///     fn init(&self, _: Node<'_>) -> Result<InstanceData, DriverError> { Ok(InstanceData(0)) }
+///     fn of_xlate(&self, _: Node<'_>, _: InstanceData, args: &[u32], ids: &mut IdSink<'_>)
+///         -> Result<(), DriverError> {
+///         for &a in args { ids.push(a)?; }
+///         Ok(())
+///     }
+/// }
+///
 /// #[iommugen_runtime::linkme::distributed_slice(iommugen_runtime::decl::IOMMU_DECLARATIONS)]
 /// #[linkme(crate = iommugen_runtime::linkme)]
 /// static SMMU_V3: Declaration<'static> = Declaration { compatible: "arm,smmu-v3", driver: &SmmuV3 };
+///
+/// assert!(IOMMU_DECLARATIONS.iter().any(|d| d.compatible == "arm,smmu-v3"));
 /// ```
 ///
 /// On ELF targets the section is `linkme_IOMMU_DECLARATIONS`; a bare-metal
