@@ -449,7 +449,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let mut level = Self::START;
         while level < 3 {
             let d = entry(ptr, Derived::<F>::index(level, iova)).load(Acquire);
-            if !F::is_table(d, level) {
+            // `is_table` is only asked about non-zero entries (its contract).
+            if d == 0 || !F::is_table(d, level) {
                 return Self::leaf_phys(d, level, iova);
             }
             ptr = self.ptr(F::table_addr(d, level));
