@@ -21,7 +21,10 @@ fn shipped() -> Vec<(String, String)> {
             if p.is_dir() {
                 walk(&p, out);
             } else if p.extension().is_some_and(|e| e == "iommu") {
-                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
@@ -195,10 +198,52 @@ proptest! {
 }
 
 const SOUP: &[&str] = &[
-    "driver", "d", "{", "}", ";", "compatible", "\"a,b\"", ",", "cells", "1", "|", "field", "x",
-    ":", "u8", "=", "cell", "[", "]", "0", "7", "else", "check", "<", "!", "(", ")", "-", "+",
-    "id", "page-table", "arm-lpae-s1", "granule", "4K", "dma", "domain", "per-device", "init",
-    "a", "::", "//", "///", "/*", "*/", "\n", "é",
+    "driver",
+    "d",
+    "{",
+    "}",
+    ";",
+    "compatible",
+    "\"a,b\"",
+    ",",
+    "cells",
+    "1",
+    "|",
+    "field",
+    "x",
+    ":",
+    "u8",
+    "=",
+    "cell",
+    "[",
+    "]",
+    "0",
+    "7",
+    "else",
+    "check",
+    "<",
+    "!",
+    "(",
+    ")",
+    "-",
+    "+",
+    "id",
+    "page-table",
+    "arm-lpae-s1",
+    "granule",
+    "4K",
+    "dma",
+    "domain",
+    "per-device",
+    "init",
+    "a",
+    "::",
+    "//",
+    "///",
+    "/*",
+    "*/",
+    "\n",
+    "é",
 ];
 
 #[test]
@@ -206,7 +251,11 @@ fn syntax_errors_leave_the_file_as_it_was() {
     let src = "driver d {\n  cells 1\n  init   a;\n}\n";
     let f = format_source(src);
     assert_eq!(f.text, src);
-    assert!(f.errors.iter().any(|d| d.code == Code::Syntax), "{:?}", f.errors);
+    assert!(
+        f.errors.iter().any(|d| d.code == Code::Syntax),
+        "{:?}",
+        f.errors
+    );
 }
 
 const MILLION: usize = 1_000_000;
@@ -255,7 +304,10 @@ fn a_megabyte_line_formats_in_linear_time() {
         "{t_small:?} then {t_big:?}"
     );
     // A megabyte comment line, too.
-    let comment = format!("// {}\ndriver d {{ cells 0; init a; }}", "x".repeat(1 << 20));
+    let comment = format!(
+        "// {}\ndriver d {{ cells 0; init a; }}",
+        "x".repeat(1 << 20)
+    );
     assert!(formatted(&comment).starts_with("// xxx"));
 }
 
