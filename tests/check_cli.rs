@@ -22,7 +22,7 @@ fn shipped_examples_are_clean() {
 #[test]
 fn errors_exit_1_with_code_and_location() {
     let dir = scratch("check-cli", "errors");
-    let f = write(&dir, "bad.iommu", &GOOD.replace("oas 48", "oas 50"));
+    let f = write(&dir, "bad.iommu", GOOD.replace("oas 48", "oas 50"));
     let o = iommugen(&["check", &f]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -65,7 +65,7 @@ fn deny_warnings_turns_warnings_into_failure() {
     let f = write(
         &dir,
         "warn.iommu",
-        &GOOD.replace(
+        GOOD.replace(
             "id = sid;",
             "id = sid;\n    field spare: u8 = cell[0][23:16];",
         ),
@@ -87,7 +87,7 @@ fn folders_are_searched_recursively_for_iommu_files() {
     write(
         &dir.join("sub"),
         "b.iommu",
-        &GOOD.replace("v,x", "v,y").replace("driver d", "driver e"),
+        GOOD.replace("v,x", "v,y").replace("driver d", "driver e"),
     );
     write(&dir, "notes.txt", "not a spec {");
     let o = iommugen(&["check", dir.to_str().unwrap()]);
@@ -137,7 +137,7 @@ fn json_clean_is_an_empty_array() {
 fn compatible_claimed_in_two_files() {
     let dir = scratch("check-cli", "cross");
     let a = write(&dir, "a.iommu", GOOD);
-    let b = write(&dir, "b.iommu", &GOOD.replace("driver d", "driver e"));
+    let b = write(&dir, "b.iommu", GOOD.replace("driver d", "driver e"));
     let o = iommugen(&["check", "--format", "json", &a, &b]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

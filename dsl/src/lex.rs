@@ -87,16 +87,25 @@ fn is_ident_char(b: u8) -> bool {
 /// Every token of `source`, in order; their spans tile it exactly.
 pub fn lex(source: &str) -> Vec<Token> {
     let mut out = Vec::with_capacity(source.len() / 3 + 1);
+    out.extend(tokens(source));
+    out
+}
+
+/// The tokens of [`lex`] one at a time, for a reader that keeps only some.
+pub fn tokens(source: &str) -> impl Iterator<Item = Token> + '_ {
     let mut pos = 0;
-    while pos < source.len() {
+    core::iter::from_fn(move || {
+        if pos >= source.len() {
+            return None;
+        }
         let (kind, end) = next(source, pos);
-        out.push(Token {
+        let token = Token {
             kind,
             span: pos..end,
-        });
+        };
         pos = end;
-    }
-    out
+        Some(token)
+    })
 }
 
 /// The token starting at `pos` (< `source.len()`): its kind and end.

@@ -34,8 +34,8 @@ use crate::lex::{self, Kind, Token};
 pub struct Formatted {
     /// The formatted text; the source itself when `errors` is not empty.
     pub text: String,
-    /// Syntax errors (and warnings) of the source. With any error the
-    /// source is not formatted.
+    /// The source's syntax errors; when there are any, the source is not
+    /// formatted.
     pub errors: Vec<Diagnostic>,
     /// Byte ranges of the source's items left as written because printing
     /// them would have changed their tokens (should stay empty: a report
@@ -88,8 +88,8 @@ pub(crate) struct El {
 }
 
 /// The printable tokens of `tokens`, each with the line ends before it.
-fn elements(tokens: &[Token]) -> Vec<El> {
-    let mut out = Vec::with_capacity(tokens.len() / 2 + 1);
+fn elements(tokens: impl Iterator<Item = Token>) -> Vec<El> {
+    let mut out = Vec::new();
     let mut newlines = 0;
     for t in tokens {
         match t.kind {
@@ -154,7 +154,7 @@ fn segments(src: &str, els: &[El]) -> Vec<Segment> {
 /// Lays out a source without a byte-order mark, printing items with
 /// `print`; returns the text and the items kept as written.
 fn layout(src: &str, print: fn(&str, &[El]) -> String) -> (String, Vec<Range<usize>>) {
-    let els = elements(&lex::lex(src));
+    let els = elements(lex::tokens(src));
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     let mut kept = Vec::new();
     // What the last segment was: an item (`None`) or a comment's kind.
@@ -216,9 +216,7 @@ fn top_separator(prev: Option<Kind>, after_item: bool, next: &El) -> &'static st
 /// Whether `printed` lexes to the same tokens as `els` (spaces and line
 /// ends aside).
 fn same_tokens(src: &str, els: &[El], printed: &str) -> bool {
-    let mut again = lex::lex(printed)
-        .into_iter()
-        .filter(|t| !t.kind.is_layout());
+    let mut again = lex::tokens(printed).filter(|t| !t.kind.is_layout());
     let same = els.iter().all(|e| {
         again.next().is_some_and(|t| {
             t.kind == e.kind && printed.get(t.span.clone()) == src.get(e.span.clone())
