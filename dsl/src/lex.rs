@@ -6,7 +6,7 @@
 //! doc comments, spaces and newlines are tokens too, so concatenating the
 //! tokens' text gives the source back byte for byte. It never fails: a byte
 //! the language has no use for is an [`Kind::Other`] token, and an
-//! unterminated string or block comment ends where [`crate::split`] ends it.
+//! unterminated string or block comment ends where `split.rs` ends it.
 //!
 //! Words are cut where the grammar's `ident` ends, so a dashed word such as
 //! `arm-lpae-s1` is five tokens (`arm`, `-`, `lpae`, `-`, `s1`): whether a

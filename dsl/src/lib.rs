@@ -8,8 +8,8 @@
 //!   calls this step directly.
 //!
 //! [`check_source`] and [`check_sources`] run both; [`render`] turns the
-//! diagnostics into human or JSON text. [`format`] (over the lossless
-//! tokens of [`lex`]) lays a file out canonically.
+//! diagnostics into human or JSON text. [`format`](mod@format), over the
+//! lossless tokens of [`lex`], lays a file out canonically.
 
 pub mod ast;
 pub mod check;
