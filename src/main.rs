@@ -24,6 +24,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Run the boot flow on a device tree and report each master's IOMMU IDs.
     Dt(cmd::dt::Args),
+    /// Lay out `*.iommu` specs canonically (or, with `--check`, name those that are not).
+    Fmt(cmd::fmt::Args),
     /// Generate the no_std Rust module of a `*.iommu` spec.
     Generate(cmd::generate::Args),
     /// Build a spec's page table on the host, apply an op script, print every table.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Dt(args) => cmd::dt::run(args),
+        Command::Fmt(args) => cmd::fmt::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Pagetable(args) => cmd::pagetable::run(args),
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod cli;
-use cli::{iommugen, scratch, stderr, write};
+use cli::{iommugen, iommugen_with_stdin, scratch, stderr, write};
 
 const GOOD: &str = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
 
@@ -22,7 +22,7 @@ fn shipped_examples_are_clean() {
 #[test]
 fn errors_exit_1_with_code_and_location() {
     let dir = scratch("check-cli", "errors");
-    let f = write(&dir, "bad.iommu", &GOOD.replace("oas 48", "oas 50"));
+    let f = write(&dir, "bad.iommu", GOOD.replace("oas 48", "oas 50"));
     let o = iommugen(&["check", &f]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -65,7 +65,7 @@ fn deny_warnings_turns_warnings_into_failure() {
     let f = write(
         &dir,
         "warn.iommu",
-        &GOOD.replace(
+        GOOD.replace(
             "id = sid;",
             "id = sid;\n    field spare: u8 = cell[0][23:16];",
         ),
@@ -87,7 +87,7 @@ fn folders_are_searched_recursively_for_iommu_files() {
     write(
         &dir.join("sub"),
         "b.iommu",
-        &GOOD.replace("v,x", "v,y").replace("driver d", "driver e"),
+        GOOD.replace("v,x", "v,y").replace("driver d", "driver e"),
     );
     write(&dir, "notes.txt", "not a spec {");
     let o = iommugen(&["check", dir.to_str().unwrap()]);
@@ -137,7 +137,7 @@ fn json_clean_is_an_empty_array() {
 fn compatible_claimed_in_two_files() {
     let dir = scratch("check-cli", "cross");
     let a = write(&dir, "a.iommu", GOOD);
-    let b = write(&dir, "b.iommu", &GOOD.replace("driver d", "driver e"));
+    let b = write(&dir, "b.iommu", GOOD.replace("driver d", "driver e"));
     let o = iommugen(&["check", "--format", "json", &a, &b]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -226,4 +226,75 @@ fn the_human_report_shows_a_hundred_and_counts_the_rest() {
     let o = iommugen(&["check", "--format", "json", &f]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 251);
+}
+
+#[test]
+fn standard_input_is_checked_under_the_name_given() {
+    let o = iommugen_with_stdin(&["check", "-"], GOOD.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("checked 1 file: 0 errors"));
+    let bad = GOOD.replace("oas 48", "oas 50");
+    let o = iommugen_with_stdin(&["check", "-"], bad.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("<stdin>:6:"), "{}", stderr(&o));
+    let o = iommugen_with_stdin(
+        &[
+            "check",
+            "--stdin-filename",
+            "ed/buf.iommu",
+            "--format",
+            "json",
+            "-",
+        ],
+        bad.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["file"], "ed/buf.iommu");
+    // Standard input and a file together, as one run.
+    let dir = scratch("check-cli", "stdin-and-file");
+    let f = write(&dir, "good.iommu", GOOD.replace("v,x", "v,y"));
+    let o = iommugen_with_stdin(&["check", &f, "-"], GOOD.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("checked 2 files"));
+}
+
+/// JSON columns after `é` (two UTF-8 bytes, one UTF-16 unit) and `😀`
+/// (four bytes, two units), and a label that ends on a later line.
+#[test]
+fn json_columns_in_characters_and_utf16_and_the_end_of_a_label() {
+    let src = "driver d {\n    compatible \"é😀\"; cells 99;\n    init crate::d::probe;\n}\ndriver e\n  ;\n";
+    let o = iommugen_with_stdin(&["check", "--format", "json", "-"], src.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let find = |code: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .map(|d| d["labels"][0].clone())
+            .unwrap_or_else(|| panic!("no {code} in {v:#}"))
+    };
+    // `    compatible "é😀"; cells ` is 27 characters, 28 UTF-16 units,
+    // 31 bytes; `99` follows.
+    let cells = find("iommu::E0106");
+    assert_eq!(cells["offset"], src.find("99").unwrap());
+    assert_eq!(cells["offset"], 11 + 31);
+    assert_eq!((&cells["line"], &cells["column"]), (&2.into(), &28.into()));
+    assert_eq!(cells["column_utf16"], 29);
+    assert_eq!(
+        (&cells["end_line"], &cells["end_column"]),
+        (&2.into(), &30.into())
+    );
+    assert_eq!(cells["end_column_utf16"], 31);
+    // `driver e` then `  ;` on the next line: from line 5, column 1 to
+    // just past the `;`, line 6, column 4.
+    let body = find("iommu::E0001");
+    assert_eq!((&body["line"], &body["column"]), (&5.into(), &1.into()));
+    assert_eq!(
+        (&body["end_line"], &body["end_column"]),
+        (&6.into(), &4.into())
+    );
+    assert_eq!(body["end_column_utf16"], 4);
+    assert_eq!(body["length"], 12);
 }

@@ -1,6 +1,6 @@
 //! Hostile spec files through every command that reads one (`check`,
-//! `generate`, `dt --spec`): expressions nested a million deep, bytes that
-//! are not UTF-8, a byte-order mark with CRLF line ends. Each is a located
+//! `generate`, `dt --spec`, `fmt`): expressions nested a million deep,
+//! bytes that are not UTF-8, a byte-order mark with CRLF line ends. Each is a located
 //! diagnostic with exit 1 (or clean), never a crash, and quick.
 
 use std::path::Path;
@@ -44,6 +44,8 @@ fn every_command(spec: &str, dir: &Path) -> Vec<(&'static str, Output)> {
         ("check", iommugen(&["check", spec])),
         ("generate", iommugen(&["generate", spec, "-o", &out])),
         ("dt", iommugen(&["dt", "--spec", spec, &board])),
+        // Last: it may rewrite the file (only one it can format).
+        ("fmt", iommugen(&["fmt", spec])),
     ]
 }
 
@@ -108,6 +110,9 @@ fn a_bom_and_crlf_line_ends_are_accepted_by_every_command() {
         assert!(!err.contains("iommu::E"), "{cmd}: {err}");
         assert!(o.status.code() == Some(0) || cmd == "dt", "{cmd}: {err}");
     }
+    // `fmt` kept the mark and made the line ends LF.
+    let formatted = std::fs::read_to_string(&spec).unwrap();
+    assert!(formatted.starts_with('\u{feff}') && !formatted.contains('\r'));
     // A later error is at the column an editor shows on the first line.
     let broken = write(
         &dir,

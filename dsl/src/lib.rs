@@ -8,7 +8,8 @@
 //!   calls this step directly.
 //!
 //! [`check_source`] and [`check_sources`] run both; [`render`] turns the
-//! diagnostics into human or JSON text.
+//! diagnostics into human or JSON text. [`format`](mod@format), over the
+//! lossless tokens of [`lex`], lays a file out canonically.
 
 pub mod ast;
 pub mod check;
@@ -16,7 +17,9 @@ pub mod depth;
 pub mod diag;
 pub mod encoding;
 mod fast;
+pub mod format;
 pub mod ir;
+pub mod lex;
 pub mod lines;
 pub mod parse;
 pub mod render;

@@ -21,6 +21,9 @@ pub struct LineIndex<'s> {
     /// `chars[k]`: characters in `source[..k * CHUNK]` (a byte position
     /// inside a character counts that character once it has begun).
     chars: Vec<usize>,
+    /// `astral[k]`: characters outside the Basic Multilingual Plane (four
+    /// UTF-8 bytes, two UTF-16 units) begun in `source[..k * CHUNK]`.
+    astral: Vec<usize>,
 }
 
 /// Line starts as `u32` when the source allows (half the memory for a file
@@ -68,6 +71,12 @@ fn count_chars(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| starts_char(b)).count()
 }
 
+/// Characters begun in `bytes` that take two UTF-16 units (lead byte 0xF0
+/// and up).
+fn count_astral(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b >= 0xf0).count()
+}
+
 impl<'s> LineIndex<'s> {
     /// Indexes `source` in one pass. Lines end at `\n`; a `\r` before it is
     /// part of no line's text ([`LineIndex::line_text`]).
@@ -85,16 +94,21 @@ impl<'s> LineIndex<'s> {
             Starts::Wide(core::iter::once(0).chain(newlines).collect())
         };
         let mut chars = Vec::with_capacity(bytes.len() / CHUNK + 1);
-        let mut total = 0;
+        let mut astral = Vec::with_capacity(bytes.len() / CHUNK + 1);
+        let (mut total, mut wide) = (0, 0);
         chars.push(0);
+        astral.push(0);
         for chunk in bytes.chunks(CHUNK) {
             total += count_chars(chunk);
+            wide += count_astral(chunk);
             chars.push(total);
+            astral.push(wide);
         }
         LineIndex {
             source,
             starts,
             chars,
+            astral,
         }
     }
 
@@ -165,6 +179,36 @@ impl<'s> LineIndex<'s> {
         self.chars_before(to) - self.chars_before(from)
     }
 
+    /// UTF-16 code units in `source[from..to]` (both clamped): what LSP
+    /// clients and JavaScript count as columns.
+    pub fn utf16_between(&self, from: usize, to: usize) -> usize {
+        let (from, to) = (self.clamp(from), self.clamp(to));
+        if to <= from {
+            return 0;
+        }
+        let chars = self.chars_between(from, to);
+        let bytes = self.source.as_bytes();
+        let wide = if to - from <= CHUNK {
+            count_astral(&bytes[from..to])
+        } else {
+            let before = |offset: usize| {
+                let k = offset / CHUNK;
+                self.astral.get(k).copied().unwrap_or(0) + count_astral(&bytes[k * CHUNK..offset])
+            };
+            before(to) - before(from)
+        };
+        chars + wide
+    }
+
+    /// 1-based column in UTF-16 code units of a byte offset (clamped as in
+    /// [`LineIndex::line_col`]).
+    pub fn column_utf16(&self, offset: usize) -> usize {
+        let offset = self.clamp(offset);
+        let line = self.starts.line_of(offset);
+        let start = self.starts.get(line).unwrap_or(0);
+        self.utf16_between(start, offset) + 1
+    }
+
     /// 1-based line and column (in characters) of a byte offset. Offsets
     /// past the end or inside a UTF-8 sequence are clamped to the nearest
     /// character start before them.
@@ -204,6 +248,20 @@ mod tests {
                     slow(src, offset),
                     "{src:?} @ {offset}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn utf16_columns_count_astral_characters_twice() {
+        let long = "😀é".repeat(CHUNK) + "x";
+        for src in ["a😀b\né€c", long.as_str()] {
+            let index = LineIndex::new(src);
+            for offset in 0..=src.len() {
+                let offset = index.clamp(offset);
+                let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+                let want = src[line_start..offset].encode_utf16().count() + 1;
+                assert_eq!(index.column_utf16(offset), want, "@ {offset}");
             }
         }
     }

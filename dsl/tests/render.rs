@@ -3,7 +3,7 @@
 
 use iommugen_dsl::lines::LineIndex;
 use iommugen_dsl::render::{
-    json_array, line_col, write_json_array, Cap, HumanStyle, SourceFile, WHOLE_LINE,
+    json_array, json_value, line_col, write_json_array, Cap, HumanStyle, SourceFile, WHOLE_LINE,
 };
 use iommugen_dsl::{check_source, Code, Diagnostic};
 
@@ -260,4 +260,37 @@ fn json_is_streamed_as_the_same_bytes_as_built_whole() {
     let mut empty = Vec::new();
     write_json_array(&mut empty, std::iter::empty()).unwrap();
     assert_eq!(empty, b"[]");
+}
+
+/// Every JSON label field, worked out by hand for a label that starts after
+/// `é` (2 bytes, 1 UTF-16 unit) and `😀` (4 bytes, 2 units) and ends on the
+/// next line.
+#[test]
+fn json_labels_carry_both_ends_in_characters_and_utf16() {
+    let src = "é😀 ab\ncd";
+    let d = Diagnostic::new(Code::Syntax, "m", 7..12, "here");
+    let v = json_value(&d, "f.iommu", src);
+    let l = &v["labels"][0];
+    for (field, want) in [
+        ("offset", 7),
+        ("length", 5),
+        ("line", 1),
+        ("column", 4),
+        ("column_utf16", 5),
+        ("end_line", 2),
+        ("end_column", 3),
+        ("end_column_utf16", 3),
+    ] {
+        assert_eq!(l[field], want, "{field}: {l}");
+    }
+    assert_eq!(l["label"], "here");
+    assert_eq!(l["primary"], true);
+    // An empty label ends where it starts.
+    let d = Diagnostic::new(Code::Syntax, "m", 6..6, "");
+    let l = &json_value(&d, "f.iommu", src)["labels"][0];
+    assert_eq!((&l["column"], &l["end_column"]), (&3.into(), &3.into()));
+    assert_eq!(
+        (&l["column_utf16"], &l["end_column_utf16"]),
+        (&4.into(), &4.into())
+    );
 }

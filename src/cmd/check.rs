@@ -1,12 +1,13 @@
 //! `iommugen check`: parse and check `*.iommu` specs, report diagnostics.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use iommugen_dsl::render::{self, Cap, HumanStyle, SourceFile};
 use iommugen_dsl::Diagnostic;
 
+use super::inputs::{self, STDIN_NAME};
 use super::output;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -25,25 +26,28 @@ pub struct Args {
     /// Treat warnings as errors (exit 1 if there are any).
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Files, or folders to search for `*.iommu` files.
+    /// The name standard input (`-`) goes by in messages.
+    #[arg(long, value_name = "NAME", default_value = STDIN_NAME)]
+    pub stdin_filename: String,
+    /// Files, folders to search for `*.iommu` files, or `-` for standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let files = match collect(&args.paths) {
+    let found = match inputs::collect(&args.paths) {
         Ok(files) => files,
         Err(msg) => {
             output::error(msg);
             return ExitCode::from(2);
         }
     };
-    let mut raw = Vec::with_capacity(files.len());
-    for path in &files {
-        match std::fs::read(path) {
-            Ok(bytes) => raw.push((path.display().to_string(), bytes)),
-            Err(e) => {
-                output::error(format_args!("cannot read {}: {e}", path.display()));
+    let mut raw = Vec::with_capacity(found.len());
+    for input in &found {
+        match inputs::read(input, &args.stdin_filename) {
+            Ok(named) => raw.push(named),
+            Err(msg) => {
+                output::error(msg);
                 return ExitCode::from(2);
             }
         }
@@ -128,38 +132,4 @@ fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
-}
-
-/// Every named file, and every `*.iommu` below each named folder (sorted).
-fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let before = out.len();
-            walk(p, &mut out).map_err(|e| format!("cannot read folder {}: {e}", p.display()))?;
-            if out.len() == before {
-                return Err(format!("no *.iommu files found under {}", p.display()));
-            }
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("{}: no such file or folder", p.display()));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "iommu") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

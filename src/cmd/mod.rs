@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod dt;
+pub mod fmt;
 pub mod generate;
+pub mod inputs;
 pub mod output;
 pub mod pagetable;

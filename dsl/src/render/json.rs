@@ -11,21 +11,30 @@ use crate::diag::Diagnostic;
 impl SourceFile<'_> {
     /// One diagnostic as a JSON object:
     /// `{file, severity, code, message, help, labels: [{label, primary,
-    /// offset, length, line, column}]}` (line and column 1-based, the
-    /// column in characters).
+    /// offset, length, line, column, end_line, end_column, column_utf16,
+    /// end_column_utf16}]}`: offsets in bytes; lines and columns 1-based,
+    /// `column` and `end_column` in characters, the `_utf16` ones in UTF-16
+    /// code units (what LSP clients count); the end is the position just
+    /// past the label's last character.
     pub fn json_value(&self, diag: &Diagnostic) -> Value {
         let labels: Vec<Value> = diag
             .labels
             .iter()
             .map(|l| {
+                let end = l.span.end.max(l.span.start);
                 let (line, column) = self.line_col(l.span.start);
+                let (end_line, end_column) = self.line_col(end);
                 json!({
                     "label": l.text,
                     "primary": l.primary,
                     "offset": l.span.start,
-                    "length": l.span.end.saturating_sub(l.span.start),
+                    "length": end - l.span.start,
                     "line": line,
                     "column": column,
+                    "end_line": end_line,
+                    "end_column": end_column,
+                    "column_utf16": self.lines().column_utf16(l.span.start),
+                    "end_column_utf16": self.lines().column_utf16(end),
                 })
             })
             .collect();
