@@ -85,7 +85,11 @@ impl Dump {
             return 0;
         };
         let i = ((pa - addr) / self.entry_bytes) as usize;
-        assert_eq!((pa - addr) % self.entry_bytes, 0, "unaligned read at {pa:#x}");
+        assert_eq!(
+            (pa - addr) % self.entry_bytes,
+            0,
+            "unaligned read at {pa:#x}"
+        );
         entries.get(i).copied().unwrap_or(0)
     }
 
@@ -280,7 +284,10 @@ lookup 0xffff_c000
         (j["format"].as_str(), j["generation"].as_str()),
         (Some("apple-dart"), Some("t8103"))
     );
-    assert_eq!((j["entry_bits"].as_u64(), j["ias"].as_u64()), (Some(64), Some(32)));
+    assert_eq!(
+        (j["entry_bits"].as_u64(), j["ias"].as_u64()),
+        (Some(64), Some(32))
+    );
     assert_eq!(j["ops"][2]["ok"], false);
     assert_eq!(j["ops"][3]["ok"], false);
     assert_eq!(j["ops"][5]["pa"], "0xfffff0010");
@@ -289,10 +296,16 @@ lookup 0xffff_c000
     let t = tables(&j);
     let root = &t[&roots(&j)[0]];
     assert_eq!((root.0, root.1.len()), (1, 128));
-    assert!(t.values().filter(|(l, _)| *l == 2).all(|(_, e)| e.len() == 2048));
+    assert!(t
+        .values()
+        .filter(|(l, _)| *l == 2)
+        .all(|(_, e)| e.len() == 2048));
     agrees(&j, dart_walk);
     // The human output decodes a page: address, permissions.
-    let out = iommugen(&["pagetable", &example("apple-dart.iommu"), "--ops", "-"], ops);
+    let out = iommugen(
+        &["pagetable", &example("apple-dart.iommu"), "--ops", "-"],
+        ops,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("page -> 0x80000000 r sp-dis"), "{text}");
     assert!(text.contains("table -> 0x"), "{text}");
@@ -311,7 +324,10 @@ fn apple_dart_t6000_packs_42_bit_addresses() {
     .unwrap();
     let ops = "map 0x4000 0x3ff_ffff_c000 0x4000 w\nmap 0xc000 0x1_0000_4000 0x4000 rw+dev\nlookup 0x4abc\nlookup 0xc000\nlookup 0x8000\n";
     let j = json(spec.to_str().unwrap(), ops);
-    assert_eq!((j["generation"].as_str(), j["oas"].as_u64()), (Some("t6000"), Some(42)));
+    assert_eq!(
+        (j["generation"].as_str(), j["oas"].as_u64()),
+        (Some("t6000"), Some(42))
+    );
     assert_eq!(j["ops"][2]["pa"], "0x3ffffffcabc");
     agrees(&j, dart_walk);
 }
@@ -333,7 +349,11 @@ lookup 0x80_0000
 ";
     let v1 = json_args(&["--driver", "rockchip_iommu"], &spec, ops);
     assert_eq!(
-        (v1["format"].as_str(), v1["version"].as_u64(), v1["entry_bits"].as_u64()),
+        (
+            v1["format"].as_str(),
+            v1["version"].as_u64(),
+            v1["entry_bits"].as_u64()
+        ),
         (Some("rockchip"), Some(1), Some(32))
     );
     assert_eq!(tables(&v1)[&roots(&v1)[0]].1.len(), 1024);
@@ -347,11 +367,22 @@ lookup 0x80_0000
     assert_eq!(v2["version"], 2);
     assert_eq!(v2["ops"][1]["pa"], "0x100000000");
     agrees(&v2, rockchip_walk);
-    let v2 = json_args(&["--driver", "rockchip_rk3568_iommu"], &spec, "map 0x5000 0xab_cdef_1000 0x1000 r\nlookup 0x5010\nlookup 0x6000\n");
+    let v2 = json_args(
+        &["--driver", "rockchip_rk3568_iommu"],
+        &spec,
+        "map 0x5000 0xab_cdef_1000 0x1000 r\nlookup 0x5010\nlookup 0x6000\n",
+    );
     assert_eq!(v2["ops"][1]["pa"], "0xabcdef1010");
     agrees(&v2, rockchip_walk);
     let out = iommugen(
-        &["pagetable", &spec, "--driver", "rockchip_rk3568_iommu", "--ops", "-"],
+        &[
+            "pagetable",
+            &spec,
+            "--driver",
+            "rockchip_rk3568_iommu",
+            "--ops",
+            "-",
+        ],
         "map 0x5000 0xab_cdef_1000 0x1000 r\n",
     );
     let text = String::from_utf8_lossy(&out.stdout);

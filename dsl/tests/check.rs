@@ -144,13 +144,11 @@ fn apple_dart_generations_reach_the_ir() {
         Err(vec![Code::BadOutputSize])
     );
     // The IAS and the page size are fixed by the format.
-    let mut got = pt("apple-dart { generation t8103; ias 36; sizes 16K 32M; pool 8; }").unwrap_err();
+    let mut got =
+        pt("apple-dart { generation t8103; ias 36; sizes 16K 32M; pool 8; }").unwrap_err();
     got.sort_by_key(|c| c.as_str());
     assert_eq!(got, vec![Code::BadInputSize, Code::BadBlockSize]);
-    assert_eq!(
-        pt("apple-dart { pool 8; }"),
-        Err(vec![Code::MissingItem])
-    );
+    assert_eq!(pt("apple-dart { pool 8; }"), Err(vec![Code::MissingItem]));
 }
 
 #[test]

@@ -193,7 +193,11 @@ enum Variant {
 
 /// The variant a block names and the output size it implies, or `None`
 /// after a located error.
-fn variant(items: &Items<'_>, f: FormatName, diags: &mut Vec<Diagnostic>) -> Option<(Variant, u32)> {
+fn variant(
+    items: &Items<'_>,
+    f: FormatName,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Variant, u32)> {
     let name = f.dsl_name();
     match f {
         FormatName::AppleDart => {

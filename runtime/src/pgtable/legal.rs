@@ -217,6 +217,10 @@ mod tests {
         assert_eq!(apple_dart::TTBRS, 4);
         let rk: [u32; 4] = [0, 1, 2, 3].map(rockchip::oas);
         assert_eq!(rk, [0, 32, 40, 0]);
-        assert_eq!(rockchip::oas(1 << 32 | 1), 0, "no truncation to a real version");
+        assert_eq!(
+            rockchip::oas(1 << 32 | 1),
+            0,
+            "no truncation to a real version"
+        );
     }
 }

@@ -141,7 +141,11 @@ fn dart(last: bool, d: u64, generation: u8) -> String {
         (false, true) => "w",
         (false, false) => "none",
     };
-    let flag = if d >> 1 & 1 != 0 { format!(" {bit1}") } else { String::new() };
+    let flag = if d >> 1 & 1 != 0 {
+        format!(" {bit1}")
+    } else {
+        String::new()
+    };
     let (start, end) = (d >> 52 & 0xfff, d >> 40 & 0xfff);
     format!("page -> {oa:#x} {access}{flag} subpage {start:#x}..{end:#x}")
 }
