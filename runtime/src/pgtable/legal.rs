@@ -139,6 +139,12 @@ pub mod apple_dart {
     pub const ROOT_TABLES: u32 = <AppleDart<1, IAS> as Format>::ROOT_TABLES;
     /// Smallest pool that holds one walk: the root tables and one leaf table.
     pub const POOL_MIN: u64 = ROOT_TABLES as u64 + 1;
+    // The engine accepts what the DSL fixes, for every generation.
+    const _: () = assert!(
+        engine::check(number(0), IAS, SIZES).is_ok()
+            && engine::check(number(1), IAS, SIZES).is_ok()
+            && GRANULE_SHIFT == engine::PAGE_16K.trailing_zeros()
+    );
 
     /// The engine's generation number (1 or 2) of `GENERATIONS[g]`.
     pub const fn number(generation: usize) -> u8 {
