@@ -80,7 +80,7 @@ fn dart_and_rockchip_use_their_own_formats() {
     // rockchip-iommu.iommu: v1 32-bit and v2 40-bit PA, 4K pages.
     assert_eq!(<RockchipIommuFormat as Format>::OAS, 32);
     assert_eq!(<RockchipRk3568IommuFormat as Format>::OAS, 40);
-    assert!(!<RockchipIommuFormat as Format>::COHERENT_WALK);
+    const { assert!(!<RockchipIommuFormat as Format>::COHERENT_WALK) };
 
     let rw = Prot::READ.union(Prot::WRITE);
     APPLE_DART_POOL.set_phys_base(0x4000_0000);
