@@ -1,11 +1,14 @@
-//! `iommugen pagetable`: the JSON dump read by reference walkers written
-//! here from the architecture manuals (not from the engine) must give the
-//! same translations as the command's own `lookup`s; script errors are
-//! located; large scripts are handled.
+//! `iommugen pagetable`: the JSON dump read by the runtime's reference
+//! walkers (`iommugen_runtime::refwalk`, written apart from the engine)
+//! over its raw table words must give the same translations as the
+//! command's own `lookup`s; script errors are located; large scripts are
+//! handled.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
+use iommugen_runtime::refwalk::{apple_dart, arm_v7s, lpae, rockchip};
 use serde_json::Value;
 
 fn iommugen(args: &[&str], stdin: &str) -> Output {
@@ -30,7 +33,13 @@ fn example(name: &str) -> String {
 }
 
 fn json(spec: &str, ops: &str) -> Value {
-    let out = iommugen(&["pagetable", spec, "--ops", "-", "--format", "json"], ops);
+    json_args(&[], spec, ops)
+}
+
+fn json_args(extra: &[&str], spec: &str, ops: &str) -> Value {
+    let mut args = vec!["pagetable", spec, "--ops", "-", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = iommugen(&args, ops);
     assert!(
         out.status.success(),
         "{}",
@@ -44,7 +53,7 @@ fn hex(v: &Value) -> u64 {
 }
 
 /// The dumped tables by address: (level, entries).
-fn tables(j: &Value) -> std::collections::HashMap<u64, (u64, Vec<u64>)> {
+fn tables(j: &Value) -> BTreeMap<u64, (u64, Vec<u64>)> {
     j["tables"]
         .as_array()
         .unwrap()
@@ -56,62 +65,100 @@ fn tables(j: &Value) -> std::collections::HashMap<u64, (u64, Vec<u64>)> {
         .collect()
 }
 
-/// VMSAv8-64 walk (Arm ARM D8): `bits` index bits per level below the
-/// root, descriptors `0b11` table/page and `0b01` block.
-fn lpae_walk(j: &Value, iova: u64) -> Option<u64> {
-    let t = tables(j);
-    let g = hex(&j["granule"]).trailing_zeros() as u64;
-    let bits = g - 3;
-    let (root_level, root) = t.get(&hex(&j["roots"][0])).map(|(l, e)| (*l, e.clone()))?;
-    assert_eq!(root_level, 1);
-    // Levels below the root: from the non-root table size, the root's
-    // entries resolve the rest of the IAS.
-    let ias = j["ias"].as_u64().unwrap();
-    let root_bits = root.len().trailing_zeros() as u64;
-    let levels = 1 + (ias - g - root_bits) / bits;
-    let mut entries = root;
-    for level in 1..=levels {
-        let shift = g + (levels - level) * bits;
-        let idx = ((iova >> shift) as usize) & (entries.len() - 1);
-        let d = entries[idx];
-        let oa = d & ((1 << 48) - 1) & !((1 << g) - 1);
-        match (d & 3, level == levels) {
-            (0b11, false) => entries = t.get(&oa)?.1.clone(),
-            (0b11, true) | (0b01, false) => return Some(oa | (iova & ((1 << shift) - 1))),
-            _ => return None,
-        }
-    }
-    None
+/// The dump as memory: the entry word at a physical address inside a
+/// dumped table, 0 elsewhere (what the reference walkers read).
+struct Dump {
+    tables: BTreeMap<u64, (u64, Vec<u64>)>,
+    entry_bytes: u64,
 }
 
-/// ARMv7 short-descriptor walk (ARM ARM B3.5), with MediaTek's PA bits
-/// 32/33/34 in descriptor bits 9/4/5 of leaves.
-fn v7s_walk(j: &Value, iova: u64) -> Option<u64> {
-    let t = tables(j);
-    let ext = j["mtk-ext"].as_bool().unwrap();
-    let hi = |d: u64| {
-        if ext {
-            (d >> 9 & 1) << 32 | (d >> 4 & 1) << 33 | (d >> 5 & 1) << 34
-        } else {
-            0
+impl Dump {
+    fn new(j: &Value) -> Dump {
+        Dump {
+            tables: tables(j),
+            entry_bytes: j["entry_bits"].as_u64().unwrap() / 8,
         }
-    };
-    let l1 = &t.get(&hex(&j["roots"][0]))?.1;
-    let d = l1[(iova >> 20) as usize];
-    match d & 3 {
-        0b01 => {
-            let l2 = &t.get(&(d & 0xffff_fc00))?.1;
-            let e = l2[((iova >> 12) & 0xff) as usize];
-            match e & 3 {
-                0b01 => Some((e & 0xffff_0000) | hi(e) | (iova & 0xffff)),
-                0b10 | 0b11 => Some((e & 0xffff_f000) | hi(e) | (iova & 0xfff)),
-                _ => None,
-            }
-        }
-        0b10 if d & (1 << 18) != 0 => Some((d & 0xff00_0000) | hi(d) | (iova & 0xff_ffff)),
-        0b10 => Some((d & 0xfff0_0000) | hi(d) | (iova & 0xf_ffff)),
-        _ => None,
     }
+
+    fn read(&self, pa: u64) -> u64 {
+        let Some((&addr, (_, entries))) = self.tables.range(..=pa).next_back() else {
+            return 0;
+        };
+        let i = ((pa - addr) / self.entry_bytes) as usize;
+        assert_eq!(
+            (pa - addr) % self.entry_bytes,
+            0,
+            "unaligned read at {pa:#x}"
+        );
+        entries.get(i).copied().unwrap_or(0)
+    }
+
+    fn read32(&self, pa: u64) -> u32 {
+        u32::try_from(self.read(pa)).expect("a 32-bit entry")
+    }
+}
+
+fn roots(j: &Value) -> Vec<u64> {
+    j["roots"].as_array().unwrap().iter().map(hex).collect()
+}
+
+/// VMSAv8-64, by `refwalk::lpae` over the dump.
+fn lpae_walk(j: &Value, iova: u64) -> Option<u64> {
+    let cfg = lpae::WalkConfig::new(
+        j["stage"] == 2,
+        hex(&j["granule"]),
+        j["ias"].as_u64().unwrap() as u32,
+        j["oas"].as_u64().unwrap() as u32,
+    );
+    let mem = Dump::new(j);
+    assert_eq!(mem.tables[&roots(j)[0]].0, 1, "the root is level 1");
+    lpae::walk(&cfg, roots(j)[0], iova, &|pa| mem.read(pa))
+        .ok()
+        .map(|t| t.pa)
+}
+
+/// ARMv7 short descriptors (MediaTek bits with `mtk-ext`), by
+/// `refwalk::arm_v7s` over the dump.
+fn v7s_walk(j: &Value, iova: u64) -> Option<u64> {
+    let cfg = arm_v7s::WalkConfig {
+        mtk_ext: j["mtk-ext"].as_bool().unwrap(),
+    };
+    let mem = Dump::new(j);
+    arm_v7s::walk(&cfg, roots(j)[0], u32::try_from(iova).ok()?, &|pa| {
+        mem.read32(pa)
+    })
+    .ok()
+    .map(|t| t.pa)
+}
+
+/// Apple DART through every TTBR root, by `refwalk::apple_dart`.
+fn dart_walk(j: &Value, iova: u64) -> Option<u64> {
+    let generation = match j["generation"].as_str().unwrap() {
+        "t8103" => 1,
+        "t6000" => 2,
+        other => panic!("generation {other}"),
+    };
+    let cfg = apple_dart::WalkConfig {
+        generation,
+        ias: j["ias"].as_u64().unwrap() as u32,
+    };
+    let mem = Dump::new(j);
+    apple_dart::walk(&cfg, &roots(j), iova, &|pa| mem.read(pa))
+        .ok()
+        .map(|t| t.pa)
+}
+
+/// Rockchip directory and page tables, by `refwalk::rockchip`.
+fn rockchip_walk(j: &Value, iova: u64) -> Option<u64> {
+    let cfg = rockchip::WalkConfig {
+        version: j["version"].as_u64().unwrap() as u32,
+    };
+    let mem = Dump::new(j);
+    rockchip::walk(&cfg, roots(j)[0], u32::try_from(iova).ok()?, &|pa| {
+        mem.read32(pa)
+    })
+    .ok()
+    .map(|t| t.pa)
 }
 
 /// Every lookup the command made agrees with the walker over its dump
@@ -216,6 +263,135 @@ lookup 0x2000
     assert_eq!(j["ops"][6]["pa"], "0x180000abc");
     assert_eq!(j["tables"][0]["entries"].as_array().unwrap().len(), 4096);
     agrees(&j, v7s_walk);
+}
+
+#[test]
+fn apple_dart_dump_walks_like_lookup() {
+    let ops = "\
+map 0x4000 0xf_ffff_0000 0x8000 rw   # the top of the 36-bit PA range
+map 0x200_0000 0x8000_0000 0x4000 r  # a second leaf table
+map 0x1000 0 0x1000 rw               # not 16K-aligned: refused
+map 0x8000 0x10_0000_0000 0x4000 rw  # beyond 36 bits: refused
+unmap 0x8000 0x4000
+lookup 0x4010
+lookup 0x8000
+lookup 0x200_0abc
+lookup 0x200_4000
+lookup 0xffff_c000
+";
+    let j = json(&example("apple-dart.iommu"), ops);
+    assert_eq!(
+        (j["format"].as_str(), j["generation"].as_str()),
+        (Some("apple-dart"), Some("t8103"))
+    );
+    assert_eq!(
+        (j["entry_bits"].as_u64(), j["ias"].as_u64()),
+        (Some(64), Some(32))
+    );
+    assert_eq!(j["ops"][2]["ok"], false);
+    assert_eq!(j["ops"][3]["ok"], false);
+    assert_eq!(j["ops"][5]["pa"], "0xfffff0010");
+    // One TTBR covers the 32-bit IOVA: its first 128 first-level entries.
+    assert_eq!(roots(&j).len(), 1);
+    let t = tables(&j);
+    let root = &t[&roots(&j)[0]];
+    assert_eq!((root.0, root.1.len()), (1, 128));
+    assert!(t
+        .values()
+        .filter(|(l, _)| *l == 2)
+        .all(|(_, e)| e.len() == 2048));
+    agrees(&j, dart_walk);
+    // The human output decodes a page: address, permissions.
+    let out = iommugen(
+        &["pagetable", &example("apple-dart.iommu"), "--ops", "-"],
+        ops,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("page -> 0x80000000 r sp-dis"), "{text}");
+    assert!(text.contains("table -> 0x"), "{text}");
+}
+
+#[test]
+fn apple_dart_t6000_packs_42_bit_addresses() {
+    let dir = std::env::temp_dir().join(format!("iommugen-pt-dart2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("dart2.iommu");
+    std::fs::write(
+        &spec,
+        "driver d { compatible \"apple,t6000-dart\"; cells 1; field s: u32 = cell[0]; id = s;\n\
+         page-table apple-dart { generation t6000; pool 8; }\n init crate::d::probe; }",
+    )
+    .unwrap();
+    let ops = "map 0x4000 0x3ff_ffff_c000 0x4000 w\nmap 0xc000 0x1_0000_4000 0x4000 rw+dev\nlookup 0x4abc\nlookup 0xc000\nlookup 0x8000\n";
+    let j = json(spec.to_str().unwrap(), ops);
+    assert_eq!(
+        (j["generation"].as_str(), j["oas"].as_u64()),
+        (Some("t6000"), Some(42))
+    );
+    assert_eq!(j["ops"][2]["pa"], "0x3ffffffcabc");
+    agrees(&j, dart_walk);
+}
+
+#[test]
+fn rockchip_dumps_walk_like_lookup() {
+    let spec = example("rockchip-iommu.iommu");
+    let ops = "\
+map 0x1000 0xfff0_0000 0x3000 rw     # the top of 4 GiB
+map 0x40_0000 0x1000_0000 0x1000 r   # the second directory entry
+map 0xffff_f000 0x2000 0x1000 w      # the last page of the IOVA space
+unmap 0x2000 0x1000
+lookup 0x1004
+lookup 0x2000
+lookup 0x3fff
+lookup 0x40_0123
+lookup 0xffff_f008
+lookup 0x80_0000
+";
+    let v1 = json_args(&["--driver", "rockchip_iommu"], &spec, ops);
+    assert_eq!(
+        (
+            v1["format"].as_str(),
+            v1["version"].as_u64(),
+            v1["entry_bits"].as_u64()
+        ),
+        (Some("rockchip"), Some(1), Some(32))
+    );
+    assert_eq!(tables(&v1)[&roots(&v1)[0]].1.len(), 1024);
+    agrees(&v1, rockchip_walk);
+    // Version 1 holds 32-bit addresses only.
+    let high = "map 0x1000 0x1_0000_0000 0x1000 rw\nlookup 0x1000\nmap 0x2000 0x1000 0x1000 rw\nlookup 0x2000\nlookup 0x3000\n";
+    let v1 = json_args(&["--driver", "rockchip_iommu"], &spec, high);
+    assert_eq!(v1["ops"][0]["ok"], false);
+    // Version 2 packs PA bits 39:32 into the low entry bits.
+    let v2 = json_args(&["--driver", "rockchip_rk3568_iommu"], &spec, high);
+    assert_eq!(v2["version"], 2);
+    assert_eq!(v2["ops"][1]["pa"], "0x100000000");
+    agrees(&v2, rockchip_walk);
+    let v2 = json_args(
+        &["--driver", "rockchip_rk3568_iommu"],
+        &spec,
+        "map 0x5000 0xab_cdef_1000 0x1000 r\nlookup 0x5010\nlookup 0x6000\n",
+    );
+    assert_eq!(v2["ops"][1]["pa"], "0xabcdef1010");
+    agrees(&v2, rockchip_walk);
+    let out = iommugen(
+        &[
+            "pagetable",
+            &spec,
+            "--driver",
+            "rockchip_rk3568_iommu",
+            "--ops",
+            "-",
+        ],
+        "map 0x5000 0xab_cdef_1000 0x1000 r\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("format rockchip v2"), "{text}");
+    assert!(text.contains("page -> 0xabcdef1000 r"), "{text}");
+    // Two drivers: the command asks which.
+    let out = iommugen(&["pagetable", &spec], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--driver"));
 }
 
 #[test]

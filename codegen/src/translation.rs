@@ -113,6 +113,34 @@ fn tables(
             // Slots are second-level tables; the 16K first level takes 16.
             (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())
         }
+        ir::Format::AppleDart { generation } => {
+            let gen = Literal::u8_unsuffixed(generation.number());
+            let ias = Literal::u32_unsuffixed(u32::from(pt.ias));
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): Apple DART{} (`{}`), two levels of 64-bit entries, 16K pages, {}-bit IOVA, {}-bit OAS, coherent walk.",
+                generation.number(),
+                generation.dsl_name(),
+                pt.ias,
+                pt.oas,
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::AppleDart<#gen, #ias>;
+            };
+            (item, quote!(#rt::pgtable::Table16K), "16K".to_owned())
+        }
+        ir::Format::Rockchip { version } => {
+            let version_lit = Literal::u32_unsuffixed(u32::from(version));
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): Rockchip IOMMU v{version}, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, {}-bit OAS{walk}.",
+                pt.oas,
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::Rockchip<#version_lit, #coherent>;
+            };
+            (item, quote!(#rt::pgtable::Table4K), "4K".to_owned())
+        }
     };
     let doc_pool_ty = format!(
         " The static pool type of `{name}`: {} tables of {what} (from {at_pt}).",

@@ -426,6 +426,11 @@ pub enum Format {
     /// ARMv7 short descriptors; `mtk_ext`: MediaTek's PA bits 32-34
     /// (Linux's `IO_PGTABLE_QUIRK_ARM_MTK_EXT`).
     ArmV7s { mtk_ext: bool },
+    /// Apple DART tables with 16K pages (Linux's io-pgtable-dart).
+    AppleDart { generation: DartGeneration },
+    /// Rockchip IOMMU directory and page tables; `version` 1 (32-bit PA)
+    /// or 2 (40-bit PA, `rockchip,rk3568-iommu`).
+    Rockchip { version: u8 },
 }
 
 impl Format {
@@ -435,6 +440,34 @@ impl Format {
             Format::ArmLpaeS1 => "arm-lpae-s1",
             Format::ArmLpaeS2 => "arm-lpae-s2",
             Format::ArmV7s { .. } => "arm-v7s",
+            Format::AppleDart { .. } => "apple-dart",
+            Format::Rockchip { .. } => "rockchip",
+        }
+    }
+}
+
+/// The DART hardware generation, which decides the entry encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DartGeneration {
+    /// DART1 (`apple,t8103-dart`, M1): 36-bit PA in place.
+    T8103,
+    /// DART2 (`apple,t6000-dart`, M1 Pro/Max): 42-bit PA shifted by 4.
+    T6000,
+}
+
+impl DartGeneration {
+    /// The name `generation` takes in the DSL.
+    pub fn dsl_name(self) -> &'static str {
+        match self {
+            DartGeneration::T8103 => "t8103",
+            DartGeneration::T6000 => "t6000",
+        }
+    }
+    /// The runtime's generation parameter (`AppleDart<GEN, _>`): 1 or 2.
+    pub fn number(self) -> u8 {
+        match self {
+            DartGeneration::T8103 => 1,
+            DartGeneration::T6000 => 2,
         }
     }
 }

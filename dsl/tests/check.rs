@@ -109,6 +109,106 @@ fn pool_holds_one_walk_including_concatenated_roots() {
 }
 
 #[test]
+fn apple_dart_generations_reach_the_ir() {
+    let p = pt("apple-dart { generation t8103; pool 2; }").unwrap();
+    assert_eq!(
+        p.format,
+        Format::AppleDart {
+            generation: ir::DartGeneration::T8103
+        }
+    );
+    assert_eq!(
+        (p.granule, p.ias, p.oas, p.page_sizes.as_slice()),
+        (Granule::K16, 32, 36, &[16 << 10][..])
+    );
+    // DART walkers are cache-coherent whether or not the spec says so.
+    assert!(p.coherent_walk);
+    let p = pt("apple-dart { generation t6000; granule 16K; ias 32; oas 42; sizes 16K; coherent-walk; pool 8; }").unwrap();
+    assert_eq!(
+        (p.format, p.oas, p.pool_tables),
+        (
+            Format::AppleDart {
+                generation: ir::DartGeneration::T6000
+            },
+            42,
+            8
+        )
+    );
+    // One TTBR root and one leaf table.
+    assert_eq!(
+        pt("apple-dart { generation t8103; pool 1; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+    assert_eq!(
+        pt("apple-dart { generation t8103; oas 42; pool 8; }"),
+        Err(vec![Code::BadOutputSize])
+    );
+    // The IAS and the page size are fixed by the format.
+    let mut got =
+        pt("apple-dart { generation t8103; ias 36; sizes 16K 32M; pool 8; }").unwrap_err();
+    got.sort_by_key(|c| c.as_str());
+    assert_eq!(got, vec![Code::BadInputSize, Code::BadBlockSize]);
+    assert_eq!(pt("apple-dart { pool 8; }"), Err(vec![Code::MissingItem]));
+}
+
+#[test]
+fn rockchip_versions_reach_the_ir() {
+    for (v, oas) in [(1u8, 32u8), (2, 40)] {
+        let p = pt(&format!("rockchip {{ version {v}; pool 2; }}")).unwrap();
+        assert_eq!(
+            (p.format, p.granule, p.ias, p.oas, p.page_sizes.as_slice()),
+            (
+                Format::Rockchip { version: v },
+                Granule::K4,
+                32,
+                oas,
+                &[4096][..]
+            )
+        );
+        assert!(!p.coherent_walk);
+    }
+    let p = pt("rockchip { version 2; oas 40; coherent-walk; pool 32; }").unwrap();
+    assert!(p.coherent_walk);
+    assert_eq!(
+        pt("rockchip { version 3; pool 32; }"),
+        Err(vec![Code::UnknownVariant])
+    );
+    assert_eq!(
+        pt("rockchip { version 1; oas 40; pool 32; }"),
+        Err(vec![Code::BadOutputSize])
+    );
+    assert_eq!(
+        pt("rockchip { version 1; pool 1; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+    assert_eq!(
+        pt("rockchip { version 1; generation t8103; pool 8; }"),
+        Err(vec![Code::ItemNotInFormat])
+    );
+}
+
+#[test]
+fn unimplemented_formats_are_checked_then_refused() {
+    // Parameters are checked too (diagnostics come in source order), and
+    // E0409 names every implemented format.
+    assert_eq!(
+        pt("exynos-sysmmu { version 9; pool 8; }"),
+        Err(vec![Code::FormatNotImplemented, Code::UnknownVariant])
+    );
+    let c = check_source("t", &driver_with_pt("sun50i { pool 8; }"));
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::FormatNotImplemented)
+        .unwrap();
+    let help = d.help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("arm-lpae-s1, arm-lpae-s2, arm-v7s, apple-dart and rockchip"),
+        "{help}"
+    );
+}
+
+#[test]
 fn warnings_do_not_withhold_the_spec() {
     let src = "driver d { compatible \"v,x\"; cells 1; field sid: u16 = cell[0][15:0]; field spare: u8 = cell[0][23:16]; id = sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
     let c = check_source("t", src);

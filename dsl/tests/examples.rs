@@ -12,6 +12,12 @@ fn load(name: &str) -> (String, String) {
 }
 
 fn driver(name: &str) -> Driver {
+    let mut all = drivers(name);
+    assert_eq!(all.len(), 1);
+    all.remove(0)
+}
+
+fn drivers(name: &str) -> Vec<Driver> {
     let (n, text) = load(name);
     let checked = check_source(&n, &text);
     assert!(
@@ -19,9 +25,7 @@ fn driver(name: &str) -> Driver {
         "{name}: {:#?}",
         checked.diagnostics
     );
-    let mut spec = checked.spec.unwrap();
-    assert_eq!(spec.drivers.len(), 1);
-    spec.drivers.remove(0)
+    checked.spec.unwrap().drivers
 }
 
 /// Evaluates a field for a specifier, as `of_xlate` will.
@@ -176,18 +180,47 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert!(d.pci.is_none());
 }
 
+/// rockchip,iommu.yaml: `rockchip,iommu` walks version-1 tables (32-bit
+/// PA), `rockchip,rk3568-iommu` version 2 (40-bit PA), so the spec has one
+/// driver per compatible.
 #[test]
 fn rockchip_has_no_cells_and_no_ids() {
-    let d = driver("rockchip-iommu.iommu");
-    assert_eq!(d.cells.allowed, [0]);
-    assert!(d.fields.is_empty());
-    assert!(d.ids.is_empty());
-    assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
-    // Default aperture: [4K, 4G) for a 32-bit input range.
+    let all = drivers("rockchip-iommu.iommu");
+    let found: Vec<(&str, &[String])> = all
+        .iter()
+        .map(|d| (d.name.as_str(), d.compatibles.as_slice()))
+        .collect();
     assert_eq!(
-        (d.dma.aperture_base, d.dma.aperture_size),
-        (K4, (1 << 32) - K4)
+        found,
+        [
+            ("rockchip_iommu", &["rockchip,iommu".to_owned()][..]),
+            (
+                "rockchip_rk3568_iommu",
+                &["rockchip,rk3568-iommu".to_owned()][..]
+            )
+        ]
     );
+    for (d, (version, oas)) in all.iter().zip([(1, 32), (2, 40)]) {
+        assert_eq!(d.cells.allowed, [0]);
+        assert!(d.fields.is_empty());
+        assert!(d.ids.is_empty());
+        assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
+        // Default aperture: [4K, 4G) for a 32-bit input range.
+        assert_eq!(
+            (d.dma.aperture_base, d.dma.aperture_size),
+            (K4, (1 << 32) - K4)
+        );
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(
+            (
+                pt.format,
+                pt.oas,
+                pt.page_sizes.as_slice(),
+                pt.coherent_walk
+            ),
+            (Format::Rockchip { version }, oas, &[K4][..], false)
+        );
+    }
 }
 
 #[test]
@@ -199,14 +232,18 @@ fn apple_dart_stream_index() {
     // check) rather than wrapped to stream 0.
     assert_eq!(field_value(&d.fields[0], &[16], &[]), Some(16));
     assert_eq!(d.checks[0].text, "stream < 16");
+    // apple,dart.yaml: t8103 is the first DART generation: 16K pages
+    // only, 32-bit IOVA, 36-bit PA.
+    let pt = d.translation.page_table().expect("tables");
     assert_eq!(
-        d.translation.page_table().expect("tables").granule,
-        Granule::K16
+        pt.format,
+        Format::AppleDart {
+            generation: DartGeneration::T8103
+        }
     );
-    // 16K granule: 16K pages and 32M level-2 blocks.
     assert_eq!(
-        d.translation.page_table().expect("tables").page_sizes,
-        [16 << 10, 32 << 20]
+        (pt.granule, pt.ias, pt.oas, pt.page_sizes.as_slice()),
+        (Granule::K16, 32, 36, &[16 << 10][..])
     );
 }
 

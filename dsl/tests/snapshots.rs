@@ -120,8 +120,11 @@ cases! {
     e0407_bad_granule => with("granule 4K;", "granule 8K;");
     e0408_unknown_format => with("arm-lpae-s1", "arm-lpae-v7s");
     e0408_unknown_format_lists_all => with("arm-lpae-s1", "arm-v8s");
-    e0409_format_not_implemented => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table apple-dart { generation t8103; oas 36; pool 64; }");
-    e0409_rockchip_v2 => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table rockchip { version 2; oas 40; pool 32; }");
+    e0409_format_not_implemented => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table exynos-sysmmu { version 5; oas 36; pool 64; }");
+    e0409_sun50i => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table sun50i { pool 32; }");
+    e0406_dart_pool => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table apple-dart { generation t8103; pool 1; }");
+    e0411_rockchip_version => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table rockchip { version 3; pool 32; }");
+    e0401_rockchip_oas_of_version => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table rockchip { version 1; oas 40; pool 32; }");
     e0410_item_not_in_format => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { granule 4K; oas 32; version 2; pool 64; }");
     e0410_mtk_ext_on_lpae => with("pool 64;", "pool 64; mtk-ext;");
     e0410_oas_in_requests => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "requests virtio-iommu { granule 4K; ias 48; oas 48; }");

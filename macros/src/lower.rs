@@ -516,8 +516,38 @@ mod tests {
                     init: crate::mtk::probe,
                 },
             ),
+            (
+                "apple-dart.iommu",
+                "AppleDart",
+                quote! {
+                    compatible: ["apple,t8103-dart"],
+                    cells: 1,
+                    field stream: u32 = cell[0],
+                    check: stream < 16,
+                    id: stream,
+                    page_table: apple_dart { generation: t8103, pool: 64 },
+                    dma: { domain: per_device },
+                    init: crate::dart::probe,
+                },
+            ),
+            (
+                "rockchip-iommu.iommu#1",
+                "RockchipRk3568Iommu",
+                quote! {
+                    compatible: ["rockchip,rk3568-iommu"],
+                    cells: 0,
+                    page_table: rockchip { version: 2, pool: 32 },
+                    dma: { domain: per_device },
+                    init: crate::rockchip::probe,
+                },
+            ),
         ];
         for (file, ty, args) in cases {
+            // `FILE#N`: the spec's driver N (default the first).
+            let (file, index) = match file.split_once('#') {
+                Some((f, n)) => (f, n.parse::<usize>().unwrap()),
+                None => (file, 0),
+            };
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../examples")
                 .join(file);
@@ -530,7 +560,7 @@ mod tests {
                 .unwrap();
             assert_eq!(
                 strip(from_attr.drivers[0].clone()),
-                strip(from_spec.drivers[0].clone()),
+                strip(from_spec.drivers[index].clone()),
                 "{file}"
             );
         }

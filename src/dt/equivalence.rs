@@ -42,6 +42,7 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
         "arm_smmu_v3" => &arm_smmu_v3::ArmSmmuV3,
         "mtk_m4u" => &mediatek_m4u::MtkM4u,
         "rockchip_iommu" => &rockchip_iommu::RockchipIommu,
+        "rockchip_rk3568_iommu" => &rockchip_iommu::RockchipRk3568Iommu,
         "virtio_iommu" => &virtio_iommu::VirtioIommu,
         "check_zoo" => &check_zoo::CheckZoo,
         "narrow" => &bits_zoo::Narrow,

@@ -6,17 +6,17 @@ pub mod apple_dart {
     use ::iommugen_runtime as runtime;
     /// Apple DART (M1, t8103): one cell, the stream index.
     ///
-    /// Generated from `apple-dart.iommu:14` (driver `apple_dart`).
+    /// Generated from `apple-dart.iommu:11` (driver `apple_dart`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct AppleDart;
     impl AppleDart {
-        /// The driver's name in reports (from `apple-dart.iommu:14`).
+        /// The driver's name in reports (from `apple-dart.iommu:11`).
         pub const NAME: &'static str = "apple_dart";
-        /// The `compatible` strings the driver claims (from `apple-dart.iommu:14`).
+        /// The `compatible` strings the driver claims (from `apple-dart.iommu:11`).
         pub const COMPATIBLES: &'static [&'static str] = &["apple,t8103-dart"];
-        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:16`).
+        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:13`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:32`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:26`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x4000,
@@ -77,32 +77,23 @@ pub mod apple_dart {
         }
     }
     impl AppleDart {
-        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:25`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:22`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<AppleDartPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&APPLE_DART_POOL, tlb)
         }
     }
-    /// Page-table format of `apple_dart` (from `apple-dart.iommu:25`): Arm VMSAv8-64 long descriptors, stage 1, 16K granule, 32-bit IAS, 36-bit OAS, mappings of 16K, 32M.
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct AppleDartFormat;
-    impl runtime::pgtable::LpaeFormat for AppleDartFormat {
-        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
-        const GRANULE_SHIFT: u32 = 14;
-        const IAS: u32 = 32;
-        const OAS: u32 = 36;
-        const PAGE_SIZES: u64 = (1 << 14) | (1 << 25);
-        const COHERENT_WALK: bool = false;
-    }
-    /// The static pool type of `apple_dart`: 64 tables of 16K (from `apple-dart.iommu:25`).
+    /// Page-table format of `apple_dart` (from `apple-dart.iommu:22`): Apple DART1 (`t8103`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 36-bit OAS, coherent walk.
+    pub type AppleDartFormat = runtime::pgtable::AppleDart<1, 32>;
+    /// The static pool type of `apple_dart`: 64 tables of 16K (from `apple-dart.iommu:22`).
     pub type AppleDartPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table16K,
         64,
     >;
-    /// The table pool every `apple_dart` page table takes its tables from (from `apple-dart.iommu:25`).
+    /// The table pool every `apple_dart` page table takes its tables from (from `apple-dart.iommu:22`).
     pub static APPLE_DART_POOL: AppleDartPool = AppleDartPool::new();
-    /// The page-table engine specialised for `apple_dart` (from `apple-dart.iommu:25`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `apple_dart` (from `apple-dart.iommu:22`); `T` does the TLB maintenance.
     pub type AppleDartPageTable<T> = runtime::pgtable::PageTable<
         AppleDartFormat,
         &'static AppleDartPool,

@@ -4,7 +4,7 @@
 pub mod rockchip_iommu {
     #![forbid(unsafe_code)]
     use ::iommugen_runtime as runtime;
-    /// Rockchip IOMMU: one master per IOMMU, no specifier cells.
+    /// Rockchip IOMMU, version 1: one master per IOMMU, no specifier cells.
     ///
     /// Generated from `rockchip-iommu.iommu:14` (driver `rockchip_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
@@ -13,13 +13,10 @@ pub mod rockchip_iommu {
         /// The driver's name in reports (from `rockchip-iommu.iommu:14`).
         pub const NAME: &'static str = "rockchip_iommu";
         /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:14`).
-        pub const COMPATIBLES: &'static [&'static str] = &[
-            "rockchip,iommu",
-            "rockchip,rk3568-iommu",
-        ];
+        pub const COMPATIBLES: &'static [&'static str] = &["rockchip,iommu"];
         /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:18`).
         pub const CELLS: &'static [u32] = &[0];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:26`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:23`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -74,17 +71,8 @@ pub mod rockchip_iommu {
             runtime::pgtable::PageTable::new(&ROCKCHIP_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:19`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct RockchipIommuFormat;
-    impl runtime::pgtable::LpaeFormat for RockchipIommuFormat {
-        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
-        const GRANULE_SHIFT: u32 = 12;
-        const IAS: u32 = 32;
-        const OAS: u32 = 40;
-        const PAGE_SIZES: u64 = 1 << 12;
-        const COHERENT_WALK: bool = false;
-    }
+    /// Page-table format of `rockchip_iommu` (from `rockchip-iommu.iommu:19`): Rockchip IOMMU v1, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit OAS.
+    pub type RockchipIommuFormat = runtime::pgtable::Rockchip<1, false>;
     /// The static pool type of `rockchip_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:19`).
     pub type RockchipIommuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
@@ -98,6 +86,89 @@ pub mod rockchip_iommu {
         &'static RockchipIommuPool,
         T,
     >;
+    /// Rockchip IOMMU, version 2 (rk3568): as version 1, with 40-bit physical
+    /// addresses in its entries.
+    ///
+    /// Generated from `rockchip-iommu.iommu:31` (driver `rockchip_rk3568_iommu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct RockchipRk3568Iommu;
+    impl RockchipRk3568Iommu {
+        /// The driver's name in reports (from `rockchip-iommu.iommu:31`).
+        pub const NAME: &'static str = "rockchip_rk3568_iommu";
+        /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:31`).
+        pub const COMPATIBLES: &'static [&'static str] = &["rockchip,rk3568-iommu"];
+        /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:33`).
+        pub const CELLS: &'static [u32] = &[0];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:38`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerDevice,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_f000,
+            pci: false,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for RockchipRk3568Iommu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(0) => crate::rockchip::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            _ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 0) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            Ok(())
+        }
+    }
+    impl RockchipRk3568Iommu {
+        /// An empty page table of this driver's format with tables from [`ROCKCHIP_RK3568_IOMMU_POOL`] (from `rockchip-iommu.iommu:34`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<RockchipRk3568IommuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&ROCKCHIP_RK3568_IOMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:34`): Rockchip IOMMU v2, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 40-bit OAS.
+    pub type RockchipRk3568IommuFormat = runtime::pgtable::Rockchip<2, false>;
+    /// The static pool type of `rockchip_rk3568_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:34`).
+    pub type RockchipRk3568IommuPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table4K,
+        32,
+    >;
+    /// The table pool every `rockchip_rk3568_iommu` page table takes its tables from (from `rockchip-iommu.iommu:34`).
+    pub static ROCKCHIP_RK3568_IOMMU_POOL: RockchipRk3568IommuPool = RockchipRk3568IommuPool::new();
+    /// The page-table engine specialised for `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:34`); `T` does the TLB maintenance.
+    pub type RockchipRk3568IommuPageTable<T> = runtime::pgtable::PageTable<
+        RockchipRk3568IommuFormat,
+        &'static RockchipRk3568IommuPool,
+        T,
+    >;
     /// The declaration table of `rockchip-iommu.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
     pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[
         runtime::decl::Declaration {
@@ -106,7 +177,7 @@ pub mod rockchip_iommu {
         },
         runtime::decl::Declaration {
             compatible: "rockchip,rk3568-iommu",
-            driver: &RockchipIommu,
+            driver: &RockchipRk3568Iommu,
         },
     ];
 }

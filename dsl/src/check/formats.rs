@@ -1,8 +1,10 @@
 //! The page-table formats other than LPAE, and `requests` blocks.
 //!
 //! Each format takes only the parameters it has; values come from the
-//! runtime's `pgtable::legal` tables. Formats the runtime does not walk yet
-//! are checked the same way and then refused with [`Code::FormatNotImplemented`].
+//! runtime's `pgtable::legal` tables. The formats besides LPAE and ARMv7s
+//! share one checker ([`table_format`]); the ones the runtime does not walk
+//! yet (`legal::implemented`) are checked the same way and then refused
+//! with [`Code::FormatNotImplemented`].
 
 use iommugen_runtime::pgtable::legal::{self, FormatName};
 
@@ -104,108 +106,135 @@ pub(super) fn arm_v7s(
     })
 }
 
-/// A format the runtime does not walk yet: its parameters are checked, then
-/// the block is refused at the format's name.
-pub(super) fn not_implemented(pt: &PageTableAst, f: FormatName, diags: &mut Vec<Diagnostic>) {
-    let (allowed, fixed): (&[&str], Fixed) = match f {
-        FormatName::AppleDart => (
-            &[
-                "generation",
-                "granule",
-                "ias",
-                "oas",
-                "sizes",
-                "coherent-walk",
-                "pool",
-            ],
-            Fixed {
-                granule_shift: legal::apple_dart::GRANULE_SHIFT,
-                ias: legal::apple_dart::IAS,
-                sizes: legal::apple_dart::SIZES,
-            },
-        ),
-        FormatName::Rockchip => (
-            &[
-                "version",
-                "granule",
-                "ias",
-                "oas",
-                "sizes",
-                "coherent-walk",
-                "pool",
-            ],
-            Fixed {
-                granule_shift: legal::rockchip::GRANULE_SHIFT,
-                ias: legal::rockchip::IAS,
-                sizes: legal::rockchip::SIZES,
-            },
-        ),
-        FormatName::ExynosSysmmu => (
-            &[
-                "version",
-                "granule",
-                "ias",
-                "oas",
-                "sizes",
-                "coherent-walk",
-                "pool",
-            ],
-            Fixed {
-                granule_shift: legal::exynos_sysmmu::GRANULE_SHIFT,
-                ias: legal::exynos_sysmmu::IAS,
-                sizes: legal::exynos_sysmmu::SIZES,
-            },
-        ),
-        _ => (
-            &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"],
-            Fixed {
-                granule_shift: legal::sun50i::GRANULE_SHIFT,
-                ias: legal::sun50i::IAS,
-                sizes: legal::sun50i::SIZES,
-            },
-        ),
+/// What a format other than LPAE and ARMv7s has: its items, its fixed
+/// geometry and the tables one walk needs.
+struct Rules {
+    allowed: &'static [&'static str],
+    fixed: Fixed,
+    pool_min: u64,
+    pool_what: &'static str,
+}
+
+fn rules(f: FormatName) -> Rules {
+    const WITH_GENERATION: &[&str] = &[
+        "generation",
+        "granule",
+        "ias",
+        "oas",
+        "sizes",
+        "coherent-walk",
+        "pool",
+    ];
+    const WITH_VERSION: &[&str] = &[
+        "version",
+        "granule",
+        "ias",
+        "oas",
+        "sizes",
+        "coherent-walk",
+        "pool",
+    ];
+    const PLAIN: &[&str] = &["granule", "ias", "oas", "sizes", "coherent-walk", "pool"];
+    let fixed = |granule_shift, ias, sizes| Fixed {
+        granule_shift,
+        ias,
+        sizes,
     };
-    let name = f.dsl_name();
-    let items = Items::new(pt, allowed, &format!("the `{name}` format"), diags);
-    fixed_granule_and_ias(&items, &fixed, name, diags);
-    sizes(&items, &fixed, name, diags);
-    let oas = match f {
-        FormatName::AppleDart => match items.need("generation", "generation t8103;", diags) {
-            Some(PtKind::Generation(g)) => {
-                match legal::apple_dart::GENERATIONS
-                    .iter()
-                    .position(|&n| n == g.name)
-                {
-                    Some(i) => Some(legal::apple_dart::oas(i)),
-                    None => {
-                        let list = legal::apple_dart::GENERATIONS;
-                        let help = match suggest(&g.name, &list) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("DART generations: {}", list.join(", ")),
-                        };
-                        diags.push(
-                            Diagnostic::new(
-                                Code::UnknownVariant,
-                                format!("unknown DART generation `{}`", g.name),
-                                g.span.clone(),
-                                "not a generation",
-                            )
-                            .help(help),
-                        );
-                        None
-                    }
-                }
+    match f {
+        FormatName::AppleDart => {
+            use legal::apple_dart as r;
+            Rules {
+                allowed: WITH_GENERATION,
+                fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
+                pool_min: r::POOL_MIN,
+                pool_what: "the TTBR root tables and one leaf table",
             }
-            _ => None,
-        },
+        }
+        FormatName::Rockchip => {
+            use legal::rockchip as r;
+            Rules {
+                allowed: WITH_VERSION,
+                fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
+                pool_min: r::POOL_MIN,
+                pool_what: "the directory and one page table",
+            }
+        }
+        FormatName::ExynosSysmmu => {
+            use legal::exynos_sysmmu as r;
+            Rules {
+                allowed: WITH_VERSION,
+                fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
+                pool_min: 2,
+                pool_what: "a directory and one page table",
+            }
+        }
+        _ => {
+            use legal::sun50i as r;
+            Rules {
+                allowed: PLAIN,
+                fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
+                pool_min: 2,
+                pool_what: "a directory and one page table",
+            }
+        }
+    }
+}
+
+/// The parameter that picks a format's variant.
+#[derive(Clone, Copy)]
+enum Variant {
+    /// The format has none.
+    Plain,
+    /// `generation NAME;`: the index in the format's list.
+    Generation(usize),
+    /// `version N;`.
+    Version(u64),
+}
+
+/// The variant a block names and the output size it implies, or `None`
+/// after a located error.
+fn variant(
+    items: &Items<'_>,
+    f: FormatName,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Variant, u32)> {
+    let name = f.dsl_name();
+    match f {
+        FormatName::AppleDart => {
+            let Some(PtKind::Generation(g)) = items.need("generation", "generation t8103;", diags)
+            else {
+                return None;
+            };
+            let list = legal::apple_dart::GENERATIONS;
+            if let Some(i) = list.iter().position(|&n| n == g.name) {
+                return Some((Variant::Generation(i), legal::apple_dart::oas(i)));
+            }
+            let help = match suggest(&g.name, &list) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("DART generations: {}", list.join(", ")),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UnknownVariant,
+                    format!("unknown DART generation `{}`", g.name),
+                    g.span.clone(),
+                    "not a generation",
+                )
+                .help(help),
+            );
+            None
+        }
         FormatName::Rockchip | FormatName::ExynosSysmmu => {
             let (oas_of, range): (fn(u64) -> u32, &str) = if f == FormatName::Rockchip {
                 (legal::rockchip::oas, "1 (32-bit PA) or 2 (40-bit PA)")
             } else {
                 (legal::exynos_sysmmu::oas, "1 to 7 (36-bit PA from 5 on)")
             };
-            match items.need("version", "version 1;", diags) {
-                Some(PtKind::Version(v)) if oas_of(v.value) == 0 => {
+            let Some(PtKind::Version(v)) = items.need("version", "version 1;", diags) else {
+                return None;
+            };
+            match oas_of(v.value) {
+                0 => {
                     diags.push(bad(
                         Code::UnknownVariant,
                         v,
@@ -215,13 +244,45 @@ pub(super) fn not_implemented(pt: &PageTableAst, f: FormatName, diags: &mut Vec<
                     ));
                     None
                 }
-                Some(PtKind::Version(v)) => Some(oas_of(v.value)),
-                _ => None,
+                oas => Some((Variant::Version(v.value), oas)),
             }
         }
-        _ => Some(legal::sun50i::OAS),
-    };
-    if let (Some(expected), Some(n)) = (oas, items.num("oas")) {
+        _ => Some((Variant::Plain, legal::sun50i::OAS)),
+    }
+}
+
+/// The formats the runtime walks, for the help of an unimplemented one.
+fn implemented_list() -> String {
+    let names: Vec<&str> = FormatName::ALL
+        .iter()
+        .filter(|&&f| legal::implemented(f))
+        .map(|f| f.dsl_name())
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Every format but LPAE and ARMv7s: the shared checks (items, fixed
+/// granule and IAS, sizes, the variant and the output size it implies,
+/// pool), then the IR for a format the runtime walks or E0409 at the
+/// format's name for one it does not walk yet.
+pub(super) fn table_format(
+    pt: &PageTableAst,
+    f: FormatName,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::PageTable> {
+    let mark = diags.len();
+    let r = rules(f);
+    let name = f.dsl_name();
+    let items = Items::new(pt, r.allowed, &format!("the `{name}` format"), diags);
+    fixed_granule_and_ias(&items, &r.fixed, name, diags);
+    let page_sizes = sizes(&items, &r.fixed, name, diags);
+    let variant = variant(&items, f, diags);
+    if let (Some((_, expected)), Some(n)) = (variant, items.num("oas")) {
         if n.value != u64::from(expected) {
             diags.push(bad(
                 Code::BadOutputSize,
@@ -235,16 +296,56 @@ pub(super) fn not_implemented(pt: &PageTableAst, f: FormatName, diags: &mut Vec<
             ));
         }
     }
-    pool(&items, 2, "a directory and one page table", diags);
-    diags.push(
-        Diagnostic::new(
-            Code::FormatNotImplemented,
-            format!("format `{name}` is not implemented by this runtime yet"),
-            pt.format.span.clone(),
-            "no engine format for this yet",
-        )
-        .help("the runtime walks arm-lpae-s1, arm-lpae-s2 and arm-v7s; describe a format the hardware really walks"),
-    );
+    let pool = pool(&items, r.pool_min, r.pool_what, diags);
+    if !legal::implemented(f) {
+        diags.push(
+            Diagnostic::new(
+                Code::FormatNotImplemented,
+                format!("format `{name}` is not implemented by this runtime yet"),
+                pt.format.span.clone(),
+                "no engine format for this yet",
+            )
+            .help(format!(
+                "the runtime walks {}; describe a format the hardware really walks",
+                implemented_list()
+            )),
+        );
+        return None;
+    }
+    if errors_since(diags, mark) {
+        return None;
+    }
+    let (variant, oas) = variant?;
+    let format = match (f, variant) {
+        (FormatName::AppleDart, Variant::Generation(g)) => ir::Format::AppleDart {
+            generation: match legal::apple_dart::number(g) {
+                1 => ir::DartGeneration::T8103,
+                _ => ir::DartGeneration::T6000,
+            },
+        },
+        (FormatName::Rockchip, Variant::Version(v)) => ir::Format::Rockchip {
+            version: u8::try_from(v).ok()?,
+        },
+        // `implemented` is false for every other format (refused above).
+        _ => return None,
+    };
+    let granule = match r.fixed.granule_shift {
+        12 => Granule::K4,
+        14 => Granule::K16,
+        _ => Granule::K64,
+    };
+    Some(ir::PageTable {
+        format,
+        granule,
+        ias: u8::try_from(r.fixed.ias).ok()?,
+        oas: u8::try_from(oas).ok()?,
+        page_sizes: page_sizes?,
+        // DART walkers always snoop the CPU caches (the engine's DART
+        // format is coherent whatever the spec says).
+        coherent_walk: f == FormatName::AppleDart || items.find("coherent-walk").is_some(),
+        pool_tables: pool?,
+        span,
+    })
 }
 
 /// `requests virtio-iommu { granule 4K; ias 48; sizes 4K 2M; }`.

@@ -48,10 +48,7 @@ fn checked_translation(
         Some(FormatName::ArmLpaeS1) => lpae(pt, Format::ArmLpaeS1, span, diags),
         Some(FormatName::ArmLpaeS2) => lpae(pt, Format::ArmLpaeS2, span, diags),
         Some(FormatName::ArmV7s) => formats::arm_v7s(pt, span, diags),
-        Some(&later) => {
-            formats::not_implemented(pt, later, diags);
-            None
-        }
+        Some(&other) => formats::table_format(pt, other, span, diags),
         None => {
             let names: Vec<&str> = FormatName::ALL.iter().map(|f| f.dsl_name()).collect();
             let help = match suggest(name, &names) {

@@ -131,7 +131,12 @@ fn attribute_page_table_items_match_the_spec() {
     );
 }
 
-iommu_table!(static LISTED = [ArmSmmuV3, MtkM4u, generated::rockchip_iommu::RockchipIommu]);
+iommu_table!(static LISTED = [
+    ArmSmmuV3,
+    MtkM4u,
+    generated::rockchip_iommu::RockchipIommu,
+    generated::rockchip_iommu::RockchipRk3568Iommu
+]);
 
 /// `iommu_table!` lists one row per compatible of each type, in order, for
 /// attribute and generated drivers alike.
@@ -147,7 +152,7 @@ fn iommu_table_lists_every_compatible() {
             ("arm,smmu-v3", "arm_smmu_v3"),
             ("mediatek,mt8183-m4u", "mtk_m4u"),
             ("rockchip,iommu", "rockchip_iommu"),
-            ("rockchip,rk3568-iommu", "rockchip_iommu"),
+            ("rockchip,rk3568-iommu", "rockchip_rk3568_iommu"),
         ]
     );
 }

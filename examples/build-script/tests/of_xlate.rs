@@ -211,7 +211,8 @@ fn declaration_tables_match_by_compatible() {
         ("arm,mmu-401", "arm_smmu"),
         ("arm,smmu-v3", "arm_smmu_v3"),
         ("mediatek,mt8183-m4u", "mtk_m4u"),
-        ("rockchip,rk3568-iommu", "rockchip_iommu"),
+        ("rockchip,iommu", "rockchip_iommu"),
+        ("rockchip,rk3568-iommu", "rockchip_rk3568_iommu"),
         ("pci1af4,1057", "virtio_iommu"),
         ("apple,t8103-dart", "apple_dart"),
     ];

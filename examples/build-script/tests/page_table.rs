@@ -57,3 +57,46 @@ fn engine_maps_through_the_static_pool() {
     assert_eq!(table.unmap(0x1020_0000, 0x20_0000), 0x20_0000);
     assert_eq!(table.iova_to_phys(0x1020_1234), None);
 }
+
+#[test]
+fn dart_and_rockchip_use_their_own_formats() {
+    use iommugen_example_build_script::generated::apple_dart::AppleDartFormat;
+    use iommugen_example_build_script::generated::apple_dart::{AppleDart, APPLE_DART_POOL};
+    use iommugen_example_build_script::generated::rockchip_iommu::{
+        RockchipIommu, RockchipIommuFormat, RockchipRk3568Iommu, RockchipRk3568IommuFormat,
+        ROCKCHIP_IOMMU_POOL, ROCKCHIP_RK3568_IOMMU_POOL,
+    };
+    use pgtable::Format;
+    // apple-dart.iommu: DART1 (t8103), 16K pages, 32-bit IOVA, 36-bit PA.
+    assert_eq!(
+        (
+            <AppleDartFormat as Format>::GRANULE_SHIFT,
+            <AppleDartFormat as Format>::IAS,
+            <AppleDartFormat as Format>::OAS,
+            <AppleDartFormat as Format>::PAGE_SIZES
+        ),
+        (14, 32, 36, 1 << 14)
+    );
+    // rockchip-iommu.iommu: v1 32-bit and v2 40-bit PA, 4K pages.
+    assert_eq!(<RockchipIommuFormat as Format>::OAS, 32);
+    assert_eq!(<RockchipRk3568IommuFormat as Format>::OAS, 40);
+    const { assert!(!<RockchipIommuFormat as Format>::COHERENT_WALK) };
+
+    let rw = Prot::READ.union(Prot::WRITE);
+    APPLE_DART_POOL.set_phys_base(0x4000_0000);
+    let dart = AppleDart::page_table(NoTlb).unwrap();
+    dart.map(0x8000, 0xf_0000_4000, 0x4000, rw).unwrap();
+    assert_eq!(dart.iova_to_phys(0x8123), Some(0xf_0000_4123));
+    assert_eq!(dart.iova_to_phys(0xc000), None);
+
+    ROCKCHIP_IOMMU_POOL.set_phys_base(0x4000_0000);
+    let v1 = RockchipIommu::page_table(NoTlb).unwrap();
+    v1.map(0x1000, 0xfff0_0000, 0x1000, rw).unwrap();
+    assert_eq!(v1.iova_to_phys(0x1004), Some(0xfff0_0004));
+    assert!(v1.map(0x2000, 0x1_0000_0000, 0x1000, rw).is_err());
+
+    ROCKCHIP_RK3568_IOMMU_POOL.set_phys_base(0x4000_0000);
+    let v2 = RockchipRk3568Iommu::page_table(NoTlb).unwrap();
+    v2.map(0x1000, 0xab_cdef_1000, 0x1000, rw).unwrap();
+    assert_eq!(v2.iova_to_phys(0x1008), Some(0xab_cdef_1008));
+}

@@ -3,9 +3,9 @@
 //! One table per format, shared by the DSL checker (which turns a `false`
 //! into a located error) and the engine's compile-time checks (which turn
 //! it into a build error), so a spec the checker accepts always builds.
-//! Formats the engine does not walk yet ([`implemented`] is `false`) are
-//! listed too, so the checker can validate their parameters before saying
-//! that the runtime lacks them.
+//! Formats the engine does not walk yet ([`implemented`] is `false`:
+//! today `exynos-sysmmu` and `sun50i`) are listed too, so the checker can
+//! validate their parameters before saying that the runtime lacks them.
 
 /// The formats the DSL names, by their DSL spelling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,11 +45,17 @@ impl FormatName {
     }
 }
 
-/// Whether this runtime's engine walks `f` (has a `Format` for it).
+/// Whether this runtime's engine walks `f` (has a `Format` for it and the
+/// generator emits it): arm-lpae-s1, arm-lpae-s2, arm-v7s, apple-dart and
+/// rockchip.
 pub const fn implemented(f: FormatName) -> bool {
     matches!(
         f,
-        FormatName::ArmLpaeS1 | FormatName::ArmLpaeS2 | FormatName::ArmV7s
+        FormatName::ArmLpaeS1
+            | FormatName::ArmLpaeS2
+            | FormatName::ArmV7s
+            | FormatName::AppleDart
+            | FormatName::Rockchip
     )
 }
 
@@ -115,41 +121,60 @@ pub mod arm_v7s {
 
 /// Apple DART (io-pgtable-dart): two levels of 64-bit entries, several TTBRs.
 pub mod apple_dart {
-    /// Generations by DSL name: t8103 (DART1) and t6000 (DART2).
+    use crate::pgtable::formats::apple_dart as engine;
+    use crate::pgtable::{AppleDart, Format};
+
+    /// Generations by DSL name: t8103 (DART1) and t6000 (DART2); the
+    /// engine's generation number is the index plus one.
     pub const GENERATIONS: [&str; 2] = ["t8103", "t6000"];
     /// The DARTs of these SoCs use 16K pages.
     pub const GRANULE_SHIFT: u32 = 14;
-    /// 32-bit IOVA.
+    /// 32-bit IOVA, as the SoCs' drivers set the streams up.
     pub const IAS: u32 = 32;
     /// Pages only, no blocks.
-    pub const SIZES: u64 = 1 << 14;
-    /// TTBRs per stream.
-    pub const ROOT_TABLES: u32 = 4;
+    pub const SIZES: u64 = engine::PAGE_16K;
+    /// TTBRs the hardware has per stream.
+    pub const TTBRS: u32 = engine::MAX_TTBRS;
+    /// Root tables (TTBRs in use) the engine allocates at [`IAS`].
+    pub const ROOT_TABLES: u32 = <AppleDart<1, IAS> as Format>::ROOT_TABLES;
+    /// Smallest pool that holds one walk: the root tables and one leaf table.
+    pub const POOL_MIN: u64 = ROOT_TABLES as u64 + 1;
+    // The engine accepts what the DSL fixes, for every generation.
+    const _: () = assert!(
+        engine::check(number(0), IAS, SIZES).is_ok()
+            && engine::check(number(1), IAS, SIZES).is_ok()
+            && GRANULE_SHIFT == engine::PAGE_16K.trailing_zeros()
+    );
+
+    /// The engine's generation number (1 or 2) of `GENERATIONS[g]`.
+    pub const fn number(generation: usize) -> u8 {
+        generation as u8 + 1
+    }
 
     /// Output size of generation `GENERATIONS[g]`: 36 (DART1) or 42 (DART2).
     pub const fn oas(generation: usize) -> u32 {
-        if generation == 0 {
-            36
-        } else {
-            42
-        }
+        engine::oas(number(generation))
     }
 }
 
 /// Rockchip IOMMU: directory and page tables of 32-bit entries.
 pub mod rockchip {
+    use crate::pgtable::formats::rockchip as engine;
+
     pub const GRANULE_SHIFT: u32 = 12;
     pub const IAS: u32 = 32;
     /// 4K pages only.
     pub const SIZES: u64 = 1 << 12;
+    /// Smallest pool that holds one walk: the directory and one page table.
+    pub const POOL_MIN: u64 = 2;
 
     /// Output size of version `v` (1 or 2): 32 bits, or 40 with v2's packing;
     /// 0 for a version that does not exist.
     pub const fn oas(v: u64) -> u32 {
-        match v {
-            1 => 32,
-            2 => 40,
-            _ => 0,
+        if v > 2 || engine::check(v as u32).is_err() {
+            0
+        } else {
+            engine::pa_bits(v as u32)
         }
     }
 }
@@ -183,4 +208,31 @@ pub mod exynos_sysmmu {
 /// and runtime agree.
 pub mod sun50i {
     pub use crate::pgtable::formats::sun50i::{GRANULE_SHIFT, IAS, OAS, SIZES};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_formats() {
+        let on: [bool; 7] = FormatName::ALL.map(implemented);
+        assert_eq!(on, [true, true, true, true, true, false, false]);
+    }
+
+    #[test]
+    fn dart_and_rockchip_values_come_from_the_engine() {
+        assert_eq!((apple_dart::oas(0), apple_dart::oas(1)), (36, 42));
+        assert_eq!(apple_dart::number(1), 2);
+        // A 32-bit IOVA needs one TTBR: one root and one leaf table.
+        assert_eq!((apple_dart::ROOT_TABLES, apple_dart::POOL_MIN), (1, 2));
+        assert_eq!(apple_dart::TTBRS, 4);
+        let rk: [u32; 4] = [0, 1, 2, 3].map(rockchip::oas);
+        assert_eq!(rk, [0, 32, 40, 0]);
+        assert_eq!(
+            rockchip::oas(1 << 32 | 1),
+            0,
+            "no truncation to a real version"
+        );
+    }
 }

@@ -6,8 +6,8 @@ use iommugen_dsl::ir;
 /// Lookup levels of the spec's walk (LPAE: after stage-2 concatenation).
 fn levels(pt: &ir::PageTable) -> u32 {
     match pt.format {
-        ir::Format::ArmV7s { .. } => 2,
-        _ => {
+        ir::Format::ArmV7s { .. } | ir::Format::AppleDart { .. } | ir::Format::Rockchip { .. } => 2,
+        ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let g = pt.granule.shift();
             let bits = g - 3;
             let ias = u32::from(pt.ias);
@@ -24,7 +24,9 @@ pub fn entry(pt: &ir::PageTable, level: u32, d: u64) -> String {
     let last = level == levels(pt);
     match pt.format {
         ir::Format::ArmV7s { mtk_ext } => v7s(level, d, mtk_ext),
-        _ => lpae(pt, last, d),
+        ir::Format::AppleDart { generation } => dart(last, d, generation.number()),
+        ir::Format::Rockchip { version } => rockchip(last, d as u32, version),
+        ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => lpae(pt, last, d),
     }
 }
 
@@ -114,4 +116,59 @@ fn v7s(level: u32, d: u64, mtk_ext: bool) -> String {
             _ => "invalid".to_owned(),
         }
     }
+}
+
+/// Apple DART: bit 0 valid at both levels; the address is PA 35:12 in
+/// place (DART1) or PA 41:14 in entry bits 37:10 (DART2). Pages carry
+/// no-read/no-write bits (DART1 8/7, DART2 3/2), DART1's sub-page
+/// protection disable (bit 1) or DART2's no-cache (bit 1), and the
+/// sub-page window (start 63:52, end 51:40).
+fn dart(last: bool, d: u64, generation: u8) -> String {
+    if d & 1 == 0 {
+        return "invalid".to_owned();
+    }
+    let (oa, no_read, no_write, bit1) = if generation == 2 {
+        ((d >> 10 & ((1 << 28) - 1)) << 14, 3, 2, "nocache")
+    } else {
+        (d & 0xf_ffff_f000, 8, 7, "sp-dis")
+    };
+    if !last {
+        return format!("table -> {oa:#x}");
+    }
+    let access = match (d >> no_read & 1 == 0, d >> no_write & 1 == 0) {
+        (true, true) => "rw",
+        (true, false) => "r",
+        (false, true) => "w",
+        (false, false) => "none",
+    };
+    let flag = if d >> 1 & 1 != 0 {
+        format!(" {bit1}")
+    } else {
+        String::new()
+    };
+    let (start, end) = (d >> 52 & 0xfff, d >> 40 & 0xfff);
+    format!("page -> {oa:#x} {access}{flag} subpage {start:#x}..{end:#x}")
+}
+
+/// Rockchip: bit 0 valid in directory and page entries; PA 31:12 in place,
+/// and in version 2 PA 35:32 in bits 11:8 and PA 39:36 in bits 7:4. Page
+/// entries allow reads with bit 1 and writes with bit 2.
+fn rockchip(last: bool, d: u32, version: u8) -> String {
+    if d & 1 == 0 {
+        return "invalid".to_owned();
+    }
+    let mut oa = u64::from(d & 0xffff_f000);
+    if version == 2 {
+        oa |= u64::from(d >> 8 & 0xf) << 32 | u64::from(d >> 4 & 0xf) << 36;
+    }
+    if !last {
+        return format!("page table -> {oa:#x}");
+    }
+    let access = match (d & 2 != 0, d & 4 != 0) {
+        (true, true) => "rw",
+        (true, false) => "r",
+        (false, true) => "w",
+        (false, false) => "none",
+    };
+    format!("page -> {oa:#x} {access}")
 }

@@ -162,6 +162,13 @@ fn format_keys(pt: &ir::PageTable, obj: &mut serde_json::Map<String, Value>) {
         ir::Format::ArmV7s { mtk_ext } => {
             obj.insert("mtk-ext".into(), json!(mtk_ext));
         }
+        ir::Format::AppleDart { generation } => {
+            obj.insert("generation".into(), json!(generation.dsl_name()));
+            obj.insert("granule".into(), hex(pt.granule.bytes()));
+        }
+        ir::Format::Rockchip { version } => {
+            obj.insert("version".into(), json!(version));
+        }
     }
 }
 
@@ -204,14 +211,21 @@ fn to_json(pt: &ir::PageTable, ops: &[Op], run: &Run) -> Value {
 
 fn to_human(pt: &ir::PageTable, ops: &[Op], run: &Run) -> String {
     let mut s = String::new();
+    let variant = match pt.format {
+        ir::Format::AppleDart { generation } => format!(" {}", generation.dsl_name()),
+        ir::Format::Rockchip { version } => format!(" v{version}"),
+        _ => String::new(),
+    };
+    let roots: Vec<String> = run.roots.iter().map(|r| format!("{r:#x}")).collect();
     let _ = writeln!(
         s,
-        "format {} ({}-bit entries), {}-bit IOVA, {}-bit PA; root at {:#x}",
+        "format {}{variant} ({}-bit entries), {}-bit IOVA, {}-bit PA; root{} at {}",
         pt.format.dsl_name(),
         run.entry_bits,
         pt.ias,
         pt.oas,
-        run.roots.first().copied().unwrap_or(0)
+        if roots.len() > 1 { "s" } else { "" },
+        roots.join(", ")
     );
     for (op, out) in ops.iter().zip(&run.outcomes) {
         let line = match (op, out) {

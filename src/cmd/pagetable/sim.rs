@@ -10,10 +10,14 @@
 //! is dumped only as far as the spec's IAS reaches, which is the table the
 //! hardware would be given. Unmapping part of a block splits it with the
 //! shape's sizes, which can include sizes the spec leaves out.
+//!
+//! Apple DART and Rockchip have one shape per generation or version, used
+//! as the spec states it (their IAS, page size and coherence are fixed).
 
 use iommugen_dsl::ir;
 use iommugen_runtime::pgtable::{
-    self, legal, ArmV7s, Desc, Format, LpaeFormat, NoTlb, PageAllocPool, PageTable, Stage,
+    self, legal, AppleDart, ArmV7s, Desc, Format, LpaeFormat, NoTlb, PageAllocPool, PageTable,
+    Rockchip, Stage,
 };
 use iommugen_runtime::Prot;
 use std::sync::atomic::AtomicU64;
@@ -29,7 +33,7 @@ pub enum Outcome {
 }
 
 /// A live table: physical address, level from the root (1 = a root), raw
-/// entry words.
+/// entry words (32-bit formats' entries zero-extended).
 pub struct Table {
     pub addr: u64,
     pub level: u32,
@@ -38,6 +42,8 @@ pub struct Table {
 
 pub struct Run {
     pub entry_bits: u32,
+    /// The root tables: one per TTBR for DART, else the one root the
+    /// translation base register names.
     pub roots: Vec<u64>,
     pub outcomes: Vec<Outcome>,
     pub tables: Vec<Table>,
@@ -120,6 +126,16 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
         ir::Format::ArmV7s { mtk_ext: true } => {
             apply::<ArmV7s<true, { legal::arm_v7s::SIZES }, true>, 10>(pt, ops, mem)
         }
+        ir::Format::AppleDart { generation } => {
+            const IAS: u32 = legal::apple_dart::IAS;
+            match generation.number() {
+                1 => apply::<AppleDart<1, IAS>, 14>(pt, ops, mem),
+                _ => apply::<AppleDart<2, IAS>, 14>(pt, ops, mem),
+            }
+        }
+        ir::Format::Rockchip { version: 1 } => apply::<Rockchip<1, true>, 12>(pt, ops, mem),
+        ir::Format::Rockchip { version: 2 } => apply::<Rockchip<2, true>, 12>(pt, ops, mem),
+        ir::Format::Rockchip { version } => Err(format!("no Rockchip IOMMU version {version}")),
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let s2 = pt.format == ir::Format::ArmLpaeS2;
             let g = pt.granule.shift();
@@ -140,7 +156,8 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
 }
 
 /// Table-slot shift the engine's pool needs for `F` (LPAE: the granule;
-/// ARMv7s: 1 KiB second-level tables).
+/// ARMv7s: 1 KiB second-level tables; DART 16 KiB and Rockchip 4 KiB
+/// tables, the size of their pages).
 pub fn slot_shift(pt: &ir::PageTable) -> u32 {
     match pt.format {
         ir::Format::ArmV7s { .. } => 10,
@@ -175,6 +192,15 @@ fn apply<F: Format, const SHIFT: u32>(
         })
         .collect();
     let root = table.root();
+    // DART: every TTBR's table; elsewhere the base register names one root
+    // (LPAE's concatenated stage-2 tables are one root to the hardware).
+    let roots = if matches!(pt.format, ir::Format::AppleDart { .. }) {
+        (0..F::ROOT_TABLES)
+            .filter_map(|i| table.root_table(i))
+            .collect()
+    } else {
+        vec![root]
+    };
     let bytes = 1usize << <F::Desc as Desc>::SHIFT;
     let start = F::START;
     // The root as far as the spec's input range reaches.
@@ -184,7 +210,7 @@ fn apply<F: Format, const SHIFT: u32>(
     dump::<F>(mem, root, start, root_entries, bytes, &mut tables);
     Ok(Run {
         entry_bits: 8 << <F::Desc as Desc>::SHIFT,
-        roots: vec![root],
+        roots,
         outcomes,
         tables,
     })
