@@ -9,13 +9,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d /tmp/iommugen-build-cost.XXXXXX)"
-specs=(apple-dart arm-smmu arm-smmu-v3 mediatek-m4u rockchip-iommu virtio-iommu)
+specs=(apple-dart arm-smmu arm-smmu-v3 exynos-sysmmu mediatek-m4u rockchip-iommu sun50i-iommu virtio-iommu)
 hooks='
 macro_rules! hook { ($m:ident) => { pub mod $m {
     use iommugen_runtime::{decl::{DriverError, InstanceData}, fdt::Node};
     pub fn probe(node: Node<'"'"'_>) -> Result<InstanceData, DriverError> { Ok(InstanceData(node.id().0 as usize)) }
 } }; }
-hook!(dart); hook!(arm_smmu); hook!(smmu); hook!(mtk); hook!(rockchip); hook!(virtio_iommu);
+hook!(dart); hook!(arm_smmu); hook!(smmu); hook!(mtk); hook!(rockchip); hook!(exynos); hook!(sun50i); hook!(virtio_iommu);
 '
 make_crate() { # name extra-deps body
     mkdir -p "$work/$1/src"

@@ -4,28 +4,16 @@
 //! command's own `lookup`s; script errors are located; large scripts are
 //! handled.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+mod cli;
 
-use iommugen_runtime::refwalk::{apple_dart, arm_v7s, lpae, rockchip};
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use iommugen_runtime::refwalk::{apple_dart, arm_v7s, exynos, lpae, rockchip, sun50i};
 use serde_json::Value;
 
 fn iommugen(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iommugen"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    cli::iommugen_with_stdin(args, stdin.as_bytes())
 }
 
 fn example(name: &str) -> String {
@@ -161,6 +149,31 @@ fn rockchip_walk(j: &Value, iova: u64) -> Option<u64> {
     .map(|t| t.pa)
 }
 
+/// Exynos SysMMU tables, by `refwalk::exynos`; every leaf well formed.
+fn exynos_walk(j: &Value, iova: u64) -> Option<u64> {
+    let cfg = exynos::WalkConfig {
+        version: j["version"].as_u64().unwrap() as u32,
+    };
+    let mem = Dump::new(j);
+    let read = |pa| mem.read32(pa);
+    exynos::leaves(&cfg, roots(j)[0], &read).expect("well-formed tables");
+    exynos::walk(&cfg, roots(j)[0], u32::try_from(iova).ok()?, &read)
+        .ok()
+        .map(|t| t.pa)
+}
+
+/// sun50i directory and page tables, by `refwalk::sun50i`; every leaf
+/// well formed.
+fn sun50i_walk(j: &Value, iova: u64) -> Option<u64> {
+    let cfg = sun50i::WalkConfig {};
+    let mem = Dump::new(j);
+    let read = |pa| mem.read32(pa);
+    sun50i::leaves(&cfg, roots(j)[0], &read).expect("well-formed tables");
+    sun50i::walk(&cfg, roots(j)[0], u32::try_from(iova).ok()?, &read)
+        .ok()
+        .map(|t| t.pa)
+}
+
 /// Every lookup the command made agrees with the walker over its dump
 /// (the script's lookups come after its maps and unmaps, so they see the
 /// dumped end state), mapped or not.
@@ -220,16 +233,13 @@ fn lpae_dump_walks_like_lookup() {
 
 #[test]
 fn lpae_stage2_concatenated_root() {
-    let dir = std::env::temp_dir().join(format!("iommugen-pt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("s2.iommu");
-    std::fs::write(
-        &spec,
+    let spec = cli::write(
+        &cli::scratch("pagetable", "s2"),
+        "s2.iommu",
         "driver s { compatible \"v,s\"; cells 1; field i: u32 = cell[0]; id = i;\n\
          page-table arm-lpae-s2 { granule 4K; ias 40; oas 40; pool 64; }\n init crate::s::probe; }",
-    )
-    .unwrap();
-    let j = json(spec.to_str().unwrap(), "map 0x80_0000_0000 0x1000 0x20_0000 rw\nmap 0xff_ffff_f000 0x2000 0x1000 r\nlookup 0x80_0001_0000\nlookup 0xff_ffff_f010\nlookup 0x1000\n");
+    );
+    let j = json(&spec, "map 0x80_0000_0000 0x1000 0x20_0000 rw\nmap 0xff_ffff_f000 0x2000 0x1000 r\nlookup 0x80_0001_0000\nlookup 0xff_ffff_f010\nlookup 0x1000\n");
     // 40 bits at stage 2 with 4K: two concatenated level-1 tables, one root.
     let root = &j["tables"][0];
     assert_eq!(root["entries"].as_array().unwrap().len(), 1024);
@@ -313,17 +323,14 @@ lookup 0xffff_c000
 
 #[test]
 fn apple_dart_t6000_packs_42_bit_addresses() {
-    let dir = std::env::temp_dir().join(format!("iommugen-pt-dart2-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("dart2.iommu");
-    std::fs::write(
-        &spec,
+    let spec = cli::write(
+        &cli::scratch("pagetable", "dart2"),
+        "dart2.iommu",
         "driver d { compatible \"apple,t6000-dart\"; cells 1; field s: u32 = cell[0]; id = s;\n\
          page-table apple-dart { generation t6000; pool 8; }\n init crate::d::probe; }",
-    )
-    .unwrap();
+    );
     let ops = "map 0x4000 0x3ff_ffff_c000 0x4000 w\nmap 0xc000 0x1_0000_4000 0x4000 rw+dev\nlookup 0x4abc\nlookup 0xc000\nlookup 0x8000\n";
-    let j = json(spec.to_str().unwrap(), ops);
+    let j = json(&spec, ops);
     assert_eq!(
         (j["generation"].as_str(), j["oas"].as_u64()),
         (Some("t6000"), Some(42))
@@ -392,6 +399,94 @@ lookup 0x80_0000
     let out = iommugen(&["pagetable", &spec], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--driver"));
+}
+
+/// Sections, large and small pages, an unmap that splits a section, and
+/// (from version 5) a 36-bit output, against the walker.
+#[test]
+fn exynos_dumps_walk_like_lookup() {
+    let ops = "\
+map 0x10_0000 0x8_4010_0000 0x10_0000 rw  # a 1M section above 4 GiB
+map 0x20_0000 0x4000_0000 0x1_0000 r      # a 64K large page
+map 0x21_0000 0x4001_0000 0x1000 rw       # a 4K small page
+unmap 0x18_0000 0x1000                    # splits the section
+lookup 0x10_0004
+lookup 0x18_0000
+lookup 0x18_1000
+lookup 0x20_fff0
+lookup 0x21_0000
+lookup 0x30_0000
+";
+    let v5 = json(&example("exynos-sysmmu.iommu"), ops);
+    assert_eq!(
+        (
+            v5["format"].as_str(),
+            v5["version"].as_u64(),
+            v5["entry_bits"].as_u64(),
+            v5["oas"].as_u64()
+        ),
+        (Some("exynos-sysmmu"), Some(5), Some(32), Some(36))
+    );
+    assert_eq!(v5["ops"][3]["unmapped"], "0x1000");
+    assert_eq!(tables(&v5)[&roots(&v5)[0]].1.len(), 4096);
+    agrees(&v5, exynos_walk);
+    // Version 1: 32-bit addresses in place; the section above 4 GiB is refused.
+    let src = std::fs::read_to_string(example("exynos-sysmmu.iommu")).unwrap();
+    let spec = cli::write(
+        &cli::scratch("pagetable", "exynos1"),
+        "v1.iommu",
+        src.replace("version 5;", "version 1;"),
+    );
+    let v1 = json(&spec, ops);
+    assert_eq!(
+        (v1["version"].as_u64(), v1["oas"].as_u64()),
+        (Some(1), Some(32))
+    );
+    assert_eq!(v1["ops"][0]["ok"], false);
+    let v1 = json(&spec, &ops.replace("0x8_4010_0000", "0x4010_0000"));
+    agrees(&v1, exynos_walk);
+    let out = iommugen(
+        &["pagetable", &example("exynos-sysmmu.iommu"), "--ops", "-"],
+        ops,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("format exynos-sysmmu v5"), "{text}");
+    assert!(text.contains("large page -> 0x40000000 r"), "{text}");
+    assert!(text.contains("page -> 0x840100000 rw"), "{text}");
+}
+
+/// 4K pages with their authority index, 32-bit addresses only.
+#[test]
+fn sun50i_dumps_walk_like_lookup() {
+    let ops = "\
+map 0x1000 0xfff0_0000 0x3000 rw
+map 0x40_0000 0x1000_0000 0x1000 r
+map 0xffff_f000 0x2000 0x1000 w
+map 0x5000 0x1_0000_0000 0x1000 rw   # beyond 32 bits: refused
+unmap 0x2000 0x1000
+lookup 0x1004
+lookup 0x2000
+lookup 0x3fff
+lookup 0x40_0123
+lookup 0xffff_f008
+lookup 0x5000
+";
+    let spec = example("sun50i-iommu.iommu");
+    let j = json(&spec, ops);
+    assert_eq!(
+        (
+            j["format"].as_str(),
+            j["entry_bits"].as_u64(),
+            j["oas"].as_u64()
+        ),
+        (Some("sun50i"), Some(32), Some(32))
+    );
+    assert_eq!(j["ops"][3]["ok"], false);
+    agrees(&j, sun50i_walk);
+    let out = iommugen(&["pagetable", &spec, "--ops", "-"], ops);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("page -> 0x10000000 r (aci 2)"), "{text}");
+    assert!(text.contains("page -> 0x2000 w (aci 3)"), "{text}");
 }
 
 #[test]

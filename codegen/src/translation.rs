@@ -141,6 +141,31 @@ fn tables(
             };
             (item, quote!(#rt::pgtable::Table4K), "4K".to_owned())
         }
+        ir::Format::ExynosSysmmu { version } => {
+            let version_lit = Literal::u32_unsuffixed(u32::from(version));
+            let sizes = page_sizes(&pt.page_sizes);
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): Samsung Exynos SysMMU v{version}, two levels of 32-bit entries, 32-bit IOVA, {}-bit OAS, mappings of {size_text}{walk}.",
+                pt.oas,
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::Exynos<#version_lit, #coherent, { #sizes }>;
+            };
+            // Slots are second-level tables; the 16K first level takes 16.
+            (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())
+        }
+        ir::Format::Sun50i => {
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): Allwinner sun50i IOMMU, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA and PA{walk}.",
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::Sun50i<#coherent>;
+            };
+            // Slots are page tables; the 16K directory takes 16.
+            (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())
+        }
     };
     let doc_pool_ty = format!(
         " The static pool type of `{name}`: {} tables of {what} (from {at_pt}).",

@@ -35,6 +35,11 @@ fn snapshot_arm_smmu_v3() {
 }
 
 #[test]
+fn snapshot_exynos_sysmmu() {
+    expect_file!["snapshots/exynos_sysmmu.rs"].assert_eq(&generated("exynos-sysmmu.iommu"));
+}
+
+#[test]
 fn snapshot_mediatek_m4u() {
     expect_file!["snapshots/mediatek_m4u.rs"].assert_eq(&generated("mediatek-m4u.iommu"));
 }
@@ -42,6 +47,11 @@ fn snapshot_mediatek_m4u() {
 #[test]
 fn snapshot_rockchip_iommu() {
     expect_file!["snapshots/rockchip_iommu.rs"].assert_eq(&generated("rockchip-iommu.iommu"));
+}
+
+#[test]
+fn snapshot_sun50i_iommu() {
+    expect_file!["snapshots/sun50i_iommu.rs"].assert_eq(&generated("sun50i-iommu.iommu"));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Checker, generator and engine agree on Apple DART and Rockchip: every
-//! generation and version the checker accepts, with and without
+//! Checker, generator and engine agree on Apple DART, Rockchip, Exynos
+//! SysMMU and sun50i: every generation, version and leaf-size choice the
+//! checker accepts, with and without
 //! `coherent-walk`, goes through the real generator into one file that
 //! trybuild compiles and runs. Running it maps a page through each
 //! driver's generated `page_table()` over its static pool and reads it
@@ -32,6 +33,31 @@ fn blocks() -> Vec<(String, String)> {
                 format!("rockchip {{ version {version};{walk} pool 4; }}"),
             ));
         }
+    }
+    // Versions 1-4 share one encoding and 5-7 another: one of each end.
+    for version in [0, 1, 4, 5, 7, 8] {
+        for walk in ["", " coherent-walk;"] {
+            let w = if walk.is_empty() { "nc" } else { "c" };
+            out.push((
+                format!("ex_v{version}_{w}"),
+                format!("exynos-sysmmu {{ version {version};{walk} pool 17; }}"),
+            ));
+        }
+    }
+    // Sections and small pages only (no 64K large pages).
+    out.push((
+        "ex_v5_no_large".to_owned(),
+        "exynos-sysmmu { version 5; sizes 4K 1M; pool 17; }".to_owned(),
+    ));
+    for (name, walk, pool) in [
+        ("nc", "", 17),
+        ("c", " coherent-walk;", 18),
+        ("small", "", 16),
+    ] {
+        out.push((
+            format!("sun50i_{name}"),
+            format!("sun50i {{{walk} pool {pool}; }}"),
+        ));
     }
     out
 }
@@ -69,11 +95,12 @@ fn camel(name: &str) -> String {
 }
 
 #[test]
-fn every_accepted_dart_and_rockchip_spec_generates_code_that_compiles_and_maps() {
+fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
     let accepted = accepted();
     let names: Vec<&str> = accepted.iter().map(|(n, _, _)| n.as_str()).collect();
     // Both generations and both versions, each with and without a coherent
-    // walk; t8112, version 0 and version 3 are refused.
+    // walk; t8112, Rockchip versions 0 and 3, Exynos versions 0 and 8 and a
+    // sun50i pool without room for its 16K directory are refused.
     assert_eq!(
         names,
         [
@@ -84,7 +111,18 @@ fn every_accepted_dart_and_rockchip_spec_generates_code_that_compiles_and_maps()
             "rk_v1_nc",
             "rk_v1_c",
             "rk_v2_nc",
-            "rk_v2_c"
+            "rk_v2_c",
+            "ex_v1_nc",
+            "ex_v1_c",
+            "ex_v4_nc",
+            "ex_v4_c",
+            "ex_v5_nc",
+            "ex_v5_c",
+            "ex_v7_nc",
+            "ex_v7_c",
+            "ex_v5_no_large",
+            "sun50i_nc",
+            "sun50i_c"
         ]
     );
     let spec: String = accepted

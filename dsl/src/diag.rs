@@ -81,7 +81,6 @@ codes! {
     PoolTooSmall = "E0406", Error, "page-table pool cannot hold one walk";
     BadGranule = "E0407", Error, "granule is not 4K, 16K or 64K";
     UnknownFormat = "E0408", Error, "unknown page-table format";
-    FormatNotImplemented = "E0409", Error, "page-table format not implemented by this runtime yet";
     ItemNotInFormat = "E0410", Error, "item the page-table format or request protocol does not have";
     UnknownVariant = "E0411", Error, "unknown generation or version of the format";
     TwoTranslations = "E0412", Error, "driver has both `page-table` and `requests`";

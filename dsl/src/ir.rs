@@ -431,6 +431,11 @@ pub enum Format {
     /// Rockchip IOMMU directory and page tables; `version` 1 (32-bit PA)
     /// or 2 (40-bit PA, `rockchip,rk3568-iommu`).
     Rockchip { version: u8 },
+    /// Samsung Exynos SysMMU tables; `version` is the major version 1 to 7
+    /// (from 5 on, entries hold PA >> 4: 36-bit PA).
+    ExynosSysmmu { version: u8 },
+    /// Allwinner sun50i (H6) IOMMU tables: 4K pages, 32-bit PA.
+    Sun50i,
 }
 
 impl Format {
@@ -442,6 +447,8 @@ impl Format {
             Format::ArmV7s { .. } => "arm-v7s",
             Format::AppleDart { .. } => "apple-dart",
             Format::Rockchip { .. } => "rockchip",
+            Format::ExynosSysmmu { .. } => "exynos-sysmmu",
+            Format::Sun50i => "sun50i",
         }
     }
 }

@@ -188,23 +188,73 @@ fn rockchip_versions_reach_the_ir() {
 }
 
 #[test]
-fn unimplemented_formats_are_checked_then_refused() {
-    // Parameters are checked too (diagnostics come in source order), and
-    // E0409 names every implemented format.
+fn exynos_versions_reach_the_ir() {
+    // Versions 1-4 hold PA bits 31:12 in place; 5-7 hold PA >> 4 (36 bits).
+    for (v, oas) in [(1u8, 32u8), (4, 32), (5, 36), (7, 36)] {
+        let p = pt(&format!("exynos-sysmmu {{ version {v}; pool 17; }}")).unwrap();
+        assert_eq!(
+            (p.format, p.granule, p.ias, p.oas, p.page_sizes.as_slice()),
+            (
+                Format::ExynosSysmmu { version: v },
+                Granule::K4,
+                32,
+                oas,
+                &[4 << 10, 64 << 10, 1 << 20][..]
+            )
+        );
+        assert!(!p.coherent_walk);
+    }
+    let p =
+        pt("exynos-sysmmu { version 5; oas 36; sizes 4K 1M; coherent-walk; pool 64; }").unwrap();
+    assert_eq!(
+        (p.page_sizes.as_slice(), p.coherent_walk),
+        (&[4 << 10, 1 << 20][..], true)
+    );
+    // Diagnostics come in source order: the version, then the pool (the
+    // 16K first level is 16 slots of 1K, plus one second-level table).
     assert_eq!(
         pt("exynos-sysmmu { version 9; pool 8; }"),
-        Err(vec![Code::FormatNotImplemented, Code::UnknownVariant])
+        Err(vec![Code::UnknownVariant, Code::PoolTooSmall])
     );
-    let c = check_source("t", &driver_with_pt("sun50i { pool 8; }"));
-    let d = c
-        .diagnostics
-        .iter()
-        .find(|d| d.code == Code::FormatNotImplemented)
-        .unwrap();
-    let help = d.help.as_deref().unwrap_or_default();
-    assert!(
-        help.contains("arm-lpae-s1, arm-lpae-s2, arm-v7s, apple-dart and rockchip"),
-        "{help}"
+    assert_eq!(
+        pt("exynos-sysmmu { version 1; pool 16; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+    assert_eq!(
+        pt("exynos-sysmmu { version 1; oas 36; pool 17; }"),
+        Err(vec![Code::BadOutputSize])
+    );
+    assert_eq!(
+        pt("exynos-sysmmu { version 5; sizes 4K 16M; pool 17; }"),
+        Err(vec![Code::BadBlockSize])
+    );
+    assert_eq!(
+        pt("exynos-sysmmu { pool 17; }"),
+        Err(vec![Code::MissingItem])
+    );
+}
+
+#[test]
+fn sun50i_reaches_the_ir() {
+    let p = pt("sun50i { pool 17; }").unwrap();
+    assert_eq!(
+        (p.format, p.granule, p.ias, p.oas, p.page_sizes.as_slice()),
+        (Format::Sun50i, Granule::K4, 32, 32, &[4096][..])
+    );
+    let p = pt("sun50i { granule 4K; ias 32; oas 32; sizes 4K; pool 64; }").unwrap();
+    assert_eq!(p.pool_tables, 64);
+    assert_eq!(pt("sun50i { pool 16; }"), Err(vec![Code::PoolTooSmall]));
+    assert_eq!(
+        pt("sun50i { sizes 4K 1M; pool 17; }"),
+        Err(vec![Code::BadBlockSize])
+    );
+    assert_eq!(
+        pt("sun50i { version 1; pool 17; }"),
+        Err(vec![Code::ItemNotInFormat])
+    );
+    assert_eq!(
+        pt("sun50i { oas 36; pool 17; }"),
+        Err(vec![Code::BadOutputSize])
     );
 }
 

@@ -63,6 +63,8 @@ fn all_examples_check_clean_together() {
         "mediatek-m4u.iommu",
         "rockchip-iommu.iommu",
         "apple-dart.iommu",
+        "exynos-sysmmu.iommu",
+        "sun50i-iommu.iommu",
         "virtio-iommu.iommu",
     ]
     .into_iter()
@@ -223,6 +225,60 @@ fn rockchip_has_no_cells_and_no_ids() {
     }
 }
 
+/// samsung,sysmmu.yaml: no cells, one master per SysMMU; the spec is for
+/// version 5 parts (PA >> 4 in entries: 36-bit PA).
+#[test]
+fn exynos_has_no_cells_and_version_5_tables() {
+    let d = driver("exynos-sysmmu.iommu");
+    assert_eq!(d.compatibles, ["samsung,exynos-sysmmu"]);
+    assert_eq!(d.cells.allowed, [0]);
+    assert!(d.fields.is_empty() && d.ids.is_empty());
+    assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
+    let pt = d.translation.page_table().expect("tables");
+    assert_eq!(
+        (
+            pt.format,
+            pt.ias,
+            pt.oas,
+            pt.page_sizes.as_slice(),
+            pt.coherent_walk
+        ),
+        (
+            Format::ExynosSysmmu { version: 5 },
+            32,
+            36,
+            &[K4, 64 << 10, 1 << 20][..],
+            false
+        )
+    );
+}
+
+/// allwinner,sun50i-h6-iommu.yaml: one cell, the master ID, taken whole;
+/// the H6 has six masters.
+#[test]
+fn sun50i_master_id() {
+    let d = driver("sun50i-iommu.iommu");
+    assert_eq!(
+        d.compatibles,
+        ["allwinner,sun50i-h6-iommu", "allwinner,sun20i-d1-iommu"]
+    );
+    assert_eq!(d.cells.allowed, [1]);
+    assert_eq!(packed(&d, &[5], &[]), [5]);
+    assert_eq!(field_value(&d.fields[0], &[6], &[]), Some(6));
+    assert_eq!(d.checks[0].text, "master < 6");
+    let pt = d.translation.page_table().expect("tables");
+    assert_eq!(
+        (
+            pt.format,
+            pt.ias,
+            pt.oas,
+            pt.page_sizes.as_slice(),
+            pt.coherent_walk
+        ),
+        (Format::Sun50i, 32, 32, &[K4][..], false)
+    );
+}
+
 #[test]
 fn apple_dart_stream_index() {
     let d = driver("apple-dart.iommu");
@@ -297,8 +353,10 @@ fn precomputed_refusals_match_the_accessors() {
         "apple-dart.iommu",
         "arm-smmu.iommu",
         "arm-smmu-v3.iommu",
+        "exynos-sysmmu.iommu",
         "mediatek-m4u.iommu",
         "rockchip-iommu.iommu",
+        "sun50i-iommu.iommu",
         "virtio-iommu.iommu",
     ]
     .iter()

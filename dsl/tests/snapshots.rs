@@ -120,8 +120,6 @@ cases! {
     e0407_bad_granule => with("granule 4K;", "granule 8K;");
     e0408_unknown_format => with("arm-lpae-s1", "arm-lpae-v7s");
     e0408_unknown_format_lists_all => with("arm-lpae-s1", "arm-v8s");
-    e0409_format_not_implemented => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table exynos-sysmmu { version 5; oas 36; pool 64; }");
-    e0409_sun50i => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table sun50i { pool 32; }");
     e0406_dart_pool => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table apple-dart { generation t8103; pool 1; }");
     e0411_rockchip_version => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table rockchip { version 3; pool 32; }");
     e0401_rockchip_oas_of_version => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table rockchip { version 1; oas 40; pool 32; }");

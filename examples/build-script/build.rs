@@ -7,8 +7,10 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../apple-dart.iommu",
             "../arm-smmu.iommu",
             "../arm-smmu-v3.iommu",
+            "../exynos-sysmmu.iommu",
             "../mediatek-m4u.iommu",
             "../rockchip-iommu.iommu",
+            "../sun50i-iommu.iommu",
             "../virtio-iommu.iommu",
             // Test-only: every kind of check expression (tests/checks.rs).
             "specs/check-zoo.iommu",

@@ -541,6 +541,31 @@ mod tests {
                     init: crate::rockchip::probe,
                 },
             ),
+            (
+                "exynos-sysmmu.iommu",
+                "ExynosSysmmu",
+                quote! {
+                    compatible: ["samsung,exynos-sysmmu"],
+                    cells: 0,
+                    page_table: exynos_sysmmu { version: 5, pool: 64 },
+                    dma: { domain: per_device },
+                    init: crate::exynos::probe,
+                },
+            ),
+            (
+                "sun50i-iommu.iommu",
+                "Sun50iIommu",
+                quote! {
+                    compatible: ["allwinner,sun50i-h6-iommu", "allwinner,sun20i-d1-iommu"],
+                    cells: 1,
+                    field master: u32 = cell[0],
+                    check: master < 6,
+                    id: master,
+                    page_table: sun50i { pool: 64 },
+                    dma: { domain: per_device },
+                    init: crate::sun50i::probe,
+                },
+            ),
         ];
         for (file, ty, args) in cases {
             // `FILE#N`: the spec's driver N (default the first).

@@ -2,9 +2,7 @@
 //!
 //! Each format takes only the parameters it has; values come from the
 //! runtime's `pgtable::legal` tables. The formats besides LPAE and ARMv7s
-//! share one checker ([`table_format`]); the ones the runtime does not walk
-//! yet (`legal::implemented`) are checked the same way and then refused
-//! with [`Code::FormatNotImplemented`].
+//! share one checker ([`table_format`]).
 
 use iommugen_runtime::pgtable::legal::{self, FormatName};
 
@@ -164,8 +162,8 @@ fn rules(f: FormatName) -> Rules {
             Rules {
                 allowed: WITH_VERSION,
                 fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
-                pool_min: 2,
-                pool_what: "a directory and one page table",
+                pool_min: r::POOL_MIN,
+                pool_what: "the 16K first level (16 slots of 1K) and one 1K second-level table",
             }
         }
         _ => {
@@ -173,8 +171,8 @@ fn rules(f: FormatName) -> Rules {
             Rules {
                 allowed: PLAIN,
                 fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
-                pool_min: 2,
-                pool_what: "a directory and one page table",
+                pool_min: r::POOL_MIN,
+                pool_what: "the 16K directory (16 slots of 1K) and one 1K page table",
             }
         }
     }
@@ -251,24 +249,9 @@ fn variant(
     }
 }
 
-/// The formats the runtime walks, for the help of an unimplemented one.
-fn implemented_list() -> String {
-    let names: Vec<&str> = FormatName::ALL
-        .iter()
-        .filter(|&&f| legal::implemented(f))
-        .map(|f| f.dsl_name())
-        .collect();
-    match names.split_last() {
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
 /// Every format but LPAE and ARMv7s: the shared checks (items, fixed
 /// granule and IAS, sizes, the variant and the output size it implies,
-/// pool), then the IR for a format the runtime walks or E0409 at the
-/// format's name for one it does not walk yet.
+/// pool), then the IR.
 pub(super) fn table_format(
     pt: &PageTableAst,
     f: FormatName,
@@ -297,21 +280,6 @@ pub(super) fn table_format(
         }
     }
     let pool = pool(&items, r.pool_min, r.pool_what, diags);
-    if !legal::implemented(f) {
-        diags.push(
-            Diagnostic::new(
-                Code::FormatNotImplemented,
-                format!("format `{name}` is not implemented by this runtime yet"),
-                pt.format.span.clone(),
-                "no engine format for this yet",
-            )
-            .help(format!(
-                "the runtime walks {}; describe a format the hardware really walks",
-                implemented_list()
-            )),
-        );
-        return None;
-    }
     if errors_since(diags, mark) {
         return None;
     }
@@ -326,7 +294,11 @@ pub(super) fn table_format(
         (FormatName::Rockchip, Variant::Version(v)) => ir::Format::Rockchip {
             version: u8::try_from(v).ok()?,
         },
-        // `implemented` is false for every other format (refused above).
+        (FormatName::ExynosSysmmu, Variant::Version(v)) => ir::Format::ExynosSysmmu {
+            version: u8::try_from(v).ok()?,
+        },
+        (FormatName::Sun50i, Variant::Plain) => ir::Format::Sun50i,
+        // Every other pairing is refused by `variant` above.
         _ => return None,
     };
     let granule = match r.fixed.granule_shift {

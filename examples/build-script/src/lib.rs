@@ -6,7 +6,7 @@
 //! against IDs worked out from the Linux bindings) and for
 //! `aarch64-unknown-none`. The early-init hooks the specs name
 //! (`init crate::smmu::probe;` and so on) live in modules
-//! at the crate root (`crate::smmu`, `crate::mtk`, ...), as a kernel's drivers would.
+//! at the crate root (`crate::smmu`, `crate::mtk`, `crate::exynos`, ...), as a kernel's drivers would.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -18,8 +18,10 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/apple_dart.rs"));
     include!(concat!(env!("OUT_DIR"), "/arm_smmu.rs"));
     include!(concat!(env!("OUT_DIR"), "/arm_smmu_v3.rs"));
+    include!(concat!(env!("OUT_DIR"), "/exynos_sysmmu.rs"));
     include!(concat!(env!("OUT_DIR"), "/mediatek_m4u.rs"));
     include!(concat!(env!("OUT_DIR"), "/rockchip_iommu.rs"));
+    include!(concat!(env!("OUT_DIR"), "/sun50i_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/virtio_iommu.rs"));
     // Not a real IOMMU: exercises every kind of check expression.
     include!(concat!(env!("OUT_DIR"), "/check_zoo.rs"));
@@ -55,8 +57,10 @@ pub static TABLES: &[&[Declaration<'static>]] = &[
     generated::apple_dart::DECLARATIONS,
     generated::arm_smmu::DECLARATIONS,
     generated::arm_smmu_v3::DECLARATIONS,
+    generated::exynos_sysmmu::DECLARATIONS,
     generated::mediatek_m4u::DECLARATIONS,
     generated::rockchip_iommu::DECLARATIONS,
+    generated::sun50i_iommu::DECLARATIONS,
     generated::virtio_iommu::DECLARATIONS,
 ];
 
@@ -82,5 +86,7 @@ hook!(arm_smmu, "Arm SMMU v1/v2");
 hook!(smmu, "Arm SMMUv3");
 hook!(mtk, "MediaTek M4U");
 hook!(rockchip, "Rockchip IOMMU");
+hook!(exynos, "Samsung Exynos SysMMU");
+hook!(sun50i, "Allwinner sun50i IOMMU");
 hook!(virtio_iommu, "virtio-iommu");
 hook!(zoo, "check-zoo test driver");

@@ -7,8 +7,10 @@ use iommugen_example_build_script::generated::{
     arm_smmu::ArmSmmu,
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
+    exynos_sysmmu::ExynosSysmmu,
     mediatek_m4u::MtkM4u,
     rockchip_iommu::RockchipIommu,
+    sun50i_iommu::Sun50iIommu,
     virtio_iommu::VirtioIommu,
 };
 use iommugen_example_build_script::TABLES;
@@ -173,6 +175,36 @@ fn apple_dart_stream_index() {
     });
 }
 
+/// samsung,sysmmu.yaml: `#iommu-cells = <0>`; a master lists each of its
+/// SysMMUs by phandle alone.
+#[test]
+fn exynos_keeps_no_ids() {
+    with_node("samsung,exynos-sysmmu", 0, None, |node| {
+        assert_eq!(xlate(&ExynosSysmmu, node, &[]), Ok(vec![]));
+        assert_eq!(
+            xlate(&ExynosSysmmu, node, &[1]),
+            Err(DriverError::WrongCellCount { got: 1 })
+        );
+    });
+}
+
+/// allwinner,sun50i-h6-iommu.yaml: one cell, the master ID (six masters
+/// on the H6: 0 to 5).
+#[test]
+fn sun50i_master_id() {
+    with_node("allwinner,sun50i-h6-iommu", 1, None, |node| {
+        for id in [0u32, 3, 5] {
+            assert_eq!(xlate(&Sun50iIommu, node, &[id]), Ok(vec![id]));
+        }
+        assert_eq!(
+            xlate(&Sun50iIommu, node, &[6]),
+            Err(DriverError::CheckRejected {
+                check: "master < 6"
+            })
+        );
+    });
+}
+
 /// virtio/iommu.yaml: one cell, the endpoint ID (for PCI, the ID
 /// `iommu-map` gives).
 #[test]
@@ -215,6 +247,9 @@ fn declaration_tables_match_by_compatible() {
         ("rockchip,rk3568-iommu", "rockchip_rk3568_iommu"),
         ("pci1af4,1057", "virtio_iommu"),
         ("apple,t8103-dart", "apple_dart"),
+        ("samsung,exynos-sysmmu", "exynos_sysmmu"),
+        ("allwinner,sun50i-h6-iommu", "sun50i_iommu"),
+        ("allwinner,sun20i-d1-iommu", "sun50i_iommu"),
     ];
     for (compatible, driver) in cases {
         with_node(compatible, 1, None, |node| {

@@ -100,3 +100,46 @@ fn dart_and_rockchip_use_their_own_formats() {
     v2.map(0x1000, 0xab_cdef_1000, 0x1000, rw).unwrap();
     assert_eq!(v2.iova_to_phys(0x1008), Some(0xab_cdef_1008));
 }
+
+#[test]
+fn exynos_and_sun50i_use_their_own_formats() {
+    use iommugen_example_build_script::generated::exynos_sysmmu::{
+        ExynosSysmmu, ExynosSysmmuFormat, EXYNOS_SYSMMU_POOL,
+    };
+    use iommugen_example_build_script::generated::sun50i_iommu::{
+        Sun50iIommu, Sun50iIommuFormat, SUN50I_IOMMU_POOL,
+    };
+    use pgtable::Format;
+    // exynos-sysmmu.iommu: version 5, 36-bit PA, 4K/64K/1M leaves, and a
+    // walker that needs its entries cleaned to memory.
+    assert_eq!(
+        (
+            <ExynosSysmmuFormat as Format>::IAS,
+            <ExynosSysmmuFormat as Format>::OAS,
+            <ExynosSysmmuFormat as Format>::PAGE_SIZES
+        ),
+        (32, 36, (1 << 12) | (1 << 16) | (1 << 20))
+    );
+    const { assert!(!<ExynosSysmmuFormat as Format>::COHERENT_WALK) };
+    // sun50i-iommu.iommu: 4K pages, 32-bit PA.
+    assert_eq!(
+        (
+            <Sun50iIommuFormat as Format>::OAS,
+            <Sun50iIommuFormat as Format>::PAGE_SIZES
+        ),
+        (32, 1 << 12)
+    );
+
+    let rw = Prot::READ.union(Prot::WRITE);
+    EXYNOS_SYSMMU_POOL.set_phys_base(0x4000_0000);
+    let ex = ExynosSysmmu::page_table(NoTlb).unwrap();
+    ex.map(0x10_0000, 0x8_4010_0000, 0x10_0000, rw).unwrap();
+    assert_eq!(ex.iova_to_phys(0x1a_bcde), Some(0x8_401a_bcde));
+    assert_eq!(ex.iova_to_phys(0x20_0000), None);
+
+    SUN50I_IOMMU_POOL.set_phys_base(0x4000_0000);
+    let sun = Sun50iIommu::page_table(NoTlb).unwrap();
+    sun.map(0x1000, 0xfff0_0000, 0x1000, rw).unwrap();
+    assert_eq!(sun.iova_to_phys(0x1004), Some(0xfff0_0004));
+    assert!(sun.map(0x2000, 0x1_0000_0000, 0x1000, rw).is_err());
+}

@@ -3,9 +3,7 @@
 //! One table per format, shared by the DSL checker (which turns a `false`
 //! into a located error) and the engine's compile-time checks (which turn
 //! it into a build error), so a spec the checker accepts always builds.
-//! Formats the engine does not walk yet ([`implemented`] is `false`:
-//! today `exynos-sysmmu` and `sun50i`) are listed too, so the checker can
-//! validate their parameters before saying that the runtime lacks them.
+//! Every format the DSL names has an engine format here.
 
 /// The formats the DSL names, by their DSL spelling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,20 +41,6 @@ impl FormatName {
             FormatName::Sun50i => "sun50i",
         }
     }
-}
-
-/// Whether this runtime's engine walks `f` (has a `Format` for it and the
-/// generator emits it): arm-lpae-s1, arm-lpae-s2, arm-v7s, apple-dart and
-/// rockchip.
-pub const fn implemented(f: FormatName) -> bool {
-    matches!(
-        f,
-        FormatName::ArmLpaeS1
-            | FormatName::ArmLpaeS2
-            | FormatName::ArmV7s
-            | FormatName::AppleDart
-            | FormatName::Rockchip
-    )
 }
 
 /// VMSAv8-64 long descriptors without FEAT_LPA2 (Arm ARM D8).
@@ -188,6 +172,10 @@ pub mod exynos_sysmmu {
     pub const GRANULE_SHIFT: u32 = <Exynos as Format>::GRANULE_SHIFT;
     pub const IAS: u32 = <Exynos as Format>::IAS;
     pub const SIZES: u64 = exynos::SIZES;
+    /// Smallest pool that holds one walk: the 16 KiB first level (16 slots
+    /// of 1 KiB) and one 1 KiB second-level table.
+    pub const POOL_MIN: u64 = 17;
+    const _: () = assert!(POOL_MIN == super::one_walk_in_1k_slots::<Exynos>());
 
     /// Output size of major version `v` (1 to 7): 32 bits, or 36 from v5
     /// on (entries hold PA >> 4); 0 for a version that does not exist.
@@ -208,17 +196,25 @@ pub mod exynos_sysmmu {
 /// and runtime agree.
 pub mod sun50i {
     pub use crate::pgtable::formats::sun50i::{GRANULE_SHIFT, IAS, OAS, SIZES};
+    /// Smallest pool that holds one walk: the 16 KiB directory (16 slots of
+    /// 1 KiB) and one 1 KiB page table.
+    pub const POOL_MIN: u64 = 17;
+    const _: () = assert!(POOL_MIN == super::one_walk_in_1k_slots::<crate::pgtable::Sun50i>());
+}
+
+/// 1 KiB pool slots one walk of a two-level format of 32-bit entries
+/// takes: its root table and one second-level table (as the engine sizes
+/// them from the format's geometry).
+const fn one_walk_in_1k_slots<F: crate::pgtable::Format>() -> u64 {
+    let start = F::START as usize;
+    let root = (1u64 << F::INDEX_BITS[start]) * 4;
+    let leaf = (1u64 << F::INDEX_BITS[start + 1]) * 4;
+    root / 1024 + leaf.div_ceil(1024)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn implemented_formats() {
-        let on: [bool; 7] = FormatName::ALL.map(implemented);
-        assert_eq!(on, [true, true, true, true, true, false, false]);
-    }
 
     #[test]
     fn dart_and_rockchip_values_come_from_the_engine() {
@@ -234,5 +230,8 @@ mod tests {
             0,
             "no truncation to a real version"
         );
+        let ex: [u32; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(exynos_sysmmu::oas);
+        assert_eq!(ex, [0, 32, 32, 32, 32, 36, 36, 36, 0]);
+        assert_eq!((exynos_sysmmu::POOL_MIN, sun50i::POOL_MIN), (17, 17));
     }
 }

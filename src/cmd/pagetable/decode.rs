@@ -6,7 +6,11 @@ use iommugen_dsl::ir;
 /// Lookup levels of the spec's walk (LPAE: after stage-2 concatenation).
 fn levels(pt: &ir::PageTable) -> u32 {
     match pt.format {
-        ir::Format::ArmV7s { .. } | ir::Format::AppleDart { .. } | ir::Format::Rockchip { .. } => 2,
+        ir::Format::ArmV7s { .. }
+        | ir::Format::AppleDart { .. }
+        | ir::Format::Rockchip { .. }
+        | ir::Format::ExynosSysmmu { .. }
+        | ir::Format::Sun50i => 2,
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let g = pt.granule.shift();
             let bits = g - 3;
@@ -26,6 +30,8 @@ pub fn entry(pt: &ir::PageTable, level: u32, d: u64) -> String {
         ir::Format::ArmV7s { mtk_ext } => v7s(level, d, mtk_ext),
         ir::Format::AppleDart { generation } => dart(last, d, generation.number()),
         ir::Format::Rockchip { version } => rockchip(last, d as u32, version),
+        ir::Format::ExynosSysmmu { version } => exynos(last, d as u32, version),
+        ir::Format::Sun50i => sun50i(last, d as u32),
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => lpae(pt, last, d),
     }
 }
@@ -171,4 +177,71 @@ fn rockchip(last: bool, d: u32, version: u8) -> String {
         (false, false) => "none",
     };
     format!("page -> {oa:#x} {access}")
+}
+
+/// Exynos SysMMU: first level 10 a 1M section, 01 a second-level table,
+/// else a fault; second level 01 a 64K large page (one of 16 copies), 1x
+/// a 4K small page, 00 a fault. From version 5 the address fields hold
+/// PA >> 4 and the permissions are a read bit and a write bit (section
+/// 4/5, page 2/3); before, an access bit (section 10, page 4) and a
+/// read-only bit (15, 9).
+fn exynos(last: bool, d: u32, version: u8) -> String {
+    let v5 = version >= 5;
+    let addr = |low: u32| {
+        let low = if v5 { low - 4 } else { low };
+        let field = u64::from(d >> low) << low;
+        if v5 {
+            field << 4
+        } else {
+            field
+        }
+    };
+    let bit = |n: u32| d >> n & 1 != 0;
+    let access = |section: bool| {
+        let (r, w) = match (v5, section) {
+            (true, true) => (bit(4), bit(5)),
+            (true, false) => (bit(2), bit(3)),
+            (false, true) => (bit(10), bit(10) && !bit(15)),
+            (false, false) => (bit(4), bit(4) && !bit(9)),
+        };
+        match (r, w) {
+            (true, true) => "rw",
+            (true, false) => "r",
+            (false, true) => "w",
+            (false, false) => "none",
+        }
+    };
+    match (last, d & 3) {
+        (false, 0b10) => format!("section -> {:#x} {}", addr(20), access(true)),
+        (false, 0b01) => format!("page table -> {:#x}", addr(10)),
+        (true, 0b01) => format!("large page -> {:#x} {}", addr(16), access(false)),
+        (true, 0b10 | 0b11) => format!("page -> {:#x} {}", addr(12), access(false)),
+        _ => "invalid".to_owned(),
+    }
+}
+
+/// sun50i: a directory entry is valid when bits 1:0 are 01 (page table in
+/// bits 31:10); a page entry when bit 1 is set (page in bits 31:12), with
+/// its authority index in bits 7:4 (Linux's 1 none, 2 read, 3 write, 4
+/// read/write).
+fn sun50i(last: bool, d: u32) -> String {
+    if !last {
+        return if d & 3 == 0b01 {
+            format!("page table -> {:#x}", d & 0xffff_fc00)
+        } else {
+            "invalid".to_owned()
+        };
+    }
+    if d & 2 == 0 {
+        return "invalid".to_owned();
+    }
+    let aci = d >> 4 & 0xf;
+    let access = match aci {
+        1 => "none",
+        2 => "r",
+        3 => "w",
+        4 => "rw",
+        _ => "domain",
+    };
+    format!("page -> {:#x} {access} (aci {aci})", d & 0xffff_f000)
 }

@@ -166,9 +166,10 @@ fn format_keys(pt: &ir::PageTable, obj: &mut serde_json::Map<String, Value>) {
             obj.insert("generation".into(), json!(generation.dsl_name()));
             obj.insert("granule".into(), hex(pt.granule.bytes()));
         }
-        ir::Format::Rockchip { version } => {
+        ir::Format::Rockchip { version } | ir::Format::ExynosSysmmu { version } => {
             obj.insert("version".into(), json!(version));
         }
+        ir::Format::Sun50i => {}
     }
 }
 
@@ -213,7 +214,9 @@ fn to_human(pt: &ir::PageTable, ops: &[Op], run: &Run) -> String {
     let mut s = String::new();
     let variant = match pt.format {
         ir::Format::AppleDart { generation } => format!(" {}", generation.dsl_name()),
-        ir::Format::Rockchip { version } => format!(" v{version}"),
+        ir::Format::Rockchip { version } | ir::Format::ExynosSysmmu { version } => {
+            format!(" v{version}")
+        }
         _ => String::new(),
     };
     let roots: Vec<String> = run.roots.iter().map(|r| format!("{r:#x}")).collect();

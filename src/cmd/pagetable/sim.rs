@@ -11,13 +11,15 @@
 //! hardware would be given. Unmapping part of a block splits it with the
 //! shape's sizes, which can include sizes the spec leaves out.
 //!
-//! Apple DART and Rockchip have one shape per generation or version, used
-//! as the spec states it (their IAS, page size and coherence are fixed).
+//! Apple DART, Rockchip, Exynos and sun50i have one shape per generation or
+//! encoding (Exynos: versions 1-4 and 5-7), used as the spec states it
+//! (their IAS and page size are fixed; the simulation needs no cache
+//! cleaning, so every shape walks coherently).
 
 use iommugen_dsl::ir;
 use iommugen_runtime::pgtable::{
-    self, legal, AppleDart, ArmV7s, Desc, Format, LpaeFormat, NoTlb, PageAllocPool, PageTable,
-    Rockchip, Stage,
+    self, legal, AppleDart, ArmV7s, Desc, Exynos, Format, LpaeFormat, NoTlb, PageAllocPool,
+    PageTable, Rockchip, Stage, Sun50i,
 };
 use iommugen_runtime::Prot;
 use std::sync::atomic::AtomicU64;
@@ -136,6 +138,11 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
         ir::Format::Rockchip { version: 1 } => apply::<Rockchip<1, true>, 12>(pt, ops, mem),
         ir::Format::Rockchip { version: 2 } => apply::<Rockchip<2, true>, 12>(pt, ops, mem),
         ir::Format::Rockchip { version } => Err(format!("no Rockchip IOMMU version {version}")),
+        // Only "before 5" or not changes the encoding.
+        ir::Format::ExynosSysmmu { version: 1..=4 } => apply::<Exynos<1, true>, 10>(pt, ops, mem),
+        ir::Format::ExynosSysmmu { version: 5..=7 } => apply::<Exynos<5, true>, 10>(pt, ops, mem),
+        ir::Format::ExynosSysmmu { version } => Err(format!("no Exynos SysMMU version {version}")),
+        ir::Format::Sun50i => apply::<Sun50i<true>, 10>(pt, ops, mem),
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let s2 = pt.format == ir::Format::ArmLpaeS2;
             let g = pt.granule.shift();
@@ -156,11 +163,11 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
 }
 
 /// Table-slot shift the engine's pool needs for `F` (LPAE: the granule;
-/// ARMv7s: 1 KiB second-level tables; DART 16 KiB and Rockchip 4 KiB
-/// tables, the size of their pages).
+/// ARMv7s, Exynos and sun50i: 1 KiB second-level tables; DART 16 KiB and
+/// Rockchip 4 KiB tables, the size of their pages).
 pub fn slot_shift(pt: &ir::PageTable) -> u32 {
     match pt.format {
-        ir::Format::ArmV7s { .. } => 10,
+        ir::Format::ArmV7s { .. } | ir::Format::ExynosSysmmu { .. } | ir::Format::Sun50i => 10,
         _ => pt.granule.shift(),
     }
 }

@@ -126,11 +126,15 @@ pub const fn pa_bits(version: u32) -> u32 {
 
 /// An Exynos SysMMU page-table format. `VERSION`: the major version (1 to
 /// 7; only "below 5" or not changes the encoding); `COHERENT`: the walker
-/// snoops CPU caches (Linux cleans every entry write, hence the default).
+/// snoops CPU caches (Linux cleans every entry write, hence the default);
+/// `LEAVES`: the leaf sizes mappings may use (a subset of [`SIZES`] with
+/// the 4K page; a spec's `sizes`).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Exynos<const VERSION: u32 = 1, const COHERENT: bool = false>;
+pub struct Exynos<const VERSION: u32 = 1, const COHERENT: bool = false, const LEAVES: u64 = SIZES>;
 
-impl<const VERSION: u32, const COHERENT: bool> Exynos<VERSION, COHERENT> {
+impl<const VERSION: u32, const COHERENT: bool, const LEAVES: u64>
+    Exynos<VERSION, COHERENT, LEAVES>
+{
     const SHIFT: u32 = entry_shift(VERSION);
     const V5: bool = VERSION >= FIRST_V5;
 
@@ -183,17 +187,19 @@ impl<const VERSION: u32, const COHERENT: bool> Exynos<VERSION, COHERENT> {
 /// log2 of a second-level table's size (and alignment).
 const TABLE_LOG2: u32 = 10;
 
-impl<const VERSION: u32, const COHERENT: bool> Format for Exynos<VERSION, COHERENT> {
+impl<const VERSION: u32, const COHERENT: bool, const LEAVES: u64> Format
+    for Exynos<VERSION, COHERENT, LEAVES>
+{
     type Desc = AtomicU32;
     const VALID: () = assert!(
-        check(VERSION).is_ok(),
-        "Exynos SysMMU version must be 1 to 7"
+        check(VERSION).is_ok() && LEAVES & !SIZES == 0 && LEAVES & (1 << 12) != 0,
+        "Exynos SysMMU version must be 1 to 7, leaf sizes 4K, 64K, 1M with 4K"
     );
     const GRANULE_SHIFT: u32 = 12;
     const IAS: u32 = 32;
     const OAS: u32 = pa_bits(VERSION);
     const TABLE_PA_BITS: u32 = pa_bits(VERSION);
-    const PAGE_SIZES: u64 = SIZES;
+    const PAGE_SIZES: u64 = LEAVES;
     const COHERENT_WALK: bool = COHERENT;
     const START: u32 = 2;
     const SHIFT: [u32; 4] = [32, 32, 20, 12];
