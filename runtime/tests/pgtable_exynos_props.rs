@@ -7,9 +7,10 @@
 //! 4 GiB).
 //!
 //! Empty first-level entries: Linux points them at one shared zeroed
-//! second-level table (a v3.3 prefetch workaround); the engine writes zero,
-//! and the walker's `leaves` accepts only zero there, so a stray pointer
-//! would show as a malformed entry (or a table too many in the pool count).
+//! second-level table (a v3.3 prefetch workaround); the engine writes
+//! zero. The walker's `leaves` takes a zero entry as empty and counts every
+//! table pointer, so pointers to a shared table would break the check that
+//! the pool holds exactly the reachable tables.
 
 mod exynos_common;
 mod formats;
