@@ -19,8 +19,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use formats::{BenchFormat, FloorWord};
 use iommugen_runtime::pgtable::lpae::S1G4K48;
 use iommugen_runtime::pgtable::{
-    AppleDart, ArmV7s, Format, NoTlb, PageTable, Rockchip, StaticPool, Table16K, Table1K, Table4K,
-    TableMem,
+    AppleDart, ArmV7s, Exynos, Format, NoTlb, PageTable, Rockchip, StaticPool, Sun50i, Table16K,
+    Table1K, Table4K, TableMem,
 };
 use iommugen_runtime::Prot;
 
@@ -147,6 +147,69 @@ impl<const V: u32> BenchFormat for Rk<V> {
             0
         };
         (pa & 0xffff_f000) | hi | 1
+    }
+}
+
+/// Exynos SysMMU v1 (entries hold the address; tables and outputs below
+/// 4 GiB) and v5 (entries hold PA >> 4; tables and outputs above 4 GiB).
+struct Sysmmu<const V: u32>;
+impl<const V: u32> BenchFormat for Sysmmu<V> {
+    const NAME: &'static str = if V >= 5 { "exynos_v5" } else { "exynos_v1" };
+    type Pages = Exynos<V>;
+    type Sizes = Exynos<V>;
+    type Pool = StaticPool<Table1K, { 16 + 64 }>;
+    type Word = u32;
+    const PA_OFF: u64 = if V >= 5 { 0x8_0000_0000 } else { 1 << 30 };
+    const RANGE_SHIFTS: &'static [(&'static str, u64)] =
+        &[("4k", 1 << 12), ("64k", 1 << 16), ("1m", 0)];
+    fn pool() -> &'static Self::Pool {
+        static HIGH: StaticPool<Table1K, { 16 + 64 }> = StaticPool::new();
+        if V >= 5 {
+            placed(&HIGH, 0xb_8000_0000)
+        } else {
+            V7s::pool()
+        }
+    }
+    /// Small page, type 0b10: v1 PA[31:12] with AP[0] (bit 4, access) and
+    /// AP[2] clear (writable); v5 PA >> 4 with read (bit 2) and write
+    /// (bit 3). Linux leaves no cache attribute in either.
+    fn floor_leaf(pa: u64) -> u64 {
+        if V >= 5 {
+            (pa >> 4) | 0b1110
+        } else {
+            pa | 0x12
+        }
+    }
+    /// Type 0b01; v5 holds the address >> 4.
+    fn floor_table(pa: u64) -> u64 {
+        if V >= 5 {
+            (pa >> 4) | 1
+        } else {
+            pa | 1
+        }
+    }
+}
+
+/// Allwinner H6: 4K pages only, below 4 GiB.
+struct H6;
+impl BenchFormat for H6 {
+    const NAME: &'static str = "sun50i";
+    type Pages = Sun50i;
+    type Sizes = Sun50i;
+    type Pool = StaticPool<Table1K, { 16 + 64 }>;
+    type Word = u32;
+    const PA_OFF: u64 = 1 << 30;
+    fn pool() -> &'static Self::Pool {
+        V7s::pool()
+    }
+    /// PTE: PA[31:12], authority index 4 (Linux's read/write domain) in
+    /// bits 7:4, valid bit 1.
+    fn floor_leaf(pa: u64) -> u64 {
+        pa | 0x42
+    }
+    /// DTE: PA[31:10], bits 1:0 = 01.
+    fn floor_table(pa: u64) -> u64 {
+        pa | 1
     }
 }
 
@@ -404,6 +467,9 @@ fn all(c: &mut Criterion) {
     variant::<Dart<2>>(c);
     variant::<Rk<1>>(c);
     variant::<Rk<2>>(c);
+    variant::<Sysmmu<1>>(c);
+    variant::<Sysmmu<5>>(c);
+    variant::<H6>(c);
     variant::<Lpae>(c);
 }
 

@@ -43,6 +43,8 @@ impl<const G: u8, const IAS: u32> FormatUnderTest for Dart<G, IAS> {
     /// bits) and below 2^36.
     const POOL_PA: u64 = 0x8_0000_0000;
     const UNITS: &'static [u64] = &UNITS;
+    /// 2048 16 KiB pages per second-level table (no blocks to cut).
+    const TABLE_SPAN: u64 = UNITS[2];
     /// DART1: the top of the 32-bit input; DART2: two tables' worth each
     /// side of the TTBR 0/1 boundary.
     const WINDOW_BASE: u64 = if G == 1 {

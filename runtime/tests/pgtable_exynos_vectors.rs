@@ -8,8 +8,9 @@
 //! sequences are checked through the reference walker.
 
 mod exynos_common;
+mod formats;
 
-use exynos_common::{check, expected_attrs, pool_pa, reader, snapshot, Model, POOL_PA_V1};
+use exynos_common::{expected_attrs, pool_pa, reader, snapshot, Model, Sysmmu, POOL_PA_V1};
 use iommugen_runtime::pgtable::legal::exynos_sysmmu;
 use iommugen_runtime::pgtable::{
     Exynos, Format, MapError, NoTlb, PageTable, StaticPool, Table1K, TablePool,
@@ -345,7 +346,6 @@ fn map_unmap_lookup_through_the_walker() {
         pool.set_phys_base(pool_pa(V));
         let pa0 = if V >= 5 { 0x8_0000_0000 } else { 0x1000_0000 };
         let mut pt: PageTable<Exynos<V>, _, _> = PageTable::new(pool, NoTlb).unwrap();
-        let cfg = WalkConfig { version: V };
         let mut model = Model::default();
         // (iova, size, pa offset, prot): a section run, large pages, small
         // pages before a group boundary, one page, write-only.
@@ -363,7 +363,7 @@ fn map_unmap_lookup_through_the_walker() {
                 pt.map_mut(ia, pa0 + off, size, prot).unwrap();
             }
             model.map(ia, size, pa0 + off, expected_attrs(V, prot));
-            check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+            Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         }
         // A map over something mapped is refused.
         assert_eq!(pt.map(0x0100_f000, 0, 0x2000, RW), Err(MapError::Overlap));
@@ -371,11 +371,11 @@ fn map_unmap_lookup_through_the_walker() {
         for &(ia, size) in &[(0x0010_0000u64, 0x0030_0000u64), (0x0100_0000, 0x0300_2000)] {
             let want = model.unmap(ia, size);
             assert_eq!(pt.unmap(ia, size), want);
-            check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+            Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         }
         let want = model.unmap(0, 1 << 32);
         assert_eq!(pt.unmap_mut(0, 1 << 32), want);
-        check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+        Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         assert_eq!(pool.in_use(), 16, "only the root is left");
     }
     static P1: StaticPool<Table1K, 64> = StaticPool::new();
@@ -392,7 +392,6 @@ fn partial_unmaps_split() {
     fn run<const V: u32>(pool: &'static StaticPool<Table1K, 32>, small_ro: u32) {
         pool.set_phys_base(pool_pa(V));
         let pt: PageTable<Exynos<V>, _, _> = PageTable::new(pool, NoTlb).unwrap();
-        let cfg = WalkConfig { version: V };
         let read = reader(pool);
         let mut model = Model::default();
         pt.map(0x10_0000, 0x3000_0000, 0x10_0000, R).unwrap();
@@ -403,7 +402,7 @@ fn partial_unmaps_split() {
         // Cut 4 KiB out of the section: it becomes a table.
         assert_eq!(pt.unmap(0x10_4000, 0x1000), 0x1000);
         model.unmap(0x10_4000, 0x1000);
-        check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+        Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         assert_eq!(pool.in_use(), 18);
         let l1 = read(pt.root() + 4);
         assert_eq!(l1 & 0b11, 0b01);
@@ -418,7 +417,7 @@ fn partial_unmaps_split() {
         // Cut one page out of the large page: split in place, no new table.
         assert_eq!(pt.unmap(0x40_3000, 0x1000), 0x1000);
         model.unmap(0x40_3000, 0x1000);
-        check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+        Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         assert_eq!(pool.in_use(), 18);
         // Unmapping the rest gives every table back.
         assert_eq!(pt.unmap(0, 1 << 32), 0x10_0000 - 0x1000 + 0x1_0000 - 0x1000);
@@ -480,7 +479,7 @@ fn large_round_trips() {
         let mut model = Model::default();
         model.map(0, PAGES << 12, pa0 + 0x1000, expected_attrs(V, RW));
         if !cfg!(debug_assertions) || V == 5 {
-            check(&cfg, pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
+            Sysmmu::<V>::check(pt.root(), pool, &model, &|ia| pt.iova_to_phys(ia));
         }
         let last = (PAGES << 12) - 1;
         assert_eq!(pt.iova_to_phys(last), Some(pa0 + 0x1000 + last));

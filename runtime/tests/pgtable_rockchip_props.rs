@@ -30,6 +30,8 @@ impl<const V: u32> FormatUnderTest for Rk<V> {
     /// fields of every table address non-zero (PA 39:36 = 7, 35:32 = 0xf).
     const POOL_PA: u64 = if V == 2 { 0x7f_c000_0000 } else { 0x4000_0000 };
     const UNITS: &'static [u64] = &UNITS;
+    /// 1024 pages per page table (no blocks to cut).
+    const TABLE_SPAN: u64 = UNITS[2];
     /// Four directory entries at the top of the 32-bit input.
     const WINDOW_BASE: u64 = (1 << 32) - WINDOW;
     /// v1: near the top of 4 GiB; v2: ending at 0x90_0000_0000, so outputs

@@ -8,6 +8,7 @@
 //! Then the engine writes them where a walk reads them, and tests through
 //! the reference walker.
 
+mod formats;
 mod sun50i_common;
 
 use iommugen_runtime::pgtable::formats::sun50i;

@@ -27,6 +27,8 @@ impl<const MTK: bool> FormatUnderTest for V7s<MTK> {
     /// 16 KiB aligned and below 4 GiB (table pointers hold 32 bits).
     const POOL_PA: u64 = 0x4000_0000;
     const UNITS: &'static [u64] = &UNITS;
+    /// 256 small pages per second-level table: a section.
+    const TABLE_SPAN: u64 = UNITS[2];
     /// Four supersections at the top of the 32-bit input.
     const WINDOW_BASE: u64 = (1 << 32) - 4 * UNITS[3];
     /// At the top of the output range (above 4 GiB with the extension).

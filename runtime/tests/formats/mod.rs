@@ -10,7 +10,8 @@
 //!    [`FormatUnderTest`]: the engine format, the pool slot type, the entry
 //!    width, the walker's attribute type, the pool's physical base, the
 //!    range units (smallest page first, largest last: the window is four of
-//!    the largest), where the window and its outputs sit, and three calls
+//!    the largest), the bytes one last-level table maps (for splits), where
+//!    the window and its outputs sit, and three calls
 //!    into `iommugen_runtime::refwalk::<name>` (attributes expected from a
 //!    `Prot`, written from the documentation; one walk; all leaves).
 //! 2. Add a `proptest!` block calling [`driver::run`] per variant with a
@@ -54,6 +55,10 @@ pub trait FormatUnderTest {
     /// Range step sizes for random operations, smallest (the page) first;
     /// the window is four of the last one.
     const UNITS: &'static [u64];
+    /// Bytes one last-level table maps: cutting a leaf at least this
+    /// large other than on such a boundary takes a new table (see
+    /// `driver::split_found_no_table`).
+    const TABLE_SPAN: u64;
     /// First input address of the test window.
     const WINDOW_BASE: u64;
     /// The output address `WINDOW_BASE` maps to (before a shift).

@@ -73,6 +73,32 @@ impl<A: Copy + Debug + Eq> Model<A> {
         removed
     }
 
+    /// Remove the first `got` mapped bytes of `[ia, ia + size)`, for an
+    /// unmap that stopped early (fewer bytes than mapped there); returns
+    /// where it stopped: the first byte of the range still mapped.
+    pub fn unmap_prefix(&mut self, ia: u64, size: u64, got: u64) -> u64 {
+        let end = ia + size;
+        let mut parts: Vec<(u64, u64)> = self
+            .spans
+            .iter()
+            .filter(|s| s.ia < end && ia < s.ia + s.size)
+            .map(|s| (s.ia.max(ia), (s.ia + s.size).min(end)))
+            .collect();
+        parts.sort_unstable();
+        let mut left = got;
+        let mut stop = None;
+        for (lo, hi) in parts {
+            if left < hi - lo {
+                stop = Some(lo + left);
+                break;
+            }
+            left -= hi - lo;
+        }
+        let stop = stop.expect("model: a short unmap removed everything mapped");
+        self.unmap(ia, stop - ia);
+        stop
+    }
+
     pub fn lookup(&self, ia: u64) -> Option<u64> {
         self.spans
             .iter()

@@ -1,41 +1,21 @@
-//! Shared by the sun50i tests: reading the engine's raw table memory as
-//! 32-bit entries, a plain model of what should be mapped, and the check of
-//! one against the other through the reference walker.
+//! The Allwinner H6 (sun50i) IOMMU's adapter to the generic harness
+//! (`formats/`), shared by the vectors and the property tests, so that
+//! both read raw tables, keep the model and check one against the other
+//! with the same code. The crate root declares `mod formats;` beside this
+//! module.
 #![allow(dead_code)]
 
-use iommugen_runtime::pgtable::{StaticPool, Table1K, TablePool};
+use iommugen_runtime::pgtable::{StaticPool, Sun50i, Table1K};
 use iommugen_runtime::refwalk::sun50i::{leaves, walk, Attrs, WalkConfig};
 use iommugen_runtime::Prot;
-use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::formats::{self, FormatUnderTest, Leaves, Span};
 
 /// Physical base of the test pools: 16 KiB aligned (the directory is the
 /// pool's first allocation, 16 slots) and below 4 GiB.
 pub const POOL_PA: u64 = 0x4000_0000;
 
 pub const CFG: WalkConfig = WalkConfig {};
-
-/// Reads one entry from a pool's memory by physical address.
-pub fn reader<const N: usize>(pool: &StaticPool<Table1K, N>) -> impl Fn(u64) -> u32 + '_ {
-    let (mem, len) = pool.memory();
-    let base = pool.phys_base();
-    move |pa: u64| {
-        let off = pa.checked_sub(base).expect("entry below the pool") as usize;
-        assert!(off + 4 <= len, "entry beyond the pool: {pa:#x}");
-        assert!(off % 4 == 0, "unaligned entry: {pa:#x}");
-        // SAFETY: in bounds and 4-aligned; pool memory is atomics.
-        unsafe { (*(mem.add(off) as *const AtomicU32)).load(Ordering::Relaxed) }
-    }
-}
-
-/// A copy of the pool's table memory, to compare before and after.
-pub fn snapshot<const N: usize>(pool: &StaticPool<Table1K, N>) -> Vec<u8> {
-    let (_, len) = pool.memory();
-    let read = reader(pool);
-    let base = pool.phys_base();
-    (0..len as u64 / 4)
-        .flat_map(|i| read(base + i * 4).to_le_bytes())
-        .collect()
-}
 
 /// The permissions a mapping with `prot` must have, from the documented
 /// domain set-up (book, "Page-table formats"), not from the code.
@@ -46,130 +26,76 @@ pub fn expected_attrs(prot: Prot) -> Attrs {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
-    pub ia: u64,
-    pub size: u64,
-    pub pa: u64,
-    pub attrs: Attrs,
+/// What should be mapped, with the walker's attributes.
+pub type Model = formats::Model<Attrs>;
+
+/// Reads one entry from a pool's memory by physical address.
+pub fn reader<const N: usize>(pool: &StaticPool<Table1K, N>) -> impl Fn(u64) -> u32 + '_ {
+    formats::reader32(pool)
 }
 
-/// What should be mapped: disjoint intervals with attributes.
-#[derive(Default, Debug, Clone)]
-pub struct Model {
-    pub spans: Vec<Span>,
+/// Every entry of the pool, to compare table memory before and after.
+pub fn snapshot<const N: usize>(pool: &StaticPool<Table1K, N>) -> Vec<u32> {
+    formats::snapshot(pool)
 }
 
-impl Model {
-    pub fn overlaps(&self, ia: u64, size: u64) -> bool {
-        self.spans
-            .iter()
-            .any(|s| s.ia < ia + size && ia < s.ia + s.size)
-    }
-
-    pub fn map(&mut self, ia: u64, size: u64, pa: u64, attrs: Attrs) {
-        assert!(!self.overlaps(ia, size));
-        self.spans.push(Span {
-            ia,
-            size,
-            pa,
-            attrs,
-        });
-    }
-
-    /// Remove `[ia, ia + size)`; returns the bytes that were mapped.
-    pub fn unmap(&mut self, ia: u64, size: u64) -> u64 {
-        let end = ia + size;
-        let mut removed = 0;
-        let mut kept = Vec::new();
-        for s in self.spans.drain(..) {
-            let s_end = s.ia + s.size;
-            if s_end <= ia || end <= s.ia {
-                kept.push(s);
-                continue;
-            }
-            let (lo, hi) = (s.ia.max(ia), s_end.min(end));
-            removed += hi - lo;
-            if s.ia < lo {
-                kept.push(Span {
-                    size: lo - s.ia,
-                    ..s
-                });
-            }
-            if hi < s_end {
-                kept.push(Span {
-                    ia: hi,
-                    size: s_end - hi,
-                    pa: s.pa + (hi - s.ia),
-                    attrs: s.attrs,
-                });
-            }
-        }
-        self.spans = kept;
-        removed
-    }
-
-    pub fn lookup(&self, ia: u64) -> Option<u64> {
-        self.spans
-            .iter()
-            .find(|s| s.ia <= ia && ia < s.ia + s.size)
-            .map(|s| s.pa + (ia - s.ia))
-    }
-}
-
-/// Sort and join intervals that continue each other.
-pub fn normalise(mut v: Vec<Span>) -> Vec<Span> {
-    v.sort_by_key(|s| s.ia);
-    let mut out: Vec<Span> = Vec::new();
-    for s in v {
-        if let Some(last) = out.last_mut() {
-            if last.ia + last.size == s.ia && last.pa + last.size == s.pa && last.attrs == s.attrs {
-                last.size += s.size;
-                continue;
-            }
-        }
-        out.push(s);
-    }
-    out
-}
-
-/// The raw tables hold exactly the model (through the reference walker),
-/// the pool holds the reachable page tables plus the 16-slot directory,
-/// and sample addresses translate alike in engine, walker and model.
+/// The one check (`formats::check`): raw tables hold exactly `model`, the
+/// pool the reachable page tables and the 16-slot directory, and engine,
+/// walker and model agree on samples.
 pub fn check<const N: usize>(
     root: u64,
     pool: &StaticPool<Table1K, N>,
     model: &Model,
     engine: &dyn Fn(u64) -> Option<u64>,
 ) {
-    let read = reader(pool);
-    let (found, tables) = leaves(&CFG, root, &read).expect("malformed tables");
-    let found = found
-        .iter()
-        .map(|l| Span {
+    formats::check::<H6, N>(root, pool, model, engine);
+}
+
+/// Range units: a page, 16 pages, a whole page table (1 MiB; the property
+/// window is four of them). There are no leaves but the page.
+pub const UNITS: [u64; 3] = [1 << 12, 1 << 16, 1 << 20];
+/// The property tests' window: four page tables.
+const WINDOW: u64 = 4 * UNITS[2];
+
+/// The H6 IOMMU (the format has no variants).
+pub struct H6;
+
+impl FormatUnderTest for H6 {
+    type F = Sun50i;
+    type Mem = Table1K;
+    type Word = u32;
+    type Attrs = Attrs;
+    /// The 16 KiB directory.
+    const ROOT_SLOTS: usize = 16;
+    const POOL_PA: u64 = POOL_PA;
+    const UNITS: &'static [u64] = &UNITS;
+    /// 256 pages per page table (no blocks to cut).
+    const TABLE_SPAN: u64 = UNITS[2];
+    /// The last four DTEs (IOVA bits 31:20 = 0xffc-0xfff).
+    const WINDOW_BASE: u64 = (1 << 32) - WINDOW;
+    /// Below 4 GiB with room for every shift.
+    const PA_BASE: u64 = (1 << 32) - 2 * WINDOW;
+    /// Outputs as aligned as the input, or a page, five pages or a page
+    /// table off it.
+    const PA_SHIFTS: &'static [u64] = &[0, 0x1000, 0x5000, 0x10_0000];
+
+    fn expected(prot: Prot) -> Attrs {
+        expected_attrs(prot)
+    }
+
+    fn walk(root: u64, ia: u64, read: &dyn Fn(u64) -> u32) -> Option<(u64, Attrs)> {
+        let t = walk(&CFG, root, u32::try_from(ia).ok()?, read).ok()?;
+        Some((t.pa, t.attrs))
+    }
+
+    fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Leaves<Attrs> {
+        let (found, tables) = leaves(&CFG, root, read).map_err(|f| format!("{f:?}"))?;
+        let spans = found.iter().map(|l| Span {
             ia: l.ia,
             size: l.size,
             pa: l.pa,
             attrs: l.attrs,
-        })
-        .collect();
-    assert_eq!(
-        normalise(found),
-        normalise(model.spans.clone()),
-        "tables differ from the model"
-    );
-    assert_eq!(pool.in_use(), tables + 16, "pool: reachable tables + root");
-    for s in &model.spans {
-        for ia in [s.ia, s.ia + s.size / 2, s.ia + s.size - 1] {
-            let t = walk(&CFG, root, ia as u32, &read).expect("mapped address faults");
-            assert_eq!((t.pa, t.attrs), (s.pa + (ia - s.ia), s.attrs));
-            assert_eq!(engine(ia), Some(t.pa));
-        }
-        for ia in [s.ia.wrapping_sub(1), s.ia + s.size] {
-            if ia >> 32 == 0 && model.lookup(ia).is_none() {
-                assert!(walk(&CFG, root, ia as u32, &read).is_err());
-                assert_eq!(engine(ia), None);
-            }
-        }
+        });
+        Ok((spans.collect(), tables))
     }
 }
