@@ -97,3 +97,58 @@ fn hinted_single_pages_count_retire_and_gather() {
     assert_eq!(pool.in_use(), 4);
     assert_eq!(pt.iova_to_phys(BASE), Some(0x3_0000_0000));
 }
+
+/// Two streams in neighbouring last-level tables: every call misses the
+/// last-level hint and starts at the hinted level-2 table. Tables fill,
+/// retire and come back exactly as through full walks, and retiring a
+/// last-level table under a level-2 start unlinks only it.
+#[test]
+fn level2_hinted_walks_fill_and_retire() {
+    const SPAN: u64 = 2 << 20;
+    let pool: StaticPool<Table4K, 8> = StaticPool::new();
+    pool.set_phys_base(0x8000_0000);
+    let tlb = Recorder::default();
+    let mut pt: Pt = PageTable::new(&pool, &tlb).unwrap();
+    for i in 0..8 {
+        for s in 0..2 {
+            let ia = BASE + s * SPAN + i * PAGE;
+            pt.map_mut(ia, 0x1_0000_0000 + ia, PAGE, rw()).unwrap();
+        }
+    }
+    // Root, L1, L2 and one L3 per stream.
+    assert_eq!(pool.in_use(), 5);
+    assert_eq!(pt.live_entries(BASE, 2), Some(2));
+    assert_eq!(pt.live_entries(BASE, 3), Some(8));
+    assert_eq!(pt.live_entries(BASE + SPAN, 3), Some(8));
+    assert_eq!(
+        pt.map_mut(BASE + SPAN + PAGE, 0, PAGE, rw()),
+        Err(MapError::Overlap)
+    );
+    // Empty the second stream's table, alternating with unmaps of the
+    // first: the second table retires alone, the level-2 table stays.
+    for i in 0..8 {
+        assert_eq!(pt.unmap_mut(BASE + SPAN + i * PAGE, PAGE), PAGE);
+        if i < 4 {
+            assert_eq!(pt.unmap_mut(BASE + i * PAGE, PAGE), PAGE);
+        }
+    }
+    assert_eq!(pool.in_use(), 4);
+    assert_eq!(pt.live_entries(BASE, 2), Some(1));
+    assert_eq!(pt.live_entries(BASE, 3), Some(4));
+    assert_eq!(pt.iova_to_phys(BASE + SPAN), None);
+    assert_eq!(
+        pt.iova_to_phys(BASE + 5 * PAGE),
+        Some(0x1_0000_0000 + BASE + 5 * PAGE)
+    );
+    // A map in the retired span walks (the hint was dropped) and gets a
+    // fresh table under the same level-2 table.
+    pt.map_mut(BASE + SPAN, 0x5000, PAGE, rw()).unwrap();
+    assert_eq!(pool.in_use(), 5);
+    assert_eq!(pt.live_entries(BASE, 2), Some(2));
+    // Everything out, alternating spans: back to the root alone.
+    for i in 4..8 {
+        assert_eq!(pt.unmap_mut(BASE + i * PAGE, PAGE), PAGE);
+    }
+    assert_eq!(pt.unmap_mut(BASE + SPAN, PAGE), PAGE);
+    assert_eq!(pool.in_use(), 1);
+}

@@ -40,12 +40,16 @@ pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
     _format: PhantomData<F>,
 }
 
-/// The exclusive mode's one-entry walk cache: the path to the last
-/// last-level table reached, keyed by `(iova >> its span shift) + 1` (0:
-/// empty). Read only by `&mut self` calls; emptied whenever any table is
+/// The exclusive mode's walk cache: the path to the last last-level table
+/// reached, keyed by `(iova >> its span shift) + 1` (0: empty), and, for
+/// a miss there, the same path's level-2 table keyed by its own span
+/// (`key2`): a caller whose IOVAs jump between last-level tables (several
+/// streams, a churned IOVA allocator) still skips the walk down to level
+/// 2. Read only by `&mut self` calls; emptied whenever any table is
 /// unlinked, so it never names a freed table.
 struct Hint {
     key: AtomicU64,
+    key2: AtomicU64,
     path: [AtomicU64; 4],
 }
 
@@ -136,6 +140,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             tlb,
             hint: Hint {
                 key: AtomicU64::new(0),
+                key2: AtomicU64::new(0),
                 path: [const { AtomicU64::new(0) }; 4],
             },
             _format: PhantomData,
@@ -348,26 +353,45 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         (iova >> Derived::<F>::shift(2)) + 1
     }
 
+    /// Key of the level-2 table mapping `iova` in the hint (formats that
+    /// start above level 2 only).
+    #[inline(always)]
+    fn hint_key2(iova: u64) -> u64 {
+        (iova >> Derived::<F>::shift(1)) + 1
+    }
+
     /// Where a walk for `iova` starts: the root, or (exclusive mode, hint
-    /// hit) directly at the last-level table. Returns (path, level, table).
+    /// hit) directly at the last-level table, or at the level-2 table.
+    /// Returns (path, level, table).
     #[inline(always)]
     fn walk_start<const S: bool>(&self, iova: u64) -> (Path, u32, u64, *const F::Desc) {
         let mut path: Path = [0; 4];
-        if !S && Self::START < 3 && self.hint.key.load(Relaxed) == Self::hint_key(iova) {
-            // Only the last-level table now; the rest of the path is read
-            // from the hint when a retirement needs it (see `resolve`).
-            let table = self.hint.path[3].load(Relaxed);
-            path[3] = table;
-            path[Self::START as usize] = HINTED;
-            return (path, 3, table, self.ptr(table));
+        if !S && Self::START < 3 {
+            // Only the tables from the start level down now; the rest of
+            // the path is read from the hint when a retirement needs it
+            // (see `resolve`).
+            let level = if self.hint.key.load(Relaxed) == Self::hint_key(iova) {
+                3
+            } else if Self::START < 2 && self.hint.key2.load(Relaxed) == Self::hint_key2(iova) {
+                2
+            } else {
+                0
+            };
+            if level != 0 {
+                let table = self.hint.path[level].load(Relaxed);
+                path[level] = table;
+                path[Self::START as usize] = HINTED;
+                return (path, level as u32, table, self.ptr(table));
+            }
         }
         path[Self::START as usize] = self.root;
         (path, Self::START, self.root, self.root_ptr)
     }
 
     /// The full path for one that `walk_start` took from the hint. The hint
-    /// still holds it: nothing records a new path or frees a table between
-    /// a hinted start and the retirement that needs the path.
+    /// still holds it: nothing frees a table between a hinted start and the
+    /// retirement that needs the path, and a path recorded in between (a
+    /// level-2 start going down) keeps the levels above 2.
     #[inline(always)]
     fn resolve(&self, path: &Path) -> Path {
         if path[Self::START as usize] != HINTED {
@@ -385,20 +409,31 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         full
     }
 
-    /// Remember the path to a last-level table (exclusive mode only).
+    /// Remember the path to a last-level table (exclusive mode only). A
+    /// walk that started from the hint at level 2 holds only levels 2 and
+    /// 3; the hint's levels above are already this path's.
     #[inline(always)]
     fn hint_record<const S: bool>(&self, iova: u64, path: &Path, level: u32) {
         if !S && level == 3 && Self::START < 3 {
-            for (h, p) in self.hint.path.iter().zip(path) {
+            let from = if path[Self::START as usize] == HINTED {
+                2
+            } else {
+                0
+            };
+            for (h, p) in self.hint.path.iter().zip(path).skip(from) {
                 h.store(*p, Relaxed);
             }
             self.hint.key.store(Self::hint_key(iova), Relaxed);
+            if Self::START < 2 {
+                self.hint.key2.store(Self::hint_key2(iova), Relaxed);
+            }
         }
     }
 
     /// Queue an unlinked table for freeing after the next sync.
     fn pend(&self, pa: u64, g: &mut Gather) {
         self.hint.key.store(0, Relaxed);
+        self.hint.key2.store(0, Relaxed);
         if g.npending == PENDING {
             self.flush(g);
         }
