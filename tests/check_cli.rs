@@ -229,6 +229,42 @@ fn the_human_report_shows_a_hundred_and_counts_the_rest() {
 }
 
 #[test]
+fn short_format_is_one_line_per_diagnostic() {
+    let dir = scratch("check-cli", "short");
+    let body: String = (0..250).map(|i| format!("    bogus{i};\n")).collect();
+    let src = GOOD
+        .replace("oas 48", "oas 50")
+        .replace("    id = sid;\n", &format!("    id = sid;\n{body}"));
+    let f = write(&dir, "many.iommu", &src);
+    let o = iommugen(&["check", "--format", "short", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    // Every diagnostic (no cap), in source order, nothing else.
+    assert_eq!(lines.len(), 251, "{err}");
+    assert_eq!(
+        lines[0],
+        format!("{f}:6:5: error[iommu::E0101]: unknown item `bogus0` in a driver")
+    );
+    assert!(
+        lines[249].starts_with(&format!("{f}:255:5: error[iommu::E0101]")),
+        "{}",
+        lines[249]
+    );
+    assert!(
+        lines[250].starts_with(&format!("{f}:256:"))
+            && lines[250].contains("error[iommu::E0401]: "),
+        "{}",
+        lines[250]
+    );
+    // A clean file prints nothing and exits 0.
+    let ok = write(&dir, "ok.iommu", GOOD);
+    let o = iommugen(&["check", "--format", "short", &ok]);
+    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(0), ""));
+}
+
+#[test]
 fn standard_input_is_checked_under_the_name_given() {
     let o = iommugen_with_stdin(&["check", "-"], GOOD.as_bytes());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -16,6 +16,9 @@ pub enum Format {
     Human,
     /// One JSON array of diagnostic objects on stdout.
     Json,
+    /// One line per diagnostic on stderr, `FILE:LINE:COL: SEVERITY[CODE]: MESSAGE`
+    /// (what editors' quickfix and compile modes read), every diagnostic.
+    Short,
 }
 
 #[derive(clap::Args)]
@@ -92,6 +95,14 @@ fn report(
             render::write_json_array(&mut out, each())?;
             writeln!(out)?;
             out.flush()?;
+        }
+        // Every diagnostic, as JSON gives them all: tools read these.
+        Format::Short => {
+            let mut err = output::stderr();
+            for (d, f) in each() {
+                writeln!(err, "{}", f.short(d))?;
+            }
+            err.flush()?;
         }
         Format::Human => {
             let style = HumanStyle {

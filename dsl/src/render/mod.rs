@@ -10,6 +10,7 @@
 
 mod excerpt;
 mod json;
+mod short;
 
 use std::borrow::Cow;
 use std::fmt;
