@@ -202,7 +202,8 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let board = args.board.display().to_string();
     let blob = load_board(&args.board)?;
     let drivers = Drivers::from_specs(specs);
-    let report = match dt::run(&blob, &drivers, &rids) {
+    let spec_names: Vec<String> = spec_paths.iter().map(|p| p.display().to_string()).collect();
+    let mut report = match dt::run(&blob, &drivers, &rids) {
         Ok(report) => report,
         Err(e) => {
             let message = format!("{board}: not a usable device tree: {e}");
@@ -213,12 +214,14 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
                     "message": message, "help": null, "labels": [],
                 }));
                 print_json(&json!({
-                    "iommus": [], "masters": [], "pci": [], "diagnostics": spec_diags,
+                    "specs": spec_names, "iommus": [], "masters": [], "pci": [],
+                    "diagnostics": spec_diags,
                 }))?;
             }
             return Err(Stop::input(message));
         }
     };
+    report.specs = spec_names;
     match args.format {
         Format::Json => print_json(&report.to_json(&board, spec_diags))?,
         Format::Human => {

@@ -13,8 +13,12 @@
 //! ```
 
 pub mod driver;
+mod human;
+pub mod platform;
 mod render;
 pub mod report;
+pub mod specifier;
+pub mod translation;
 
 #[cfg(test)]
 mod equivalence;
@@ -22,6 +26,8 @@ mod equivalence;
 pub use report::{
     run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,
 };
+pub use specifier::SpecifierEntry;
+pub use translation::{Reason, Translation, Untranslated};
 
 use iommugen_dsl::ir;
 use iommugen_runtime::decl::{Declaration, IommuDriver};
