@@ -14,6 +14,7 @@
 
 pub mod driver;
 mod human;
+pub mod lint;
 pub mod platform;
 mod render;
 pub mod report;
@@ -23,6 +24,7 @@ pub mod translation;
 #[cfg(test)]
 mod equivalence;
 
+pub use lint::lint;
 pub use report::{
     run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,
 };
