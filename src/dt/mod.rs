@@ -15,6 +15,7 @@
 pub mod driver;
 mod human;
 pub mod lint;
+mod messages;
 pub mod platform;
 mod render;
 pub mod report;

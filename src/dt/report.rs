@@ -2,16 +2,19 @@
 //! as data (`Report`), JSON, or a human report.
 
 use iommugen_runtime::boot::{setup_master, setup_pci, MasterError};
-use iommugen_runtime::configure::{ConfigureError, Configured};
+use iommugen_runtime::configure::ConfigureError;
 use iommugen_runtime::decl::DriverError;
 use iommugen_runtime::dma::{DmaFacts, NodeDma};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, NodeId, PhandleEntry};
+use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::map_id::of_map_id;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 
 use super::driver::SpecDriver;
+use super::messages::{
+    compatible_list, driver_error, failure_consequence, master_error, untranslated_note,
+};
 use super::platform;
 use super::specifier::{self, SpecifierEntry};
 use super::translation::{self, Reason, Translation, Untranslated};
@@ -261,91 +264,6 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
     }
 }
 
-fn compatible_list(node: Node<'_>) -> String {
-    let list: Vec<String> = node
-        .property("compatible")
-        .map(|p| {
-            p.strings()
-                .map(|s| format!("\"{}\"", String::from_utf8_lossy(s)))
-                .collect()
-        })
-        .unwrap_or_default();
-    if list.is_empty() {
-        "(none)".into()
-    } else {
-        list.join(", ")
-    }
-}
-
-fn driver_error(error: DriverError, driver: &str, drivers: &[SpecDriver]) -> String {
-    let spec = drivers.iter().find(|d| d.ir.name == driver);
-    match error {
-        DriverError::CheckFailed { check } => match spec.and_then(|d| d.check_text(check)) {
-            Some(text) => format!("{driver}: check `{text}` failed"),
-            None => format!("{driver}: {error}"),
-        },
-        DriverError::MissingField { field } => match spec.and_then(|d| d.field_name(field)) {
-            Some(name) => format!("{driver}: field `{name}` has no value"),
-            None => format!("{driver}: {error}"),
-        },
-        _ => format!("{driver}: {error}"),
-    }
-}
-
-fn master_error(
-    e: MasterError,
-    tree: &DeviceTree<'_>,
-    iommus: &IommuTable<'_, '_>,
-    drivers: &[SpecDriver],
-) -> String {
-    let name = |n: NodeId| tree.node(n).map(path_of).unwrap_or_default();
-    match e {
-        MasterError::Configure(ConfigureError::Driver { entry, node, error }) => {
-            let driver = match iommus.get(node).map(|r| r.state) {
-                Some(IommuState::Initialised { decl, .. }) => decl.driver.name(),
-                _ => "?",
-            };
-            format!(
-                "iommus entry {entry} ({}): {}",
-                name(node),
-                driver_error(error, driver, drivers)
-            )
-        }
-        MasterError::Configure(ConfigureError::NotInitialised { node }) => {
-            let why = match iommus.get(node).map(|r| r.state) {
-                Some(IommuState::Unclaimed) => "no spec claims it",
-                Some(IommuState::Failed { .. }) => "its driver failed to initialise it",
-                _ => "no driver initialised it",
-            };
-            format!(
-                "IOMMU {} not initialised: {why} (Linux would defer the probe)",
-                name(node)
-            )
-        }
-        MasterError::Configure(ConfigureError::NotAnIommu { entry, node }) => {
-            format!(
-                "iommus entry {entry}: {} has no #iommu-cells (not an IOMMU)",
-                name(node)
-            )
-        }
-        other => other.to_string(),
-    }
-}
-
-fn untranslated_note(c: Configured, tree: &DeviceTree<'_>) -> Option<String> {
-    match c {
-        Configured::IommuDisabled { node } => Some(format!(
-            "IOMMU {} is disabled: runs untranslated",
-            tree.node(node).map(path_of).unwrap_or_default()
-        )),
-        Configured::NoMapEntry => {
-            Some("no iommu-map entry covers the ID: runs untranslated".into())
-        }
-        Configured::NoIommu => Some("names no IOMMU: direct DMA, untranslated".into()),
-        Configured::Translated => None,
-    }
-}
-
 fn translations(fw: &HostFwSpec, tree: &DeviceTree<'_>) -> Vec<(String, Vec<u32>)> {
     fw.iommus()
         .iter()
@@ -426,19 +344,6 @@ fn master_entry(
         }
     }
     entry
-}
-
-/// What Linux does after a failure, appended to the failure.
-fn failure_consequence(t: Translation, message: &str) -> String {
-    match t {
-        Translation::Deferred => format!(
-            "{message}; once deferred_probe_timeout expires Linux probes it without the IOMMU, untranslated"
-        ),
-        Translation::Direct => format!(
-            "{message}; Linux logs \"Adding to IOMMU failed\" and uses direct DMA, untranslated"
-        ),
-        _ => message.to_owned(),
-    }
 }
 
 fn pci_entry(
