@@ -462,6 +462,7 @@ mod tests {
             if let Ok(r) = run(&bad, &drivers, &rids) {
                 let _ = r.to_json("fuzz", vec![]);
                 let _ = r.to_human();
+                let _ = super::super::lint(&bad, &drivers, &r);
             }
         }
     }
