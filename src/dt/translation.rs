@@ -17,7 +17,8 @@ pub enum Translation {
     Direct,
     /// The IOMMU has no driver (or its driver failed): Linux defers the
     /// probe, and carries on untranslated once `deferred_probe_timeout`
-    /// expires (at once on a kernel without modules).
+    /// expires (`driver_deferred_probe_check_state`; on a kernel without
+    /// modules, as soon as the initcalls are done).
     Deferred,
     /// No DMA configuration: no device is created, or the DMA setup itself
     /// failed.
