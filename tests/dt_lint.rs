@@ -262,3 +262,29 @@ fn iommu_map_entry_pointing_at_a_disabled_iommu() {
         "{message}"
     );
 }
+
+#[test]
+fn specifier_bits_the_driver_drops() {
+    // mediatek-m4u.iommu: MTK_M4U_ID(larb, port) uses bits 9..0 and the
+    // mt8183 driver reads nothing above (`ignore cell[0][31:10]`), so the
+    // 0x10400 of 0x10423 never reaches the hardware: larb 1, port 3, ID
+    // 0x23.
+    let (code, message) = only(
+        "dropped",
+        r#"    m4u: iommu@b000 {
+        compatible = "mediatek,mt8183-m4u";
+        reg = <0xb000 0x100>;
+        #iommu-cells = <1>;
+    };
+    ovl@c000 {
+        compatible = "v,ovl";
+        reg = <0xc000 0x100>;
+        iommus = <&m4u 0x10423>;
+    };"#,
+    );
+    assert_eq!(code, "dt::W0315");
+    assert_eq!(
+        message,
+        "/ovl@c000: specifier cell 0 (0x10423) for /iommu@b000 sets bits 0x10400, which mtk_m4u drops"
+    );
+}

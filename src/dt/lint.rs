@@ -9,7 +9,9 @@
 //! | `dt::W0312` | an `iommu-map` entry overlaps an earlier one (first match wins) |
 //! | `dt::W0313` | `iommu-map-mask` folds distinct requester IDs onto one ID |
 //! | `dt::W0314` | a master (or `iommu-map` entry) points at a disabled IOMMU |
+//! | `dt::W0315` | a specifier sets bits its driver's spec drops (`ignore`) |
 
+use iommugen_dsl::ir::Word;
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 
 use super::report::{path_of, DtError, Report, TreeDiagnostic};
@@ -44,6 +46,7 @@ pub fn lint(
         iommu_map(node, &mut out);
     }
     duplicate_ids(report, &mut out);
+    dropped_bits(report, drivers, &mut out);
     Ok(out)
 }
 
@@ -246,6 +249,41 @@ fn duplicate_ids(report: &Report, out: &mut Vec<TreeDiagnostic>) {
                 ),
                 "drop the repeated iommus entry",
             ));
+        }
+    }
+}
+
+/// W0315: a translated master's specifier has bits set that its driver's
+/// spec declares dropped (`ignore`): Linux's `of_xlate` throws them away
+/// without a word, so the tree says something the kernel never sees
+/// (often a value shifted into the wrong field).
+fn dropped_bits(report: &Report, drivers: &Drivers, out: &mut Vec<TreeDiagnostic>) {
+    for m in &report.masters {
+        for s in &m.specifiers {
+            let Some(driver) = report
+                .iommus
+                .iter()
+                .find(|i| i.path == s.iommu)
+                .and_then(|i| i.driver.as_deref())
+                .and_then(|name| drivers.drivers().iter().find(|d| d.ir.name == name))
+            else {
+                continue;
+            };
+            for (index, &cell) in (0u32..).zip(&s.cells) {
+                let dropped = cell & driver.ir.dropped_bits(&Word::Cell(index));
+                if dropped == 0 {
+                    continue;
+                }
+                out.push(warning(
+                    "dt::W0315",
+                    format!(
+                        "{}: specifier cell {index} ({cell:#x}) for {} sets bits {dropped:#x}, \
+                         which {} drops",
+                        m.path, s.iommu, driver.ir.name
+                    ),
+                    "clear those bits, or check the value against the binding",
+                ));
+            }
         }
     }
 }
