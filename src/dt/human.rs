@@ -123,15 +123,28 @@ fn pci(out: &mut String, p: &PciEntry) {
         _ => "untranslated".into(),
     };
     let _ = writeln!(out, "  {} RID {:#x} -> {target}", p.host, p.rid);
-    if let Some(e) = &p.error {
-        let _ = writeln!(out, "    ERROR: {e}");
-    }
-    if let Some(u) = &p.untranslated {
-        let _ = writeln!(
-            out,
-            "    untranslated ({}): {}",
-            u.reason.as_str(),
-            u.message
-        );
+    match (&p.error, &p.untranslated) {
+        // The error already says why; name what Linux does about it.
+        (Some(e), Some(u)) => {
+            let _ = writeln!(out, "    ERROR: {e}");
+            let _ = writeln!(
+                out,
+                "    translation: {} ({})",
+                p.translation.as_str(),
+                u.reason.as_str()
+            );
+        }
+        (Some(e), None) => {
+            let _ = writeln!(out, "    ERROR: {e}");
+        }
+        (None, Some(u)) => {
+            let _ = writeln!(
+                out,
+                "    untranslated ({}): {}",
+                u.reason.as_str(),
+                u.message
+            );
+        }
+        (None, None) => {}
     }
 }

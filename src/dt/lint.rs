@@ -136,9 +136,14 @@ fn disabled_targets(node: Node<'_>, out: &mut Vec<TreeDiagnostic>) {
         out.push(warning(
             "dt::W0314",
             format!(
-                "{}: {property} points at disabled IOMMU {}: its DMA runs untranslated",
+                "{}: {property} points at disabled IOMMU {}: {}",
                 path_of(node),
-                path_of(iommu)
+                path_of(iommu),
+                if property == "iommus" {
+                    "its DMA runs untranslated"
+                } else {
+                    "the requesters mapped there run untranslated"
+                }
             ),
             "enable the IOMMU, or drop the reference if bypass is intended",
         ));
