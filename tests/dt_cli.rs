@@ -391,6 +391,12 @@ fn a_bad_tree_is_exit_1_with_a_clear_error() {
         "{d}"
     );
     assert_eq!(v["masters"], serde_json::json!([]));
+    // The specs loaded are listed even when the tree is unreadable.
+    assert!(v["specs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "examples/arm-smmu-v3.iommu"));
     // A .dts dtc rejects: dtc's located message, exit 1.
     let src = temp_file("broken.dts", b"/dts-v1/;\n/ {\n  a = <1;\n};\n");
     let renamed = src.with_extension("dts");
