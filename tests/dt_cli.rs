@@ -134,6 +134,9 @@ fn qualcomm_apps_smmu_two_cell_sid_and_mask() {
     assert!(iommu(&v, "/soc@0/iommu@5040000")["driver"].is_null());
     let gpu = master(&v, "/soc@0/gpu@5000000");
     assert!(gpu["error"].as_str().unwrap().contains("not initialised"));
+    // -EPROBE_DEFER until deferred_probe_timeout, then on without it.
+    assert_eq!(gpu["translation"], "deferred");
+    assert_eq!(gpu["untranslated"]["reason"], "iommu-unclaimed");
     assert!(translations(gpu).is_empty());
     assert_eq!(code, 1);
     // soc@0's dma-ranges cover 0x10_0000_0000 bytes from bus address 0; the
@@ -188,6 +191,10 @@ fn rockchip_zero_cells_and_disabled_mmu() {
     assert!(translations(isp).is_empty());
     assert!(isp["error"].is_null());
     assert_eq!(iommu(&v, "/iommu@ff914000")["status"], "disabled");
+    // of_iommu_xlate's -ENODEV means direct DMA ops, said in the JSON.
+    assert_eq!(isp["translation"], "direct");
+    assert_eq!(isp["untranslated"]["reason"], "iommu-disabled");
+    assert_eq!(master(&v, "/vop@ff8f0000")["translation"], "iommu");
 }
 
 #[test]
@@ -304,6 +311,8 @@ fn disabled_master_is_reported_but_not_configured() {
     let off = master(&v, "/dma@20000000");
     assert!(translations(off).is_empty());
     assert!(off["error"].is_null());
+    assert_eq!(off["translation"], "none");
+    assert_eq!(off["untranslated"]["reason"], "not-created");
     let human = iommugen(&["dt", &path]);
     let text = String::from_utf8(human.stdout).unwrap();
     assert!(text.contains("no device is created"), "{text}");
@@ -382,6 +391,12 @@ fn a_bad_tree_is_exit_1_with_a_clear_error() {
         "{d}"
     );
     assert_eq!(v["masters"], serde_json::json!([]));
+    // The specs loaded are listed even when the tree is unreadable.
+    assert!(v["specs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "examples/arm-smmu-v3.iommu"));
     // A .dts dtc rejects: dtc's located message, exit 1.
     let src = temp_file("broken.dts", b"/dts-v1/;\n/ {\n  a = <1;\n};\n");
     let renamed = src.with_extension("dts");
@@ -466,6 +481,12 @@ fn hostile_tree_gives_one_error_per_master_and_no_crash() {
     assert!(err("/not-iommu@5000").contains("not an IOMMU"));
     assert!(err("/huge-cells@6000").contains("#iommu-cells"));
     assert!(err("/truncated@7000").contains("entry 1"));
+    // Any IOMMU error but a deferral: Linux carries on with direct DMA.
+    assert_eq!(master(&v, "/dangling@4000")["translation"], "direct");
+    assert_eq!(
+        master(&v, "/dangling@4000")["untranslated"]["reason"],
+        "iommu-error"
+    );
     // The SMMU that names itself is an ordinary master of itself.
     assert_eq!(
         translations(master(&v, "/iommu@1000")),

@@ -5,7 +5,7 @@ mod raw;
 
 use std::path::Path;
 
-use iommugen::dt::{self, Drivers, DtError, IommuStatus, RidQuery};
+use iommugen::dt::{self, Drivers, DtError, IommuStatus, RidQuery, Translation};
 use iommugen_runtime::fdt::FdtError;
 
 fn root() -> &'static Path {
@@ -58,6 +58,13 @@ fn the_report_as_data_json_and_text() {
     );
     assert!(deepest.dma_coherent);
     assert_eq!(deepest.dma_window, Some((0, 0x8000_0000)));
+    assert_eq!(deepest.translation, Translation::Iommu);
+    assert!(deepest.untranslated.is_none());
+    assert_eq!(deepest.specifiers[0].cells, vec![2]);
+    assert_eq!(deepest.specifiers[0].ids, vec![2]);
+    // The SMMU node has no `reg`, so it is not listed as a master itself,
+    // and the tree has nothing for the lint.
+    assert!(dt::lint(&blob, &d, &report).unwrap().is_empty());
     let json = report.to_json("nested.dtb", vec![]);
     assert_eq!(json["masters"][2]["dma_window"]["size"], 0x8000_0000u64);
     assert!(report.to_human().contains("3 masters"));

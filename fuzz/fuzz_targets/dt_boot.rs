@@ -52,6 +52,8 @@ fuzz_target!(|blob: &[u8]| {
     let json = found.to_json("fuzz.dtb", Vec::new());
     assert!(serde_json::to_string(&json).is_ok());
     let human = found.to_human();
+    // The lint reads the same blob again: findings, never a panic.
+    assert!(dt::lint(blob, drivers(), &found).is_ok());
     assert!(found.masters.is_empty() || !human.is_empty());
 });
 

@@ -3,7 +3,7 @@
 //!
 //! Exit status: 0 clean; 1 when the input is bad (spec errors, a tree that
 //! is not a usable device tree or that `dtc` rejects, any IOMMU, master or
-//! RID with an error); 2 when it could not be read at all (arguments,
+//! RID with an error, any warning under `--deny-warnings`); 2 when it could not be read at all (arguments,
 //! unreadable files, `dtc` missing).
 
 use std::io::{self, Write};
@@ -63,6 +63,13 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also look for tree mistakes the boot flow accepts (warnings
+    /// dt::W0310..W0315, listed in the book's "The boot flow" chapter).
+    #[arg(long)]
+    pub lint: bool,
+    /// Exit with status 1 when there is any warning (spec, tree or lint).
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// The board's device tree: a `.dtb`, or a `.dts` compiled with `dtc`.
     pub board: PathBuf,
 }
@@ -202,7 +209,8 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let board = args.board.display().to_string();
     let blob = load_board(&args.board)?;
     let drivers = Drivers::from_specs(specs);
-    let report = match dt::run(&blob, &drivers, &rids) {
+    let spec_names: Vec<String> = spec_paths.iter().map(|p| p.display().to_string()).collect();
+    let mut report = match dt::run(&blob, &drivers, &rids) {
         Ok(report) => report,
         Err(e) => {
             let message = format!("{board}: not a usable device tree: {e}");
@@ -213,12 +221,23 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
                     "message": message, "help": null, "labels": [],
                 }));
                 print_json(&json!({
-                    "iommus": [], "masters": [], "pci": [], "diagnostics": spec_diags,
+                    "specs": spec_names, "iommus": [], "masters": [], "pci": [],
+                    "diagnostics": spec_diags,
                 }))?;
             }
             return Err(Stop::input(message));
         }
     };
+    report.specs = spec_names;
+    if args.lint {
+        // The blob was read once already; it cannot fail now, but stays a
+        // value rather than a panic.
+        let found = dt::lint(&blob, &drivers, &report)
+            .map_err(|e| Stop::input(format!("{board}: not a usable device tree: {e}")))?;
+        report.diagnostics.extend(found);
+    }
+    let warned = report.diagnostics.iter().any(|d| d.severity == "warning")
+        || spec_diags.iter().any(|d| d["severity"] == "warning");
     match args.format {
         Format::Json => print_json(&report.to_json(&board, spec_diags))?,
         Format::Human => {
@@ -227,7 +246,10 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
             out.flush()?;
         }
     }
-    Ok(if report.has_errors() {
+    if args.deny_warnings && warned && !report.has_errors() {
+        output::error("warnings are denied (--deny-warnings)");
+    }
+    Ok(if report.has_errors() || (args.deny_warnings && warned) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

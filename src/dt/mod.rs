@@ -13,15 +13,24 @@
 //! ```
 
 pub mod driver;
+mod human;
+pub mod lint;
+mod messages;
+pub mod platform;
 mod render;
 pub mod report;
+pub mod specifier;
+pub mod translation;
 
 #[cfg(test)]
 mod equivalence;
 
+pub use lint::lint;
 pub use report::{
     run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,
 };
+pub use specifier::SpecifierEntry;
+pub use translation::{Reason, Translation, Untranslated};
 
 use iommugen_dsl::ir;
 use iommugen_runtime::decl::{Declaration, IommuDriver};

@@ -1,16 +1,23 @@
 //! Run the runtime's boot flow over a blob and describe what it decided,
 //! as data (`Report`), JSON, or a human report.
 
-use iommugen_runtime::boot::{is_master, setup_master, setup_pci, MasterError};
-use iommugen_runtime::configure::{ConfigureError, Configured};
+use iommugen_runtime::boot::{setup_master, setup_pci, MasterError};
+use iommugen_runtime::configure::ConfigureError;
 use iommugen_runtime::decl::DriverError;
 use iommugen_runtime::dma::{DmaFacts, NodeDma};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, NodeId, PhandleEntry};
+use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
+use iommugen_runtime::map_id::of_map_id;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 
 use super::driver::SpecDriver;
+use super::messages::{
+    compatible_list, driver_error, failure_consequence, master_error, untranslated_note,
+};
+use super::platform;
+use super::specifier::{self, SpecifierEntry};
+use super::translation::{self, Reason, Translation, Untranslated};
 use super::Drivers;
 
 /// IDs and IOMMU instances one master may have on the host (generous: the
@@ -47,6 +54,13 @@ pub struct MasterEntry {
     /// Why a master without error runs untranslated.
     pub note: Option<String>,
     pub error: Option<String>,
+    /// The ops Linux ends up with (`iommu`, `direct`, ...).
+    pub translation: Translation,
+    /// Why it is not translated; `None` when it is.
+    pub untranslated: Option<Untranslated>,
+    /// Each `iommus` entry with the IDs its `of_xlate` stored (only for a
+    /// translated master).
+    pub specifiers: Vec<SpecifierEntry>,
 }
 
 #[derive(Clone, Debug)]
@@ -54,9 +68,14 @@ pub struct PciEntry {
     pub host: String,
     pub rid: u32,
     pub iommu: Option<String>,
+    /// The `iommu-map` output: the ID handed to `of_xlate` as its one cell.
     pub id: Option<u32>,
+    /// What `of_xlate` stored in the fwspec for it (empty unless translated).
+    pub ids: Vec<u32>,
     pub note: Option<String>,
     pub error: Option<String>,
+    pub translation: Translation,
+    pub untranslated: Option<Untranslated>,
 }
 
 /// A problem in the tree, in the shape of `check`'s diagnostics.
@@ -75,6 +94,9 @@ pub struct Report {
     pub pci: Vec<PciEntry>,
     pub diagnostics: Vec<TreeDiagnostic>,
     pub domains: usize,
+    /// The spec files the drivers came from, as the caller names them
+    /// (the library does not read files; the CLI fills this in).
+    pub specs: Vec<String>,
 }
 
 impl Report {
@@ -156,7 +178,11 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
 
     describe_iommus(&tree, &iommus, &mut report);
     let mut fw = HostFwSpec::new();
-    for node in tree.nodes().filter(|n| is_master(*n)) {
+    let populated = platform::populated(&tree);
+    for node in tree
+        .nodes()
+        .filter(|n| platform::is_dma_master(*n, &populated))
+    {
         let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &facts);
         if let Some(e) = &entry.error {
             report.diagnostics.push(TreeDiagnostic {
@@ -238,91 +264,6 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
     }
 }
 
-fn compatible_list(node: Node<'_>) -> String {
-    let list: Vec<String> = node
-        .property("compatible")
-        .map(|p| {
-            p.strings()
-                .map(|s| format!("\"{}\"", String::from_utf8_lossy(s)))
-                .collect()
-        })
-        .unwrap_or_default();
-    if list.is_empty() {
-        "(none)".into()
-    } else {
-        list.join(", ")
-    }
-}
-
-fn driver_error(error: DriverError, driver: &str, drivers: &[SpecDriver]) -> String {
-    let spec = drivers.iter().find(|d| d.ir.name == driver);
-    match error {
-        DriverError::CheckFailed { check } => match spec.and_then(|d| d.check_text(check)) {
-            Some(text) => format!("{driver}: check `{text}` failed"),
-            None => format!("{driver}: {error}"),
-        },
-        DriverError::MissingField { field } => match spec.and_then(|d| d.field_name(field)) {
-            Some(name) => format!("{driver}: field `{name}` has no value"),
-            None => format!("{driver}: {error}"),
-        },
-        _ => format!("{driver}: {error}"),
-    }
-}
-
-fn master_error(
-    e: MasterError,
-    tree: &DeviceTree<'_>,
-    iommus: &IommuTable<'_, '_>,
-    drivers: &[SpecDriver],
-) -> String {
-    let name = |n: NodeId| tree.node(n).map(path_of).unwrap_or_default();
-    match e {
-        MasterError::Configure(ConfigureError::Driver { entry, node, error }) => {
-            let driver = match iommus.get(node).map(|r| r.state) {
-                Some(IommuState::Initialised { decl, .. }) => decl.driver.name(),
-                _ => "?",
-            };
-            format!(
-                "iommus entry {entry} ({}): {}",
-                name(node),
-                driver_error(error, driver, drivers)
-            )
-        }
-        MasterError::Configure(ConfigureError::NotInitialised { node }) => {
-            let why = match iommus.get(node).map(|r| r.state) {
-                Some(IommuState::Unclaimed) => "no spec claims it",
-                Some(IommuState::Failed { .. }) => "its driver failed to initialise it",
-                _ => "no driver initialised it",
-            };
-            format!(
-                "IOMMU {} not initialised: {why} (Linux would defer the probe)",
-                name(node)
-            )
-        }
-        MasterError::Configure(ConfigureError::NotAnIommu { entry, node }) => {
-            format!(
-                "iommus entry {entry}: {} has no #iommu-cells (not an IOMMU)",
-                name(node)
-            )
-        }
-        other => other.to_string(),
-    }
-}
-
-fn untranslated_note(c: Configured, tree: &DeviceTree<'_>) -> Option<String> {
-    match c {
-        Configured::IommuDisabled { node } => Some(format!(
-            "IOMMU {} is disabled: runs untranslated",
-            tree.node(node).map(path_of).unwrap_or_default()
-        )),
-        Configured::NoMapEntry => {
-            Some("no iommu-map entry covers the ID: runs untranslated".into())
-        }
-        Configured::NoIommu => Some("names no IOMMU".into()),
-        Configured::Translated => None,
-    }
-}
-
 fn translations(fw: &HostFwSpec, tree: &DeviceTree<'_>) -> Vec<(String, Vec<u32>)> {
     fw.iommus()
         .iter()
@@ -356,24 +297,51 @@ fn master_entry(
         domain: None,
         note: None,
         error: None,
+        translation: Translation::None,
+        untranslated: None,
+        specifiers: vec![],
     };
     // Linux creates no device for a node whose own status is not okay
     // (of_device_is_available), so it is never configured: report it, but
     // neither configure it nor give it a domain.
     if !node.is_available() {
-        entry.note =
-            Some("status is not \"okay\": no device is created, so it is not configured".into());
+        let why = "status is not \"okay\": no device is created, so it is not configured";
+        entry.note = Some(why.into());
+        entry.untranslated = Some(Untranslated {
+            reason: Reason::NotCreated,
+            message: why.into(),
+        });
         return entry;
     }
     match setup_master(node, iommus, fw, domains) {
         Ok(s) => {
             entry.translations = translations(fw, tree);
             entry.note = untranslated_note(s.configured, tree);
+            let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
             if let DmaOps::Iommu { domain, .. } = s.dma.ops {
                 entry.domain = Some(domain.0);
+                entry.specifiers = specifier::entries(node, iommus);
             }
+            let (t, reason) = translation::configured(s.configured, iommu);
+            entry.translation = t;
+            entry.untranslated = reason.map(|reason| Untranslated {
+                reason,
+                message: entry
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| "names no IOMMU: direct DMA".into()),
+            });
         }
-        Err(e) => entry.error = Some(master_error(e, tree, iommus, drivers)),
+        Err(e) => {
+            let message = master_error(e, tree, iommus, drivers);
+            let (t, reason) = translation::failed(e, iommus);
+            entry.translation = t;
+            entry.untranslated = Some(Untranslated {
+                reason,
+                message: failure_consequence(t, &message),
+            });
+            entry.error = Some(message);
+        }
     }
     entry
 }
@@ -391,11 +359,19 @@ fn pci_entry(
         rid: q.rid,
         iommu: None,
         id: None,
+        ids: vec![],
         note: None,
         error: None,
+        translation: Translation::None,
+        untranslated: None,
     };
     let Some(host) = tree.find_path(&q.host) else {
-        entry.error = Some(format!("no node at {}", q.host));
+        let why = format!("no node at {}", q.host);
+        entry.untranslated = Some(Untranslated {
+            reason: Reason::NotCreated,
+            message: why.clone(),
+        });
+        entry.error = Some(why);
         return entry;
     };
     entry.host = path_of(host);
@@ -404,10 +380,35 @@ fn pci_entry(
             if let Some((n, id)) = mapped {
                 entry.iommu = tree.node(n).map(path_of);
                 entry.id = Some(id);
+                entry.ids = fw.ids_for(n).collect();
             }
             entry.note = untranslated_note(s.configured, tree);
+            let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
+            let (t, reason) = translation::configured(s.configured, iommu);
+            entry.translation = t;
+            entry.untranslated = reason.map(|reason| Untranslated {
+                reason,
+                message: entry.note.clone().unwrap_or_default(),
+            });
         }
-        Err(e) => entry.error = Some(master_error(e, tree, iommus, drivers)),
+        Err(e) => {
+            if let MasterError::Configure(ConfigureError::NotInitialised { .. }) = e {
+                // of_map_id found an entry; only the IOMMU's driver is
+                // missing: say where the requester landed.
+                if let Ok(Some((n, id))) = of_map_id(host, q.rid, "iommu-map", "iommu-map-mask") {
+                    entry.iommu = tree.node(n).map(path_of);
+                    entry.id = Some(id);
+                }
+            }
+            let message = master_error(e, tree, iommus, drivers);
+            let (t, reason) = translation::failed(e, iommus);
+            entry.translation = t;
+            entry.untranslated = Some(Untranslated {
+                reason,
+                message: failure_consequence(t, &message),
+            });
+            entry.error = Some(message);
+        }
     }
     entry
 }
@@ -461,6 +462,7 @@ mod tests {
             if let Ok(r) = run(&bad, &drivers, &rids) {
                 let _ = r.to_json("fuzz", vec![]);
                 let _ = r.to_human();
+                let _ = super::super::lint(&bad, &drivers, &r);
             }
         }
     }

@@ -1,0 +1,150 @@
+//! The report for people: the specs used, then IOMMUs, masters and RIDs.
+
+use std::fmt::Write as _;
+
+use super::report::{IommuStatus, MasterEntry, PciEntry, Report};
+use super::translation::Translation;
+
+fn hex_list(ids: &[u32]) -> String {
+    let ids: Vec<String> = ids.iter().map(|id| format!("{id:#x}")).collect();
+    ids.join(", ")
+}
+
+fn cells(cells: &[u32]) -> String {
+    let cells: Vec<String> = cells.iter().map(|c| format!("{c:#x}")).collect();
+    format!("<{}>", cells.join(" "))
+}
+
+impl Report {
+    /// A readable report, one block per master.
+    pub fn to_human(&self) -> String {
+        let report = self;
+        let mut out = String::new();
+        let _ = writeln!(out, "Specs ({}):", report.specs.len());
+        for s in &report.specs {
+            let _ = writeln!(out, "  {s}");
+        }
+        let _ = writeln!(out, "\nIOMMUs ({}):", report.iommus.len());
+        for i in &report.iommus {
+            let status = match &i.status {
+                IommuStatus::Initialised => "initialised".to_string(),
+                IommuStatus::Disabled => "disabled".to_string(),
+                IommuStatus::Unclaimed => "unclaimed (no spec claims it)".to_string(),
+                IommuStatus::Failed(e) => format!("FAILED: {e}"),
+            };
+            let _ = writeln!(
+                out,
+                "  {}  [{}]  {status}",
+                i.path,
+                i.driver.as_deref().unwrap_or("-")
+            );
+        }
+        let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
+        for m in &report.masters {
+            master(&mut out, m);
+        }
+        if !report.pci.is_empty() {
+            let _ = writeln!(out, "\nPCI:");
+            for p in &report.pci {
+                pci(&mut out, p);
+            }
+        }
+        let errors = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == "error")
+            .count();
+        let warnings = report.diagnostics.len() - errors;
+        let _ = writeln!(
+            out,
+            "\n{} IOMMUs, {} masters, {} domains: {errors} errors, {warnings} warnings",
+            report.iommus.len(),
+            report.masters.len(),
+            report.domains
+        );
+        for d in &report.diagnostics {
+            let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
+        }
+        out
+    }
+}
+
+fn master(out: &mut String, m: &MasterEntry) {
+    let _ = writeln!(out, "  {}", m.path);
+    if let Some(e) = &m.error {
+        let _ = writeln!(out, "    ERROR: {e}");
+    }
+    for (iommu, ids) in &m.translations {
+        let ids = if ids.is_empty() {
+            "(no IDs: known by phandle)".into()
+        } else {
+            hex_list(ids)
+        };
+        let _ = writeln!(out, "    via {iommu}: {ids}");
+        for s in m.specifiers.iter().filter(|s| &s.iommu == iommu) {
+            let _ = writeln!(
+                out,
+                "      specifier {} -> {}",
+                cells(&s.cells),
+                if s.ids.is_empty() {
+                    "(no IDs)".into()
+                } else {
+                    hex_list(&s.ids)
+                }
+            );
+        }
+    }
+    if let Some(n) = &m.note {
+        let _ = writeln!(out, "    {n}");
+    }
+    let window = match m.dma_window {
+        Some((b, s)) => format!("{b:#x} + {s:#x} (mask {:#x})", m.dma_mask),
+        None => "unlimited".into(),
+    };
+    let ops = match (m.translation, m.domain) {
+        (_, Some(d)) => format!("IOMMU, domain #{d}"),
+        (Translation::Direct, None) => "direct (untranslated)".into(),
+        (Translation::Deferred, None) => "deferred, then direct (untranslated)".into(),
+        _ => "none".into(),
+    };
+    let _ = writeln!(
+        out,
+        "    coherent: {}  window: {window}  ops: {ops}",
+        if m.dma_coherent { "yes" } else { "no" }
+    );
+}
+
+fn pci(out: &mut String, p: &PciEntry) {
+    let target = match (&p.iommu, p.id, p.translation) {
+        (Some(i), Some(id), Translation::Iommu) => {
+            format!("{i} ID {id:#x}, fwspec IDs [{}]", hex_list(&p.ids))
+        }
+        (Some(i), Some(id), _) => format!("{i} ID {id:#x}, untranslated"),
+        _ => "untranslated".into(),
+    };
+    let _ = writeln!(out, "  {} RID {:#x} -> {target}", p.host, p.rid);
+    match (&p.error, &p.untranslated) {
+        // The error already says why; name what Linux does about it.
+        (Some(e), Some(u)) => {
+            let _ = writeln!(out, "    ERROR: {e}");
+            let _ = writeln!(
+                out,
+                "    translation: {} ({})",
+                p.translation.as_str(),
+                u.reason.as_str()
+            );
+        }
+        (Some(e), None) => {
+            let _ = writeln!(out, "    ERROR: {e}");
+        }
+        (None, Some(u)) => {
+            let _ = writeln!(
+                out,
+                "    untranslated ({}): {}",
+                u.reason.as_str(),
+                u.message
+            );
+        }
+        (None, None) => {}
+    }
+}

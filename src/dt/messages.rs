@@ -1,0 +1,110 @@
+//! The report's sentences: driver and configuration errors named with
+//! the spec's own field and check text, and what Linux does next.
+
+use iommugen_runtime::boot::MasterError;
+use iommugen_runtime::configure::{ConfigureError, Configured};
+use iommugen_runtime::decl::DriverError;
+use iommugen_runtime::fdt::{DeviceTree, Node, NodeId};
+use iommugen_runtime::init::{IommuState, IommuTable};
+
+use super::driver::SpecDriver;
+use super::report::path_of;
+use super::translation::Translation;
+
+pub fn compatible_list(node: Node<'_>) -> String {
+    let list: Vec<String> = node
+        .property("compatible")
+        .map(|p| {
+            p.strings()
+                .map(|s| format!("\"{}\"", String::from_utf8_lossy(s)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        "(none)".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+pub fn driver_error(error: DriverError, driver: &str, drivers: &[SpecDriver]) -> String {
+    let spec = drivers.iter().find(|d| d.ir.name == driver);
+    match error {
+        DriverError::CheckFailed { check } => match spec.and_then(|d| d.check_text(check)) {
+            Some(text) => format!("{driver}: check `{text}` failed"),
+            None => format!("{driver}: {error}"),
+        },
+        DriverError::MissingField { field } => match spec.and_then(|d| d.field_name(field)) {
+            Some(name) => format!("{driver}: field `{name}` has no value"),
+            None => format!("{driver}: {error}"),
+        },
+        _ => format!("{driver}: {error}"),
+    }
+}
+
+pub fn master_error(
+    e: MasterError,
+    tree: &DeviceTree<'_>,
+    iommus: &IommuTable<'_, '_>,
+    drivers: &[SpecDriver],
+) -> String {
+    let name = |n: NodeId| tree.node(n).map(path_of).unwrap_or_default();
+    match e {
+        MasterError::Configure(ConfigureError::Driver { entry, node, error }) => {
+            let driver = match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Initialised { decl, .. }) => decl.driver.name(),
+                _ => "?",
+            };
+            format!(
+                "iommus entry {entry} ({}): {}",
+                name(node),
+                driver_error(error, driver, drivers)
+            )
+        }
+        MasterError::Configure(ConfigureError::NotInitialised { node }) => {
+            let why = match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Unclaimed) => "no spec claims it",
+                Some(IommuState::Failed { .. }) => "its driver failed to initialise it",
+                _ => "no driver initialised it",
+            };
+            format!(
+                "IOMMU {} not initialised: {why} (Linux would defer the probe)",
+                name(node)
+            )
+        }
+        MasterError::Configure(ConfigureError::NotAnIommu { entry, node }) => {
+            format!(
+                "iommus entry {entry}: {} has no #iommu-cells (not an IOMMU)",
+                name(node)
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+pub fn untranslated_note(c: Configured, tree: &DeviceTree<'_>) -> Option<String> {
+    match c {
+        Configured::IommuDisabled { node } => Some(format!(
+            "IOMMU {} is disabled: runs untranslated",
+            tree.node(node).map(path_of).unwrap_or_default()
+        )),
+        Configured::NoMapEntry => {
+            Some("no iommu-map entry covers the ID: runs untranslated".into())
+        }
+        Configured::NoIommu => Some("names no IOMMU: direct DMA, untranslated".into()),
+        Configured::Translated => None,
+    }
+}
+
+/// What Linux does after a failure, appended to the failure.
+pub fn failure_consequence(t: Translation, message: &str) -> String {
+    match t {
+        Translation::Deferred => format!(
+            "{message}; once deferred_probe_timeout expires Linux probes it without the IOMMU, untranslated"
+        ),
+        Translation::Direct => format!(
+            "{message}; Linux logs \"Adding to IOMMU failed\" and uses direct DMA, untranslated"
+        ),
+        _ => message.to_owned(),
+    }
+}

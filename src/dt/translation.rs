@@ -1,0 +1,108 @@
+//! How a master's DMA ends up translated, or why it does not, in the terms
+//! of Linux's `of_dma_configure_id`: `-EPROBE_DEFER` from
+//! `of_iommu_configure` defers the probe, every other IOMMU error means
+//! "carry on without it" (direct DMA ops), and only a device that is never
+//! created gets no DMA configuration at all.
+
+use iommugen_runtime::boot::MasterError;
+use iommugen_runtime::configure::{ConfigureError, Configured};
+use iommugen_runtime::init::{IommuState, IommuTable};
+
+/// The DMA ops a master ends up with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Translation {
+    /// Through an IOMMU domain.
+    Iommu,
+    /// Direct DMA ops: bus addresses reach memory untranslated.
+    Direct,
+    /// The IOMMU has no driver (or its driver failed): Linux defers the
+    /// probe, and carries on untranslated once `deferred_probe_timeout`
+    /// expires (`driver_deferred_probe_check_state`; on a kernel without
+    /// modules, as soon as the initcalls are done).
+    Deferred,
+    /// No DMA configuration: no device is created, or the DMA setup itself
+    /// failed.
+    None,
+}
+
+impl Translation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Translation::Iommu => "iommu",
+            Translation::Direct => "direct",
+            Translation::Deferred => "deferred",
+            Translation::None => "none",
+        }
+    }
+}
+
+/// Why a master or requester is not translated: a stable reason code and
+/// a sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Untranslated {
+    pub reason: Reason,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Names no IOMMU (no `iommus`, or only empty entries).
+    NoIommu,
+    /// The IOMMU it names has a `status` other than okay.
+    IommuDisabled,
+    /// PCI: no `iommu-map` entry covers the requester ID.
+    NoMapEntry,
+    /// No spec's driver claims the IOMMU.
+    IommuUnclaimed,
+    /// The IOMMU's driver failed to initialise it.
+    IommuFailed,
+    /// Configuring the IOMMU failed (bad `iommus`, `of_xlate` refused the
+    /// specifier, bad `iommu-map`): Linux logs "Adding to IOMMU failed"
+    /// and uses direct DMA.
+    IommuError,
+    /// The master's own `status` is not okay: no device.
+    NotCreated,
+    /// The DMA setup after configuration failed (`dma-ranges`, domains).
+    SetupError,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::NoIommu => "no-iommu",
+            Reason::IommuDisabled => "iommu-disabled",
+            Reason::NoMapEntry => "no-map-entry",
+            Reason::IommuUnclaimed => "iommu-unclaimed",
+            Reason::IommuFailed => "iommu-failed",
+            Reason::IommuError => "iommu-error",
+            Reason::NotCreated => "not-created",
+            Reason::SetupError => "setup-error",
+        }
+    }
+}
+
+/// The translation and reason for a configuration that did not fail.
+pub fn configured(c: Configured, translated: bool) -> (Translation, Option<Reason>) {
+    match c {
+        Configured::Translated if translated => (Translation::Iommu, None),
+        Configured::Translated | Configured::NoIommu => {
+            (Translation::Direct, Some(Reason::NoIommu))
+        }
+        Configured::IommuDisabled { .. } => (Translation::Direct, Some(Reason::IommuDisabled)),
+        Configured::NoMapEntry => (Translation::Direct, Some(Reason::NoMapEntry)),
+    }
+}
+
+/// The translation and reason for a master whose flow failed.
+pub fn failed(e: MasterError, iommus: &IommuTable<'_, '_>) -> (Translation, Reason) {
+    match e {
+        MasterError::Configure(ConfigureError::NotInitialised { node }) => {
+            match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Failed { .. }) => (Translation::Deferred, Reason::IommuFailed),
+                _ => (Translation::Deferred, Reason::IommuUnclaimed),
+            }
+        }
+        MasterError::Configure(_) => (Translation::Direct, Reason::IommuError),
+        MasterError::Setup(_) => (Translation::None, Reason::SetupError),
+    }
+}
