@@ -127,3 +127,39 @@ pub fn iommu_init<'s, 'd>(
         records: &storage[..n],
     })
 }
+
+/// Step (2) again for the IOMMUs that did not come up: each record of
+/// `storage[..len]` (what [`iommu_init`] filled) that is unclaimed or whose
+/// hook failed runs the hook of the driver `tables` now name for it, as
+/// Linux probes a late-registered driver or retries a failed probe. Nodes
+/// that initialised or are disabled keep their state (a hook runs once per
+/// instance), and no record is added or moved, so per-instance side tables
+/// indexed by [`IommuTable::index_of`] stay valid.
+pub fn iommu_retry<'s, 'd>(
+    tree: &DeviceTree<'_>,
+    tables: &[&'d [Declaration<'d>]],
+    storage: &'s mut [IommuRecord<'d>],
+    len: usize,
+) -> IommuTable<'s, 'd> {
+    let len = len.min(storage.len());
+    for record in &mut storage[..len] {
+        if !matches!(
+            record.state,
+            IommuState::Unclaimed | IommuState::Failed { .. }
+        ) {
+            continue;
+        }
+        let Some(node) = tree.node(record.node) else {
+            continue;
+        };
+        if let Some(decl) = match_node(tables, node) {
+            record.state = match decl.driver.init(node) {
+                Ok(data) => IommuState::Initialised { decl, data },
+                Err(error) => IommuState::Failed { decl, error },
+            };
+        }
+    }
+    IommuTable {
+        records: &storage[..len],
+    }
+}

@@ -13,6 +13,7 @@ extern crate alloc;
 pub mod boot;
 pub mod configure;
 pub mod decl;
+pub mod deferred;
 pub mod dma;
 pub mod domain;
 pub mod fdt;
