@@ -236,6 +236,109 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
         Ok(iova + offset)
     }
 
+    /// Keep `[iova, iova + size)` (granule-aligned) out of the allocator:
+    /// a reserved region's carve-out. The part outside the managed window
+    /// is never handed out anyway. All or nothing: if any page is already
+    /// taken, nothing is reserved.
+    pub fn reserve(&mut self, iova: u64, size: u64) -> Result<(), DomainError> {
+        let g = self.granule;
+        let bad = DomainError::Iova(crate::iova::IovaError::BadSize);
+        let end = iova.checked_add(size).ok_or(bad)?;
+        if size == 0 || (iova | size) & (g - 1) != 0 {
+            return Err(bad);
+        }
+        let (lo, top) = self.iova.window();
+        let (start, stop) = (
+            u128::from(iova).max(u128::from(lo)),
+            u128::from(end).min(top),
+        );
+        // Naturally aligned blocks, largest first: each is the only block
+        // of its size in its own range, so the allocator must give exactly
+        // it or refuse.
+        let mut at = start;
+        while at < stop {
+            let align = if at == 0 {
+                1u128 << 64
+            } else {
+                1u128 << at.trailing_zeros()
+            };
+            let mut block = align.min(1u128 << (127 - (stop - at).leading_zeros()));
+            block = block.min(1u128 << 63);
+            let (a, b) = (at as u64, block as u64);
+            match self.iova.alloc_range(b, a, a + (b - 1)) {
+                Ok(got) if got == a => at += block,
+                other => {
+                    if let Ok(got) = other {
+                        let _ = self.iova.free(got, b);
+                    }
+                    self.release(start as u64, at as u64);
+                    return Err(DomainError::Iova(crate::iova::IovaError::Exhausted));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Give back what [`reserve`](Self::reserve) took of `[from, to)`.
+    fn release(&mut self, from: u64, to: u64) {
+        let mut at = u128::from(from);
+        let stop = u128::from(to);
+        while at < stop {
+            let align = if at == 0 {
+                1u128 << 64
+            } else {
+                1u128 << at.trailing_zeros()
+            };
+            let block = align
+                .min(1u128 << (127 - (stop - at).leading_zeros()))
+                .min(1u128 << 63);
+            let _ = self.iova.free(at as u64, block as u64);
+            at += block;
+        }
+    }
+
+    /// Map `[iova, iova + size)` to `phys` at exactly that IOVA (a reserved
+    /// region the device already uses), keeping the range out of the
+    /// allocator. All or nothing.
+    pub fn map_fixed(
+        &mut self,
+        iova: u64,
+        phys: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), DomainError> {
+        self.reserve(iova, size)?;
+        if let Err(e) = self.table.map(iova, phys, size, prot) {
+            let (lo, top) = self.iova.window();
+            let from = iova.max(lo);
+            let to = u128::from(iova + size).min(top) as u64;
+            self.release(from, to.max(from));
+            return Err(DomainError::Map(e));
+        }
+        Ok(())
+    }
+
+    /// Install a master's reserved regions (before it is attached): direct
+    /// and fixed ones mapped read/write, carve-outs reserved. All or
+    /// nothing is not promised across regions: on an error, the regions
+    /// before it stay installed, and the error says which failed.
+    pub fn install_reserved(
+        &mut self,
+        regions: &[crate::resv::ResvRegion],
+    ) -> Result<(), (usize, DomainError)> {
+        use crate::resv::ResvKind;
+        let rw = Prot::READ | Prot::WRITE;
+        for (i, r) in regions.iter().enumerate() {
+            let done = match r.kind {
+                ResvKind::Direct => self.map_fixed(r.iova, r.iova, r.size, rw),
+                ResvKind::Fixed { pa } => self.map_fixed(r.iova, pa, r.size, rw),
+                ResvKind::Reserved => self.reserve(r.iova, r.size),
+            };
+            done.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     /// Undo [`map`](Self::map) of `size` bytes at `iova`.
     pub fn unmap(&mut self, iova: u64, size: u64) -> Result<(), DomainError> {
         let offset = iova & (self.granule - 1);

@@ -27,6 +27,7 @@ pub mod prot;
 #[cfg(feature = "refwalk")]
 pub mod refwalk;
 pub mod requests;
+pub mod resv;
 pub mod smmuv3;
 
 pub use linkme;
