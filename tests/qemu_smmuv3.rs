@@ -56,9 +56,15 @@ fn build_kernel(features: &[&str]) -> PathBuf {
 
 /// Boots `kernel`; returns (exit code, UART output).
 fn boot(kernel: &Path) -> (Option<i32>, String) {
+    boot_with(kernel, &[])
+}
+
+/// [`boot`] with `extra` QEMU arguments (tracing, say).
+fn boot_with(kernel: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let mut child = Command::new(QEMU)
         .args(QEMU_MACHINE)
         .args(QEMU_BOOT)
+        .args(extra)
         .arg("-kernel")
         .arg(kernel)
         .stdin(Stdio::null())
@@ -122,6 +128,7 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         "check 2 (isolation): ok",
         "check 3 (read-only): ok",
         "check 4 (2 MiB block): ok",
+        "check 5 (isolation between devices): ok",
         "qemu-virt-smmuv3: all checks passed",
     ] {
         assert!(log.contains(line), "missing `{line}` in UART log:\n{log}");
@@ -176,7 +183,7 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         .lines()
         .filter(|l| l.trim_start().starts_with("event: "))
         .collect();
-    assert_eq!(events.len(), 3, "UART log:\n{log}");
+    assert_eq!(events.len(), 4, "UART log:\n{log}");
     for (event, kind, at) in [
         (events[0], "F_TRANSLATION", unmapped),
         (events[1], "F_PERMISSION", read_only),
@@ -185,6 +192,28 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         let want = format!("event: {kind} sid={sid} iova={at:#x} write");
         assert!(event.contains(&want), "`{event}` is not `{want}`");
     }
+
+    // Check 5: the second edu (the next slot: RID and StreamID 8 more) has a
+    // domain of its own (`domain per-device`); its write to an IOVA mapped
+    // only in the first edu's domain faulted, and QEMU's event record names
+    // the second edu's StreamID, not the first's.
+    let second = line("pci: second edu");
+    let sid_b = format!("{:#x}", rid + 8);
+    assert!(
+        second.contains(&format!(
+            "StreamID {sid_b}, domain 1 (the first edu's is 0)"
+        )),
+        "{second}"
+    );
+    let check5 = line("check 5");
+    let shared = iova(check5, "ok: IOVA ");
+    let want = format!("event: F_TRANSLATION sid={sid_b} iova={shared:#x} write");
+    assert!(events[3].contains(&want), "`{}` is not `{want}`", events[3]);
+    assert!(
+        check5.contains(&format!("B (StreamID {sid_b}) writing it faulted"))
+            && check5.contains(&format!("A (StreamID {sid}) still reaches it")),
+        "{check5}"
+    );
 }
 
 /// The checks can fail: built with `forget-tlb-invalidation` the kernel
@@ -270,5 +299,86 @@ fn runner_and_book_boot_the_tested_command_line() {
         words(&book[at..end]),
         tested,
         "book/src/qemu-walkthrough.md"
+    );
+}
+
+/// QEMU's own account of check 5, from its SMMUv3 model's trace (not the
+/// kernel's words): the two edus' StreamIDs translate the same IOVA to
+/// different memory (two page tables), every fault of the second edu is a
+/// translation fault for its own StreamID, and the IOVA check 5 mapped for
+/// the first edu is never translated for the second.
+#[test]
+fn qemu_traces_two_devices_in_two_domains() {
+    require_qemu();
+    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let kernel = build_kernel(&[]);
+    let trace =
+        std::env::temp_dir().join(format!("iommugen-smmuv3-trace-{}.log", std::process::id()));
+    let trace_arg = trace.display().to_string();
+    let (code, log) = boot_with(
+        &kernel,
+        &[
+            "-trace",
+            "smmuv3_translate_success",
+            "-trace",
+            "smmuv3_record_event",
+            "-D",
+            &trace_arg,
+        ],
+    );
+    let log = log.replace('\r', "");
+    assert_eq!(code, Some(0), "UART log:\n{log}");
+    let qemu = std::fs::read_to_string(&trace).expect("QEMU wrote its trace");
+    let _ = std::fs::remove_file(&trace);
+    let hex = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).expect("hex");
+    // (sid, iova, translated) of every successful translation.
+    let mut walks: Vec<(u64, u64, u64)> = Vec::new();
+    let mut faults: Vec<(String, u64)> = Vec::new();
+    for l in qemu.lines() {
+        if l.contains("smmuv3_translate_success") {
+            let (sid, iova, pa) = (
+                field(l, "sid=").unwrap(),
+                field(l, "iova=").unwrap(),
+                field(l, "translated=").unwrap(),
+            );
+            walks.push((hex(sid), hex(iova), hex(pa)));
+        } else if l.contains("smmuv3_record_event") {
+            let kind = l.split_whitespace().nth(1).unwrap_or_default().to_owned();
+            faults.push((kind, hex(field(l, "sid=").unwrap())));
+        }
+    }
+    let (a, b) = (0x8u64, 0x10u64);
+    assert!(
+        walks.iter().any(|w| w.0 == b),
+        "QEMU translated nothing for the second edu: {qemu}"
+    );
+    let both = walks
+        .iter()
+        .find(|wa| wa.0 == a && walks.iter().any(|wb| wb.0 == b && wb.1 == wa.1));
+    let wa = both.expect("an IOVA both StreamIDs translated");
+    let wb = walks.iter().find(|w| w.0 == b && w.1 == wa.1).unwrap();
+    assert_ne!(
+        wa.2, wb.2,
+        "the same IOVA reached the same memory for both devices"
+    );
+    let b_faults: Vec<&(String, u64)> = faults.iter().filter(|f| f.1 == b).collect();
+    // One 16-byte write, split by QEMU into 4-byte accesses: 4 records.
+    assert_eq!(b_faults.len(), 4, "{faults:?}");
+    assert!(
+        b_faults.iter().all(|f| f.0 == "SMMU_EVT_F_TRANSLATION"),
+        "{faults:?}"
+    );
+    let check5 = log
+        .lines()
+        .find(|l| l.starts_with("check 5"))
+        .expect("check 5 line");
+    let shared = hex(field(check5, "ok: IOVA ").expect("IOVA"));
+    assert!(
+        walks.iter().any(|w| w.0 == a && w.1 == shared),
+        "the first edu used IOVA {shared:#x}"
+    );
+    assert!(
+        !walks.iter().any(|w| w.0 == b && w.1 == shared),
+        "QEMU translated {shared:#x} for the second edu"
     );
 }

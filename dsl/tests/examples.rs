@@ -99,7 +99,8 @@ fn smmu_v3_one_cell_stream_id() {
     assert_eq!(pt.page_sizes, [K4, M2, G1]);
     assert!(pt.coherent_walk);
     assert_eq!(pt.pool_tables, 256);
-    assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
+    // Linux: one default domain per IOMMU group, one group per SMMUv3 master.
+    assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
     assert_eq!(
         (d.dma.aperture_base, d.dma.aperture_size),
         (0x1000_0000, 0xf000_0000)

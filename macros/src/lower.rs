@@ -497,7 +497,7 @@ mod tests {
                     page_table: arm_lpae_s1 {
                         granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M, 1G], coherent_walk, pool: 256
                     },
-                    dma: { domain: per_instance, aperture: 0x1000_0000..0x1_0000_0000 },
+                    dma: { domain: per_device, aperture: 0x1000_0000..0x1_0000_0000 },
                     init: crate::smmu::probe,
                 },
             ),

@@ -35,6 +35,9 @@ pub const QEMU_BOOT: &[&str] = &[
     "-nographic",
     "-device",
     "edu,dma_mask=0xffffffffffffffff",
+    // A second edu: isolation between two devices (check 5).
+    "-device",
+    "edu,dma_mask=0xffffffffffffffff",
 ];
 
 /// Panics with how to install `program` (from Debian's `package`) unless

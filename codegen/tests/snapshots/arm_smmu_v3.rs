@@ -18,7 +18,7 @@ pub mod arm_smmu_v3 {
         pub const CELLS: &'static [u32] = &[1];
         /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu-v3.iommu:28`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000_0000,
             aperture_size: 0xf000_0000,
             pci: true,

@@ -32,9 +32,9 @@ pub struct Ctx<'a, 's> {
     pub b: Option<(u64, u64)>,
 }
 
-const SZ_4K: u64 = 0x1000;
+pub(crate) const SZ_4K: u64 = 0x1000;
 const SZ_2M: u64 = 0x20_0000;
-const RW: Prot = Prot::READ.union(Prot::WRITE).union(Prot::CACHE);
+pub(crate) const RW: Prot = Prot::READ.union(Prot::WRITE).union(Prot::CACHE);
 const RO: Prot = Prot::READ.union(Prot::CACHE);
 
 /// Reads the page tables the way the SMMU walks them (VMSAv8-64, 4K
@@ -65,7 +65,7 @@ fn bytes(pa: u64, len: u64) -> &'static mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(pa as *mut u8, len as usize) }
 }
 
-fn fill(pa: u64, len: u64, f: impl Fn(usize) -> u8) {
+pub(crate) fn fill(pa: u64, len: u64, f: impl Fn(usize) -> u8) {
     for (i, b) in bytes(pa, len).iter_mut().enumerate() {
         // SAFETY: `b` points into the buffer; volatile so the compiler does
         // not assume the memory unchanged across the device's DMA.
@@ -73,19 +73,19 @@ fn fill(pa: u64, len: u64, f: impl Fn(usize) -> u8) {
     }
 }
 
-fn all(pa: u64, len: u64, f: impl Fn(usize, u8) -> bool) -> bool {
+pub(crate) fn all(pa: u64, len: u64, f: impl Fn(usize, u8) -> bool) -> bool {
     bytes(pa, len).iter().enumerate().all(|(i, b)| {
         // SAFETY: as in `fill`.
         f(i, unsafe { core::ptr::read_volatile(b) })
     })
 }
 
-fn pattern(i: usize) -> u8 {
+pub(crate) fn pattern(i: usize) -> u8 {
     (i as u8).wrapping_mul(7).wrapping_add(3)
 }
 
 /// Events since the last drain: (count, first event).
-fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
+pub(crate) fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
     let mut first = None;
     let mut smmu = ctx.smmu.borrow_mut();
     let stats = smmu.drain_events(|e| {
@@ -140,13 +140,18 @@ fn expect_refused_write(
     Ok(n)
 }
 
-fn alloc(size: u64) -> Result<u64, &'static str> {
+pub(crate) fn alloc(size: u64) -> Result<u64, &'static str> {
     crate::BUMP
         .with(|b| b.alloc_zeroed(size, size))
         .ok_or("no RAM for a buffer")
 }
 
-fn map(ctx: &mut Ctx<'_, '_>, pa: u64, size: u64, prot: Prot) -> Result<u64, &'static str> {
+pub(crate) fn map(
+    ctx: &mut Ctx<'_, '_>,
+    pa: u64,
+    size: u64,
+    prot: Prot,
+) -> Result<u64, &'static str> {
     let iova = ctx.dom.map(pa, size, prot, ctx.limit).map_err(|e| {
         println!("  domain map of {pa:#x}+{size:#x} failed: {e}");
         "mapping through the DMA domain failed"

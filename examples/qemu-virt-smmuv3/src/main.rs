@@ -18,6 +18,7 @@ mod boot;
 mod checks;
 mod edu;
 mod global;
+mod isolation;
 mod mem;
 mod pci;
 mod semihost;
@@ -51,6 +52,8 @@ pub static BUMP: Global<mem::Bump> = Global::new(mem::Bump::new(0..0));
 
 /// The domain's ASID (0 is left unused).
 const ASID: u16 = 1;
+/// The second edu's domain's ASID.
+const ASID_B: u16 = 2;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
@@ -148,10 +151,14 @@ fn run() -> Result<u32, &'static str> {
         .ok_or("no pci-host-ecam-generic node")?;
     let bridge =
         pci::HostBridge::from_node(host).ok_or("pcie node without reg or a 32-bit window")?;
-    let bdf = bridge
-        .find(edu::VENDOR, edu::DEVICE)
-        .ok_or("no edu device on bus 0")?;
-    let bar0 = bridge.enable_bar0(bdf).ok_or("cannot place edu's BAR0")?;
+    let mut found = bridge.find_all(edu::VENDOR, edu::DEVICE);
+    let bdf = found.next().ok_or("no edu device on bus 0")?;
+    // A second edu, if QEMU has one, shows isolation between two devices.
+    let second = found.next();
+    drop(found);
+    let (bar0, bar0_size) = bridge
+        .enable_bar0(bdf, 0)
+        .ok_or("cannot place edu's BAR0")?;
     // SAFETY: BAR0 was just placed in the bridge's window, which the boot map
     // covers as Device memory.
     let edu = unsafe { edu::Edu::new(bar0) };
@@ -261,5 +268,83 @@ fn run() -> Result<u32, &'static str> {
         sid,
         b: None,
     };
-    Ok(checks::run_all(&mut ctx))
+    let mut failed = checks::run_all(&mut ctx);
+    let Some(bdf_b) = second else {
+        println!("pci: one edu device: check 5 (isolation between devices) needs two");
+        return Ok(failed);
+    };
+
+    // The second edu: its own BAR, steps (3) and (4) again (a per-device
+    // domain of its own), its own page table, ASID and CD.
+    let (bar_b, _) = bridge
+        .enable_bar0(bdf_b, bar0 + bar0_size)
+        .ok_or("cannot place the second edu's BAR0")?;
+    // SAFETY: as for the first edu's BAR0.
+    let edu_b = unsafe { edu::Edu::new(bar_b) };
+    let mut fwspec_b: FwSpec<4, 2> = FwSpec::new();
+    let (setup_b, mapped_b) = setup_pci(host, bdf_b.rid(), &iommus, &mut fwspec_b, &mut domains)
+        .map_err(|e| {
+            println!("setup_pci (second edu): {e}");
+            "of_pci_iommu_configure / arch_setup_dma_ops failed for the second edu"
+        })?;
+    let (_, sid_b) = mapped_b.ok_or("no iommu-map entry for the second edu")?;
+    let DmaOps::Iommu {
+        domain: domain_b,
+        iova_base: base_b,
+        iova_last: last_b,
+    } = setup_b.dma.ops
+    else {
+        return Err("the second edu got direct DMA ops");
+    };
+    println!(
+        "pci: second edu at {bdf_b} (rid {:#x}), BAR0 {bar_b:#x}: StreamID {sid_b:#x}, domain {} (the first edu's is {})",
+        bdf_b.rid(),
+        domain_b.0,
+        domain.0
+    );
+    if domain_b == domain {
+        return Err("`domain per-device` gave both edus one domain");
+    }
+    let tlb_b = checks::SmmuTlb::new(smmu, ASID_B, Granule::G4K);
+    let pt_b = ArmSmmuV3::page_table(tlb::Maintenance(&tlb_b))
+        .map_err(|_| "no table for the second page-table root")?;
+    let cd_b = ContextDescriptor::stage1(&Stage1Config {
+        ttb0: pt_b.root(),
+        ias,
+        oas,
+        granule: Granule::G4K,
+        coherent_walk: smmu_coherent,
+        asid: ASID_B,
+        mair: MAIR,
+    });
+    let cd_table_b = BUMP
+        .with(|b| b.slice::<ContextDescriptor>(1, 64))
+        .ok_or("no RAM for the second context descriptor")?;
+    let mut cd_table_b = DmaSlice::identity(cd_table_b);
+    for (node, id) in fwspec_b.all_ids() {
+        let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
+        smmu::prepare_stream(inst, id)?;
+        inst.borrow_mut()
+            .attach_stage1(id, &mut cd_table_b, cd_b)
+            .map_err(|e| {
+                println!("smmuv3: attach failed: {e}");
+                "attaching the second stream failed"
+            })?;
+        println!(
+            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID_B}, TTB0 {:#x})",
+            pt_b.root()
+        );
+    }
+    let mut iova_words_b = [0u64; iommugen_runtime::iova::storage_words(1 << 24, 12)];
+    let size_b = (last_b - base_b).saturating_add(1);
+    let mut dom_b: checks::Dom<'_> = Domain::new(pt_b, &mut iova_words_b, base_b, size_b, 12)
+        .map_err(|_| "cannot build the second domain's IOVA allocator")?;
+    let mut other = isolation::Other {
+        edu: edu_b,
+        sid: sid_b,
+        dom: &mut dom_b,
+        limit: setup_b.dma.mask.min(last_b),
+    };
+    failed += isolation::run(&mut ctx, &mut other);
+    Ok(failed)
 }

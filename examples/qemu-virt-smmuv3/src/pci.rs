@@ -57,20 +57,23 @@ impl HostBridge {
         unsafe { core::ptr::write_volatile(self.cfg(bdf, offset) as *mut u32, value) }
     }
 
-    /// The first function on bus 0 with this vendor and device ID.
-    pub fn find(&self, vendor: u16, device: u16) -> Option<Bdf> {
+    /// The functions on bus 0 with this vendor and device ID, in slot order.
+    pub fn find_all(&self, vendor: u16, device: u16) -> impl Iterator<Item = Bdf> + '_ {
         (0..32u8)
             .map(|dev| Bdf {
                 bus: 0,
                 dev,
                 func: 0,
             })
-            .find(|&bdf| self.read32(bdf, 0) == (u32::from(device) << 16 | u32::from(vendor)))
+            .filter(move |&bdf| {
+                self.read32(bdf, 0) == (u32::from(device) << 16 | u32::from(vendor))
+            })
     }
 
-    /// Sizes BAR0 (32-bit memory), places it at the start of the 32-bit
-    /// window and enables memory decoding and bus mastering.
-    pub fn enable_bar0(&self, bdf: Bdf) -> Option<u64> {
+    /// Sizes BAR0 (32-bit memory), places it at the first suitably aligned
+    /// address of the 32-bit window at or above `from`, and enables memory
+    /// decoding and bus mastering. Returns the BAR's base and size.
+    pub fn enable_bar0(&self, bdf: Bdf, from: u64) -> Option<(u64, u64)> {
         const BAR0: usize = 0x10;
         const COMMAND: usize = 0x04;
         self.write32(bdf, BAR0, u32::MAX);
@@ -79,7 +82,7 @@ impl HostBridge {
             return None; // I/O or 64-bit BAR: not what edu has
         }
         let size = u64::from(!(probe & !0xf)) + 1;
-        let base = (self.mmio32 + size - 1) & !(size - 1);
+        let base = (from.max(self.mmio32) + size - 1) & !(size - 1);
         if base + size > self.mmio32 + self.mmio32_size {
             return None;
         }
@@ -87,7 +90,7 @@ impl HostBridge {
         // Memory space + bus master; status bits (write-1-to-clear) stay 0.
         let cmd = self.read32(bdf, COMMAND) & 0xffff;
         self.write32(bdf, COMMAND, cmd | (1 << 1) | (1 << 2));
-        Some(base)
+        Some((base, size))
     }
 }
 
