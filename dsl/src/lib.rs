@@ -18,6 +18,7 @@ pub mod diag;
 pub mod encoding;
 mod fast;
 pub mod format;
+pub mod ide;
 pub mod ir;
 pub mod lex;
 pub mod lines;
