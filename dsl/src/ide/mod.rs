@@ -17,6 +17,7 @@ pub mod hover;
 pub mod navigate;
 pub mod outline;
 pub mod position;
+pub mod recheck;
 pub mod words;
 
 use crate::ast::{DriverAst, SpecAst};
