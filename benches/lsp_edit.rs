@@ -48,19 +48,39 @@ fn bench(c: &mut Criterion) {
     let first = server.diagnose();
     assert_eq!(first.len(), 1, "one publish for the opened file");
     let mut version = 1;
+    let mut edit = |server: &mut Server, column: u32, end: u32, text: &str| {
+        version += 1;
+        server.notify(Notification::new(
+            "textDocument/didChange".to_owned(),
+            json!({
+                "textDocument": { "uri": URI, "version": version },
+                "contentChanges": [{ "range": { "start": { "line": line, "character": column }, "end": { "line": line, "character": end } }, "text": text }],
+            }),
+        ));
+        server.diagnose()
+    };
+    // `check stream_id < 1 << 15;`: the `5` (column 28) becomes `6` and
+    // back, a real change each time that leaves the file clean.
+    let mut flip = false;
     c.bench_function("lsp_edit_10k_drivers", |b| {
         b.iter(|| {
-            version += 1;
-            // `< 1 << 15` and `< 1 << 16` in turn: a real change each time.
-            let digit = if version % 2 == 0 { "6" } else { "5" };
-            server.notify(Notification::new(
-                "textDocument/didChange".to_owned(),
-                json!({
-                    "textDocument": { "uri": URI, "version": version },
-                    "contentChanges": [{ "range": { "start": { "line": line, "character": 30 }, "end": { "line": line, "character": 31 } }, "text": digit }],
-                }),
-            ));
-            server.diagnose()
+            flip = !flip;
+            let published = edit(&mut server, 28, 29, if flip { "6" } else { "5" });
+            assert!(published.is_empty(), "still clean: nothing to send");
+        })
+    });
+    // Typing a half statement after the `;` and taking it back: a syntax
+    // error appears and goes, so each edit publishes diagnostics.
+    flip = false;
+    c.bench_function("lsp_edit_10k_drivers_syntax_error", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let published = if flip {
+                edit(&mut server, 30, 30, " chec")
+            } else {
+                edit(&mut server, 30, 35, "")
+            };
+            assert_eq!(published.len(), 1);
         })
     });
 }

@@ -110,7 +110,7 @@ impl<'k> Checker<'k> {
         key: impl Fn(&'d str, &Span, bool) -> Cow<'k, str>,
     ) {
         let name = key(&d.name.name, &d.name.span, false);
-        self.name_rule(&name, &d.name.name, &d.name.span);
+        self.name_rule(name.clone(), &d.name.name, &d.name.span);
         if let Some(ir) = driver(d, &mut self.diags) {
             if self.keep_ir {
                 self.drivers.push(ir);
@@ -132,14 +132,14 @@ impl<'k> Checker<'k> {
         claims: impl Iterator<Item = (Cow<'k, str>, Span)>,
     ) {
         let text = name.clone();
-        self.name_rule(&name, &text, name_span);
+        self.name_rule(name, &text, name_span);
         self.diags.extend_from_slice(own);
-        self.claim_rule(name, &text, claims);
+        self.claim_rule(text.clone(), &text, claims);
     }
 
     /// `E0105`: a driver name defined twice.
-    fn name_rule(&mut self, name: &Cow<'k, str>, text: &str, span: &Span) {
-        if let Some(first) = self.names.get(&**name) {
+    fn name_rule(&mut self, name: Cow<'k, str>, text: &str, span: &Span) {
+        if let Some(first) = self.names.get(&*name) {
             self.diags.push(
                 Diagnostic::new(
                     Code::DuplicateDriver,
@@ -151,7 +151,7 @@ impl<'k> Checker<'k> {
                 .help("driver names become Rust items; rename one of them"),
             );
         } else {
-            self.names.insert(name.clone(), span.clone());
+            self.names.insert(name, span.clone());
         }
     }
 

@@ -117,6 +117,40 @@ impl<'s> Positions<'s> {
     }
 }
 
+/// [`Positions::offset`] without an index: scans `source` from its start
+/// to the position only (an edit's range in a large file costs the bytes
+/// before it, not an index of the whole file).
+pub fn offset_of(source: &str, at: Position) -> usize {
+    let bytes = source.as_bytes();
+    let mut start = 0;
+    let mut line = 0u32;
+    while line < at.line {
+        let Some(i) = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        else {
+            return source.len();
+        };
+        start += i + 1;
+        if bytes[start - 1] == b'\r' && bytes.get(start) == Some(&b'\n') {
+            start += 1;
+        }
+        line += 1;
+    }
+    let mut units = 0usize;
+    for (i, c) in source[start..].char_indices() {
+        if c == '\n' || c == '\r' {
+            return start + i;
+        }
+        let next = units + c.len_utf16();
+        if next > at.column as usize {
+            return start + i;
+        }
+        units = next;
+    }
+    source.len()
+}
+
 fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -177,6 +211,19 @@ mod tests {
         assert_eq!(p.offset(pos(0, 99)), 6, "past the line: its end");
         assert_eq!(p.offset(pos(99, 0)), src.len());
         assert_eq!(p.position(usize::MAX), pos(2, 0));
+    }
+
+    #[test]
+    fn offset_of_agrees_with_the_index() {
+        for src in ["a😀b\r\ncd\ref\n\ngh", "", "\r\r\n\n", "x\u{e9}"] {
+            let p = Positions::new(src);
+            for line in 0..6 {
+                for column in 0..6 {
+                    let at = pos(line, column);
+                    assert_eq!(offset_of(src, at), p.offset(at), "{src:?} {at:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use iommugen_dsl::ide::position::Positions;
+use iommugen_dsl::ide::position::{self, Positions};
+use iommugen_dsl::ide::recheck::{self, Document};
 use iommugen_dsl::ide::{actions, complete, folding, hover, navigate, outline};
 use iommugen_dsl::Diagnostic;
 use lsp_server::{ErrorCode, Notification, Request, Response};
@@ -17,9 +18,10 @@ use serde_json::Value;
 
 use super::convert;
 
-/// An open document: the editor's text, and what the checker last said.
+/// An open document: the editor's text with what the checker said of
+/// each driver, and its diagnostics.
 struct Doc {
-    text: String,
+    doc: Document,
     diagnostics: Vec<Diagnostic>,
     /// What the editor was last sent (only changes are sent again).
     published: Option<Vec<lsp::Diagnostic>>,
@@ -33,7 +35,7 @@ pub struct Server {
     open: BTreeMap<lsp::Url, Doc>,
     /// Workspace files not open, as on disk when the server started (or
     /// when closed in the editor).
-    disk: BTreeMap<lsp::Url, String>,
+    disk: BTreeMap<lsp::Url, Document>,
     /// Documents closed since the last [`Server::diagnose`]: their
     /// diagnostics are cleared.
     closed: Vec<lsp::Url>,
@@ -78,7 +80,7 @@ impl Server {
             if let Ok(dir) = root.to_file_path() {
                 super::workspace_files(&dir, &mut |path, text| {
                     if let Ok(uri) = lsp::Url::from_file_path(path) {
-                        s.disk.insert(uri, text);
+                        s.disk.insert(uri, Document::new(text));
                     }
                 });
             }
@@ -102,7 +104,7 @@ impl Server {
                     self.open.insert(
                         p.text_document.uri,
                         Doc {
-                            text: p.text_document.text,
+                            doc: Document::new(p.text_document.text),
                             diagnostics: Vec::new(),
                             published: None,
                         },
@@ -115,7 +117,7 @@ impl Server {
                 {
                     if let Some(doc) = self.open.get_mut(&p.text_document.uri) {
                         for change in p.content_changes {
-                            apply(&mut doc.text, change);
+                            apply(&mut doc.doc, change);
                         }
                         self.stale = true;
                     }
@@ -131,7 +133,7 @@ impl Server {
                             .ok()
                             .and_then(|p| std::fs::read_to_string(p).ok())
                         {
-                            self.disk.insert(uri.clone(), text);
+                            self.disk.insert(uri.clone(), Document::new(text));
                         }
                         self.closed.push(uri);
                         self.stale = true;
@@ -157,7 +159,10 @@ impl Server {
         self.stale = false;
         self.check();
         for (uri, doc) in &mut self.open {
-            let lines = Positions::new(&doc.text);
+            if doc.diagnostics.is_empty() && doc.published.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            let lines = Positions::new(doc.doc.text());
             let now: Vec<lsp::Diagnostic> = doc
                 .diagnostics
                 .iter()
@@ -173,10 +178,9 @@ impl Server {
 
     /// Runs the checker over the open documents (and, when some are open,
     /// the workspace's other files: only they can claim a compatible an
-    /// open one claims too).
+    /// open one claims too). Each [`Document`] re-read only what its edits
+    /// touched; what spans drivers and files is worked out again here.
     fn check(&mut self) {
-        let mut files: Vec<(String, String)> =
-            Vec::with_capacity(self.open.len() + self.disk.len());
         let name = |uri: &lsp::Url| {
             uri.to_file_path()
                 .map(|p| p.display().to_string())
@@ -184,24 +188,17 @@ impl Server {
         };
         // The workspace's files first: a compatible claimed twice is
         // reported in the later file, which should be the open one.
+        let names: Vec<String> = self.disk.keys().chain(self.open.keys()).map(name).collect();
+        let mut docs: Vec<(&str, &Document)> = Vec::with_capacity(names.len());
         if !self.open.is_empty() {
-            for (uri, text) in &self.disk {
-                files.push((name(uri), text.clone()));
-            }
+            docs.extend(names.iter().map(String::as_str).zip(self.disk.values()));
         }
-        let skip = files.len();
-        // Moved out and back: the checker takes owned pairs.
-        for (uri, doc) in &mut self.open {
-            files.push((name(uri), std::mem::take(&mut doc.text)));
-        }
-        let results = iommugen_dsl::diagnose_sources(&files);
-        let mut results = results.into_iter().skip(skip);
-        let mut files = files.into_iter().skip(skip);
-        for doc in self.open.values_mut() {
-            if let Some((_, text)) = files.next() {
-                doc.text = text;
-            }
-            doc.diagnostics = results.next().map(|(_, d)| d).unwrap_or_default();
+        let skip = docs.len();
+        let open_names = names[self.disk.len()..].iter().map(String::as_str);
+        docs.extend(open_names.zip(self.open.values().map(|d| &d.doc)));
+        let results = recheck::diagnose_documents(&docs);
+        for (doc, diagnostics) in self.open.values_mut().zip(results.into_iter().skip(skip)) {
+            doc.diagnostics = diagnostics;
         }
     }
 
@@ -361,8 +358,8 @@ impl Server {
     /// `f` over an open document's text; `None` (a `null` answer) for a
     /// document the editor has not opened.
     fn doc<R>(&self, uri: &lsp::Url, f: impl FnOnce(&str, &Positions<'_>) -> R) -> Option<R> {
-        let doc = self.open.get(uri)?;
-        Some(f(&doc.text, &Positions::new(&doc.text)))
+        let text = self.open.get(uri)?.doc.text();
+        Some(f(text, &Positions::new(text)))
     }
 
     /// The formatter's edit for the document, or for the drivers `range`
@@ -419,16 +416,17 @@ impl Server {
             self.check();
         }
         let doc = self.open.get(uri)?;
-        let lines = Positions::new(&doc.text);
+        let text = doc.doc.text();
+        let lines = Positions::new(text);
         let want = convert::span(&lines, range);
-        let (spec, _) = iommugen_dsl::parse::parse(&doc.text);
+        let (spec, _) = iommugen_dsl::parse::parse(text);
         let mut out = Vec::new();
         for d in &doc.diagnostics {
             let Some(at) = d.primary_span() else { continue };
             if at.start > want.end || want.start > at.end {
                 continue;
             }
-            for fix in actions::fixes(&doc.text, &spec, d) {
+            for fix in actions::fixes(text, &spec, d) {
                 let edits = fix
                     .edits
                     .iter()
@@ -455,12 +453,21 @@ impl Server {
 
 /// Applies one content change: a range in the text as it is (UTF-16
 /// positions, clamped), or the whole text.
-fn apply(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
+fn apply(doc: &mut Document, change: lsp::TextDocumentContentChangeEvent) {
     match change.range {
-        None => *text = change.text,
+        None => *doc = Document::new(change.text),
         Some(r) => {
-            let span = convert::span(&Positions::new(text), r);
-            text.replace_range(span, &change.text);
+            let at = |p: lsp::Position| {
+                position::offset_of(
+                    doc.text(),
+                    position::Position {
+                        line: p.line,
+                        column: p.character,
+                    },
+                )
+            };
+            let (a, b) = (at(r.start), at(r.end));
+            doc.edit(a.min(b)..a.max(b), &change.text);
         }
     }
 }
