@@ -18,6 +18,12 @@ use serde_json::Value;
 
 use super::convert;
 
+/// Diagnostics sent per document, the first by position: no editor
+/// shows a million (a file of a million stray `}` has as many errors), and
+/// converting them all would stall every keystroke. `iommugen check`
+/// reports them all.
+pub const PUBLISHED: usize = 1000;
+
 /// An open document: the editor's text with what the checker said of
 /// each driver, and its diagnostics.
 struct Doc {
@@ -166,6 +172,7 @@ impl Server {
             let now: Vec<lsp::Diagnostic> = doc
                 .diagnostics
                 .iter()
+                .take(PUBLISHED)
                 .map(|d| convert::diagnostic(uri, &lines, d))
                 .collect();
             if doc.published.as_ref() != Some(&now) {
