@@ -2,7 +2,7 @@
 //!
 //! Synchronous: rust-analyzer's `lsp-server` reads and writes the
 //! JSON-RPC frames on its own threads, and this loop answers one message
-//! at a time ([`server::Server`] holds the state; [`convert`] turns the
+//! at a time ([`Server`](crate::lsp::server::Server) holds the state; [`convert`](crate::lsp::convert) turns the
 //! dsl's byte spans into the protocol's UTF-16 positions). Diagnostics are
 //! computed once the queue is empty, so a burst of keystrokes is checked
 //! once. A panic while answering is caught and answered as an internal
