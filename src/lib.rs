@@ -28,6 +28,12 @@
 #[cfg(feature = "cli")]
 pub mod dt;
 
+/// `iommugen lsp`, the language server (its protocol glue lives with the
+/// other commands, in `src/cmd/lsp/`).
+#[cfg(feature = "cli")]
+#[path = "cmd/lsp/mod.rs"]
+pub mod lsp;
+
 pub use iommugen_macros::iommu_driver;
 pub use iommugen_runtime as runtime;
 

@@ -28,6 +28,8 @@ enum Command {
     Fmt(cmd::fmt::Args),
     /// Generate the no_std Rust module of a `*.iommu` spec.
     Generate(cmd::generate::Args),
+    /// Serve the language over stdio (Language Server Protocol) for editors.
+    Lsp,
     /// Build a spec's page table on the host, apply an op script, print every table.
     Pagetable(cmd::pagetable::Args),
 }
@@ -50,6 +52,14 @@ fn main() -> ExitCode {
         Command::Dt(args) => cmd::dt::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Lsp => match iommugen::lsp::run() {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                cmd::output::error(format!("lsp: {e}"));
+                ExitCode::from(1)
+            }
+        },
         Command::Pagetable(args) => cmd::pagetable::run(args),
     }
 }

@@ -18,6 +18,7 @@ pub mod diag;
 pub mod encoding;
 mod fast;
 pub mod format;
+pub mod ide;
 pub mod ir;
 pub mod lex;
 pub mod lines;
@@ -158,7 +159,7 @@ fn several(files: &[(String, String)], keep_ir: bool) -> Vec<(usize, Checked)> {
         .collect()
 }
 
-fn finish(spec: Option<ir::Spec>, mut diagnostics: Vec<Diagnostic>) -> Checked {
+pub(crate) fn finish(spec: Option<ir::Spec>, mut diagnostics: Vec<Diagnostic>) -> Checked {
     // Source order by where each problem is; stable, so the parser's report
     // on a spot comes before what the checker adds there.
     diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start));

@@ -110,55 +110,79 @@ impl<'k> Checker<'k> {
         key: impl Fn(&'d str, &Span, bool) -> Cow<'k, str>,
     ) {
         let name = key(&d.name.name, &d.name.span, false);
+        self.name_rule(name.clone(), &d.name.name, &d.name.span);
+        if let Some(ir) = driver(d, &mut self.diags) {
+            if self.keep_ir {
+                self.drivers.push(ir);
+            }
+        }
+        let claims = compatibles(d).map(|c| (key(&c.value, &c.span, true), c.span.clone()));
+        self.claim_rule(name, &d.name.name, claims);
+    }
+
+    /// What [`Checker::driver`] does, for a driver checked before: its own
+    /// diagnostics (from [`driver_diagnostics`]) are taken as they are and
+    /// only the rules across drivers run again (an editor re-checks only
+    /// the driver an edit touched; `ide::recheck`).
+    pub(crate) fn replay(
+        &mut self,
+        name: Cow<'k, str>,
+        name_span: &Span,
+        own: &[Diagnostic],
+        claims: impl Iterator<Item = (Cow<'k, str>, Span)>,
+    ) {
+        let text = name.clone();
+        self.name_rule(name, &text, name_span);
+        self.diags.extend_from_slice(own);
+        self.claim_rule(text.clone(), &text, claims);
+    }
+
+    /// `E0105`: a driver name defined twice.
+    fn name_rule(&mut self, name: Cow<'k, str>, text: &str, span: &Span) {
         if let Some(first) = self.names.get(&*name) {
             self.diags.push(
                 Diagnostic::new(
                     Code::DuplicateDriver,
-                    format!("driver `{}` is defined twice", d.name.name),
-                    d.name.span.clone(),
+                    format!("driver `{text}` is defined twice"),
+                    span.clone(),
                     "second definition",
                 )
                 .secondary(first.clone(), "first defined here")
                 .help("driver names become Rust items; rename one of them"),
             );
         } else {
-            self.names.insert(name.clone(), d.name.span.clone());
+            self.names.insert(name, span.clone());
         }
-        if let Some(ir) = driver(d, &mut self.diags) {
-            if self.keep_ir {
-                self.drivers.push(ir);
-            }
-        }
+    }
+
+    /// `E0601` in one file: a compatible string claimed twice.
+    fn claim_rule(
+        &mut self,
+        name: Cow<'k, str>,
+        text: &str,
+        claims: impl Iterator<Item = (Cow<'k, str>, Span)>,
+    ) {
         let me = self.owners.len();
         self.owners.push(name);
-        for c in compatibles(d) {
-            match self.claims.get(c.value.as_str()) {
+        for (value, span) in claims {
+            match self.claims.get(&*value) {
                 Some((owner, first)) => {
                     let owner = &self.owners[*owner];
-                    let msg = if **owner == d.name.name {
-                        format!("`{}` is listed twice in driver `{owner}`", c.value)
+                    let msg = if **owner == *text {
+                        format!("`{value}` is listed twice in driver `{owner}`")
                     } else {
-                        format!(
-                            "compatible `{}` is claimed by drivers `{owner}` and `{}`",
-                            c.value, d.name.name
-                        )
+                        format!("compatible `{value}` is claimed by drivers `{owner}` and `{text}`")
                     };
                     self.compat_diags.push(
-                        Diagnostic::new(
-                            Code::DuplicateCompatible,
-                            msg,
-                            c.span.clone(),
-                            "claimed again here",
-                        )
-                        .secondary(first.clone(), format!("first claimed by `{owner}`"))
-                        .help(
-                            "each compatible string selects exactly one driver; remove one claim",
-                        ),
+                        Diagnostic::new(Code::DuplicateCompatible, msg, span, "claimed again here")
+                            .secondary(first.clone(), format!("first claimed by `{owner}`"))
+                            .help(
+                                "each compatible string selects exactly one driver; remove one claim",
+                            ),
                     );
                 }
                 None => {
-                    self.claims
-                        .insert(key(&c.value, &c.span, true), (me, c.span.clone()));
+                    self.claims.insert(value, (me, span));
                 }
             }
         }
@@ -295,6 +319,14 @@ fn missing(d: &DriverAst, code: Code, what: &str, help: &str) -> Diagnostic {
         format!("`{what}` missing in this driver"),
     )
     .help(help.to_owned())
+}
+
+/// One driver's own diagnostics: what [`Checker::driver`] reports
+/// for it apart from the rules across drivers.
+pub(crate) fn driver_diagnostics(d: &DriverAst) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let _ = driver(d, &mut diags);
+    diags
 }
 
 /// Checks one driver; `None` if it had an error.

@@ -1,0 +1,113 @@
+//! Definition and references of fields: a field is declared once
+//! (`field NAME: …`) and used by name in `check` and `id` expressions.
+
+use crate::ast::{DriverAst, ExprAst, Ident, ItemKind, SpecAst};
+use crate::ir::Span;
+
+use super::{driver_at, touches};
+
+/// Where the field under `offset` is declared (on a use or on the
+/// declaration itself).
+pub fn definition(spec: &SpecAst, offset: usize) -> Option<Span> {
+    let (d, name) = field_under(spec, offset)?;
+    declaration(d, &name).map(|i| i.span.clone())
+}
+
+/// Every use of the field under `offset` in `check` and `id` expressions,
+/// in source order, its declaration first if `with_declaration`.
+pub fn references(spec: &SpecAst, offset: usize, with_declaration: bool) -> Vec<Span> {
+    let Some((d, name)) = field_under(spec, offset) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Span> = Vec::new();
+    if with_declaration {
+        out.extend(declaration(d, &name).map(|i| i.span.clone()));
+    }
+    out.extend(uses(d).filter(|i| i.name == name).map(|i| i.span.clone()));
+    out
+}
+
+/// The driver and field name whose declaration or use touches `offset`.
+fn field_under(spec: &SpecAst, offset: usize) -> Option<(&DriverAst, String)> {
+    let d = driver_at(spec, offset)?;
+    let declared = d.items.iter().find_map(|i| match &i.kind {
+        ItemKind::Field(f) if touches(&f.name.span, offset) => Some(f.name.name.clone()),
+        _ => None,
+    });
+    let name = declared.or_else(|| {
+        uses(d)
+            .find(|i| touches(&i.span, offset))
+            .map(|i| i.name.clone())
+    })?;
+    declaration(d, &name)?;
+    Some((d, name))
+}
+
+fn declaration<'d>(d: &'d DriverAst, name: &str) -> Option<&'d Ident> {
+    d.items.iter().find_map(|i| match &i.kind {
+        ItemKind::Field(f) if f.name.name == name => Some(&f.name),
+        _ => None,
+    })
+}
+
+/// Every name in the driver's `check` and `id` expressions, in source
+/// order. An explicit stack: expressions are shallow (the parser's limit)
+/// but no pass over one recurses.
+fn uses(d: &DriverAst) -> impl Iterator<Item = &Ident> {
+    let mut names = Vec::new();
+    for item in &d.items {
+        let (ItemKind::Check(e) | ItemKind::Id(e)) = &item.kind else {
+            continue;
+        };
+        let mut todo = vec![e];
+        while let Some(e) = todo.pop() {
+            match e {
+                ExprAst::Name(i) => names.push(i),
+                ExprAst::Lit(_) => {}
+                ExprAst::Not(inner, _) => todo.push(inner),
+                ExprAst::Binary(_, l, r, _) => {
+                    todo.push(r);
+                    todo.push(l);
+                }
+            }
+        }
+    }
+    names.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "driver d {\n    field sid: u16 = cell[0];\n    field m: u8 = 0;\n    check sid < 8 && !(sid == 3);\n    id = m << 16 | sid;\n}\n";
+
+    fn spec() -> SpecAst {
+        crate::parse::parse(SRC).0
+    }
+
+    fn texts(spans: &[Span]) -> Vec<(usize, &'static str)> {
+        spans.iter().map(|s| (s.start, &SRC[s.clone()])).collect()
+    }
+
+    #[test]
+    fn a_use_leads_to_its_declaration() {
+        let at = SRC.find("sid <").unwrap() + 2;
+        let def = definition(&spec(), at).unwrap();
+        assert_eq!(def.start, SRC.find("sid:").unwrap());
+        assert_eq!(definition(&spec(), SRC.find("16 |").unwrap()), None);
+    }
+
+    #[test]
+    fn references_from_a_use_and_from_the_declaration() {
+        let from_use = references(&spec(), SRC.find("| sid").unwrap() + 3, true);
+        let from_decl = references(&spec(), SRC.find("sid:").unwrap(), true);
+        assert_eq!(from_use, from_decl);
+        let t = texts(&from_use);
+        assert_eq!(t.len(), 4, "{t:?}");
+        assert!(t.iter().all(|(_, s)| *s == "sid"));
+        assert_eq!(
+            references(&spec(), SRC.find("m <<").unwrap(), false).len(),
+            1
+        );
+    }
+}

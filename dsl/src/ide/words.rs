@@ -1,0 +1,106 @@
+//! What each word of the language means: one line per keyword, block
+//! parameter and format name, from the book's DSL reference
+//! (`book/src/dsl-reference.md`). Hover shows these; completion lists them.
+
+/// Where a word may be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Outside any driver.
+    Top,
+    /// A driver's body.
+    Driver,
+    /// Inside `page-table FORMAT { }` or `requests PROTOCOL { }`.
+    PageTable,
+    /// Inside `dma { }`.
+    Dma,
+    /// After `page-table` (a format name) or `requests` (a protocol).
+    Format,
+    /// A value: `domain` policies, `generation` names, `pci`'s map.
+    Value,
+}
+
+/// `(word, scope, meaning)`.
+pub const WORDS: &[(&str, Scope, &str)] = &[
+    ("driver", Scope::Top, "`driver NAME { … }`: one IOMMU driver; `NAME` becomes a Rust item name and must be unique in the spec (E0105)."),
+    ("compatible", Scope::Driver, "`compatible \"…\", \"…\";`: the device-tree compatible strings this driver claims (required; may repeat, the lists concatenate). A string may be claimed by one driver only, across all files checked together (E0601)."),
+    ("cells", Scope::Driver, "`cells N;` or `cells N | M;`: the `#iommu-cells` values the binding allows (required, once; at most 16, E0106)."),
+    ("field", Scope::Driver, "`field NAME: uN = SOURCE else SOURCE …;`: a named value taken from the specifier; `uN` is u1..u32 and the first available source gives the value."),
+    ("ignore", Scope::Driver, "`ignore cell[I][HI:LO], property \"NAME\"[HI:LO];`: bits of a cell or property the driver drops on purpose (otherwise bits no field reads are refused)."),
+    ("check", Scope::Driver, "`check EXPR;`: a condition every master's fields must meet; the generated `of_xlate` rejects a specifier that fails it."),
+    ("id", Scope::Driver, "`id = FIELD << SHIFT | FIELD …;`: how fields pack into one 32-bit ID kept per master (Linux's fwspec IDs)."),
+    ("pci", Scope::Driver, "`pci iommu-map;`: the driver can be the target of a PCI host bridge's `iommu-map`; `of_xlate` gets the single mapped cell."),
+    ("page-table", Scope::Driver, "`page-table FORMAT { … }`: the translation-table format the hardware walks, fixed at build time (required unless `requests`; not both, E0412)."),
+    ("requests", Scope::Driver, "`requests PROTOCOL { … }`: an IOMMU that takes map/unmap requests instead of walking tables (virtio-iommu)."),
+    ("dma", Scope::Driver, "`dma { … }`: the DMA domain policy and default IOVA aperture."),
+    ("init", Scope::Driver, "`init PATH;`: the Rust path of the early-init hook, called once per matching IOMMU node (required, E0104)."),
+    ("granule", Scope::PageTable, "`granule 4K;`: translation granule, 4K, 16K or 64K (E0407)."),
+    ("ias", Scope::PageTable, "`ias 48;`: input (IOVA or IPA) address size in bits (E0403)."),
+    ("oas", Scope::PageTable, "`oas 48;`: output (physical) address size in bits (E0401)."),
+    ("sizes", Scope::PageTable, "`sizes 4K 2M 1G;`: page and block sizes to use; default every size allowed; must include the granule (E0404, E0405)."),
+    ("coherent-walk", Scope::PageTable, "`coherent-walk;`: the walker snoops CPU caches, so no cache maintenance after descriptor writes."),
+    ("pool", Scope::PageTable, "`pool 256;`: tables in the static pool (each one granule); at least one walk's tables (E0406)."),
+    ("mtk-ext", Scope::PageTable, "`mtk-ext;` (arm-v7s): MediaTek's PA bits 32-34 in spare leaf bits, for `oas` 33-35 (Linux's IO_PGTABLE_QUIRK_ARM_MTK_EXT)."),
+    ("generation", Scope::PageTable, "`generation t8103;` (apple-dart, required): `t8103` is DART1 (OAS 36), `t6000` DART2 (OAS 42) (E0411)."),
+    ("version", Scope::PageTable, "`version 1;` (rockchip: 1 or 2; exynos-sysmmu: 1-7, required; E0411)."),
+    ("domain", Scope::Dma, "`domain per-instance;` (default: one DMA domain per IOMMU instance) or `domain per-device;` (one per master, for isolation) (E0502)."),
+    ("aperture", Scope::Dma, "`aperture START..END;`: default IOVA window, half open; default `granule..2^ias`; non-empty, granule-aligned, inside the input range (E0501)."),
+    ("arm-lpae-s1", Scope::Format, "`arm-lpae-s1`: VMSAv8-64 long descriptors, stage 1; items granule ias oas sizes coherent-walk pool (granule, ias, oas, pool required)."),
+    ("arm-lpae-s2", Scope::Format, "`arm-lpae-s2`: VMSAv8-64 long descriptors, stage 2 (the start level may hold up to 16 concatenated tables); items as arm-lpae-s1."),
+    ("arm-v7s", Scope::Format, "`arm-v7s`: ARMv7 short descriptors; granule 4K, ias 32; oas 32, or 33-35 with mtk-ext; sizes among 4K 64K 1M 16M; pool counts 1K slots, at least 17."),
+    ("apple-dart", Scope::Format, "`apple-dart`: Apple DART tables; generation t8103 or t6000 (required); granule 16K, ias 32; pool counts 16K tables, at least 2."),
+    ("rockchip", Scope::Format, "`rockchip`: Rockchip IOMMU tables; version 1 (OAS 32) or 2 (OAS 40) (required); granule 4K, ias 32; pool counts 4K tables, at least 2."),
+    ("exynos-sysmmu", Scope::Format, "`exynos-sysmmu`: Samsung Exynos SysMMU; version 1-7; checked, then refused: not implemented by this runtime yet (E0409)."),
+    ("sun50i", Scope::Format, "`sun50i`: Allwinner sun50i IOMMU; 4K pages, ias 32, oas 32; checked, then refused: not implemented by this runtime yet (E0409)."),
+    ("virtio-iommu", Scope::Format, "`virtio-iommu` (after `requests`): the host keeps the translation; items granule, ias (12 to 64), sizes (E0413)."),
+    ("per-instance", Scope::Value, "`per-instance`: one DMA domain per IOMMU instance, shared by its masters (the default)."),
+    ("per-device", Scope::Value, "`per-device`: one DMA domain per master, for isolation."),
+    ("iommu-map", Scope::Value, "`iommu-map`: the PCI host bridge's map from Requester ID to ID (with `iommu-map-mask`)."),
+    ("t8103", Scope::Value, "`t8103`: DART1 (apple,t8103-dart, M1): 36-bit PA in place."),
+    ("t6000", Scope::Value, "`t6000`: DART2 (apple,t6000-dart, M1 Pro/Max): 42-bit PA shifted by 4."),
+    ("cell", Scope::Value, "`cell[I]`: cell I of the IOMMU specifier, available when the specifier has more than I cells."),
+    ("property", Scope::Value, "`property \"NAME\"`: a u32 property of the IOMMU node, available when the node has it."),
+    ("else", Scope::Value, "`else`: the next source, tried when the one before is not available."),
+];
+
+/// The meaning of `word`, if it is one of the language's.
+pub fn meaning(word: &str) -> Option<&'static str> {
+    WORDS
+        .iter()
+        .find(|(w, _, _)| *w == word)
+        .map(|(_, _, m)| *m)
+}
+
+/// The words written in `scope`.
+pub fn in_scope(scope: Scope) -> impl Iterator<Item = (&'static str, &'static str)> {
+    WORDS
+        .iter()
+        .filter(move |(_, s, _)| *s == scope)
+        .map(|(w, _, m)| (*w, *m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_keyword_the_parser_knows_has_a_meaning() {
+        let all = crate::parse::DRIVER_ITEMS
+            .iter()
+            .chain(crate::parse::PAGE_TABLE_ITEMS)
+            .chain(crate::parse::DMA_ITEMS);
+        for k in all {
+            assert!(meaning(k).is_some(), "{k}");
+        }
+        for f in iommugen_runtime::pgtable::legal::FormatName::ALL {
+            assert!(meaning(f.dsl_name()).is_some(), "{}", f.dsl_name());
+        }
+    }
+
+    #[test]
+    fn the_book_names_every_word() {
+        let book = include_str!("../../../book/src/dsl-reference.md");
+        for (w, _, _) in WORDS {
+            assert!(book.contains(&format!("`{w}")) || book.contains(w), "{w}");
+        }
+    }
+}
