@@ -1,34 +1,11 @@
 //! Parse and check generated specs of 10,000 and 100,000 drivers (the
 //! editor-latency and scaling figures in the book's DSL reference).
 
+#[path = "specs/mod.rs"]
+mod specs;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use iommugen_dsl::check_source;
-
-/// `n` distinct drivers in the shape of the Arm SMMU example: two-cell
-/// specifiers with a property default, a check, a packed ID, PCI, a page
-/// table and a DMA block.
-pub fn generated_spec(n: usize) -> String {
-    let mut s = String::with_capacity(n * 560);
-    for i in 0..n {
-        s.push_str(&format!(
-            r#"/// Generated driver {i}.
-driver drv_{i} {{
-    compatible "vendor,iommu-{i}";
-    cells 1 | 2;
-    field stream_id: u16 = cell[0][15:0];
-    field mask: u16 = cell[1][15:0] else property "stream-match-mask"[15:0] else 0;
-    check stream_id < 1 << 15;
-    id = mask << 16 | stream_id;
-    pci iommu-map;
-    page-table arm-lpae-s1 {{ granule 4K; ias 48; oas 44; sizes 4K 2M 1G; pool 64; }}
-    dma {{ domain per-device; aperture 0x1000_0000..0x1_0000_0000; }}
-    init crate::drivers::probe_{i};
-}}
-"#
-        ));
-    }
-    s
-}
+use specs::generated_spec;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse_and_check");
