@@ -1,6 +1,7 @@
 //! `iommugen lsp` in a real editor: headless Neovim (`tests/editors/nvim.lua`)
 //! starts the server, opens a spec with errors and reports the diagnostics
-//! it shows. Neovim must be installed (`.ci/setup` installs it): a missing
+//! it shows; then it fixes the text, waits for them to clear, and reports a
+//! hover and the document after the server's formatting edits. Neovim must be installed (`.ci/setup` installs it): a missing
 //! `nvim` fails this test, it is never skipped.
 
 mod cli;
@@ -11,6 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use cli::{iommugen, scratch, stdout, write};
+
+/// [`SPEC`] fixed (a wide enough field, an `init` hook), badly laid out.
+const FIXED: &str = "driver t {\n    compatible   \"t,x\";\n  cells 1;\n    field sid: u16 = cell[0][15:0];\n    id=sid;\n    requests virtio-iommu { granule 4K; ias 48; }\n    init crate::t::probe;\n}\n";
 
 const SPEC: &str = "driver t {\n    compatible \"t,x\";\n    cells 1;\n    field sid: u8 = cell[0][15:0];\n    id = sid;\n    requests virtio-iommu { granule 4K; ias 48; }\n}\n";
 
@@ -23,6 +27,7 @@ fn neovim_shows_the_checkers_diagnostics() {
     );
     let dir = scratch("lsp_nvim", "diagnostics");
     let spec = write(&dir, "t.iommu", SPEC);
+    let fixed = write(&dir, "fixed.txt", FIXED);
     let result = dir.join("result.json");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/editors/nvim.lua");
     let mut child = Command::new("nvim")
@@ -30,6 +35,7 @@ fn neovim_shows_the_checkers_diagnostics() {
         .arg(format!("luafile {script}"))
         .env("IOMMUGEN", env!("CARGO_BIN_EXE_iommugen"))
         .env("SPEC", &spec)
+        .env("FIXED", &fixed)
         .env("RESULT", &result)
         .current_dir(&dir)
         .spawn()
@@ -80,4 +86,15 @@ fn neovim_shows_the_checkers_diagnostics() {
             "{message}"
         );
     }
+
+    // The fix cleared them (nvim.lua waited for it); hover and formatting
+    // answered through Neovim's client.
+    let hover = got["hover"].as_str().unwrap_or("");
+    assert!(hover.contains("cells"), "hover on `cells`: {hover:?}");
+    let out = cli::iommugen_with_stdin(&["fmt", "-"], FIXED.as_bytes());
+    assert_eq!(
+        got["formatted"].as_str().map(|f| format!("{f}\n")),
+        Some(stdout(&out)),
+        "the document after Neovim applied the server's edits is `iommugen fmt`'s output"
+    );
 }
