@@ -236,6 +236,15 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
         Ok(iova + offset)
     }
 
+    /// The part of `[iova, iova + size)` inside the managed window.
+    fn clip(&self, iova: u64, end: u64) -> (u128, u128) {
+        let (lo, top) = self.iova.window();
+        (
+            u128::from(iova).max(u128::from(lo)),
+            u128::from(end).min(top),
+        )
+    }
+
     /// Keep `[iova, iova + size)` (granule-aligned) out of the allocator:
     /// a reserved region's carve-out. The part outside the managed window
     /// is never handed out anyway. All or nothing: if any page is already
@@ -247,31 +256,17 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
         if size == 0 || (iova | size) & (g - 1) != 0 {
             return Err(bad);
         }
-        let (lo, top) = self.iova.window();
-        let (start, stop) = (
-            u128::from(iova).max(u128::from(lo)),
-            u128::from(end).min(top),
-        );
-        // Naturally aligned blocks, largest first: each is the only block
-        // of its size in its own range, so the allocator must give exactly
-        // it or refuse.
-        let mut at = start;
-        while at < stop {
-            let align = if at == 0 {
-                1u128 << 64
-            } else {
-                1u128 << at.trailing_zeros()
-            };
-            let mut block = align.min(1u128 << (127 - (stop - at).leading_zeros()));
-            block = block.min(1u128 << 63);
-            let (a, b) = (at as u64, block as u64);
+        let (start, stop) = self.clip(iova, end);
+        // Each block is the only one of its size in its own range, so the
+        // allocator must give exactly it or refuse.
+        for (a, b) in aligned_blocks(start, stop) {
             match self.iova.alloc_range(b, a, a + (b - 1)) {
-                Ok(got) if got == a => at += block,
+                Ok(got) if got == a => {}
                 other => {
                     if let Ok(got) = other {
                         let _ = self.iova.free(got, b);
                     }
-                    self.release(start as u64, at as u64);
+                    self.release(start, u128::from(a));
                     return Err(DomainError::Iova(crate::iova::IovaError::Exhausted));
                 }
             }
@@ -280,20 +275,9 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
     }
 
     /// Give back what [`reserve`](Self::reserve) took of `[from, to)`.
-    fn release(&mut self, from: u64, to: u64) {
-        let mut at = u128::from(from);
-        let stop = u128::from(to);
-        while at < stop {
-            let align = if at == 0 {
-                1u128 << 64
-            } else {
-                1u128 << at.trailing_zeros()
-            };
-            let block = align
-                .min(1u128 << (127 - (stop - at).leading_zeros()))
-                .min(1u128 << 63);
-            let _ = self.iova.free(at as u64, block as u64);
-            at += block;
+    fn release(&mut self, from: u128, to: u128) {
+        for (a, b) in aligned_blocks(from, to) {
+            let _ = self.iova.free(a, b);
         }
     }
 
@@ -309,10 +293,9 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
     ) -> Result<(), DomainError> {
         self.reserve(iova, size)?;
         if let Err(e) = self.table.map(iova, phys, size, prot) {
-            let (lo, top) = self.iova.window();
-            let from = iova.max(lo);
-            let to = u128::from(iova + size).min(top) as u64;
-            self.release(from, to.max(from));
+            // `reserve` checked that the range does not wrap.
+            let (from, to) = self.clip(iova, iova + size);
+            self.release(from, to);
             return Err(DomainError::Map(e));
         }
         Ok(())
@@ -354,4 +337,26 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
             .free(iova - offset, span)
             .map_err(DomainError::Iova)
     }
+}
+
+/// `[from, to)` as naturally aligned power-of-two blocks, largest first
+/// (the buddy decomposition), as (address, size); at most 2^63 bytes each.
+fn aligned_blocks(from: u128, to: u128) -> impl Iterator<Item = (u64, u64)> {
+    let mut at = from;
+    core::iter::from_fn(move || {
+        if at >= to {
+            return None;
+        }
+        let align = if at == 0 {
+            1u128 << 64
+        } else {
+            1u128 << at.trailing_zeros()
+        };
+        let block = align
+            .min(1u128 << (127 - (to - at).leading_zeros()))
+            .min(1u128 << 63);
+        let out = (at as u64, block as u64);
+        at += block;
+        Some(out)
+    })
 }
