@@ -118,6 +118,22 @@ impl<'s> Deferred<'s> {
         Ok(Probe::Deferred { iommu: w.iommu })
     }
 
+    /// A probe's outcome: configured, recorded as waiting, or an error.
+    fn settle(
+        &mut self,
+        result: Result<MasterSetup, MasterError>,
+        master: NodeId,
+        rid: Option<u32>,
+    ) -> Result<Probe, ProbeError> {
+        match result {
+            Ok(s) => Ok(Probe::Configured(s)),
+            Err(e) => match waits_for(&e) {
+                Some(iommu) => self.defer(Waiting { master, rid, iommu }),
+                None => Err(ProbeError::Master(e)),
+            },
+        }
+    }
+
     /// Steps (3) and (4) for a platform master, or record it as waiting.
     pub fn probe<const IDS: usize, const IOMMUS: usize>(
         &mut self,
@@ -126,17 +142,8 @@ impl<'s> Deferred<'s> {
         fwspec: &mut FwSpec<IDS, IOMMUS>,
         domains: &mut DomainTable<'_>,
     ) -> Result<Probe, ProbeError> {
-        match setup_master(master, iommus, fwspec, domains) {
-            Ok(s) => Ok(Probe::Configured(s)),
-            Err(e) => match waits_for(&e) {
-                Some(iommu) => self.defer(Waiting {
-                    master: master.id(),
-                    rid: None,
-                    iommu,
-                }),
-                None => Err(ProbeError::Master(e)),
-            },
-        }
+        let result = setup_master(master, iommus, fwspec, domains);
+        self.settle(result, master.id(), None)
     }
 
     /// [`probe`](Self::probe) for PCI function `rid` behind `host`.
@@ -148,17 +155,8 @@ impl<'s> Deferred<'s> {
         fwspec: &mut FwSpec<IDS, IOMMUS>,
         domains: &mut DomainTable<'_>,
     ) -> Result<Probe, ProbeError> {
-        match setup_pci(host, rid, iommus, fwspec, domains) {
-            Ok((s, _)) => Ok(Probe::Configured(s)),
-            Err(e) => match waits_for(&e) {
-                Some(iommu) => self.defer(Waiting {
-                    master: host.id(),
-                    rid: Some(rid),
-                    iommu,
-                }),
-                None => Err(ProbeError::Master(e)),
-            },
-        }
+        let result = setup_pci(host, rid, iommus, fwspec, domains).map(|(s, _)| s);
+        self.settle(result, host.id(), Some(rid))
     }
 
     /// Probe every waiting master again (after IOMMUs came up). `done`
