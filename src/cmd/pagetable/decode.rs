@@ -141,12 +141,7 @@ fn dart(last: bool, d: u64, generation: u8) -> String {
     if !last {
         return format!("table -> {oa:#x}");
     }
-    let access = match (d >> no_read & 1 == 0, d >> no_write & 1 == 0) {
-        (true, true) => "rw",
-        (true, false) => "r",
-        (false, true) => "w",
-        (false, false) => "none",
-    };
+    let access = access(d >> no_read & 1 == 0, d >> no_write & 1 == 0);
     let flag = if d >> 1 & 1 != 0 {
         format!(" {bit1}")
     } else {
@@ -170,13 +165,7 @@ fn rockchip(last: bool, d: u32, version: u8) -> String {
     if !last {
         return format!("page table -> {oa:#x}");
     }
-    let access = match (d & 2 != 0, d & 4 != 0) {
-        (true, true) => "rw",
-        (true, false) => "r",
-        (false, true) => "w",
-        (false, false) => "none",
-    };
-    format!("page -> {oa:#x} {access}")
+    format!("page -> {oa:#x} {}", access(d & 2 != 0, d & 4 != 0))
 }
 
 /// Exynos SysMMU: first level 10 a 1M section, 01 a second-level table,
@@ -197,25 +186,20 @@ fn exynos(last: bool, d: u32, version: u8) -> String {
         }
     };
     let bit = |n: u32| d >> n & 1 != 0;
-    let access = |section: bool| {
+    let perms = |section: bool| {
         let (r, w) = match (v5, section) {
             (true, true) => (bit(4), bit(5)),
             (true, false) => (bit(2), bit(3)),
             (false, true) => (bit(10), bit(10) && !bit(15)),
             (false, false) => (bit(4), bit(4) && !bit(9)),
         };
-        match (r, w) {
-            (true, true) => "rw",
-            (true, false) => "r",
-            (false, true) => "w",
-            (false, false) => "none",
-        }
+        access(r, w)
     };
     match (last, d & 3) {
-        (false, 0b10) => format!("section -> {:#x} {}", addr(20), access(true)),
+        (false, 0b10) => format!("section -> {:#x} {}", addr(20), perms(true)),
         (false, 0b01) => format!("page table -> {:#x}", addr(10)),
-        (true, 0b01) => format!("large page -> {:#x} {}", addr(16), access(false)),
-        (true, 0b10 | 0b11) => format!("page -> {:#x} {}", addr(12), access(false)),
+        (true, 0b01) => format!("large page -> {:#x} {}", addr(16), perms(false)),
+        (true, 0b10 | 0b11) => format!("page -> {:#x} {}", addr(12), perms(false)),
         _ => "invalid".to_owned(),
     }
 }
@@ -244,4 +228,14 @@ fn sun50i(last: bool, d: u32) -> String {
         _ => "domain",
     };
     format!("page -> {:#x} {access} (aci {aci})", d & 0xffff_f000)
+}
+
+/// A leaf's read and write permissions as the human dump writes them.
+fn access(read: bool, write: bool) -> &'static str {
+    match (read, write) {
+        (true, true) => "rw",
+        (true, false) => "r",
+        (false, true) => "w",
+        (false, false) => "none",
+    }
 }
