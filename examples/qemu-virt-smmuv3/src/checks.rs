@@ -85,7 +85,7 @@ pub(crate) fn pattern(i: usize) -> u8 {
 }
 
 /// Events since the last drain: (count, first event).
-pub(crate) fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
+fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
     let mut first = None;
     let mut smmu = ctx.smmu.borrow_mut();
     let stats = smmu.drain_events(|e| {
@@ -115,10 +115,22 @@ fn expect_refused_write(
     pa: u64,
     kind: EventKind,
 ) -> Result<u32, &'static str> {
+    let (edu, sid) = (ctx.edu, ctx.sid);
+    refused_write(ctx, edu, sid, iova, pa, kind)
+}
+
+/// [`expect_refused_write`] for any device: `edu`, whose StreamID is `sid`
+/// (events come from `ctx`'s SMMU). Returns the number of event records.
+pub(crate) fn refused_write(
+    ctx: &mut Ctx<'_, '_>,
+    edu: Edu,
+    sid: u32,
+    iova: u64,
+    pa: u64,
+    kind: EventKind,
+) -> Result<u32, &'static str> {
     fill(pa, SZ_4K, |_| 0x5a);
-    ctx.edu
-        .write_to_ram(0, iova, 16)
-        .map_err(|_| "DMA timed out")?;
+    edu.write_to_ram(0, iova, 16).map_err(|_| "DMA timed out")?;
     if !all(pa, SZ_4K, |_, b| b == 0x5a) {
         return Err("the refused write reached memory");
     }
@@ -128,7 +140,7 @@ fn expect_refused_write(
     if e.kind != kind {
         return Err("wrong event type");
     }
-    if e.stream_id != ctx.sid {
+    if e.stream_id != sid {
         return Err("event names another StreamID");
     }
     if e.input_address != Some(iova) {
@@ -138,6 +150,18 @@ fn expect_refused_write(
         return Err("event is not for a write");
     }
     Ok(n)
+}
+
+/// No event since the last drain, or `why` (after printing the first).
+pub(crate) fn no_events(ctx: &Ctx<'_, '_>, why: &'static str) -> Result<(), &'static str> {
+    let (n, first) = drain(ctx);
+    match first {
+        None => Ok(()),
+        Some(e) => {
+            println!("  unexpected event: {e} (+{})", n - 1);
+            Err(why)
+        }
+    }
 }
 
 pub(crate) fn alloc(size: u64) -> Result<u64, &'static str> {
@@ -181,11 +205,7 @@ fn check1(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     if !all(b + 256, SZ_4K - 256, |_, v| v == 0) {
         return Err("DMA wrote past its 256 bytes");
     }
-    let (n, first) = drain(ctx);
-    if let Some(e) = first {
-        println!("  unexpected event: {e} (+{})", n - 1);
-        return Err("translated DMA raised events");
-    }
+    no_events(ctx, "translated DMA raised events")?;
     println!(
         "check 1 (translation): ok: 256 bytes RAM {a:#x} -> edu -> RAM {b:#x} through IOVAs {iova_a:#x} -> {iova_b:#x}"
     );
@@ -223,11 +243,7 @@ fn check3(ctx: &mut Ctx<'_, '_>) -> Result<(), &'static str> {
     ctx.edu
         .read_from_ram(iova_c, 0x800, 16)
         .map_err(|_| "DMA timed out")?;
-    let (n, first) = drain(ctx);
-    if let Some(e) = first {
-        println!("  unexpected event: {e} (+{})", n - 1);
-        return Err("a read through a read-only mapping faulted");
-    }
+    no_events(ctx, "a read through a read-only mapping faulted")?;
     let n = expect_refused_write(ctx, iova_c, c, EventKind::Permission)?;
     println!(
         "check 3 (read-only): ok: device read of IOVA {iova_c:#x} allowed, write refused (F_PERMISSION, {n} events), RAM unchanged"
