@@ -4,6 +4,8 @@
 //! side by side. Throughput is reported per 4K page (`Elements`), so
 //! criterion prints ns per page directly. Results: book, "Performance".
 
+mod rounds;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -75,28 +77,10 @@ fn region(start: u64, size: u64) -> MemoryRegion {
     MemoryRegion::new(start as usize, (start + size) as usize)
 }
 
-/// Run `iters` single-page operations in rounds of at most a whole GiB,
-/// timing only `op`; `setup` and `teardown` run outside the timer.
-fn per_page<S>(
-    iters: u64,
-    mut setup: impl FnMut() -> S,
-    mut op: impl FnMut(&mut S, u64),
-    mut teardown: impl FnMut(S),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(PAGES);
-        let mut s = setup();
-        let t = Instant::now();
-        for i in 0..n {
-            op(&mut s, BASE + i * PAGE);
-        }
-        total += t.elapsed();
-        teardown(s);
-        left -= n;
-    }
-    total
+/// Run `iters` single-page operations on the 1 GiB window in rounds of
+/// at most a whole GiB, timing only `op`.
+fn per_page<S>(iters: u64, setup: impl FnMut() -> S, mut op: impl FnMut(&mut S, u64)) -> Duration {
+    rounds::per_page(iters, PAGES, setup, |s, i| op(s, BASE + i * PAGE))
 }
 
 /// Run `iters` whole-GiB operations, timing only `op`.
@@ -147,7 +131,6 @@ fn map_one_page(c: &mut Criterion) {
                 iters,
                 || ours::<S1G4K48>(&POOL_BLOCKS),
                 |pt, ia| pt.map(black_box(ia), ia + PA_OFF, PAGE, prot()).unwrap(),
-                drop,
             )
         })
     });
@@ -160,25 +143,19 @@ fn map_one_page(c: &mut Criterion) {
                     pt.map_mut(black_box(ia), ia + PA_OFF, PAGE, prot())
                         .unwrap()
                 },
-                drop,
             )
         })
     });
     g.bench_function("aarch64-paging", |b| {
         b.iter_custom(|iters| {
-            per_page(
-                iters,
-                peer,
-                |pt, ia| {
-                    pt.map_range_with_constraints(
-                        &region(black_box(ia), PAGE),
-                        peer_flags(),
-                        Constraints::NO_CONTIGUOUS_HINT,
-                    )
-                    .unwrap()
-                },
-                drop,
-            )
+            per_page(iters, peer, |pt, ia| {
+                pt.map_range_with_constraints(
+                    &region(black_box(ia), PAGE),
+                    peer_flags(),
+                    Constraints::NO_CONTIGUOUS_HINT,
+                )
+                .unwrap()
+            })
         })
     });
     g.finish();
@@ -292,7 +269,6 @@ fn unmap(c: &mut Criterion) {
                 iters,
                 || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt, ia| assert_eq!(pt.unmap(black_box(ia), PAGE), PAGE),
-                drop,
             )
         })
     });
@@ -302,7 +278,6 @@ fn unmap(c: &mut Criterion) {
                 iters,
                 || mapped::<S1G4K48Pages>(&POOL_PAGES, BASE),
                 |pt, ia| assert_eq!(pt.unmap_mut(black_box(ia), PAGE), PAGE),
-                drop,
             )
         })
     });
@@ -326,7 +301,6 @@ fn unmap(c: &mut Criterion) {
                     )
                     .unwrap()
                 },
-                drop,
             )
         })
     });

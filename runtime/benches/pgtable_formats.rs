@@ -11,6 +11,7 @@
 //! page, and one-call rows are scaled from whole-window runs.
 
 mod formats;
+mod rounds;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ use iommugen_runtime::pgtable::{
     Table1K, Table4K, TableMem,
 };
 use iommugen_runtime::Prot;
+use rounds::per_page;
 
 const RANGE: u64 = 64 << 20;
 const BASE: u64 = 256 << 20;
@@ -252,30 +254,6 @@ const ORDERS: [(&str, Order); 3] = [
     // An odd stride is a permutation of the (power-of-two) pages.
     ("scattered", |i, n| (i * 0x9e37) & (n - 1)),
 ];
-
-/// `iters` per-page operations in rounds of at most the window, timing
-/// only `op`.
-fn per_page<S>(
-    iters: u64,
-    pages: u64,
-    mut setup: impl FnMut() -> S,
-    mut op: impl FnMut(&mut S, u64),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(pages);
-        let mut s = setup();
-        let t = Instant::now();
-        for i in 0..n {
-            op(&mut s, i);
-        }
-        total += t.elapsed();
-        drop(s);
-        left -= n;
-    }
-    total
-}
 
 /// `iters` pages' worth of whole-window operations: enough runs to cover
 /// them, timed, and the time scaled to `iters` pages.

@@ -14,8 +14,10 @@
 //! one table against one thread doing both halves. Every figure is per 4K
 //! page. Results: book, "Performance".
 
+mod rounds;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aarch64_paging::descriptor::El23Attributes as A;
 use aarch64_paging::idmap::IdMap;
@@ -104,23 +106,10 @@ fn peer_mapped() -> IdMap<El2> {
 fn per_page<S>(
     iters: u64,
     order: Order,
-    mut setup: impl FnMut() -> S,
+    setup: impl FnMut() -> S,
     mut op: impl FnMut(&mut S, u64),
 ) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(PAGES);
-        let mut s = setup();
-        let t = Instant::now();
-        for i in 0..n {
-            op(&mut s, order.iova(i));
-        }
-        total += t.elapsed();
-        drop(s);
-        left -= n;
-    }
-    total
+    rounds::per_page(iters, PAGES, setup, |s, i| op(s, order.iova(i)))
 }
 
 fn map_orders(c: &mut Criterion) {
