@@ -8,7 +8,7 @@
 //! defers the probe); any malformed entry is an error.
 
 use crate::decl::DriverError;
-use crate::fdt::{Node, NodeId, PhandleError};
+use crate::fdt::{Cells, DeviceTree, Node, NodeId, PhandleError, Property};
 use crate::fwspec::{FwSpec, FwSpecFull};
 use crate::init::{IommuState, IommuTable};
 use crate::map_id::{of_map_id, MapError};
@@ -117,50 +117,92 @@ fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
     let Some(prop) = master.property("iommus") else {
         return Ok(Configured::NoIommu);
     };
-    let mut rest = prop.cells().ok_or(ConfigureError::Malformed)?;
-    let tree = master.tree();
-    let mut entry = 0;
     let mut args = [0u32; MAX_SPECIFIER_CELLS as usize];
-    while let Some(phandle) = rest.get(0) {
-        rest = rest.split(1).map(|(_, r)| r).unwrap_or(rest);
-        if phandle == 0 {
-            // An empty entry: a placeholder with no arguments.
-            entry += 1;
-            continue;
-        }
-        let iommu = tree
-            .by_phandle(phandle)
-            .map_err(|error| ConfigureError::Phandle { entry, error })?;
-        let Some(cells_prop) = iommu.property("#iommu-cells") else {
-            return Err(ConfigureError::NotAnIommu {
-                entry,
-                node: iommu.id(),
-            });
-        };
-        let count = cells_prop
-            .as_u32()
-            .filter(|&n| n <= MAX_SPECIFIER_CELLS)
-            .ok_or(ConfigureError::BadCellCount {
-                entry,
-                node: iommu.id(),
-            })?;
-        let (spec, after) = rest
-            .split(count as usize)
-            .ok_or(ConfigureError::Truncated { entry })?;
-        rest = after;
-        for (slot, cell) in args.iter_mut().zip(spec.iter()) {
+    for e in iommus_entries(master.tree(), prop)? {
+        let e = e?;
+        let count = e.specifier.len();
+        for (slot, cell) in args.iter_mut().zip(e.specifier.iter()) {
             *slot = cell;
         }
-        if let Some(done) = xlate(iommu, iommus, &args[..count as usize], entry, fwspec)? {
+        if let Some(done) = xlate(e.iommu, iommus, &args[..count], e.entry, fwspec)? {
             return Ok(done);
         }
-        entry += 1;
     }
     Ok(if fwspec.is_empty() {
         Configured::NoIommu
     } else {
         Configured::Translated
     })
+}
+
+/// One non-empty entry of a master's `iommus`.
+#[derive(Clone, Copy, Debug)]
+pub struct IommusEntry<'a> {
+    /// Its position, counting empty (phandle 0) entries.
+    pub entry: usize,
+    /// The IOMMU node the phandle names.
+    pub iommu: Node<'a>,
+    /// Its `#iommu-cells` specifier cells.
+    pub specifier: Cells<'a>,
+}
+
+/// The entries of an `iommus` property, as `of_iommu_configure` reads
+/// them: empty entries skipped, each entry's length from its IOMMU's
+/// `#iommu-cells`. The first malformed entry is an error, and nothing
+/// after it can be read.
+pub fn iommus_entries<'a>(
+    tree: DeviceTree<'a>,
+    prop: Property<'a>,
+) -> Result<impl Iterator<Item = Result<IommusEntry<'a>, ConfigureError>> + 'a, ConfigureError> {
+    let mut rest = prop.cells().ok_or(ConfigureError::Malformed)?;
+    let mut entry = 0;
+    let mut failed = false;
+    Ok(core::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let next = (|| {
+            loop {
+                let phandle = rest.get(0)?;
+                rest = rest.split(1).map(|(_, r)| r).unwrap_or(rest);
+                if phandle != 0 {
+                    break Some(phandle);
+                }
+                // An empty entry: a placeholder with no arguments.
+                entry += 1;
+            }
+        })()?;
+        let read = (|| {
+            let iommu = tree
+                .by_phandle(next)
+                .map_err(|error| ConfigureError::Phandle { entry, error })?;
+            let Some(cells_prop) = iommu.property("#iommu-cells") else {
+                return Err(ConfigureError::NotAnIommu {
+                    entry,
+                    node: iommu.id(),
+                });
+            };
+            let count = cells_prop
+                .as_u32()
+                .filter(|&n| n <= MAX_SPECIFIER_CELLS)
+                .ok_or(ConfigureError::BadCellCount {
+                    entry,
+                    node: iommu.id(),
+                })?;
+            let (specifier, after) = rest
+                .split(count as usize)
+                .ok_or(ConfigureError::Truncated { entry })?;
+            rest = after;
+            Ok(IommusEntry {
+                entry,
+                iommu,
+                specifier,
+            })
+        })();
+        failed = read.is_err();
+        entry += 1;
+        Some(read)
+    }))
 }
 
 /// Hand one specifier to the driver owning `iommu`. `Ok(Some(_))` ends the

@@ -4,7 +4,7 @@
 //! same driver call again, alone, into a scratch fwspec. The fwspec the
 //! boot flow filled stays the authority; this is for reading the report.
 
-use iommugen_runtime::configure::MAX_SPECIFIER_CELLS;
+use iommugen_runtime::configure::iommus_entries;
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{IommuState, IommuTable};
@@ -25,41 +25,23 @@ pub struct SpecifierEntry {
 /// The entries of `master`'s `iommus` (empty ones skipped). Stops at the
 /// first entry that cannot be read; call it for masters that configured.
 pub fn entries(master: Node<'_>, iommus: &IommuTable<'_, '_>) -> Vec<SpecifierEntry> {
-    let mut out = Vec::new();
-    let Some(mut rest) = master.property("iommus").and_then(|p| p.cells()) else {
-        return out;
+    let Some(prop) = master.property("iommus") else {
+        return Vec::new();
     };
-    let tree = master.tree();
-    while let Some(phandle) = rest.get(0) {
-        let Some((_, after)) = rest.split(1) else {
-            break;
-        };
-        rest = after;
-        if phandle == 0 {
-            continue;
-        }
-        let Ok(iommu) = tree.by_phandle(phandle) else {
-            break;
-        };
-        let Some(count) = iommu
-            .u32_property("#iommu-cells")
-            .filter(|&n| n <= MAX_SPECIFIER_CELLS)
-        else {
-            break;
-        };
-        let Some((spec, after)) = rest.split(count as usize) else {
-            break;
-        };
-        rest = after;
-        let cells: Vec<u32> = spec.iter().collect();
-        let ids = xlate_alone(iommu, iommus, &cells);
-        out.push(SpecifierEntry {
-            iommu: path_of(iommu),
-            cells,
-            ids,
-        });
-    }
-    out
+    let Ok(read) = iommus_entries(master.tree(), prop) else {
+        return Vec::new();
+    };
+    read.map_while(Result::ok)
+        .map(|e| {
+            let cells: Vec<u32> = e.specifier.iter().collect();
+            let ids = xlate_alone(e.iommu, iommus, &cells);
+            SpecifierEntry {
+                iommu: path_of(e.iommu),
+                cells,
+                ids,
+            }
+        })
+        .collect()
 }
 
 /// The IDs the owning driver stores for one specifier (none when the
