@@ -175,7 +175,15 @@ fn snapshot<T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -> Vec<u8> {
     let (ptr, len) = pool.memory();
     // SAFETY: `memory` names the pool's own `len` bytes, alive as long as the
     // pool; single-threaded here, so no store races the read.
-    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+    let mut copy = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
+    // A slot given back dirty is zero to whoever gets it next.
+    let slot = 1usize << T::SHIFT;
+    for (i, table) in copy.chunks_mut(slot).enumerate() {
+        if pool.is_dirty(pool.phys_base() + (i * slot) as u64) {
+            table.fill(0);
+        }
+    }
+    copy
 }
 
 fn run<F: LpaeFormat, T: TableMem, const N: usize>(input: &mut Bytes<'_>) {

@@ -8,13 +8,12 @@ mod refwalk;
 use iommugen_runtime::pgtable::lpae::*;
 use iommugen_runtime::pgtable::sizes::{SZ_2M, SZ_4K};
 use iommugen_runtime::pgtable::{
-    Geometry, LpaeFormat, MapError, NoTlb, PageAllocPool, PageAllocator, PageTable, Stage,
-    StaticPool, Table4K, Table64K, TablePool, TlbOps,
+    Geometry, LiveWord, LpaeFormat, MapError, NoTlb, PageAllocPool, PageAllocator, PageTable,
+    Stage, StaticPool, Table4K, Table64K, TablePool, TlbOps,
 };
 use iommugen_runtime::Prot;
 use refwalk::harness::reader;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 
 const PA_BASE: u64 = 0x4000_0000;
@@ -320,7 +319,7 @@ fn tlb_and_cache_contract() {
         next: Mutex::new((0, Vec::new())),
         log: &log,
     };
-    let live: Vec<AtomicU64> = (0..64).map(|_| AtomicU64::new(0)).collect();
+    let live: Vec<LiveWord> = (0..64).map(|_| LiveWord::new()).collect();
     let pool: PageAllocPool<_, 12> = PageAllocPool::new(&arena, BASE, &live);
     let pt: PageTable<NonCoherent, _, _> = PageTable::new(&pool, &log).unwrap();
     assert_eq!(log.take(), vec![Ev::Clean(512)], "root cleaned once");

@@ -36,12 +36,6 @@ pub unsafe trait Desc: Sync + 'static {
     /// # Safety
     /// `first..first + n` lies in one table that only the caller accesses.
     unsafe fn fill_linear(first: *const Self, n: usize, d0: u64, step: u64);
-    /// Zero `n` descriptors from `first` with plain stores; returns how
-    /// many were non-zero.
-    ///
-    /// # Safety
-    /// As for [`fill_linear`](Self::fill_linear).
-    unsafe fn clear(first: *const Self, n: usize) -> usize;
 }
 
 macro_rules! desc_impl {
@@ -79,15 +73,6 @@ macro_rules! desc_impl {
                 for (i, d) in s.iter_mut().enumerate() {
                     *d = (d0 + i as u64 * step) as $int;
                 }
-            }
-            #[inline(always)]
-            unsafe fn clear(first: *const Self, n: usize) -> usize {
-                // SAFETY: as in `fill_linear`.
-                let s =
-                    unsafe { core::slice::from_raw_parts_mut(first.cast_mut().cast::<$int>(), n) };
-                let live = s.iter().filter(|d| **d != 0).count();
-                s.fill(0);
-                live
             }
         }
     };

@@ -44,8 +44,8 @@ pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use formats::rockchip::Rockchip;
 pub use formats::sun50i::Sun50i;
 pub use pool::{
-    PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K, TableMem,
-    TablePool,
+    LiveWord, PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K,
+    TableMem, TablePool,
 };
 pub use tlb::{NoTlb, TlbOps};
 

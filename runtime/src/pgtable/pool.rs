@@ -8,7 +8,7 @@
 //! caller-chosen physical base.
 
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Bit of a live-entry word marking a table that is being (or has been)
 /// given back: nobody may add entries to it any more.
@@ -39,6 +39,18 @@ pub unsafe trait TablePool {
     fn alloc(&self, order: u32) -> Option<u64>;
     /// Give back tables from `alloc`; every entry is zero again.
     fn free(&self, pa: u64, order: u32);
+    /// Give back tables from `alloc` whose entries may still be set: the
+    /// pool zeroes them before `alloc` hands them out again. The engine
+    /// retires a subtree an unmap covers whole this way, so the unmap
+    /// costs a visit per table instead of a store per entry. By default
+    /// the entries are zeroed now.
+    fn free_dirty(&self, pa: u64, order: u32) {
+        zero_table(
+            self.entries(pa),
+            (1usize << (Self::GRANULE_SHIFT + order)) / 8,
+        );
+        self.free(pa, order);
+    }
     /// Pointer to the first entry of the table at `pa`.
     fn entries(&self, pa: u64) -> *const AtomicU64;
     /// The live-entry word of the table at `pa` (see [`DEAD`], [`GEN_ONE`]).
@@ -66,6 +78,10 @@ unsafe impl<P: TablePool> TablePool for &P {
         (**self).free(pa, order)
     }
     #[inline(always)]
+    fn free_dirty(&self, pa: u64, order: u32) {
+        (**self).free_dirty(pa, order)
+    }
+    #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
         (**self).entries(pa)
     }
@@ -80,6 +96,55 @@ unsafe impl<P: TablePool> TablePool for &P {
     fn in_use(&self) -> usize {
         (**self).in_use()
     }
+}
+
+/// Zero `words` 8-byte words from `first`, the memory of a freed table.
+///
+/// Atomic stores, not a plain `memset`: a walk that read the table's
+/// address before it was retired may still load from it (it then finds
+/// the table dead and walks again), and plain stores would race with it.
+#[inline]
+fn zero_table(first: *const AtomicU64, words: usize) {
+    for i in 0..words {
+        // SAFETY: `first` is a table of the pool, `words` of it long, and
+        // pool memory stays readable and writable for the pool's life.
+        unsafe { &*first.add(i) }.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A table's live-entry word on a cache line of its own.
+///
+/// Tables of neighbouring slots usually belong to different callers (two
+/// CPUs mapping disjoint ranges take slots in turn), and every map and
+/// unmap of a page updates its table's word: packed eight to a line, the
+/// words would bounce between the CPUs' caches on every call. 64 bytes per
+/// table is 1/64 of a 4K table's memory.
+#[repr(C, align(64))]
+pub struct LiveWord(pub AtomicU64);
+
+impl LiveWord {
+    /// A zero word.
+    pub const fn new() -> Self {
+        LiveWord(AtomicU64::new(0))
+    }
+}
+
+impl Default for LiveWord {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Fields written on every allocation and free, kept off the cache line of
+/// what every walk reads (the physical offset).
+#[repr(C, align(64))]
+struct AllocState {
+    /// Free lists of runs of `1 << order` slots, by order (orders above 0
+    /// only for concatenated roots): `tag << 32 | (slot + 1)`, 0 in the low
+    /// half when empty.
+    free_head: [AtomicU64; 5],
+    bump: AtomicUsize,
+    in_use: AtomicUsize,
 }
 
 /// One non-root table of descriptors (`1 << SHIFT` bytes, viewed as
@@ -121,16 +186,14 @@ table_mem!(/// A 64K-granule table.
 /// slots go on a Treiber stack whose head carries a tag against ABA.
 pub struct StaticPool<T: TableMem, const N: usize> {
     tables: [T; N],
-    live: [AtomicU64; N],
+    live: [LiveWord; N],
     next: [AtomicU32; N],
-    /// Free lists of runs of `1 << order` slots, by order (orders above 0
-    /// only for concatenated roots): `tag << 32 | (slot + 1)`, 0 in the low
-    /// half when empty.
-    free_head: [AtomicU64; 5],
-    bump: AtomicUsize,
-    in_use: AtomicUsize,
-    /// Physical address minus pointer (wrapping); 0 for identity.
-    offset: AtomicU64,
+    /// Slots given back by `free_dirty`, zeroed when next allocated.
+    dirty: [AtomicBool; N],
+    state: AllocState,
+    /// Physical address minus pointer (wrapping); 0 for identity. Read by
+    /// every walk, written once: on a line of its own (see [`AllocState`]).
+    offset: LiveWord,
 }
 
 impl<T: TableMem, const N: usize> Default for StaticPool<T, N> {
@@ -144,12 +207,15 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
     pub const fn new() -> Self {
         StaticPool {
             tables: [const { T::ZERO }; N],
-            live: [const { AtomicU64::new(0) }; N],
+            live: [const { LiveWord::new() }; N],
             next: [const { AtomicU32::new(0) }; N],
-            free_head: [const { AtomicU64::new(0) }; 5],
-            bump: AtomicUsize::new(0),
-            in_use: AtomicUsize::new(0),
-            offset: AtomicU64::new(0),
+            dirty: [const { AtomicBool::new(false) }; N],
+            state: AllocState {
+                free_head: [const { AtomicU64::new(0) }; 5],
+                bump: AtomicUsize::new(0),
+                in_use: AtomicUsize::new(0),
+            },
+            offset: LiveWord::new(),
         }
     }
 
@@ -157,12 +223,23 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
     /// largest allocation, e.g. 16 granules). Call before the first `alloc`.
     pub fn set_phys_base(&self, base: u64) {
         let ptr = self.tables.as_ptr() as u64;
-        self.offset.store(base.wrapping_sub(ptr), Ordering::Relaxed);
+        self.offset
+            .0
+            .store(base.wrapping_sub(ptr), Ordering::Relaxed);
     }
 
     /// Physical address of the first table.
     pub fn phys_base(&self) -> u64 {
-        (self.tables.as_ptr() as u64).wrapping_add(self.offset.load(Ordering::Relaxed))
+        (self.tables.as_ptr() as u64).wrapping_add(self.offset.0.load(Ordering::Relaxed))
+    }
+
+    /// Whether the slot holding `pa` was given back by `free_dirty` and not
+    /// handed out since: its memory is stale entries that the next `alloc`
+    /// zeroes. A test comparing raw memory reads such a slot as zero, as
+    /// the pool will hand it out.
+    pub fn is_dirty(&self, pa: u64) -> bool {
+        let slot = (pa.wrapping_sub(self.phys_base()) >> T::SHIFT) as usize;
+        slot < N && self.dirty[slot].load(Ordering::Relaxed)
     }
 
     /// The raw pool memory, e.g. for a reference walker reading descriptors.
@@ -184,7 +261,7 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
     }
 
     fn pop_free(&self, order: usize) -> Option<usize> {
-        let list = &self.free_head[order];
+        let list = &self.state.free_head[order];
         let mut head = list.load(Ordering::Acquire);
         loop {
             let idx = (head & 0xffff_ffff) as usize;
@@ -202,7 +279,7 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
     }
 
     fn push_free(&self, slot: usize, order: usize) {
-        let list = &self.free_head[order];
+        let list = &self.state.free_head[order];
         let mut head = list.load(Ordering::Relaxed);
         loop {
             self.next[slot].store(head as u32, Ordering::Relaxed);
@@ -217,13 +294,13 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
     /// `count` contiguous never-used slots aligned to `count`; slots skipped
     /// for alignment go on the free list.
     fn bump_alloc(&self, count: usize) -> Option<usize> {
-        let mut cur = self.bump.load(Ordering::Relaxed);
+        let mut cur = self.state.bump.load(Ordering::Relaxed);
         loop {
             let start = cur.next_multiple_of(count);
             if start + count > N {
                 return None;
             }
-            match self.bump.compare_exchange_weak(
+            match self.state.bump.compare_exchange_weak(
                 cur,
                 start + count,
                 Ordering::Relaxed,
@@ -248,46 +325,59 @@ unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
     const GRANULE_SHIFT: u32 = T::SHIFT;
 
     fn alloc(&self, order: u32) -> Option<u64> {
-        if order >= self.free_head.len() as u32 {
+        if order >= self.state.free_head.len() as u32 {
             return None;
         }
         let slot = match self.pop_free(order as usize) {
             Some(s) => s,
             None => self.bump_alloc(1 << order)?,
         };
-        self.in_use.fetch_add(1 << order, Ordering::Relaxed);
+        // Acquire (with the free list's): `free_dirty`'s flag is seen.
+        if order == 0 && self.dirty[slot].swap(false, Ordering::Acquire) {
+            zero_table(self.tables[slot..].as_ptr().cast(), 1 << (T::SHIFT - 3));
+        }
+        self.state.in_use.fetch_add(1 << order, Ordering::Relaxed);
         Some(self.pa_of(slot))
     }
 
     fn free(&self, pa: u64, order: u32) {
         let slot = self.slot(pa);
         self.push_free(slot, order as usize);
-        self.in_use.fetch_sub(1 << order, Ordering::Relaxed);
+        self.state.in_use.fetch_sub(1 << order, Ordering::Relaxed);
+    }
+
+    fn free_dirty(&self, pa: u64, order: u32) {
+        if order != 0 {
+            zero_table(self.entries(pa), 1 << (T::SHIFT - 3 + order));
+        } else {
+            self.dirty[self.slot(pa)].store(true, Ordering::Relaxed);
+        }
+        self.free(pa, order);
     }
 
     #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
         // The pool's own pointer with the address changed, so the result
         // keeps its provenance (no integer-to-pointer cast).
-        let addr = pa.wrapping_sub(self.offset.load(Ordering::Relaxed)) as usize;
+        let addr = pa.wrapping_sub(self.offset.0.load(Ordering::Relaxed)) as usize;
         self.tables.as_ptr().cast::<AtomicU64>().with_addr(addr)
     }
 
     #[inline(always)]
     fn live(&self, pa: u64) -> &AtomicU64 {
         let slot = self.slot(pa).min(N - 1);
-        &self.live[slot]
+        &self.live[slot].0
     }
 
     #[inline(always)]
     fn live_of(&self, _pa: u64, table: *const AtomicU64) -> &AtomicU64 {
         // By pointer: no dependency on the physical offset.
         let slot = (table as usize).wrapping_sub(self.tables.as_ptr() as usize) >> T::SHIFT;
-        &self.live[slot.min(N - 1)]
+        &self.live[slot.min(N - 1)].0
     }
 
     fn in_use(&self) -> usize {
-        self.in_use.load(Ordering::Relaxed)
+        self.state.in_use.load(Ordering::Relaxed)
     }
 }
 
@@ -305,19 +395,19 @@ pub unsafe trait PageAllocator {
 }
 
 /// Tables from a caller-provided page allocator. Live-entry words live in a
-/// caller-provided array indexed by `(pa - phys_base) >> granule_shift`, so
+/// caller-provided array of [`LiveWord`]s (a line each, see there) indexed by `(pa - phys_base) >> granule_shift`, so
 /// the allocator must hand out pages from `[phys_base, phys_base +
 /// live.len() << shift)`; pages outside it are returned and the allocation
 /// fails.
 pub struct PageAllocPool<'a, A: PageAllocator, const SHIFT: u32> {
     alloc: A,
     phys_base: u64,
-    live: &'a [AtomicU64],
+    live: &'a [LiveWord],
     in_use: AtomicUsize,
 }
 
 impl<'a, A: PageAllocator, const SHIFT: u32> PageAllocPool<'a, A, SHIFT> {
-    pub fn new(alloc: A, phys_base: u64, live: &'a [AtomicU64]) -> Self {
+    pub fn new(alloc: A, phys_base: u64, live: &'a [LiveWord]) -> Self {
         PageAllocPool {
             alloc,
             phys_base,
@@ -351,6 +441,11 @@ unsafe impl<A: PageAllocator, const SHIFT: u32> TablePool for PageAllocPool<'_, 
         self.in_use.fetch_sub(1 << order, Ordering::Relaxed);
     }
 
+    /// `alloc` zeroes every table it hands out, so nothing to do first.
+    fn free_dirty(&self, pa: u64, order: u32) {
+        self.free(pa, order);
+    }
+
     #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
         self.alloc.phys_to_virt(pa).cast_const().cast()
@@ -359,7 +454,7 @@ unsafe impl<A: PageAllocator, const SHIFT: u32> TablePool for PageAllocPool<'_, 
     #[inline(always)]
     fn live(&self, pa: u64) -> &AtomicU64 {
         let i = (pa.wrapping_sub(self.phys_base) >> SHIFT) as usize;
-        &self.live[i.min(self.live.len() - 1)]
+        &self.live[i.min(self.live.len() - 1)].0
     }
 
     fn in_use(&self) -> usize {

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The width of one table entry.
-pub trait Word: Copy + Debug + Eq + Into<u64> + 'static {
+pub trait Word: Copy + Debug + Default + Eq + Into<u64> + 'static {
     /// Bytes of one entry (4 or 8).
     const BYTES: usize;
     /// Load the entry at `ptr`.
@@ -55,8 +55,16 @@ pub fn snapshot<W: Word, T: TableMem, const N: usize>(pool: &StaticPool<T, N>) -
     let (_, len) = pool.memory();
     let read = reader::<W, T, N>(pool);
     let base = pool.phys_base();
+    // A slot given back dirty is zero to whoever gets it next.
     (0..(len / W::BYTES) as u64)
-        .map(|i| read(base + i * W::BYTES as u64))
+        .map(|i| base + i * W::BYTES as u64)
+        .map(|pa| {
+            if pool.is_dirty(pa) {
+                W::default()
+            } else {
+                read(pa)
+            }
+        })
         .collect()
 }
 

@@ -18,8 +18,8 @@
 
 use iommugen_dsl::ir;
 use iommugen_runtime::pgtable::{
-    self, legal, AppleDart, ArmV7s, Desc, Exynos, Format, LpaeFormat, NoTlb, PageAllocPool,
-    PageTable, Rockchip, Stage, Sun50i,
+    self, legal, AppleDart, ArmV7s, Desc, Exynos, Format, LiveWord, LpaeFormat, NoTlb,
+    PageAllocPool, PageTable, Rockchip, Stage, Sun50i,
 };
 use iommugen_runtime::Prot;
 use std::sync::atomic::AtomicU64;
@@ -177,7 +177,7 @@ fn apply<F: Format, const SHIFT: u32>(
     ops: &[Op],
     mem: &Memory,
 ) -> Result<Run, String> {
-    let live: Vec<AtomicU64> = (0..mem.slots()).map(|_| AtomicU64::new(0)).collect();
+    let live: Vec<LiveWord> = (0..mem.slots()).map(|_| LiveWord::new()).collect();
     let pool = PageAllocPool::<_, SHIFT>::new(mem, super::memory::PHYS_BASE, &live);
     let mut table = PageTable::<F, _, NoTlb>::new(pool, NoTlb)
         .map_err(|e| format!("cannot allocate the root table: {e}"))?;

@@ -335,7 +335,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             self.clean(e, 1);
             let span = 1u64 << Derived::<F>::shift(level - 1);
             self.tlb.inv_walk(iova & !(span - 1), span, Self::G);
-            self.pend(pa, g);
+            self.pend(pa, false, g);
             if level - 1 == Self::START {
                 return;
             }
@@ -430,14 +430,17 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
-    /// Queue an unlinked table for freeing after the next sync.
-    fn pend(&self, pa: u64, g: &mut Gather) {
+    /// Queue an unlinked table for freeing after the next sync; `dirty`:
+    /// its entries were left as they were (the pool zeroes it, see
+    /// [`TablePool::free_dirty`]), marked in the address's low bit (tables
+    /// are at least 1 KiB aligned).
+    fn pend(&self, pa: u64, dirty: bool, g: &mut Gather) {
         self.hint.key.store(0, Relaxed);
         self.hint.key2.store(0, Relaxed);
         if g.npending == PENDING {
             self.flush(g);
         }
-        g.pending[g.npending] = pa;
+        g.pending[g.npending] = pa | u64::from(dirty);
         g.npending += 1;
     }
 
@@ -455,7 +458,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if issued || g.npending != 0 {
             self.tlb.sync();
         }
-        for &pa in &g.pending[..g.npending] {
+        for &p in &g.pending[..g.npending] {
+            let pa = p & !1;
+            if p & 1 != 0 {
+                self.pool.free_dirty(pa, 0);
+                continue;
+            }
             #[cfg(debug_assertions)]
             {
                 let p = self.ptr(pa);

@@ -136,7 +136,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     self.clean(e, 1);
                     self.tlb.inv_walk(iova, blk, Self::G);
                     g.add_leaf(iova, blk, Self::G);
-                    let bytes = self.clear_subtree::<S>(child, level + 1, iova, g);
+                    let bytes = self.clear_subtree(child, level + 1, iova, g);
                     self.dec::<S>(&path, tptr, level, iova, 1, g);
                     return Some((blk, bytes));
                 }
@@ -222,11 +222,17 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
-    /// Clear every entry below the unlinked table `top` (at `level`, mapping
-    /// from `base`), queue its tables for freeing, and return the bytes that
-    /// were mapped. Iterative: the depth is at most three tables. The caller
-    /// gathers the leaf invalidation for the whole span.
-    fn clear_subtree<const S: bool>(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
+    /// Retire the unlinked table `top` (at `level`, mapping from `base`)
+    /// and every table below it, and return the bytes they mapped.
+    ///
+    /// Nothing else can reach these tables any more (the caller owns the
+    /// whole span and has unlinked `top`), so their entries are left as
+    /// they are: each table is marked dead and queued for
+    /// [`TablePool::free_dirty`], which zeroes it when it is next handed
+    /// out. A last-level table is not even read: its live count is its
+    /// number of pages. Iterative: the depth is at most three tables. The
+    /// caller gathers the leaf invalidation for the whole span.
+    fn clear_subtree(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
         // (table, level, next index, base iova)
         let mut stack: [(u64, u32, usize, u64); 4] = [(0, 0, 0, 0); 4];
         stack[0] = (top, level, 0, base);
@@ -236,26 +242,30 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let (pa, l, i, b) = stack[sp - 1];
             let ptr = self.ptr(pa);
             let i = if l == 3 {
-                // A last-level table holds only pages: count and clear in one pass.
-                bytes += (self.clear_leaves::<S>(ptr) as u64) << F::GRANULE_SHIFT;
+                let live = self.live_of(pa, ptr).load(Acquire) & COUNT_MASK;
+                debug_assert_eq!(
+                    live as usize,
+                    (0..Self::ENTRIES)
+                        .filter(|&k| entry(ptr, k).load(Relaxed) != 0)
+                        .count(),
+                    "a last-level table's live count is its number of pages"
+                );
+                bytes += live << Derived::<F>::shift(3);
                 Self::ENTRIES
             } else {
                 i
             };
             if i == Self::ENTRIES {
-                self.clean(ptr, Self::ENTRIES);
                 self.pool.live(pa).fetch_or(DEAD, AcqRel);
-                self.pend(pa, g);
+                self.pend(pa, true, g);
                 sp -= 1;
                 continue;
             }
             stack[sp - 1].2 = i + 1;
-            let e = entry(ptr, i);
-            let d = e.load(Relaxed);
+            let d = entry(ptr, i).load(Relaxed);
             if d == 0 {
                 continue;
             }
-            e.store(0, Relaxed);
             let shift = Derived::<F>::shift(l);
             if F::is_table(d, l) {
                 stack[sp] = (F::table_addr(d, l), l + 1, 0, b + ((i as u64) << shift));
@@ -265,26 +275,6 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             }
         }
         bytes
-    }
-
-    /// Clear a last-level table; returns how many entries were valid.
-    #[inline(always)]
-    fn clear_leaves<const S: bool>(&self, tptr: *const F::Desc) -> usize {
-        if S {
-            let mut n = 0;
-            for i in 0..Self::ENTRIES {
-                let e = entry(tptr, i);
-                if e.load(Relaxed) != 0 {
-                    e.store(0, Relaxed);
-                    n += 1;
-                }
-            }
-            n
-        } else {
-            // SAFETY: a whole table from the pool, unlinked and owned by the
-            // exclusive caller (see `fill`).
-            unsafe { <F::Desc as Desc>::clear(tptr, Self::ENTRIES) }
-        }
     }
 
     /// Rewrite the contiguous group holding entry `idx` (whose value is
