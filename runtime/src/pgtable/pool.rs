@@ -37,6 +37,14 @@ pub unsafe trait TablePool {
     /// Order > 0 is only asked for roots larger than a slot (concatenated
     /// stage-2 roots, the 16 KiB ARMv7 first level).
     fn alloc(&self, order: u32) -> Option<u64>;
+    /// [`alloc`](Self::alloc) for a caller that writes every entry before
+    /// anyone can see the table: the memory may hold stale entries of a
+    /// table given back by [`free_dirty`](Self::free_dirty). By default
+    /// the same as `alloc`.
+    #[inline(always)]
+    fn alloc_unzeroed(&self, order: u32) -> Option<u64> {
+        self.alloc(order)
+    }
     /// Give back tables from `alloc`; every entry is zero again.
     fn free(&self, pa: u64, order: u32);
     /// Give back tables from `alloc` whose entries may still be set: the
@@ -80,6 +88,10 @@ unsafe impl<P: TablePool> TablePool for &P {
     #[inline(always)]
     fn free_dirty(&self, pa: u64, order: u32) {
         (**self).free_dirty(pa, order)
+    }
+    #[inline(always)]
+    fn alloc_unzeroed(&self, order: u32) -> Option<u64> {
+        (**self).alloc_unzeroed(order)
     }
     #[inline(always)]
     fn entries(&self, pa: u64) -> *const AtomicU64 {
@@ -291,6 +303,22 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
         }
     }
 
+    /// Slots for an allocation of `1 << order`, and whether the first was
+    /// given back dirty (only single slots are).
+    fn take(&self, order: u32) -> Option<(usize, bool)> {
+        if order >= self.state.free_head.len() as u32 {
+            return None;
+        }
+        let slot = match self.pop_free(order as usize) {
+            Some(s) => s,
+            None => self.bump_alloc(1 << order)?,
+        };
+        // Acquire (with the free list's): `free_dirty`'s flag is seen.
+        let dirty = order == 0 && self.dirty[slot].swap(false, Ordering::Acquire);
+        self.state.in_use.fetch_add(1 << order, Ordering::Relaxed);
+        Some((slot, dirty))
+    }
+
     /// `count` contiguous never-used slots aligned to `count`; slots skipped
     /// for alignment go on the free list.
     fn bump_alloc(&self, count: usize) -> Option<usize> {
@@ -325,19 +353,15 @@ unsafe impl<T: TableMem, const N: usize> TablePool for StaticPool<T, N> {
     const GRANULE_SHIFT: u32 = T::SHIFT;
 
     fn alloc(&self, order: u32) -> Option<u64> {
-        if order >= self.state.free_head.len() as u32 {
-            return None;
-        }
-        let slot = match self.pop_free(order as usize) {
-            Some(s) => s,
-            None => self.bump_alloc(1 << order)?,
-        };
-        // Acquire (with the free list's): `free_dirty`'s flag is seen.
-        if order == 0 && self.dirty[slot].swap(false, Ordering::Acquire) {
+        let (slot, dirty) = self.take(order)?;
+        if dirty {
             zero_table(self.tables[slot..].as_ptr().cast(), 1 << (T::SHIFT - 3));
         }
-        self.state.in_use.fetch_add(1 << order, Ordering::Relaxed);
         Some(self.pa_of(slot))
+    }
+
+    fn alloc_unzeroed(&self, order: u32) -> Option<u64> {
+        Some(self.pa_of(self.take(order)?.0))
     }
 
     fn free(&self, pa: u64, order: u32) {

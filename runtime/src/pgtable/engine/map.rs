@@ -197,7 +197,14 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 {
                     continue 'retry;
                 }
-                let Some(new) = self.alloc_table(1) else {
+                if level + 1 == 3 && iova & (blk - 1) == 0 && rem >= blk {
+                    match self.map_whole_last::<S>(&mut path, level, e, iova, pa, attrs) {
+                        Some(Ok(())) => return Ok(blk),
+                        Some(Err(e)) => return Err(e),
+                        None => continue 'retry,
+                    }
+                }
+                let Some(new) = self.alloc_table(1, false) else {
                     self.put::<S>(&path, level, iova);
                     return Err(MapError::NoMemory);
                 };
@@ -230,6 +237,60 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         }
                         continue 'retry;
                     }
+                }
+            }
+        }
+    }
+
+    /// Map the whole span of the empty entry `e` at `level` (the one above
+    /// the last) with a new last-level table written in full before it is
+    /// linked: no zeroing, no reservations, one install. The caller holds
+    /// one reservation on `path[level]` for `e`. None: another CPU
+    /// installed a table there first, walk again.
+    #[inline(always)]
+    fn map_whole_last<const S: bool>(
+        &self,
+        path: &mut Path,
+        level: u32,
+        e: &F::Desc,
+        iova: u64,
+        pa: u64,
+        attrs: u64,
+    ) -> Option<Result<(), MapError>> {
+        let span = 1u64 << Derived::<F>::shift(level);
+        // A fresh table's run reads no entries: any pointer will do.
+        let (n, contig) = self.leaf_run(self.root_ptr, 0, 3, iova, pa, span, true);
+        let n = n as usize;
+        debug_assert_eq!(n, Self::ENTRIES, "an aligned whole span fills its table");
+        let Some(new) = self.alloc_table(n as u64, true) else {
+            self.put::<S>(path, level, iova);
+            return Some(Err(MapError::NoMemory));
+        };
+        let nptr = self.ptr(new);
+        self.fill::<S>(nptr, 0, n, pa, 3, attrs, contig);
+        self.clean(nptr, Self::ENTRIES);
+        // Release: the full table is visible before its pointer.
+        let installed = if S {
+            e.compare_exchange(0, F::table(new, level), Release, Acquire)
+        } else {
+            e.store(F::table(new, level), Release);
+            Ok(0)
+        };
+        match installed {
+            Ok(_) => {
+                self.clean(e, 1);
+                path[level as usize + 1] = new;
+                self.hint_record::<S>(iova, path, level + 1);
+                Some(Ok(()))
+            }
+            Err(cur) => {
+                self.pool.live(new).fetch_or(DEAD, Relaxed);
+                self.pool.free_dirty(new, 0);
+                self.put::<S>(path, level, iova);
+                if F::is_table(cur, level) {
+                    None
+                } else {
+                    Some(Err(MapError::Overlap))
                 }
             }
         }

@@ -274,10 +274,16 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
-    /// A fresh table with `count` live entries (or reservations), next generation.
+    /// A fresh table with `count` live entries (or reservations), next
+    /// generation; `unzeroed`: the caller writes every entry before linking
+    /// it (see [`TablePool::alloc_unzeroed`]).
     #[inline(always)]
-    fn alloc_table(&self, count: u64) -> Option<u64> {
-        let pa = self.pool.alloc(0)?;
+    fn alloc_table(&self, count: u64, unzeroed: bool) -> Option<u64> {
+        let pa = if unzeroed {
+            self.pool.alloc_unzeroed(0)?
+        } else {
+            self.pool.alloc(0)?
+        };
         if !Self::table_pa_ok(pa, 0) {
             self.pool.free(pa, 0);
             return None;

@@ -192,7 +192,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 if !self.still_there::<S>(table, level, iova, w) {
                     continue 'retry;
                 }
-                let new = self.alloc_table(Self::ENTRIES as u64)?;
+                // Every entry is written below, before the table is linked.
+                let new = self.alloc_table(Self::ENTRIES as u64, true)?;
                 let nptr = self.ptr(new);
                 let sub = 1u64 << Derived::<F>::shift(level + 1);
                 let base = F::leaf_addr(d, level);
