@@ -98,13 +98,14 @@ fn hinted_single_pages_count_retire_and_gather() {
     assert_eq!(pt.iova_to_phys(BASE), Some(0x3_0000_0000));
 }
 
-/// Two streams in neighbouring last-level tables: every call misses the
-/// last-level hint and starts at the hinted level-2 table. Tables fill,
-/// retire and come back exactly as through full walks, and retiring a
-/// last-level table under a level-2 start unlinks only it.
+/// Two streams whose last-level tables share a way of the hint (their
+/// spans are `WAYS` tables apart): every call misses the last-level hint
+/// and starts at the hinted level-2 table. Tables fill, retire and come
+/// back exactly as through full walks, and retiring a last-level table
+/// under a level-2 start unlinks only it.
 #[test]
 fn level2_hinted_walks_fill_and_retire() {
-    const SPAN: u64 = 2 << 20;
+    const SPAN: u64 = (2 << 20) * super::hint::WAYS as u64;
     let pool: StaticPool<Table4K, 8> = StaticPool::new();
     pool.set_phys_base(0x8000_0000);
     let tlb = Recorder::default();
@@ -150,5 +151,59 @@ fn level2_hinted_walks_fill_and_retire() {
         assert_eq!(pt.unmap_mut(BASE + i * PAGE, PAGE), PAGE);
     }
     assert_eq!(pt.unmap_mut(BASE + SPAN, PAGE), PAGE);
+    assert_eq!(pool.in_use(), 1);
+}
+
+/// Streams in neighbouring last-level tables keep a way each and take the
+/// single-page fast paths in turn; a table retired from its way's hinted
+/// path unlinks only it, and the other ways were dropped with it.
+#[test]
+fn streams_in_neighbouring_tables_keep_their_ways() {
+    const SPAN: u64 = 2 << 20;
+    let streams = super::hint::WAYS as u64;
+    let pool: StaticPool<Table4K, 8> = StaticPool::new();
+    pool.set_phys_base(0x8000_0000);
+    let tlb = Recorder::default();
+    let mut pt: Pt = PageTable::new(&pool, &tlb).unwrap();
+    for i in 0..16 {
+        for s in 0..streams {
+            let ia = BASE + s * SPAN + i * PAGE;
+            pt.map_mut(ia, 0x1_0000_0000 + ia, PAGE, rw()).unwrap();
+        }
+    }
+    // Root, L1, L2 and one L3 per stream.
+    assert_eq!(pool.in_use(), 3 + streams as usize);
+    for s in 0..streams {
+        assert_eq!(pt.live_entries(BASE + s * SPAN, 3), Some(16));
+        // A taken entry through a hinted way is still an overlap.
+        assert_eq!(
+            pt.map_mut(BASE + s * SPAN + 3 * PAGE, 0, PAGE, rw()),
+            Err(MapError::Overlap)
+        );
+    }
+    assert_eq!(tlb.counts(), (0, 0, 0));
+    // Unmap the streams in turn; stream 1 empties first and retires alone.
+    for i in 0..16 {
+        for s in 0..streams {
+            if s == 1 || i < 8 {
+                assert_eq!(pt.unmap_mut(BASE + s * SPAN + i * PAGE, PAGE), PAGE);
+            }
+        }
+    }
+    assert_eq!(pool.in_use(), 2 + streams as usize);
+    assert_eq!(pt.live_entries(BASE + SPAN, 3), None);
+    assert_eq!(pt.live_entries(BASE, 2), Some(streams - 1));
+    for s in (0..streams).filter(|&s| s != 1) {
+        assert_eq!(pt.live_entries(BASE + s * SPAN, 3), Some(8));
+        let ia = BASE + s * SPAN + 9 * PAGE;
+        assert_eq!(pt.iova_to_phys(ia), Some(0x1_0000_0000 + ia));
+    }
+    // Everything out: back to the root alone.
+    for s in 0..streams {
+        assert_eq!(
+            pt.unmap_mut(BASE + s * SPAN, SPAN),
+            if s == 1 { 0 } else { 8 * PAGE }
+        );
+    }
     assert_eq!(pool.in_use(), 1);
 }

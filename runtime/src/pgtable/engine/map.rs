@@ -85,10 +85,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// that path reports).
     #[inline(always)]
     fn map_page_hinted(&self, iova: u64, pa: u64, attrs: u64) -> bool {
-        if Self::START >= 3 || self.hint.key.load(Relaxed) != Self::hint_key(iova) {
+        if Self::START >= 3 {
             return false;
         }
-        let table = self.hint.path[3].load(Relaxed);
+        let Some((_, table)) = self.hint.last(Self::hint_key(iova)) else {
+            return false;
+        };
         let tptr = self.ptr(table);
         let e = entry(tptr, Derived::<F>::index(3, iova));
         if e.load(Relaxed) != 0 {

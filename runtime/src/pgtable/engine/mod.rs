@@ -14,20 +14,18 @@ use super::format::{Derived, Desc, Format};
 use super::pool::{TablePool, COUNT_MASK, DEAD};
 use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
+use hint::Hint;
 
 #[cfg(test)]
 mod contig_tests;
 #[cfg(test)]
 mod fast_tests;
+mod hint;
 mod map;
 mod unmap;
 
 /// Tables on the way from the root to the current level, by level.
 type Path = [u64; 4];
-
-/// In `path[START]`: the path came from the walk hint and only its
-/// last-level entry is filled in (no table lives at this address).
-const HINTED: u64 = u64::MAX;
 
 /// A translation table of format `F`, with tables from pool `P` and TLB
 /// maintenance by `T`.
@@ -38,19 +36,6 @@ pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
     tlb: T,
     hint: Hint,
     _format: PhantomData<F>,
-}
-
-/// The exclusive mode's walk cache: the path to the last last-level table
-/// reached, keyed by `(iova >> its span shift) + 1` (0: empty), and, for
-/// a miss there, the same path's level-2 table keyed by its own span
-/// (`key2`): a caller whose IOVAs jump between last-level tables (several
-/// streams, a churned IOVA allocator) still skips the walk down to level
-/// 2. Read only by `&mut self` calls; emptied whenever any table is
-/// unlinked, so it never names a freed table.
-struct Hint {
-    key: AtomicU64,
-    key2: AtomicU64,
-    path: [AtomicU64; 4],
 }
 
 // SAFETY: `root_ptr` points into pool memory shared by design; every shared
@@ -138,11 +123,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             root_ptr,
             pool,
             tlb,
-            hint: Hint {
-                key: AtomicU64::new(0),
-                key2: AtomicU64::new(0),
-                path: [const { AtomicU64::new(0) }; 4],
-            },
+            hint: Hint::new(),
             _format: PhantomData,
         })
     }
@@ -376,17 +357,17 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             // Only the tables from the start level down now; the rest of
             // the path is read from the hint when a retirement needs it
             // (see `resolve`).
-            let level = if self.hint.key.load(Relaxed) == Self::hint_key(iova) {
-                3
-            } else if Self::START < 2 && self.hint.key2.load(Relaxed) == Self::hint_key2(iova) {
-                2
-            } else {
-                0
+            let hit = match self.hint.last(Self::hint_key(iova)) {
+                Some((w, t)) => Some((3, w, t)),
+                None if Self::START < 2 => self
+                    .hint
+                    .level2(Self::hint_key2(iova))
+                    .map(|(w, t)| (2, w, t)),
+                None => None,
             };
-            if level != 0 {
-                let table = self.hint.path[level].load(Relaxed);
+            if let Some((level, w, table)) = hit {
                 path[level] = table;
-                path[Self::START as usize] = HINTED;
+                path[Self::START as usize] = hint::marker(w);
                 return (path, level as u32, table, self.ptr(table));
             }
         }
@@ -394,45 +375,29 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         (path, Self::START, self.root, self.root_ptr)
     }
 
-    /// The full path for one that `walk_start` took from the hint. The hint
-    /// still holds it: nothing frees a table between a hinted start and the
-    /// retirement that needs the path, and a path recorded in between (a
-    /// level-2 start going down) keeps the levels above 2.
+    /// The full path for one that `walk_start` took from the hint. The
+    /// hint still holds it: nothing frees a table between a hinted start
+    /// and the retirement that needs the path, and a path recorded in
+    /// between (a level-2 start going down) has the same levels above 2.
     #[inline(always)]
     fn resolve(&self, path: &Path) -> Path {
-        if path[Self::START as usize] != HINTED {
-            return *path;
-        }
         let mut full = *path;
-        for (f, h) in full
-            .iter_mut()
-            .zip(&self.hint.path)
-            .take(3)
-            .skip(Self::START as usize)
-        {
-            *f = h.load(Relaxed);
+        if let Some(w) = hint::marked_way(path[Self::START as usize]) {
+            // Way `w` holds this walk's levels down to 2 (a level-2 start
+            // took its table from there).
+            self.hint.fill_upper(w, &mut full, Self::START as usize);
         }
         full
     }
 
-    /// Remember the path to a last-level table (exclusive mode only). A
-    /// walk that started from the hint at level 2 holds only levels 2 and
-    /// 3; the hint's levels above are already this path's.
+    /// Remember the path to a last-level table (exclusive mode only).
     #[inline(always)]
     fn hint_record<const S: bool>(&self, iova: u64, path: &Path, level: u32) {
         if !S && level == 3 && Self::START < 3 {
-            let from = if path[Self::START as usize] == HINTED {
-                2
-            } else {
-                0
-            };
-            for (h, p) in self.hint.path.iter().zip(path).skip(from) {
-                h.store(*p, Relaxed);
-            }
-            self.hint.key.store(Self::hint_key(iova), Relaxed);
-            if Self::START < 2 {
-                self.hint.key2.store(Self::hint_key2(iova), Relaxed);
-            }
+            let full = self.resolve(path);
+            let key2 = (Self::START < 2).then(|| Self::hint_key2(iova));
+            self.hint
+                .record(Self::hint_key(iova), key2, &full, Self::START as usize);
         }
     }
 
@@ -441,8 +406,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// [`TablePool::free_dirty`]), marked in the address's low bit (tables
     /// are at least 1 KiB aligned).
     fn pend(&self, pa: u64, dirty: bool, g: &mut Gather) {
-        self.hint.key.store(0, Relaxed);
-        self.hint.key2.store(0, Relaxed);
+        self.hint.clear();
         if g.npending == PENDING {
             self.flush(g);
         }

@@ -62,10 +62,10 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// be retired).
     #[inline(always)]
     fn unmap_page_hinted(&self, iova: u64) -> Option<u64> {
-        if Self::START >= 3 || self.hint.key.load(Relaxed) != Self::hint_key(iova) {
+        if Self::START >= 3 {
             return None;
         }
-        let table = self.hint.path[3].load(Relaxed);
+        let (_, table) = self.hint.last(Self::hint_key(iova))?;
         let tptr = self.ptr(table);
         let e = entry(tptr, Derived::<F>::index(3, iova));
         let d = e.load(Relaxed);
