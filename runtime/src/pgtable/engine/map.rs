@@ -200,10 +200,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     continue 'retry;
                 }
                 if level + 1 == 3 && iova & (blk - 1) == 0 && rem >= blk {
-                    match self.map_whole_last::<S>(&mut path, level, e, iova, pa, attrs) {
-                        Some(Ok(())) => return Ok(blk),
-                        Some(Err(e)) => return Err(e),
-                        None => continue 'retry,
+                    // A fresh table's run reads no entries: any pointer will do.
+                    let run = self.leaf_run(self.root_ptr, 0, 3, iova, pa, blk, true);
+                    if run.0 == Self::ENTRIES as u64 {
+                        match self.map_whole_last::<S>(&mut path, level, e, iova, pa, attrs, run.1)
+                        {
+                            Some(Ok(())) => return Ok(blk),
+                            Some(Err(e)) => return Err(e),
+                            None => continue 'retry,
+                        }
                     }
                 }
                 let Some(new) = self.alloc_table(1, false) else {
@@ -245,10 +250,12 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Map the whole span of the empty entry `e` at `level` (the one above
-    /// the last) with a new last-level table written in full before it is
-    /// linked: no zeroing, no reservations, one install. The caller holds
-    /// one reservation on `path[level]` for `e`. None: another CPU
-    /// installed a table there first, walk again.
+    /// the last) with a new last-level table written in full (`contig`:
+    /// as contiguous groups) before it is linked: no zeroing, no
+    /// reservations, one install. The caller holds one reservation on
+    /// `path[level]` for `e`. None: another CPU installed a table there
+    /// first, walk again.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn map_whole_last<const S: bool>(
         &self,
@@ -258,12 +265,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         iova: u64,
         pa: u64,
         attrs: u64,
+        contig: bool,
     ) -> Option<Result<(), MapError>> {
-        let span = 1u64 << Derived::<F>::shift(level);
-        // A fresh table's run reads no entries: any pointer will do.
-        let (n, contig) = self.leaf_run(self.root_ptr, 0, 3, iova, pa, span, true);
-        let n = n as usize;
-        debug_assert_eq!(n, Self::ENTRIES, "an aligned whole span fills its table");
+        let n = Self::ENTRIES;
         let Some(new) = self.alloc_table(n as u64, true) else {
             self.put::<S>(path, level, iova);
             return Some(Err(MapError::NoMemory));
