@@ -22,7 +22,6 @@ use iommugen_runtime::pgtable::{
     PageAllocPool, PageTable, Rockchip, Stage, Sun50i,
 };
 use iommugen_runtime::Prot;
-use std::sync::atomic::AtomicU64;
 
 use super::memory::Memory;
 use super::script::Op;
