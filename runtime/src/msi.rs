@@ -219,7 +219,34 @@ impl<const N: usize> MsiCookie<N> {
         Ok(iova + offset)
     }
 
-    /// Mapped doorbell pages as (physical page, IOVA).
+    /// Undo [`map_doorbell`](Self::map_doorbell) for `doorbell`'s page
+    /// (the IOMMU then refuses the device's MSI writes to it). The page's
+    /// IOVA is free for the next doorbell only if it was the last mapped.
+    pub fn unmap_doorbell<P: PageTableOps>(
+        &mut self,
+        dom: &mut Domain<'_, P>,
+        doorbell: u64,
+    ) -> Result<(), DomainError> {
+        let g = dom.granule();
+        let page = doorbell & !(g - 1);
+        let at = self.pages[..self.len]
+            .iter()
+            .position(|p| p.0 == page)
+            .ok_or(DomainError::Map(crate::domain::MapError::NotMapped))?;
+        let iova = self.pages[at].1;
+        dom.table.unmap(iova, g).map_err(DomainError::Map)?;
+        if at + 1 == self.len {
+            self.len -= 1;
+        } else {
+            // Keep the IOVA allocated (later pages follow it): mark the
+            // slot as holding no doorbell.
+            self.pages[at].0 = u64::MAX;
+        }
+        Ok(())
+    }
+
+    /// Mapped doorbell pages as (physical page, IOVA); a page of
+    /// `u64::MAX` is a slot unmapped before a later one.
     pub fn pages(&self) -> &[(u64, u64)] {
         &self.pages[..self.len]
     }

@@ -253,3 +253,39 @@ fn a_window_outside_the_managed_range_still_maps() {
     );
     assert_eq!(d.table.mappings(), [(SW_MSI_BASE, 0x809_0000, 0x1000)]);
 }
+
+#[test]
+fn an_unmapped_doorbell_leaves_the_table_and_maps_again_at_its_iova() {
+    let mut st = vec![0u64; storage_words(1 << 24, 12)];
+    let mut d = Domain::new(
+        RecordingPageTable::<4>::new(),
+        &mut st,
+        0x1000_0000,
+        1 << 24,
+        12,
+    )
+    .unwrap();
+    let mut cookie: MsiCookie<2> = MsiCookie::new();
+    cookie.reserve(&mut d).unwrap();
+    let iova = cookie.map_doorbell(&mut d, DOORBELL).unwrap();
+    cookie.unmap_doorbell(&mut d, DOORBELL).unwrap();
+    assert_eq!(d.table.mappings(), []);
+    assert!(cookie.pages().is_empty());
+    assert_eq!(
+        cookie.unmap_doorbell(&mut d, DOORBELL),
+        Err(DomainError::Map(
+            iommugen_runtime::domain::MapError::NotMapped
+        ))
+    );
+    assert_eq!(cookie.map_doorbell(&mut d, DOORBELL).unwrap(), iova);
+    // A page unmapped below a later one keeps its IOVA: the later page
+    // does not move, the next doorbell goes after it.
+    let other = cookie.map_doorbell(&mut d, 0x802_0040).unwrap();
+    cookie.unmap_doorbell(&mut d, DOORBELL).unwrap();
+    assert_eq!(d.table.mappings(), [(SW_MSI_BASE + 0x1000, 0x802_0000, 0x1000)]);
+    assert_eq!(other, SW_MSI_BASE + 0x1040);
+    assert_eq!(
+        cookie.map_doorbell(&mut d, DOORBELL),
+        Err(DomainError::Iova(IovaError::Exhausted))
+    );
+}

@@ -17,9 +17,11 @@
 mod boot;
 mod checks;
 mod edu;
+mod gic;
 mod global;
 mod isolation;
 mod mem;
+mod msi;
 mod pci;
 mod semihost;
 mod smmu;
@@ -32,6 +34,7 @@ use iommugen_runtime::decl::IOMMU_DECLARATIONS;
 use iommugen_runtime::domain::Domain;
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::msi::of_msi_target;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::pgtable::{Format, MAIR};
@@ -257,6 +260,32 @@ fn run() -> Result<u32, &'static str> {
     let mut iova_words = [0u64; iommugen_runtime::iova::storage_words(1 << 28, 12)];
     let mut dom: checks::Dom<'_> = Domain::new(pt, &mut iova_words, iova_base, size, 12)
         .map_err(|_| "cannot build the domain's IOVA allocator")?;
+    // MSIs: the host bridge's msi-map names the ITS and the DeviceID; the
+    // SW-MSI window is reserved and the doorbell mapped before any DMA
+    // mapping (Linux does both when the domain is set up).
+    let target = of_msi_target(host, bdf.rid())
+        .map_err(|e| {
+            println!("of_msi_target: {e}");
+            "the host bridge's MSI properties are unusable"
+        })?
+        .ok_or("no MSI controller for the edu")?;
+    println!(
+        "of_msi_target: rid {:#x} -> {} DeviceID {:#x}",
+        bdf.rid(),
+        PathOf(dt.node(target.controller).ok_or("bad node id")?),
+        target.device_id
+    );
+    if msi::FORGET_DOORBELL {
+        println!("MUTANT: the MSI doorbell is never mapped (feature forget-msi-doorbell); check 6 must fail");
+    }
+    let msi_a = msi::prepare(&mut dom, target)?;
+    msi::describe(&msi_a, "edu");
+    let mut msi_env = msi::Env {
+        dt: &dt,
+        bridge,
+        bdf,
+        msi: msi_a,
+    };
 
     let mut ctx = checks::Ctx {
         smmu,
@@ -271,7 +300,7 @@ fn run() -> Result<u32, &'static str> {
     let mut failed = checks::run_all(&mut ctx);
     let Some(bdf_b) = second else {
         println!("pci: one edu device: check 5 (isolation between devices) needs two");
-        return Ok(failed);
+        return Ok(failed + msi::run(&mut ctx, &mut msi_env));
     };
 
     // The second edu: its own BAR, steps (3) and (4) again (a per-device
@@ -339,6 +368,13 @@ fn run() -> Result<u32, &'static str> {
     let size_b = (last_b - base_b).saturating_add(1);
     let mut dom_b: checks::Dom<'_> = Domain::new(pt_b, &mut iova_words_b, base_b, size_b, 12)
         .map_err(|_| "cannot build the second domain's IOVA allocator")?;
+    // Every PCI function's domain gets the SW-MSI window and the doorbell.
+    let target_b = of_msi_target(host, bdf_b.rid())
+        .ok()
+        .flatten()
+        .ok_or("no MSI controller for the second edu")?;
+    let msi_b = msi::prepare(&mut dom_b, target_b)?;
+    msi::describe(&msi_b, "second edu");
     let mut other = isolation::Other {
         edu: edu_b,
         sid: sid_b,
@@ -346,5 +382,6 @@ fn run() -> Result<u32, &'static str> {
         limit: setup_b.dma.mask.min(last_b),
     };
     failed += isolation::run(&mut ctx, &mut other);
+    failed += msi::run(&mut ctx, &mut msi_env);
     Ok(failed)
 }
