@@ -210,7 +210,10 @@ impl Gic {
             return Err("the ITS has no device or collection table register");
         }
         let cmdq = alloc(PAGE, PAGE)?;
-        w64(its + GITS_CBASER as u64, VALID | ITS_WB_INNER_SHAREABLE | cmdq);
+        w64(
+            its + GITS_CBASER as u64,
+            VALID | ITS_WB_INNER_SHAREABLE | cmdq,
+        );
         w64(its + GITS_CWRITER as u64, 0);
         w32(its + GITS_CTLR as u64, 1);
         let target = if pta {

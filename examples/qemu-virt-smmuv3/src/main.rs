@@ -22,7 +22,9 @@ mod global;
 mod isolation;
 mod mem;
 mod msi;
+mod overlay;
 mod pci;
+mod reserved;
 mod semihost;
 mod smmu;
 mod tlb;
@@ -34,8 +36,8 @@ use iommugen_runtime::decl::IOMMU_DECLARATIONS;
 use iommugen_runtime::domain::Domain;
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
-use iommugen_runtime::msi::of_msi_target;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::msi::of_msi_target;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::pgtable::{Format, MAIR};
 use iommugen_runtime::smmuv3::cd::{Granule, Stage1Config};
@@ -108,18 +110,21 @@ fn run() -> Result<u32, &'static str> {
     unsafe { core::arch::asm!("mrs {}, CurrentEL", out(reg) el, options(nomem, nostack)) };
     println!("qemu-virt-smmuv3: entered at EL{}", (el >> 2) & 3);
 
-    let dt = tree::load()?;
-    let ram = tree::memory(&dt).ok_or("no /memory node")?;
+    let (qemu_blob, qemu) = tree::load()?;
+    let ram = tree::memory(&qemu).ok_or("no /memory node")?;
     boot::enable_mmu(ram.clone());
     let free = tree::free_ram(&ram);
     println!(
         "boot: DTB at 0x40000000 ({} nodes), RAM {:#x}..{:#x}, MMU on (identity map), free RAM from {:#x}",
-        dt.len(),
+        qemu.len(),
         ram.start,
         ram.end,
         free.start
     );
     BUMP.with(|b| *b = mem::Bump::new(free));
+    // The tree the boot flow runs on: QEMU's, with a node for the edu and
+    // a reserved region it uses (check 8).
+    let (dt, region) = reserved::extended_tree(qemu_blob, &qemu)?;
 
     // Seed steps (1) and (2).
     let tables = [&IOMMU_DECLARATIONS[..], arm_smmu_v3::DECLARATIONS];
@@ -236,21 +241,6 @@ fn run() -> Result<u32, &'static str> {
         .with(|b| b.slice::<ContextDescriptor>(1, 64))
         .ok_or("no RAM for the context descriptor")?;
     let mut cd_table = DmaSlice::identity(cd_table);
-    for (node, id) in fwspec.all_ids() {
-        let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
-        smmu::prepare_stream(inst, id)?;
-        inst.borrow_mut()
-            .attach_stage1(id, &mut cd_table, cd)
-            .map_err(|e| {
-                println!("smmuv3: attach failed: {e}");
-                "attaching the stream failed"
-            })?;
-        println!(
-            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ {}, 4K granule, IPS {oas} bits, MAIR {MAIR:#x})",
-            pt.root(),
-            64 - ias
-        );
-    }
     let size = (iova_last - iova_base).saturating_add(1);
     // The domain owns the page table (the engine implements the boot flow's
     // PageTableOps) and allocates IOVAs in the window step (4) chose. The
@@ -260,6 +250,8 @@ fn run() -> Result<u32, &'static str> {
     let mut iova_words = [0u64; iommugen_runtime::iova::storage_words(1 << 28, 12)];
     let mut dom: checks::Dom<'_> = Domain::new(pt, &mut iova_words, iova_base, size, 12)
         .map_err(|_| "cannot build the domain's IOVA allocator")?;
+    // The edu's reserved regions, installed before it is attached.
+    reserved::install(host, bdf, &mut dom)?;
     // MSIs: the host bridge's msi-map names the ITS and the DeviceID; the
     // SW-MSI window is reserved and the doorbell mapped before any DMA
     // mapping (Linux does both when the domain is set up).
@@ -287,6 +279,22 @@ fn run() -> Result<u32, &'static str> {
         msi: msi_a,
     };
 
+    // Attach: the domain's mappings are in place before the SMMU uses them.
+    for (node, id) in fwspec.all_ids() {
+        let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
+        smmu::prepare_stream(inst, id)?;
+        inst.borrow_mut()
+            .attach_stage1(id, &mut cd_table, cd)
+            .map_err(|e| {
+                println!("smmuv3: attach failed: {e}");
+                "attaching the stream failed"
+            })?;
+        println!(
+            "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ {}, 4K granule, IPS {oas} bits, MAIR {MAIR:#x})",
+            dom.table.root(),
+            64 - ias
+        );
+    }
     let mut ctx = checks::Ctx {
         smmu,
         tlb: &tlb,
@@ -297,7 +305,9 @@ fn run() -> Result<u32, &'static str> {
         sid,
         b: None,
     };
-    let mut failed = checks::run_all(&mut ctx);
+    // Check 8 first: the reserved region works before any buffer is mapped.
+    let mut failed = reserved::check(&mut ctx, region);
+    failed += checks::run_all(&mut ctx);
     let Some(bdf_b) = second else {
         println!("pci: one edu device: check 5 (isolation between devices) needs two");
         return Ok(failed + msi::run(&mut ctx, &mut msi_env));

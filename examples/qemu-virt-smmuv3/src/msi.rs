@@ -190,7 +190,7 @@ fn check7(ctx: &mut Ctx<'_, '_>, env: &mut Env<'_, '_>, gic: &Gic) -> Result<(),
     }
     let (n, first) = checks::drain_events(ctx);
     let e = first.ok_or("no SMMU event for the MSI write")?;
-    println!("  event: {e} ({n} records for the 4-byte MSI write)");
+    println!("  event: {e} ({n} record(s) for the 4-byte MSI write)");
     if e.kind != EventKind::Translation
         || e.stream_id != ctx.sid
         || e.input_address != Some(env.msi.iova)
@@ -216,7 +216,7 @@ fn check7(ctx: &mut Ctx<'_, '_>, env: &mut Env<'_, '_>, gic: &Gic) -> Result<(),
     }
     checks::no_events(ctx, "the MSI after the remap raised events")?;
     println!(
-        "check 7 (MSI without its doorbell mapping): ok: doorbell page unmapped from the domain, the MSI write to IOVA {iova:#x} faulted (F_TRANSLATION, StreamID {:#x}, {n} event) and no LPI arrived; mapped again, LPI {LPI} arrived",
+        "check 7 (MSI without its doorbell mapping): ok: doorbell page unmapped from the domain, the MSI write to IOVA {iova:#x} faulted (F_TRANSLATION, StreamID {:#x}, {n} event record(s)) and no LPI arrived; mapped again, LPI {LPI} arrived",
         ctx.sid
     );
     Ok(())
