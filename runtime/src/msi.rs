@@ -135,7 +135,10 @@ pub fn of_msi_target(host: Node<'_>, rid: u32) -> Result<Option<MsiTarget>, MsiE
     } else if let Some(p) = host.property("msi-parent") {
         // `msi-parent = <&its>` (or `<&its N>` with `#msi-cells`): the
         // first phandle; a PCI function's DeviceID is its requester ID.
-        let phandle = p.cells().and_then(|c| c.get(0)).ok_or(MsiError::Parent(None))?;
+        let phandle = p
+            .cells()
+            .and_then(|c| c.get(0))
+            .ok_or(MsiError::Parent(None))?;
         let node = host
             .tree()
             .by_phandle(phandle)

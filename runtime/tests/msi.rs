@@ -282,7 +282,10 @@ fn an_unmapped_doorbell_leaves_the_table_and_maps_again_at_its_iova() {
     // does not move, the next doorbell goes after it.
     let other = cookie.map_doorbell(&mut d, 0x802_0040).unwrap();
     cookie.unmap_doorbell(&mut d, DOORBELL).unwrap();
-    assert_eq!(d.table.mappings(), [(SW_MSI_BASE + 0x1000, 0x802_0000, 0x1000)]);
+    assert_eq!(
+        d.table.mappings(),
+        [(SW_MSI_BASE + 0x1000, 0x802_0000, 0x1000)]
+    );
     assert_eq!(other, SW_MSI_BASE + 0x1040);
     assert_eq!(
         cookie.map_doorbell(&mut d, DOORBELL),

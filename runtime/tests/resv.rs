@@ -200,10 +200,7 @@ fn a_pci_function_node_names_its_region_with_a_three_cell_address() {
         .flag("ranges");
     b.begin("edu-buffer@40500000")
         .cells("reg", &[0, 0x4050_0000, 0, 0x1_0000])
-        .cells(
-            "iommu-addresses",
-            &[7, 0x0800, 0, 0xffff_0000, 0, 0x1_0000],
-        )
+        .cells("iommu-addresses", &[7, 0x0800, 0, 0xffff_0000, 0, 0x1_0000])
         .u32("phandle", 8)
         .end();
     b.end();
@@ -239,11 +236,7 @@ fn a_pci_function_node_names_its_region_with_a_three_cell_address() {
             out[..n].iter().map(|r| (r.iova, r.size, r.kind)).collect();
         assert_eq!(
             got,
-            [(
-                0xffff_0000,
-                0x1_0000,
-                ResvKind::Fixed { pa: 0x4050_0000 }
-            )]
+            [(0xffff_0000, 0x1_0000, ResvKind::Fixed { pa: 0x4050_0000 })]
         );
         let dev = tree.find_path("/bus/dev@0").unwrap();
         assert!(matches!(
