@@ -8,7 +8,10 @@
 //! `arch_setup_pci_dma_ops` gives it IOMMU DMA ops with a domain. The
 //! domain's page table is the runtime's engine; its TLB maintenance goes
 //! through the SMMU's command queue. Then `edu` DMA checks translation,
-//! isolation after unmap, read-only mappings and 2 MiB blocks. Each check
+//! isolation after unmap, read-only mappings and 2 MiB blocks (checks 1-4),
+//! isolation between two edus (5), an MSI through the SMMU to the GICv3
+//! ITS with and without its doorbell mapped (6, 7) and a reserved region
+//! from `iommu-addresses` the kernel adds to QEMU's tree (8). Each check
 //! prints one line; the exit status (through semihosting) is 0 only if all
 //! pass.
 #![no_std]
