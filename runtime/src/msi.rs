@@ -101,8 +101,19 @@ fn doorbell(node: Node<'_>) -> Result<u64, MsiError> {
     };
     let bad = MsiError::BadReg { node: id };
     let parent = node.parent().ok_or(bad)?;
-    let na = parent.u32_property("#address-cells").unwrap_or(2);
-    let ns = parent.u32_property("#size-cells").unwrap_or(1);
+    // `reg`'s cell counts: the nearest ancestor's, else 1 (Linux's
+    // `of_n_addr_cells` / `of_n_size_cells`).
+    let cells = |name| {
+        let mut at = Some(parent);
+        while let Some(n) = at {
+            if let Some(v) = n.u32_property(name) {
+                return v;
+            }
+            at = n.parent();
+        }
+        1
+    };
+    let (na, ns) = (cells("#address-cells"), cells("#size-cells"));
     if na > 2 || ns > 2 {
         return Err(bad);
     }
