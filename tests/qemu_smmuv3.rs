@@ -129,6 +129,17 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         "check 3 (read-only): ok",
         "check 4 (2 MiB block): ok",
         "check 5 (isolation between devices): ok",
+        // The edu's MSI target from the host bridge's msi-map (<0 &its 0
+        // 0x10000>: DeviceID = RID) and the doorbell in the SW-MSI window.
+        "of_msi_target: rid 0x8 -> /intc@8000000/its@8080000 DeviceID 0x8",
+        "msi: edu: DeviceID 0x8, doorbell GITS_TRANSLATER 0x8090040 at IOVA 0x8000040 (SW-MSI window 0x8000000+0x100000",
+        "check 6 (MSI through the SMMU): ok: edu (StreamID 0x8, DeviceID 0x8) wrote its MSI to IOVA 0x8000040, the SMMU translated it to GITS_TRANSLATER 0x8090040; LPI 8192 pending at the redistributor 0x80a0000, ICC_IAR1_EL1 = 8192",
+        "check 7 (MSI without its doorbell mapping): ok",
+        // The region the kernel added to the tree, installed before attach.
+        "overlay: tree extended",
+        "resv: /pcie@10000000/edu@1 memory-region /reserved-memory/edu-buffer@",
+        "IOVA 0xffff0000+0x10000 fixed -> PA ",
+        "check 8 (reserved region): ok: IOVA 0xffff0000+0x10000 -> ",
         "qemu-virt-smmuv3: all checks passed",
     ] {
         assert!(log.contains(line), "missing `{line}` in UART log:\n{log}");
@@ -172,6 +183,10 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         );
         v
     };
+    // Check 8's region (IOVA 0xffff0000, 64 KiB) is never handed out: the
+    // allocator's first IOVA is just below it.
+    let first = iova(line("check 1"), "through IOVAs ");
+    assert_eq!(first, 0xffff_0000 - 0x1000, "{}", line("check 1"));
     let unmapped = iova(line("check 2"), "the write to IOVA ");
     let read_only = iova(line("check 3"), "device read of IOVA ");
     let hole = iova(line("check 4"), "unmapping 4K at ");
@@ -183,7 +198,7 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
         .lines()
         .filter(|l| l.trim_start().starts_with("event: "))
         .collect();
-    assert_eq!(events.len(), 4, "UART log:\n{log}");
+    assert_eq!(events.len(), 5, "UART log:\n{log}");
     for (event, kind, at) in [
         (events[0], "F_TRANSLATION", unmapped),
         (events[1], "F_PERMISSION", read_only),
@@ -209,6 +224,9 @@ fn kernel_dma_is_translated_isolated_and_permission_checked_on_qemu_smmuv3() {
     let shared = iova(check5, "ok: IOVA ");
     let want = format!("event: F_TRANSLATION sid={sid_b} iova={shared:#x} write");
     assert!(events[3].contains(&want), "`{}` is not `{want}`", events[3]);
+    // Check 7: the MSI write with the doorbell unmapped, one 4-byte write.
+    let want = format!("event: F_TRANSLATION sid={sid} iova=0x8000040 write (1 record(s)");
+    assert!(events[4].contains(&want), "`{}` is not `{want}`", events[4]);
     assert!(
         check5.contains(&format!("B (StreamID {sid_b}) writing it faulted"))
             && check5.contains(&format!("A (StreamID {sid}) still reaches it")),
@@ -237,10 +255,171 @@ fn a_kernel_that_forgets_tlb_invalidation_fails_the_isolation_checks() {
         "check 3 (read-only): FAILED: no event recorded",
         // The block entry survives the split in the IOTLB.
         "check 4 (2 MiB block): FAILED: the refused write reached memory",
-        "qemu-virt-smmuv3: 3 check(s) FAILED",
+        // The doorbell page unmapped without TLBI: the stale entry still
+        // takes the MSI to the ITS.
+        "check 7 (MSI without its doorbell mapping): FAILED: the LPI arrived with the doorbell unmapped",
+        "qemu-virt-smmuv3: 4 check(s) FAILED",
     ] {
         assert!(log.contains(line), "missing `{line}` in UART log:\n{log}");
     }
+}
+
+/// The MSI check can fail: built with `forget-msi-doorbell` the kernel
+/// programs the edu's MSI address (the SW-MSI IOVA) without mapping the
+/// doorbell there, the SMMU refuses the write, no LPI arrives.
+#[test]
+fn a_kernel_that_forgets_the_msi_doorbell_fails_the_msi_check() {
+    require_qemu();
+    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let kernel = build_kernel(&["forget-msi-doorbell"]);
+    let (code, log) = boot(&kernel);
+    let log = log.replace('\r', "");
+    assert_eq!(code, Some(1), "UART log:\n{log}");
+    for line in [
+        "check 1 (translation): ok",
+        "check 5 (isolation between devices): ok",
+        "check 8 (reserved region): ok",
+        "  event: F_TRANSLATION sid=0x8 iova=0x8000040 write",
+        "check 6 (MSI through the SMMU): FAILED: no LPI pending after the edu's MSI",
+        // Nothing to unmap: check 7 cannot even start.
+        "check 7 (MSI without its doorbell mapping): FAILED: cannot unmap the doorbell",
+        "qemu-virt-smmuv3: 2 check(s) FAILED",
+    ] {
+        assert!(log.contains(line), "missing `{line}` in UART log:\n{log}");
+    }
+}
+
+/// The doorbell the kernel derived is the one in QEMU's own tree: the
+/// `arm,gic-v3-its` node's `reg` base plus GITS_TRANSLATER (0x10040), read
+/// from the dumped DTB by `dtc`, not by our FDT reader.
+#[test]
+fn the_msi_doorbell_is_qemus_its_translater() {
+    tools::require("dtc", "device-tree-compiler");
+    let dtb = std::env::temp_dir().join(format!("iommugen-its-{}.dtb", std::process::id()));
+    tools::qemu_dump_dtb(&dtb);
+    let out = tools::run_ok(
+        Command::new("dtc")
+            .args(["-I", "dtb", "-O", "dts"])
+            .arg(&dtb),
+        "dtc",
+    );
+    let _ = std::fs::remove_file(&dtb);
+    let dts = String::from_utf8(out.stdout).unwrap();
+    let at = dts.find("its@").expect("an ITS node in QEMU's tree");
+    let node = &dts[at..at + dts[at..].find("};").unwrap()];
+    assert!(node.contains("compatible = \"arm,gic-v3-its\""), "{node}");
+    assert!(node.contains("msi-controller;"), "{node}");
+    let reg = node
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reg = <"))
+        .expect("reg");
+    let cells: Vec<u64> = reg
+        .trim_end_matches(">;")
+        .split_whitespace()
+        .map(|c| u64::from_str_radix(c.trim_start_matches("0x"), 16).unwrap())
+        .collect();
+    let base = cells[0] << 32 | cells[1];
+    assert_eq!(base + 0x1_0040, 0x809_0040);
+    // The host bridge sends every RID to this ITS with DeviceID = RID.
+    let pcie = &dts[dts.find("pcie@").unwrap()..];
+    let phandle = node
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("phandle = <"))
+        .expect("phandle")
+        .trim_end_matches(">;");
+    assert!(
+        pcie.contains(&format!("msi-map = <0x00 {phandle} 0x00 0x10000>;")),
+        "{pcie}"
+    );
+}
+
+/// QEMU's own account of checks 6 to 8, from its SMMUv3 model's trace:
+/// the edu's first translations are through the reserved region, to the
+/// region's memory, before any other IOVA; the MSI write to the SW-MSI
+/// IOVA is translated to the ITS doorbell, refused (a translation fault
+/// for the edu's StreamID) once the doorbell is unmapped, then translated
+/// again.
+#[test]
+fn qemu_traces_the_reserved_region_and_the_msi_write_to_the_doorbell() {
+    require_qemu();
+    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let kernel = build_kernel(&[]);
+    let trace =
+        std::env::temp_dir().join(format!("iommugen-smmuv3-msi-{}.log", std::process::id()));
+    let trace_arg = trace.display().to_string();
+    let (code, log) = boot_with(
+        &kernel,
+        &[
+            "-trace",
+            "smmuv3_translate_success",
+            "-trace",
+            "smmuv3_record_event",
+            "-D",
+            &trace_arg,
+        ],
+    );
+    let log = log.replace('\r', "");
+    assert_eq!(code, Some(0), "UART log:\n{log}");
+    let qemu = std::fs::read_to_string(&trace).expect("QEMU wrote its trace");
+    let _ = std::fs::remove_file(&trace);
+    let hex = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).expect("hex");
+    let check8 = log
+        .lines()
+        .find(|l| l.starts_with("check 8"))
+        .expect("check 8 line");
+    let pa = hex(field(check8, "+0x10000 -> ").expect("region PA"));
+    // (sid, iova, translated) of each success, or None for a fault of sid.
+    let mut seen: Vec<Result<(u64, u64, u64), u64>> = Vec::new();
+    for l in qemu.lines() {
+        if l.contains("smmuv3_translate_success") {
+            seen.push(Ok((
+                hex(field(l, "sid=").unwrap()),
+                hex(field(l, "iova=").unwrap()),
+                hex(field(l, "translated=").unwrap()),
+            )));
+        } else if l.contains("smmuv3_record_event") {
+            assert!(l.contains("SMMU_EVT_F_"), "{l}");
+            seen.push(Err(hex(field(l, "sid=").unwrap())));
+        }
+    }
+    let edu: Vec<&Result<(u64, u64, u64), u64>> = seen
+        .iter()
+        .filter(|e| matches!(e, Ok((8, _, _)) | Err(8)))
+        .collect();
+    // Check 8 ran first: the region's IOVAs, to the region's memory.
+    assert_eq!(
+        &edu[..2],
+        [
+            &Ok((8, 0xffff_f000, pa + 0xf000)),
+            &Ok((8, 0xffff_0800, pa + 0x800))
+        ],
+        "{qemu}"
+    );
+    // Every translation of the edu inside the region goes to the region's
+    // memory.
+    for e in &edu {
+        if let Ok((_, iova, out)) = e {
+            if (0xffff_0000..0x1_0000_0000).contains(iova) {
+                assert_eq!(*out, pa + (iova - 0xffff_0000), "{e:?}");
+            }
+        }
+    }
+    // The MSI: translated, refused with the doorbell unmapped, translated.
+    let msi = Ok((8, 0x800_0040, 0x809_0040));
+    let at: Vec<usize> = edu
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| ***e == msi)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 2, "{qemu}");
+    assert_eq!(&edu[at[0] + 1..at[1]], [&Err(8)], "{qemu}");
+    // Nothing else was ever translated to the doorbell.
+    let doorbell: Vec<_> = seen
+        .iter()
+        .filter(|e| matches!(e, Ok((_, _, 0x809_0040))))
+        .collect();
+    assert_eq!(doorbell.len(), 2, "{qemu}");
 }
 
 #[test]

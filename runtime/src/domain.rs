@@ -196,6 +196,11 @@ impl<'s, P: PageTableOps> Domain<'s, P> {
         })
     }
 
+    /// The page size, in bytes.
+    pub fn granule(&self) -> u64 {
+        self.granule
+    }
+
     /// Map `size` bytes at `phys` for a device whose last usable bus address
     /// is `limit`; returns the IOVA of `phys`.
     pub fn map(

@@ -21,6 +21,7 @@ pub mod fwspec;
 pub mod init;
 pub mod iova;
 pub mod map_id;
+pub mod msi;
 pub mod ops;
 pub mod pgtable;
 pub mod prot;

@@ -8,7 +8,9 @@
 //! lists `<phandle address size>` entries, and only the entries naming this
 //! master count. The address and size take the cell counts a `reg` of the
 //! master would (`#address-cells` / `#size-cells` of its nearest ancestor
-//! that has them, 1 and 1 by default, as Linux's `of_n_addr_cells`). A
+//! that has them, 1 and 1 by default, as Linux's `of_n_addr_cells`; a PCI
+//! function's node under its host bridge has 3 address cells, the bus
+//! address being the last two). A
 //! region with `reg` whose IOVA range equals its physical range is an
 //! identity mapping; one with `reg` elsewhere is a fixed mapping (the
 //! binding's meaning; Linux today only reserves such a range, with a
@@ -107,6 +109,23 @@ fn number(c: Cells<'_>, n: u32) -> Option<u64> {
     (n <= 2).then(|| c.number())
 }
 
+/// An `iommu-addresses` address of `dev`: as [`number`], except that a
+/// device on a PCI bus (its parent's `device_type` is `"pci"`) has 3 cells,
+/// whose first (phys.hi: space code and bus/device/function) is dropped,
+/// keeping the 64-bit bus address, as Linux's `of_read_number` does on a
+/// bridge without `dma-ranges`.
+fn dma_address(c: Cells<'_>, n: u32, dev: Node<'_>) -> Option<u64> {
+    let pci = dev
+        .parent()
+        .and_then(|p| p.property("device_type"))
+        .and_then(|p| p.as_str_bytes())
+        == Some(b"pci");
+    if pci && n == 3 {
+        return Some(c.number());
+    }
+    number(c, n)
+}
+
 /// The first (address, size) of `node`'s `reg`, if it has one.
 fn first_reg(node: Node<'_>) -> Result<Option<(u64, u64)>, ResvError> {
     let Some(reg) = node.property("reg") else {
@@ -157,7 +176,7 @@ pub fn reserved_regions(master: Node<'_>, out: &mut [ResvRegion]) -> Result<usiz
             if dev.id() != master.id() {
                 continue;
             }
-            let iova = number(addr, na).ok_or(bad)?;
+            let iova = dma_address(addr, na, dev).ok_or(bad)?;
             let size = number(size, ns).ok_or(bad)?;
             if size == 0 || iova.checked_add(size - 1).is_none() {
                 return Err(bad);

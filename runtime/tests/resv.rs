@@ -187,3 +187,61 @@ fn a_fixed_mapping_that_fails_gives_its_range_back() {
     d.reserve((1 << 24) - 0x1000, 0x2000).unwrap();
     assert_eq!(before - d.iova.free_bytes(), 0x1000);
 }
+
+/// QEMU virt with the node a kernel (or firmware) adds for a PCI function
+/// under the host bridge (3 address cells): its `iommu-addresses` entry
+/// has a PCI address whose phys.hi is dropped, the bus address kept.
+#[test]
+fn a_pci_function_node_names_its_region_with_a_three_cell_address() {
+    let mut b = TreeBuilder::new();
+    b.begin("reserved-memory")
+        .u32("#address-cells", 2)
+        .u32("#size-cells", 2)
+        .flag("ranges");
+    b.begin("edu-buffer@40500000")
+        .cells("reg", &[0, 0x4050_0000, 0, 0x1_0000])
+        .cells("iommu-addresses", &[7, 0x0800, 0, 0xffff_0000, 0, 0x1_0000])
+        .u32("phandle", 8)
+        .end();
+    b.end();
+    b.begin("pcie@10000000")
+        .str("device_type", "pci")
+        .u32("#address-cells", 3)
+        .u32("#size-cells", 2);
+    b.begin("edu@1")
+        .cells("reg", &[0x0800, 0, 0, 0, 0])
+        .u32("memory-region", 8)
+        .u32("phandle", 7)
+        .end();
+    b.end();
+    // The same, off a PCI bus: three address cells are refused.
+    b.begin("bus")
+        .u32("#address-cells", 3)
+        .u32("#size-cells", 2);
+    b.begin("dev@0")
+        .u32("memory-region", 9)
+        .u32("phandle", 10)
+        .end();
+    b.end();
+    b.begin("other-buffer")
+        .cells("iommu-addresses", &[10, 0, 0, 0x1000, 0, 0x1000])
+        .u32("phandle", 9)
+        .end();
+    let blob = b.finish();
+    with_tree(&blob, |tree| {
+        let mut out = [ResvRegion::EMPTY; 2];
+        let edu = tree.find_path("/pcie@10000000/edu@1").unwrap();
+        let n = reserved_regions(edu, &mut out).unwrap();
+        let got: Vec<(u64, u64, ResvKind)> =
+            out[..n].iter().map(|r| (r.iova, r.size, r.kind)).collect();
+        assert_eq!(
+            got,
+            [(0xffff_0000, 0x1_0000, ResvKind::Fixed { pa: 0x4050_0000 })]
+        );
+        let dev = tree.find_path("/bus/dev@0").unwrap();
+        assert!(matches!(
+            reserved_regions(dev, &mut out),
+            Err(ResvError::BadRange { .. })
+        ));
+    });
+}

@@ -20,7 +20,7 @@ pub const QEMU: &str = "qemu-system-aarch64";
 /// does not install; without it QEMU refuses to start.
 pub const QEMU_MACHINE: &[&str] = &[
     "-M",
-    "virt,iommu=smmuv3",
+    "virt,iommu=smmuv3,gic-version=3,its=on",
     "-cpu",
     "cortex-a57",
     "-nic",

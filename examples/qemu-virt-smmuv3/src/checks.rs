@@ -85,7 +85,7 @@ pub(crate) fn pattern(i: usize) -> u8 {
 }
 
 /// Events since the last drain: (count, first event).
-fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
+pub(crate) fn drain_events(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
     let mut first = None;
     let mut smmu = ctx.smmu.borrow_mut();
     let stats = smmu.drain_events(|e| {
@@ -96,7 +96,7 @@ fn drain(ctx: &Ctx<'_, '_>) -> (u32, Option<Event>) {
     (stats.events, first)
 }
 
-fn tlb_ok(ctx: &Ctx<'_, '_>) -> Result<(), &'static str> {
+pub(crate) fn tlb_ok(ctx: &Ctx<'_, '_>) -> Result<(), &'static str> {
     match ctx.tlb.take_error() {
         None => Ok(()),
         Some(e) => {
@@ -134,7 +134,7 @@ pub(crate) fn refused_write(
     if !all(pa, SZ_4K, |_, b| b == 0x5a) {
         return Err("the refused write reached memory");
     }
-    let (n, first) = drain(ctx);
+    let (n, first) = drain_events(ctx);
     let e = first.ok_or("no event recorded")?;
     println!("  event: {e} ({n} records for 16 bytes)");
     if e.kind != kind {
@@ -154,7 +154,7 @@ pub(crate) fn refused_write(
 
 /// No event since the last drain, or `why` (after printing the first).
 pub(crate) fn no_events(ctx: &Ctx<'_, '_>, why: &'static str) -> Result<(), &'static str> {
-    let (n, first) = drain(ctx);
+    let (n, first) = drain_events(ctx);
     match first {
         None => Ok(()),
         Some(e) => {

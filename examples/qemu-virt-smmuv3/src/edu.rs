@@ -5,6 +5,9 @@ pub const VENDOR: u16 = 0x1234;
 pub const DEVICE: u16 = 0x11e8;
 
 const IDENT: usize = 0x00;
+const IRQ_STATUS: usize = 0x24;
+const IRQ_RAISE: usize = 0x60;
+const IRQ_ACK: usize = 0x64;
 const DMA_SRC: usize = 0x80;
 const DMA_DST: usize = 0x88;
 const DMA_COUNT: usize = 0x90;
@@ -38,6 +41,10 @@ impl Edu {
         // SAFETY: a register of the BAR `new`'s caller vouched for.
         unsafe { core::ptr::read_volatile((self.bar0 + off) as *const u32) }
     }
+    fn write32(&self, off: usize, v: u32) {
+        // SAFETY: as above.
+        unsafe { core::ptr::write_volatile((self.bar0 + off) as *mut u32, v) }
+    }
     fn read64(&self, off: usize) -> u64 {
         // SAFETY: as above; edu accepts 8-byte accesses at 0x80 and up.
         unsafe { core::ptr::read_volatile((self.bar0 + off) as *const u64) }
@@ -50,6 +57,23 @@ impl Edu {
     /// Major/minor version word; 0x010000ed for QEMU's edu.
     pub fn ident(&self) -> u32 {
         self.read32(IDENT)
+    }
+
+    /// Sets `bits` in the interrupt status and raises the interrupt: with
+    /// MSI enabled, edu writes its MSI message (a DMA through the IOMMU)
+    /// during this register write.
+    pub fn raise_irq(&self, bits: u32) {
+        self.write32(IRQ_RAISE, bits);
+    }
+
+    /// The interrupt status bits raised and not yet acknowledged.
+    pub fn irq_status(&self) -> u32 {
+        self.read32(IRQ_STATUS)
+    }
+
+    /// Clears `bits` of the interrupt status.
+    pub fn ack_irq(&self, bits: u32) {
+        self.write32(IRQ_ACK, bits);
     }
 
     /// Device reads `len` bytes at `iova` into its buffer at `offset`.

@@ -8,7 +8,10 @@
 //! `arch_setup_pci_dma_ops` gives it IOMMU DMA ops with a domain. The
 //! domain's page table is the runtime's engine; its TLB maintenance goes
 //! through the SMMU's command queue. Then `edu` DMA checks translation,
-//! isolation after unmap, read-only mappings and 2 MiB blocks. Each check
+//! isolation after unmap, read-only mappings and 2 MiB blocks (checks 1-4),
+//! isolation between two edus (5), an MSI through the SMMU to the GICv3
+//! ITS with and without its doorbell mapped (6, 7) and a reserved region
+//! from `iommu-addresses` the kernel adds to QEMU's tree (8). Each check
 //! prints one line; the exit status (through semihosting) is 0 only if all
 //! pass.
 #![no_std]
@@ -17,10 +20,14 @@
 mod boot;
 mod checks;
 mod edu;
+mod gic;
 mod global;
 mod isolation;
 mod mem;
+mod msi;
+mod overlay;
 mod pci;
+mod reserved;
 mod semihost;
 mod smmu;
 mod tlb;
@@ -33,6 +40,7 @@ use iommugen_runtime::domain::Domain;
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::msi::of_msi_target;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::pgtable::{Format, MAIR};
 use iommugen_runtime::smmuv3::cd::{Granule, Stage1Config};
@@ -105,18 +113,21 @@ fn run() -> Result<u32, &'static str> {
     unsafe { core::arch::asm!("mrs {}, CurrentEL", out(reg) el, options(nomem, nostack)) };
     println!("qemu-virt-smmuv3: entered at EL{}", (el >> 2) & 3);
 
-    let dt = tree::load()?;
-    let ram = tree::memory(&dt).ok_or("no /memory node")?;
+    let (qemu_blob, qemu) = tree::load()?;
+    let ram = tree::memory(&qemu).ok_or("no /memory node")?;
     boot::enable_mmu(ram.clone());
     let free = tree::free_ram(&ram);
     println!(
         "boot: DTB at 0x40000000 ({} nodes), RAM {:#x}..{:#x}, MMU on (identity map), free RAM from {:#x}",
-        dt.len(),
+        qemu.len(),
         ram.start,
         ram.end,
         free.start
     );
     BUMP.with(|b| *b = mem::Bump::new(free));
+    // The tree the boot flow runs on: QEMU's, with a node for the edu and
+    // a reserved region it uses (check 8).
+    let (dt, region) = reserved::extended_tree(qemu_blob, &qemu)?;
 
     // Seed steps (1) and (2).
     let tables = [&IOMMU_DECLARATIONS[..], arm_smmu_v3::DECLARATIONS];
@@ -233,6 +244,45 @@ fn run() -> Result<u32, &'static str> {
         .with(|b| b.slice::<ContextDescriptor>(1, 64))
         .ok_or("no RAM for the context descriptor")?;
     let mut cd_table = DmaSlice::identity(cd_table);
+    let size = (iova_last - iova_base).saturating_add(1);
+    // The domain owns the page table (the engine implements the boot flow's
+    // PageTableOps) and allocates IOVAs in the window step (4) chose. The
+    // allocator's bitmaps live here: 256 MiB of 4K pages (32 KiB of
+    // stack), plenty for the checks; the domain manages that much of the
+    // window, the top of it below 4 GiB.
+    let mut iova_words = [0u64; iommugen_runtime::iova::storage_words(1 << 28, 12)];
+    let mut dom: checks::Dom<'_> = Domain::new(pt, &mut iova_words, iova_base, size, 12)
+        .map_err(|_| "cannot build the domain's IOVA allocator")?;
+    // The edu's reserved regions, installed before it is attached.
+    reserved::install(host, bdf, &mut dom)?;
+    // MSIs: the host bridge's msi-map names the ITS and the DeviceID; the
+    // SW-MSI window is reserved and the doorbell mapped before any DMA
+    // mapping (Linux does both when the domain is set up).
+    let target = of_msi_target(host, bdf.rid())
+        .map_err(|e| {
+            println!("of_msi_target: {e}");
+            "the host bridge's MSI properties are unusable"
+        })?
+        .ok_or("no MSI controller for the edu")?;
+    println!(
+        "of_msi_target: rid {:#x} -> {} DeviceID {:#x}",
+        bdf.rid(),
+        PathOf(dt.node(target.controller).ok_or("bad node id")?),
+        target.device_id
+    );
+    if msi::FORGET_DOORBELL {
+        println!("MUTANT: the MSI doorbell is never mapped (feature forget-msi-doorbell); check 6 must fail");
+    }
+    let msi_a = msi::prepare(&mut dom, target)?;
+    msi::describe(&msi_a, "edu");
+    let mut msi_env = msi::Env {
+        dt: &dt,
+        bridge,
+        bdf,
+        msi: msi_a,
+    };
+
+    // Attach: the domain's mappings are in place before the SMMU uses them.
     for (node, id) in fwspec.all_ids() {
         let inst = instance_of(&iommus, node).ok_or("fwspec names an IOMMU without instance")?;
         smmu::prepare_stream(inst, id)?;
@@ -244,20 +294,10 @@ fn run() -> Result<u32, &'static str> {
             })?;
         println!(
             "smmuv3: StreamID {id:#x} -> STE stage 1 -> CD (ASID {ASID}, TTB0 {:#x}, T0SZ {}, 4K granule, IPS {oas} bits, MAIR {MAIR:#x})",
-            pt.root(),
+            dom.table.root(),
             64 - ias
         );
     }
-    let size = (iova_last - iova_base).saturating_add(1);
-    // The domain owns the page table (the engine implements the boot flow's
-    // PageTableOps) and allocates IOVAs in the window step (4) chose. The
-    // allocator's bitmaps live here: 256 MiB of 4K pages (32 KiB of
-    // stack), plenty for the checks; the domain manages that much of the
-    // window, the top of it below 4 GiB.
-    let mut iova_words = [0u64; iommugen_runtime::iova::storage_words(1 << 28, 12)];
-    let mut dom: checks::Dom<'_> = Domain::new(pt, &mut iova_words, iova_base, size, 12)
-        .map_err(|_| "cannot build the domain's IOVA allocator")?;
-
     let mut ctx = checks::Ctx {
         smmu,
         tlb: &tlb,
@@ -268,10 +308,12 @@ fn run() -> Result<u32, &'static str> {
         sid,
         b: None,
     };
-    let mut failed = checks::run_all(&mut ctx);
+    // Check 8 first: the reserved region works before any buffer is mapped.
+    let mut failed = reserved::check(&mut ctx, region);
+    failed += checks::run_all(&mut ctx);
     let Some(bdf_b) = second else {
         println!("pci: one edu device: check 5 (isolation between devices) needs two");
-        return Ok(failed);
+        return Ok(failed + msi::run(&mut ctx, &mut msi_env));
     };
 
     // The second edu: its own BAR, steps (3) and (4) again (a per-device
@@ -339,6 +381,13 @@ fn run() -> Result<u32, &'static str> {
     let size_b = (last_b - base_b).saturating_add(1);
     let mut dom_b: checks::Dom<'_> = Domain::new(pt_b, &mut iova_words_b, base_b, size_b, 12)
         .map_err(|_| "cannot build the second domain's IOVA allocator")?;
+    // Every PCI function's domain gets the SW-MSI window and the doorbell.
+    let target_b = of_msi_target(host, bdf_b.rid())
+        .ok()
+        .flatten()
+        .ok_or("no MSI controller for the second edu")?;
+    let msi_b = msi::prepare(&mut dom_b, target_b)?;
+    msi::describe(&msi_b, "second edu");
     let mut other = isolation::Other {
         edu: edu_b,
         sid: sid_b,
@@ -346,5 +395,6 @@ fn run() -> Result<u32, &'static str> {
         limit: setup_b.dma.mask.min(last_b),
     };
     failed += isolation::run(&mut ctx, &mut other);
+    failed += msi::run(&mut ctx, &mut msi_env);
     Ok(failed)
 }

@@ -70,6 +70,28 @@ impl HostBridge {
             })
     }
 
+    /// The config-space offset of `bdf`'s capability `id`, walking the
+    /// capability list from the pointer at 0x34 (status bit 4 says there
+    /// is one).
+    pub fn capability(&self, bdf: Bdf, id: u8) -> Option<usize> {
+        if (self.read32(bdf, 0x04) >> 16) & (1 << 4) == 0 {
+            return None;
+        }
+        let mut at = (self.read32(bdf, 0x34) & 0xfc) as usize;
+        // At most 48 capabilities fit in the 256-byte header space.
+        for _ in 0..48 {
+            if at < 0x40 {
+                return None;
+            }
+            let head = self.read32(bdf, at);
+            if head as u8 == id {
+                return Some(at);
+            }
+            at = ((head >> 8) & 0xfc) as usize;
+        }
+        None
+    }
+
     /// Sizes BAR0 (32-bit memory), places it at the first suitably aligned
     /// address of the 32-bit window at or above `from`, and enables memory
     /// decoding and bus mastering. Returns the BAR's base and size.

@@ -9,10 +9,13 @@ use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 /// QEMU places the DTB at the start of RAM for kernels linked above it.
 const DTB_ADDR: usize = 0x4000_0000;
 
+static mut QEMU_NODES: [NodeEntry; 256] = [NodeEntry::EMPTY; 256];
+static mut QEMU_PHANDLES: [PhandleEntry; 64] = [PhandleEntry::EMPTY; 64];
 static mut NODES: [NodeEntry; 256] = [NodeEntry::EMPTY; 256];
 static mut PHANDLES: [PhandleEntry; 64] = [PhandleEntry::EMPTY; 64];
 
-pub fn load() -> Result<DeviceTree<'static>, &'static str> {
+/// QEMU's blob and its index.
+pub fn load() -> Result<(&'static [u8], DeviceTree<'static>), &'static str> {
     // SAFETY: RAM at DTB_ADDR holds QEMU's blob; its header's totalsize
     // (big-endian word 1) bounds the slice. Bytes are read one at a time so
     // nothing is unaligned while the MMU is still off.
@@ -24,14 +27,36 @@ pub fn load() -> Result<DeviceTree<'static>, &'static str> {
         }
         core::slice::from_raw_parts(DTB_ADDR as *const u8, total)
     };
-    let fdt = Fdt::new(blob).map_err(|_| "malformed device tree")?;
     // SAFETY: called once at boot, before anything else uses the storage.
+    let (nodes, phandles) = unsafe {
+        (
+            &mut *core::ptr::addr_of_mut!(QEMU_NODES),
+            &mut *core::ptr::addr_of_mut!(QEMU_PHANDLES),
+        )
+    };
+    Ok((blob, index(blob, nodes, phandles)?))
+}
+
+/// The index of the tree the boot flow runs on (QEMU's, extended by
+/// `overlay::extend`).
+pub fn load_extended(blob: &'static [u8]) -> Result<DeviceTree<'static>, &'static str> {
+    // SAFETY: called once, after `load`, before anything else uses this
+    // storage (a different one from `load`'s).
     let (nodes, phandles) = unsafe {
         (
             &mut *core::ptr::addr_of_mut!(NODES),
             &mut *core::ptr::addr_of_mut!(PHANDLES),
         )
     };
+    index(blob, nodes, phandles)
+}
+
+fn index(
+    blob: &'static [u8],
+    nodes: &'static mut [NodeEntry],
+    phandles: &'static mut [PhandleEntry],
+) -> Result<DeviceTree<'static>, &'static str> {
+    let fdt = Fdt::new(blob).map_err(|_| "malformed device tree")?;
     DeviceTree::new(fdt, nodes, phandles).map_err(|_| "device tree too large to index")
 }
 
