@@ -39,10 +39,10 @@ impl std::fmt::Display for SourceLocation {
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<Arc<str>>,
-    /// Node path → its location (index into `locs`).
-    nodes: HashMap<String, usize>,
-    /// (node path, property name) → its location.
-    properties: HashMap<(String, String), usize>,
+    /// Node path → (node number, its location: an index into `locs`).
+    nodes: HashMap<String, (usize, Option<usize>)>,
+    /// (node number, property name) → its location.
+    properties: HashMap<(usize, String), usize>,
     locs: Vec<Loc>,
 }
 
@@ -83,30 +83,31 @@ impl SourceMap {
     pub fn from_annotated(text: &str) -> SourceMap {
         let mut map = SourceMap::default();
         let mut interned: HashMap<String, usize> = HashMap::new();
-        let mut stack: Vec<String> = Vec::new();
+        // The open nodes: (path, node number).
+        let mut stack: Vec<(String, usize)> = Vec::new();
         for line in text.lines() {
             let (stmt, note) = split_note(line);
             if let Some(head) = stmt.strip_suffix('{') {
                 let name = last_token(head).unwrap_or("");
                 let path = match stack.last() {
                     None => "/".to_owned(),
-                    Some(p) if p == "/" => format!("/{name}"),
-                    Some(p) => format!("{p}/{name}"),
+                    Some((p, _)) if p == "/" => format!("/{name}"),
+                    Some((p, _)) => format!("{p}/{name}"),
                 };
                 let hint = if stack.is_empty() { "/" } else { name };
-                if let Some(loc) = note.and_then(|n| map.first_location(n, hint, &mut interned)) {
-                    map.nodes.insert(path.clone(), loc);
-                }
-                stack.push(path);
+                let loc = note.and_then(|n| map.first_location(n, hint, &mut interned));
+                let number = map.nodes.len();
+                map.nodes.insert(path.clone(), (number, loc));
+                stack.push((path, number));
             } else if stmt == "};" {
                 stack.pop();
-            } else if let (Some(body), Some(node)) = (stmt.strip_suffix(';'), stack.last()) {
+            } else if let (Some(body), Some(&(_, node))) = (stmt.strip_suffix(';'), stack.last()) {
                 let head = body.split(" = ").next().unwrap_or(body);
                 let Some(name) = last_token(head) else {
                     continue;
                 };
                 if let Some(loc) = note.and_then(|n| map.first_location(n, name, &mut interned)) {
-                    map.properties.insert((node.clone(), name.to_owned()), loc);
+                    map.properties.insert((node, name.to_owned()), loc);
                 }
             }
         }
@@ -163,13 +164,13 @@ impl SourceMap {
 
     /// Where the node at `path` was first defined.
     pub fn node(&self, path: &str) -> Option<SourceLocation> {
-        self.get(*self.nodes.get(path)?)
+        self.get(self.nodes.get(path)?.1?)
     }
 
     /// Where the property's value was last set (dtc keeps the latest).
     pub fn property(&self, path: &str, name: &str) -> Option<SourceLocation> {
-        let key = (path.to_owned(), name.to_owned());
-        self.get(*self.properties.get(&key)?)
+        let &(node, _) = self.nodes.get(path)?;
+        self.get(*self.properties.get(&(node, name.to_owned()))?)
     }
 
     /// Move each column to the name's start in the original line: `read`

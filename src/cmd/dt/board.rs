@@ -44,8 +44,17 @@ pub fn load(path: &Path, flags: &BuildFlags<'_>) -> Result<Board, Stop> {
     // A missing board is a reading problem (exit 2), not cpp's.
     std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let pre = preprocess(path, flags)?;
-    let blob = dtc(path, flags, &pre, &["-O", "dtb"], true)?;
-    let annotated = dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"], false)?;
+    // The two dtc runs are independent: side by side.
+    let (blob, annotated) = std::thread::scope(|s| {
+        let annotated =
+            s.spawn(|| dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"], false));
+        let blob = dtc(path, flags, &pre, &["-O", "dtb"], true);
+        let annotated = annotated
+            .join()
+            .unwrap_or_else(|_| Err(Stop::from("the annotating dtc run panicked".to_owned())));
+        (blob, annotated)
+    });
+    let (blob, annotated) = (blob?, annotated?);
     let mut map = SourceMap::from_annotated(&String::from_utf8_lossy(&annotated));
     map.refine_columns(|f| std::fs::read_to_string(f).ok());
     Ok(Board {
