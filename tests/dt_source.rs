@@ -127,7 +127,10 @@ fn every_planted_mistake_is_located_in_the_dtsi_in_json() {
     assert_eq!(v["diagnostics"].as_array().unwrap().len(), PLANTED.len());
     // The IDs came through the header's macros: SMMU_SID(1, 0) twice.
     let dma = entry(&v, "masters", "/soc/dma@2000000");
-    assert_eq!(dma["translations"][0]["ids"], serde_json::json!([0x10, 0x10]));
+    assert_eq!(
+        dma["translations"][0]["ids"],
+        serde_json::json!([0x10, 0x10])
+    );
     // Items are located at their node's name, in the file defining it.
     let (line, col) = line_of(SOC, "dma@2000000 {");
     assert_eq!(source(dma), (SOC.into(), line, col));
@@ -135,7 +138,11 @@ fn every_planted_mistake_is_located_in_the_dtsi_in_json() {
     assert_eq!(isp["status"], "disabled");
     assert_eq!(
         source(isp),
-        (SOC.into(), expected("smmu_isp: iommu@1100000 {").0, 3 + "smmu_isp: ".len() as u64)
+        (
+            SOC.into(),
+            expected("smmu_isp: iommu@1100000 {").0,
+            3 + "smmu_isp: ".len() as u64
+        )
     );
     // A node the board adds lives in board.dts.
     let (line, col) = line_of(BOARD, "gpu@2400000 {");
@@ -158,7 +165,10 @@ fn every_planted_mistake_is_located_in_the_human_report() {
             .lines()
             .find(|l| l.contains(&format!("[{code}]: ")))
             .unwrap_or_else(|| panic!("no {code} in {text}"));
-        assert!(found.starts_with(&prefix), "{code}: {found:?}, want {prefix:?}");
+        assert!(
+            found.starts_with(&prefix),
+            "{code}: {found:?}, want {prefix:?}"
+        );
     }
     let (line, col) = line_of(SOC, "dma@2000000 {");
     assert!(
@@ -169,7 +179,8 @@ fn every_planted_mistake_is_located_in_the_human_report() {
 
 #[test]
 fn defines_and_long_options_reach_the_preprocessor() {
-    let gpu_ids = |v: &Value| entry(v, "masters", "/soc/gpu@2400000")["translations"][0]["ids"].clone();
+    let gpu_ids =
+        |v: &Value| entry(v, "masters", "/soc/gpu@2400000")["translations"][0]["ids"].clone();
     // board.dts: GPU_SID is 0x40 unless defined.
     let (_, v) = located_json(&[]);
     assert_eq!(gpu_ids(&v), serde_json::json!([0x40]));
@@ -188,7 +199,10 @@ fn a_header_not_found_is_cpps_located_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     let (line, _) = line_of(SOC, "#include <dt-bindings/iommu/board-ids.h>");
-    assert!(err.contains(&format!("cpp could not preprocess {BOARD}")), "{err}");
+    assert!(
+        err.contains(&format!("cpp could not preprocess {BOARD}")),
+        "{err}"
+    );
     assert!(err.contains(&format!("{SOC}:{line}:")), "{err}");
     assert!(err.contains("dt-bindings/iommu/board-ids.h"), "{err}");
 }
@@ -208,7 +222,11 @@ fn dtc_warnings_are_passed_through_with_the_original_file() {
     assert!(warning.contains("/soc/timer@2300000"), "{warning}");
     // Passed through once (the second, annotating dtc run is quiet), and
     // not counted as the report's warnings.
-    assert_eq!(err.matches("Warning (unit_address_vs_reg)").count(), 1, "{err}");
+    assert_eq!(
+        err.matches("Warning (unit_address_vs_reg)").count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]
@@ -256,7 +274,10 @@ fn cpp_or_dtc_missing_or_broken_is_a_clear_error() {
     let out = dt_with_path(&dir);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("`cpp` is not installed: install the cpp package"), "{err}");
+    assert!(
+        err.contains("`cpp` is not installed: install the cpp package"),
+        "{err}"
+    );
     // cpp there, no dtc.
     let dir = path_with("no_dtc", &["cpp"]);
     let out = dt_with_path(&dir);
@@ -287,10 +308,11 @@ fn cpp_or_dtc_missing_or_broken_is_a_clear_error() {
     assert!(err.contains("cpp could not preprocess"), "{err}");
     assert!(err.contains("something broke"), "{err}");
     for t in ["no_cpp", "no_dtc", "cpp_not_executable", "cpp_fails"] {
-        let _ = std::fs::remove_dir_all(dir.with_file_name(dir.file_name().map_or_else(
-            Default::default,
-            |n| n.to_string_lossy().replace("cpp_fails", t),
-        )));
+        let _ = std::fs::remove_dir_all(dir.with_file_name(
+            dir.file_name().map_or_else(Default::default, |n| {
+                n.to_string_lossy().replace("cpp_fails", t)
+            }),
+        ));
     }
 }
 
@@ -301,7 +323,13 @@ fn a_dtb_has_no_locations() {
     let dtb = dir.join("board.dtb");
     let pre = tools::run_ok(
         Command::new("cpp")
-            .args(["-nostdinc", "-undef", "-D__DTS__", "-x", "assembler-with-cpp"])
+            .args([
+                "-nostdinc",
+                "-undef",
+                "-D__DTS__",
+                "-x",
+                "assembler-with-cpp",
+            ])
             .args(["-I", INCLUDE, BOARD])
             .current_dir(env!("CARGO_MANIFEST_DIR")),
         "cpp",
@@ -344,9 +372,18 @@ fn a_rid_is_located_at_its_host_bridges_iommu_map() {
          \t\tiommu-map = <0x0 &smmu 0x100 0x100>,\n\t\t\t<0x0 &smmu 0x200 0x100>;\n\t};\n};\n",
     );
     let board = write(&dir, "board.dts", "/dts-v1/;\n#include \"pcie.dtsi\"\n");
-    let out = iommugen(&["dt", "--lint", "--format", "json", "--rid", "/pcie@3000@0x5", &board]);
+    let out = iommugen(&[
+        "dt",
+        "--lint",
+        "--format",
+        "json",
+        "--rid",
+        "/pcie@3000@0x5",
+        &board,
+    ]);
     let _ = std::fs::remove_dir_all(&dir);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     let file = dir.join("pcie.dtsi").display().to_string();
     // A property over two lines is located at its first.
     assert_eq!(source(&v["pci"][0]), (file.clone(), 12, 3));

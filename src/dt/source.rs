@@ -311,10 +311,7 @@ mod tests {
             at("soc.dtsi", 8, 3)
         );
         // The override's own property is where the override set it.
-        assert_eq!(
-            map.property("/iommu@1000", "status"),
-            at("board.dts", 4, 2)
-        );
+        assert_eq!(map.property("/iommu@1000", "status"), at("board.dts", 4, 2));
         // A string holding "/*" does not hide the annotation.
         assert_eq!(map.property("/", "model"), at("board.dts", 6, 5));
         // Generated properties have no location.

@@ -46,8 +46,7 @@ pub fn load(path: &Path, flags: &BuildFlags<'_>) -> Result<Board, Stop> {
     let pre = preprocess(path, flags)?;
     // The two dtc runs are independent: side by side.
     let (blob, annotated) = std::thread::scope(|s| {
-        let annotated =
-            s.spawn(|| dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"], false));
+        let annotated = s.spawn(|| dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"], false));
         let blob = dtc(path, flags, &pre, &["-O", "dtb"], true);
         let annotated = annotated
             .join()
@@ -88,7 +87,13 @@ fn not_found(tool: &str, package: &str, path: &Path, e: &io::Error) -> Stop {
 /// `cpp` as Linux runs it on a `.dts`; its output text.
 fn preprocess(path: &Path, flags: &BuildFlags<'_>) -> Result<Vec<u8>, Stop> {
     let mut cmd = Command::new("cpp");
-    cmd.args(["-nostdinc", "-undef", "-D__DTS__", "-x", "assembler-with-cpp"]);
+    cmd.args([
+        "-nostdinc",
+        "-undef",
+        "-D__DTS__",
+        "-x",
+        "assembler-with-cpp",
+    ]);
     for dir in flags.includes {
         cmd.arg("-I").arg(dir);
     }
