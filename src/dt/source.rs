@@ -229,7 +229,7 @@ fn nearest(line: &[u8], name: &[u8], column: usize) -> Option<usize> {
         let after = line.get(i + name.len());
         // A root node `/` stands alone; other names are whole words.
         let boundary = |c: Option<&u8>| c.is_none_or(|&c| !name_char(c));
-        (name == b"/" || boundary(before)) && (name == b"/" || boundary(after))
+        name == b"/" || (boundary(before) && boundary(after))
     };
     window
         .windows(name.len())
