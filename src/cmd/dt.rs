@@ -4,17 +4,20 @@
 //! Exit status: 0 clean; 1 when the input is bad (spec errors, a tree that
 //! is not a usable device tree or that `dtc` rejects, any IOMMU, master or
 //! RID with an error, any warning under `--deny-warnings`); 2 when it could not be read at all (arguments,
-//! unreadable files, `dtc` missing).
+//! unreadable files, `cpp` or `dtc` missing). A `.dts` is built as Linux
+//! builds one (`board.rs`), and the report located in its sources.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use iommugen::dt::{self, Drivers, RidQuery};
 use iommugen_dsl::render::{self, Cap, SourceFile};
 use serde_json::{json, Value};
 
 use super::output;
+
+mod board;
 
 /// Why the command stopped before a report: a problem to report with its
 /// exit status, or its output went away (a closed pipe).
@@ -70,7 +73,17 @@ pub struct Args {
     /// Exit with status 1 when there is any warning (spec, tree or lint).
     #[arg(long)]
     pub deny_warnings: bool,
-    /// The board's device tree: a `.dtb`, or a `.dts` compiled with `dtc`.
+    /// For a `.dts`: a folder the C preprocessor searches for `#include`
+    /// (e.g. the kernel's `include/` for `<dt-bindings/...>`), also given
+    /// to dtc for `/include/`. Repeatable, in order.
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    pub includes: Vec<PathBuf>,
+    /// For a `.dts`: a macro for the C preprocessor, `NAME` or `NAME=VALUE`.
+    #[arg(short = 'D', long = "define", value_name = "NAME[=VALUE]")]
+    pub defines: Vec<String>,
+    /// The board's device tree: a `.dtb` (no source locations), or a `.dts`
+    /// built with `cpp` and `dtc` as Linux builds it (report located at
+    /// its source lines).
     pub board: PathBuf,
 }
 
@@ -108,47 +121,6 @@ fn default_specs() -> Result<Vec<PathBuf>, String> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// The blob: read a `.dtb`, or compile a `.dts` with `dtc`.
-fn load_board(path: &Path) -> Result<Vec<u8>, Stop> {
-    if path.extension().is_some_and(|x| x == "dts") {
-        let out = Command::new("dtc")
-            // -Wno-iommus_property: dtc's own `iommus` check spins for
-            // minutes on a huge #iommu-cells; the boot flow checks `iommus`
-            // itself and reports such trees as errors.
-            .args([
-                "-q",
-                "-Wno-iommus_property",
-                "-I",
-                "dts",
-                "-O",
-                "dtb",
-                "-o",
-                "-",
-            ])
-            .arg(path)
-            .output()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => format!(
-                    "{} is a .dts source and `dtc` is not installed: install the \
-                     device-tree-compiler package, or pass a compiled .dtb",
-                    path.display()
-                ),
-                _ => format!("cannot run dtc: {e}"),
-            })?;
-        if !out.status.success() {
-            // dtc's own messages give file:line:column.
-            return Err(Stop::input(format!(
-                "dtc could not compile {}:\n{}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
-        Ok(out.stdout)
-    } else {
-        Ok(std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
-    }
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -207,7 +179,11 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
         return Err(Stop::input("the specs have errors; fix them first".into()));
     }
     let board = args.board.display().to_string();
-    let blob = load_board(&args.board)?;
+    let flags = board::BuildFlags {
+        includes: &args.includes,
+        defines: &args.defines,
+    };
+    let board::Board { blob, sources } = board::load(&args.board, &flags)?;
     let drivers = Drivers::from_specs(specs);
     let spec_names: Vec<String> = spec_paths.iter().map(|p| p.display().to_string()).collect();
     let mut report = match dt::run(&blob, &drivers, &rids) {
@@ -235,6 +211,9 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
         let found = dt::lint(&blob, &drivers, &report)
             .map_err(|e| Stop::input(format!("{board}: not a usable device tree: {e}")))?;
         report.diagnostics.extend(found);
+    }
+    if let Some(map) = &sources {
+        report.locate(map);
     }
     let warned = report.diagnostics.iter().any(|d| d.severity == "warning")
         || spec_diags.iter().any(|d| d["severity"] == "warning");

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::report::{IommuStatus, MasterEntry, PciEntry, Report};
+use super::source::SourceLocation;
 use super::translation::Translation;
 
 fn hex_list(ids: &[u32]) -> String {
@@ -34,9 +35,10 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "  {}  [{}]  {status}",
+                "  {}  [{}]  {status}{}",
                 i.path,
-                i.driver.as_deref().unwrap_or("-")
+                i.driver.as_deref().unwrap_or("-"),
+                at(i.source.as_ref())
             );
         }
         let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
@@ -63,14 +65,23 @@ impl Report {
             report.domains
         );
         for d in &report.diagnostics {
+            // file:line:col first, as compilers print it (editors jump there).
+            if let Some(s) = &d.source {
+                let _ = write!(out, "{s}: ");
+            }
             let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
         }
         out
     }
 }
 
+/// `  (file:line:col)` after a node's path, when it is located.
+fn at(source: Option<&SourceLocation>) -> String {
+    source.map_or_else(String::new, |s| format!("  ({s})"))
+}
+
 fn master(out: &mut String, m: &MasterEntry) {
-    let _ = writeln!(out, "  {}", m.path);
+    let _ = writeln!(out, "  {}{}", m.path, at(m.source.as_ref()));
     if let Some(e) = &m.error {
         let _ = writeln!(out, "    ERROR: {e}");
     }

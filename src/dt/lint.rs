@@ -17,13 +17,15 @@ use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use super::report::{path_of, DtError, Report, TreeDiagnostic};
 use super::Drivers;
 
-fn warning(code: &'static str, message: String, help: &str) -> TreeDiagnostic {
-    TreeDiagnostic {
-        severity: "warning",
-        code,
-        message,
-        help: Some(help.into()),
-    }
+/// A warning about `node`'s `property` (the node path as the report
+/// names it, for [`Report::locate`]).
+fn warning(
+    code: &'static str,
+    (node, property): (&str, &'static str),
+    message: String,
+    help: &str,
+) -> TreeDiagnostic {
+    TreeDiagnostic::about("warning", code, node, Some(property), message).help(help)
 }
 
 /// The lint warnings for `blob`, given the drivers and the report
@@ -82,6 +84,7 @@ fn cell_count(node: Node<'_>, drivers: &Drivers, out: &mut Vec<TreeDiagnostic>) 
         .collect();
     out.push(warning(
         "dt::W0310",
+        (&path_of(node), "#iommu-cells"),
         format!(
             "{}: #iommu-cells = <{cells}> is not one any matching spec allows ({})",
             path_of(node),
@@ -135,6 +138,7 @@ fn disabled_targets(node: Node<'_>, out: &mut Vec<TreeDiagnostic>) {
         seen.push(iommu.id());
         out.push(warning(
             "dt::W0314",
+            (&path_of(node), property),
             format!(
                 "{}: {property} points at disabled IOMMU {}: {}",
                 path_of(node),
@@ -188,6 +192,7 @@ fn iommu_map(node: Node<'_>, out: &mut Vec<TreeDiagnostic>) {
             if olo < ohi {
                 out.push(warning(
                     "dt::W0312",
+                    (&path, "iommu-map"),
                     format!(
                         "{path}: iommu-map entry {i} (RIDs {lo:#x}-{:#x}) overlaps entry {j}: \
                          RIDs {olo:#x}-{:#x} take entry {j} (the first match wins){}",
@@ -211,6 +216,7 @@ fn iommu_map(node: Node<'_>, out: &mut Vec<TreeDiagnostic>) {
         if folded != 0 {
             out.push(warning(
                 "dt::W0313",
+                (&path, "iommu-map-mask"),
                 format!(
                     "{path}: iommu-map-mask {mask:#x} folds requester IDs that differ only in \
                      bits {folded:#x} onto one ID: those functions share one translation"
@@ -247,6 +253,7 @@ fn duplicate_ids(report: &Report, out: &mut Vec<TreeDiagnostic>) {
             let dups: Vec<String> = dups.iter().map(|d| format!("{d:#x}")).collect();
             out.push(warning(
                 "dt::W0311",
+                (&m.path, "iommus"),
                 format!(
                     "{}: ID {} given more than once to {iommu}",
                     m.path,
@@ -281,6 +288,7 @@ fn dropped_bits(report: &Report, drivers: &Drivers, out: &mut Vec<TreeDiagnostic
                 }
                 out.push(warning(
                     "dt::W0315",
+                    (&m.path, "iommus"),
                     format!(
                         "{}: specifier cell {index} ({cell:#x}) for {} sets bits {dropped:#x}, \
                          which {} drops",

@@ -19,6 +19,7 @@ mod messages;
 pub mod platform;
 mod render;
 pub mod report;
+pub mod source;
 pub mod specifier;
 pub mod translation;
 
@@ -29,6 +30,7 @@ pub use lint::lint;
 pub use report::{
     run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,
 };
+pub use source::{SourceLocation, SourceMap};
 pub use specifier::SpecifierEntry;
 pub use translation::{Reason, Translation, Untranslated};
 

@@ -3,7 +3,20 @@
 use serde_json::{json, Value};
 
 use super::report::{IommuStatus, MasterEntry, Report};
+use super::source::SourceLocation;
 use super::translation::Untranslated;
+
+/// `value` with `"source": {file, line, column}` added when located (a
+/// `.dtb` has no locations: the field is absent).
+fn located(mut value: Value, source: Option<&SourceLocation>) -> Value {
+    if let (Some(s), Some(map)) = (source, value.as_object_mut()) {
+        map.insert(
+            "source".into(),
+            json!({ "file": &*s.file, "line": s.line, "column": s.column }),
+        );
+    }
+    value
+}
 
 impl Report {
     /// The stable JSON form (documented in the book's boot-flow chapter).
@@ -19,7 +32,10 @@ impl Report {
                     IommuStatus::Unclaimed => ("unclaimed", None),
                     IommuStatus::Failed(e) => ("failed", Some(e.clone())),
                 };
-                json!({ "path": i.path, "driver": i.driver, "status": status, "error": error })
+                located(
+                    json!({ "path": i.path, "driver": i.driver, "status": status, "error": error }),
+                    i.source.as_ref(),
+                )
             })
             .collect();
         let masters: Vec<Value> = report.masters.iter().map(master_json).collect();
@@ -27,24 +43,26 @@ impl Report {
             .pci
             .iter()
             .map(|p| {
-                json!({
+                let v = json!({
                     "host": p.host, "rid": p.rid, "iommu": p.iommu, "id": p.id, "ids": p.ids,
                     "translation": p.translation.as_str(),
                     "untranslated": untranslated_json(p.untranslated.as_ref()),
                     "error": p.error,
-                })
+                });
+                located(v, p.source.as_ref())
             })
             .collect();
         let mut diagnostics = spec_diagnostics;
         diagnostics.extend(report.diagnostics.iter().map(|d| {
-            json!({
+            let v = json!({
                 "file": file,
                 "severity": d.severity,
                 "code": d.code,
                 "message": d.message,
                 "help": d.help,
                 "labels": [],
-            })
+            });
+            located(v, d.source.as_ref())
         }));
         json!({
             "specs": report.specs,
@@ -77,7 +95,7 @@ fn master_json(m: &MasterEntry) -> Value {
             json!({ "iommu": iommu, "ids": ids, "specifiers": specifiers })
         })
         .collect();
-    json!({
+    let v = json!({
         "path": m.path,
         "translation": m.translation.as_str(),
         "untranslated": untranslated_json(m.untranslated.as_ref()),
@@ -87,5 +105,6 @@ fn master_json(m: &MasterEntry) -> Value {
         "dma_mask": m.dma_mask,
         "domain": m.domain,
         "error": m.error,
-    })
+    });
+    located(v, m.source.as_ref())
 }

@@ -16,6 +16,7 @@ use super::messages::{
     compatible_list, driver_error, failure_consequence, master_error, untranslated_note,
 };
 use super::platform;
+use super::source::SourceLocation;
 use super::specifier::{self, SpecifierEntry};
 use super::translation::{self, Reason, Translation, Untranslated};
 use super::Drivers;
@@ -39,6 +40,8 @@ pub struct IommuEntry {
     pub path: String,
     pub driver: Option<String>,
     pub status: IommuStatus,
+    /// Where the node is in the `.dts` sources ([`Report::locate`]).
+    pub source: Option<SourceLocation>,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +64,8 @@ pub struct MasterEntry {
     /// Each `iommus` entry with the IDs its `of_xlate` stored (only for a
     /// translated master).
     pub specifiers: Vec<SpecifierEntry>,
+    /// Where the node is in the `.dts` sources ([`Report::locate`]).
+    pub source: Option<SourceLocation>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +81,8 @@ pub struct PciEntry {
     pub error: Option<String>,
     pub translation: Translation,
     pub untranslated: Option<Untranslated>,
+    /// Where the host bridge's `iommu-map` is in the `.dts` sources.
+    pub source: Option<SourceLocation>,
 }
 
 /// A problem in the tree, in the shape of `check`'s diagnostics.
@@ -85,6 +92,37 @@ pub struct TreeDiagnostic {
     pub code: &'static str,
     pub message: String,
     pub help: Option<String>,
+    /// The node (path) and property the diagnostic is about, if any.
+    pub node: Option<String>,
+    pub property: Option<&'static str>,
+    /// Where that is in the `.dts` sources ([`Report::locate`]).
+    pub source: Option<SourceLocation>,
+}
+
+impl TreeDiagnostic {
+    /// A diagnostic about `node` (and `property`), not yet located.
+    pub fn about(
+        severity: &'static str,
+        code: &'static str,
+        node: &str,
+        property: Option<&'static str>,
+        message: String,
+    ) -> Self {
+        TreeDiagnostic {
+            severity,
+            code,
+            message,
+            help: None,
+            node: Some(node.to_owned()),
+            property,
+            source: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -185,24 +223,32 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     {
         let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &facts);
         if let Some(e) = &entry.error {
-            report.diagnostics.push(TreeDiagnostic {
-                severity: "error",
-                code: "dt::E0303",
-                message: format!("{}: {e}", entry.path),
-                help: None,
-            });
+            // A configuring error is about the master's `iommus`; a setup
+            // error (dma-ranges, domains) about the node.
+            let property = match entry.translation {
+                Translation::None => None,
+                _ => Some("iommus"),
+            };
+            report.diagnostics.push(TreeDiagnostic::about(
+                "error",
+                "dt::E0303",
+                &entry.path,
+                property,
+                format!("{}: {e}", entry.path),
+            ));
         }
         report.masters.push(entry);
     }
     for q in rids {
         let entry = pci_entry(&tree, q, &iommus, &mut fw, &mut domains, drivers);
         if let Some(e) = &entry.error {
-            report.diagnostics.push(TreeDiagnostic {
-                severity: "error",
-                code: "dt::E0304",
-                message: format!("{} RID {:#x}: {e}", q.host, q.rid),
-                help: None,
-            });
+            report.diagnostics.push(TreeDiagnostic::about(
+                "error",
+                "dt::E0304",
+                &entry.host,
+                Some("iommu-map"),
+                format!("{} RID {:#x}: {e}", q.host, q.rid),
+            ));
         }
         report.pci.push(entry);
     }
@@ -239,27 +285,33 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
             IommuState::Unclaimed => (None, IommuStatus::Unclaimed),
         };
         match &status {
-            IommuStatus::Failed(e) => report.diagnostics.push(TreeDiagnostic {
-                severity: "error",
-                code: "dt::E0301",
-                message: format!("{path}: {e}"),
-                help: None,
-            }),
-            IommuStatus::Unclaimed => report.diagnostics.push(TreeDiagnostic {
-                severity: "warning",
-                code: "dt::W0302",
-                message: format!(
-                    "{path}: no spec claims compatible {}",
-                    compatible_list(node)
-                ),
-                help: Some("pass the spec of this IOMMU with --spec".into()),
-            }),
+            IommuStatus::Failed(e) => report.diagnostics.push(TreeDiagnostic::about(
+                "error",
+                "dt::E0301",
+                &path,
+                None,
+                format!("{path}: {e}"),
+            )),
+            IommuStatus::Unclaimed => report.diagnostics.push(
+                TreeDiagnostic::about(
+                    "warning",
+                    "dt::W0302",
+                    &path,
+                    Some("compatible"),
+                    format!(
+                        "{path}: no spec claims compatible {}",
+                        compatible_list(node)
+                    ),
+                )
+                .help("pass the spec of this IOMMU with --spec"),
+            ),
             _ => {}
         }
         report.iommus.push(IommuEntry {
             path,
             driver: driver.map(str::to_owned),
             status,
+            source: None,
         });
     }
 }
@@ -300,6 +352,7 @@ fn master_entry(
         translation: Translation::None,
         untranslated: None,
         specifiers: vec![],
+        source: None,
     };
     // Linux creates no device for a node whose own status is not okay
     // (of_device_is_available), so it is never configured: report it, but
@@ -364,6 +417,7 @@ fn pci_entry(
         error: None,
         translation: Translation::None,
         untranslated: None,
+        source: None,
     };
     let Some(host) = tree.find_path(&q.host) else {
         let why = format!("no node at {}", q.host);
