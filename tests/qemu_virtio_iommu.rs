@@ -125,7 +125,8 @@ fn a_kernel_that_skips_the_unmap_fails_the_refusal_check() {
     }
 }
 
-/// `cargo run` in the example boots the command line this test boots.
+/// `cargo run` in the example and the book boot the command line this
+/// test boots.
 #[test]
 fn the_runner_boots_the_tested_command_line() {
     let mut tested = vec![QEMU.to_owned()];
@@ -145,6 +146,25 @@ fn the_runner_boots_the_tested_command_line() {
         .find_map(|l| l.strip_prefix("runner = \""))
         .and_then(|l| l.strip_suffix('"'))
         .expect("runner line in .cargo/config.toml");
-    let words: Vec<String> = runner.split_whitespace().map(str::to_owned).collect();
-    assert_eq!(words, tested);
+    let words = |s: &str| -> Vec<String> {
+        s.replace('\\', " ")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(words(runner), tested, "the example's .cargo/config.toml");
+    // The book's virtio-iommu section shows the same command.
+    let book = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/qemu-walkthrough.md"),
+    )
+    .unwrap();
+    let at = book
+        .find("qemu-system-aarch64 -M virt -cpu")
+        .expect("the virtio-iommu command in the book");
+    let end = book[at..].find("<the ELF>").expect("end of the command") + at;
+    assert_eq!(
+        words(&book[at..end]),
+        tested,
+        "book/src/qemu-walkthrough.md"
+    );
 }

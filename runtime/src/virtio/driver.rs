@@ -121,6 +121,14 @@ pub struct VirtioIommu<'m, I: Io> {
     last_error: Option<Error>,
 }
 
+/// What bring-up set up.
+struct Up {
+    config: Config,
+    req: SplitQueue,
+    evt: SplitQueue,
+    notify: [usize; 2],
+}
+
 fn bounded(spins: u32, mut done: impl FnMut() -> bool) -> Result<(), Error> {
     for _ in 0..spins {
         if done() {
@@ -143,7 +151,12 @@ impl<'m, I: Io> VirtioIommu<'m, I> {
     ) -> Result<Self, Error> {
         let spins = options.spins;
         match Self::bring_up(&mut regs, &mut mem, spins) {
-            Ok((config, req, evt, notify)) => {
+            Ok(Up {
+                config,
+                req,
+                evt,
+                notify,
+            }) => {
                 let mut d = VirtioIommu {
                     regs,
                     mem,
@@ -168,12 +181,7 @@ impl<'m, I: Io> VirtioIommu<'m, I> {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn bring_up(
-        regs: &mut Regions<I>,
-        mem: &mut DmaRegion<'m>,
-        spins: u32,
-    ) -> Result<(Config, SplitQueue, SplitQueue, [usize; 2]), Error> {
+    fn bring_up(regs: &mut Regions<I>, mem: &mut DmaRegion<'m>, spins: u32) -> Result<Up, Error> {
         let c = &mut regs.common;
         c.write8(common::DEVICE_STATUS, 0);
         bounded(spins, || c.read8(common::DEVICE_STATUS) == 0)?;
@@ -272,7 +280,12 @@ impl<'m, I: Io> VirtioIommu<'m, I> {
         let [Some(req), Some(evt)] = queues else {
             return Err(Error::MissingQueue(0));
         };
-        Ok((config, req, evt, notify))
+        Ok(Up {
+            config,
+            req,
+            evt,
+            notify,
+        })
     }
 
     /// The device configuration, read until the generation is stable.

@@ -164,6 +164,14 @@ struct Queue {
     used_idx: u16,
 }
 
+/// A chain the driver made available: its head, the bytes of its
+/// device-readable buffers, and its device-writable (address, length) parts.
+struct Chain {
+    head: u16,
+    out: Vec<u8>,
+    ins: Vec<(u64, u32)>,
+}
+
 /// The device's state; the driver reaches it through three [`Window`]s.
 #[derive(Default)]
 pub struct FakeDevice {
@@ -274,9 +282,8 @@ impl FakeDevice {
         }
     }
 
-    /// Takes the next available chain of queue `q`: (head, out bytes,
-    /// writable (phys, len) parts).
-    fn pop(&mut self, q: usize) -> Option<(u16, Vec<u8>, Vec<(u64, u32)>)> {
+    /// Takes the next available chain of queue `q`.
+    fn pop(&mut self, q: usize) -> Option<Chain> {
         let qu = &mut self.queues[q];
         if !qu.enabled || qu.size == 0 || rd16(qu.addr[1] + 2) == qu.avail_seen {
             return None;
@@ -299,7 +306,7 @@ impl FakeDevice {
             }
             i = next;
         }
-        Some((head, out, ins))
+        Some(Chain { head, out, ins })
     }
 
     fn push_used(&mut self, q: usize, head: u16, len: u32) {
@@ -318,7 +325,7 @@ impl FakeDevice {
         if self.hostile.silent {
             return;
         }
-        while let Some((head, out, ins)) = self.pop(0) {
+        while let Some(Chain { head, out, ins }) = self.pop(0) {
             let Some(&(tail_at, in_len)) = ins.last() else {
                 continue;
             };
@@ -364,7 +371,7 @@ impl FakeDevice {
 
     /// Writes a fault report into the next event buffer; false if none.
     pub fn fault(&mut self, reason: u8, flags: u32, endpoint: u32, address: u64) -> bool {
-        let Some((head, _, ins)) = self.pop(1) else {
+        let Some(Chain { head, ins, .. }) = self.pop(1) else {
             return false;
         };
         let mut rec = [0u8; 24];

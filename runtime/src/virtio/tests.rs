@@ -151,7 +151,8 @@ fn fault_reports_are_read_and_buffers_recycled() {
 
 #[test]
 fn hostile_answers_are_typed_errors() {
-    let cases: [(fn(&mut FakeDevice), Error); 6] = [
+    type Spoil = fn(&mut FakeDevice);
+    let cases: [(Spoil, Error); 6] = [
         (
             |f| f.hostile.extra_used = 3,
             Error::BadUsedIndex { index: 4, seen: 0 },
