@@ -9,15 +9,10 @@
 
 mod tools;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use tools::{QEMU, QEMU_BOOT, QEMU_MACHINE};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
+use tools::{field, QEMU, QEMU_BOOT, QEMU_MACHINE};
 
 /// Builds share one target directory and one output path: one at a time,
 /// each booted before the next build replaces it.
@@ -31,27 +26,9 @@ fn require_qemu() {
     tools::require(QEMU, "qemu-system-arm")
 }
 
-/// Builds the kernel (with `features`) in its own target directory under the
-/// workspace's `target/` and returns the ELF's path.
+/// Builds the kernel (with `features`); returns the ELF's path.
 fn build_kernel(features: &[&str]) -> PathBuf {
-    let dir = example_dir();
-    let target_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/qemu-virt-smmuv3");
-    let out = Command::new(env!("CARGO"))
-        .current_dir(&dir)
-        .args(["build", "--target", "aarch64-unknown-none"])
-        .args(features.iter().flat_map(|f| ["--features", f]))
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "building the kernel failed (is the aarch64-unknown-none target installed? \
-         `rustup target add aarch64-unknown-none`):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    target_dir.join("aarch64-unknown-none/debug/qemu-virt-smmuv3")
+    tools::build_example("qemu-virt-smmuv3", features)
 }
 
 /// Boots `kernel`; returns (exit code, UART output).
@@ -61,46 +38,7 @@ fn boot(kernel: &Path) -> (Option<i32>, String) {
 
 /// [`boot`] with `extra` QEMU arguments (tracing, say).
 fn boot_with(kernel: &Path, extra: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(QEMU)
-        .args(QEMU_MACHINE)
-        .args(QEMU_BOOT)
-        .args(extra)
-        .arg("-kernel")
-        .arg(kernel)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start QEMU");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for QEMU") {
-            break Some(status);
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut log = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut log);
-    }
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut log);
-    }
-    match status {
-        Some(s) => (s.code(), log),
-        None => panic!("QEMU did not finish within {TIMEOUT:?}; output so far:\n{log}"),
-    }
-}
-
-/// The value after `key` in `line` up to the next space or comma.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(key)? + key.len();
-    line[at..].split([' ', ',']).next()
+    tools::boot_kernel(QEMU_MACHINE, QEMU_BOOT, extra, kernel)
 }
 
 #[test]

@@ -21,6 +21,9 @@ pub enum MapError {
     NoMemory,
     /// The range is not (entirely) mapped.
     NotMapped,
+    /// The IOMMU refused or failed the request (a request-based IOMMU's
+    /// error status, or no answer).
+    Refused,
 }
 
 impl core::fmt::Display for MapError {
@@ -31,6 +34,7 @@ impl core::fmt::Display for MapError {
             MapError::AlreadyMapped => "range already mapped",
             MapError::NoMemory => "no free translation table",
             MapError::NotMapped => "range not mapped",
+            MapError::Refused => "the IOMMU refused the request",
         })
     }
 }

@@ -30,6 +30,7 @@ pub mod refwalk;
 pub mod requests;
 pub mod resv;
 pub mod smmuv3;
+pub mod virtio;
 
 pub use linkme;
 pub use prot::Prot;
