@@ -10,6 +10,7 @@
 mod tools;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Mutex;
 
 use tools::{field, QEMU, QEMU_BOOT, QEMU_MACHINE};
