@@ -110,8 +110,44 @@ fn smmu_v3_one_cell_stream_id() {
 }
 
 #[test]
+fn arm_smmu_family_members_read_specifiers_as_arm_smmu() {
+    // arm,smmu.yaml: NVIDIA's Tegra194/234 SMMU has #iommu-cells = <1> (the
+    // stream ID, e.g. TEGRA194_SID_...); Qualcomm's apps SMMU <SID mask>.
+    // Each member extends `arm_smmu`, so it packs exactly as Arm's does.
+    let all = drivers("arm-smmu.iommu");
+    let names: Vec<&str> = all.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "arm_smmu",
+            "nvidia_smmu_500",
+            "qcom_smmu",
+            "qcom_adreno_smmu"
+        ]
+    );
+    for d in &all[1..] {
+        assert_eq!(d.extends.as_deref(), Some("arm_smmu"));
+        assert_eq!(d.cells.allowed, [1, 2]);
+        // One cell: SID with the node's stream-match-mask, or 0.
+        assert_eq!(packed(d, &[0x0014], &[]), [0x14]);
+        assert_eq!(
+            packed(d, &[0x0014], &[("stream-match-mask", 0x7f80)]),
+            [0x7f80_0014]
+        );
+        // Two cells (sdm845's UFS <0x100 0xf>): mask << 16 | SID.
+        assert_eq!(packed(d, &[0x100, 0xf], &[]), [0x000f_0100]);
+        assert!(d.pci.is_some());
+    }
+    assert!(all[1]
+        .compatibles
+        .contains(&"nvidia,tegra194-smmu".to_owned()));
+    assert!(all[3].compatibles == ["qcom,adreno-smmu"]);
+}
+
+#[test]
 fn arm_smmu_mask_from_cell_property_or_zero() {
-    let d = driver("arm-smmu.iommu");
+    let d = drivers("arm-smmu.iommu").remove(0);
+    assert_eq!(d.name, "arm_smmu");
     assert_eq!(d.cells.allowed, [1, 2]);
     assert_eq!(d.compatibles.len(), 5);
     // arm,smmu.yaml: two cells = stream ID and SMR mask, packed mask << 16 | SID.

@@ -4,7 +4,7 @@
 
 use iommugen_example_build_script::generated::{
     apple_dart::AppleDart,
-    arm_smmu::ArmSmmu,
+    arm_smmu::{ArmSmmu, NvidiaSmmu500, QcomAdrenoSmmu, QcomSmmu},
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
     exynos_sysmmu::ExynosSysmmu,
@@ -96,6 +96,42 @@ fn arm_smmu_ids_follow_the_smr_layout() {
             Err(DriverError::WrongCellCount { got: 0 })
         );
     });
+}
+
+/// arm,smmu.yaml: NVIDIA's and Qualcomm's members extend `arm_smmu`, so a
+/// specifier gives the same ID whichever claims the node; the table of
+/// declarations picks the member by its own compatible.
+#[test]
+fn arm_smmu_family_members_read_as_arm_smmu() {
+    let members: [(&str, &dyn IommuDriver, &str); 5] = [
+        ("nvidia,tegra194-smmu", &NvidiaSmmu500, "nvidia_smmu_500"),
+        ("nvidia,tegra234-smmu", &NvidiaSmmu500, "nvidia_smmu_500"),
+        ("qcom,sdm845-smmu-500", &QcomSmmu, "qcom_smmu"),
+        ("qcom,sc7280-smmu-500", &QcomSmmu, "qcom_smmu"),
+        ("qcom,adreno-smmu", &QcomAdrenoSmmu, "qcom_adreno_smmu"),
+    ];
+    for (compatible, driver, name) in members {
+        // Tegra194 (#iommu-cells = <1>): TEGRA194_SID_... is the stream ID.
+        with_node(compatible, 1, None, |node| {
+            assert_eq!(xlate(driver, node, &[0x1c]), Ok(vec![0x1c]), "{compatible}");
+            let claimed = match_node(TABLES, node).unwrap();
+            assert_eq!(claimed.driver.name(), name);
+        });
+        with_node(compatible, 1, Some(0x7f80), |node| {
+            assert_eq!(xlate(driver, node, &[0x1c]), Ok(vec![0x7f80_001c]));
+        });
+        // sdm845's UFS <0x100 0xf>: mask << 16 | SID.
+        with_node(compatible, 2, None, |node| {
+            assert_eq!(xlate(driver, node, &[0x100, 0xf]), Ok(vec![0x000f_0100]));
+            assert_eq!(
+                xlate(driver, node, &[1, 2, 3]),
+                Err(DriverError::WrongCellCount { got: 3 })
+            );
+        });
+    }
+    // Each member claims its own strings, not the base's.
+    assert_eq!(NvidiaSmmu500::COMPATIBLES[0], "nvidia,smmu-500");
+    assert!(QcomSmmu::COMPATIBLES.contains(&"qcom,smmu-500"));
 }
 
 /// arm,smmu-v3.yaml: one cell, the StreamID; this driver's linear stream
