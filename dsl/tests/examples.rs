@@ -318,7 +318,8 @@ fn sun50i_master_id() {
 
 #[test]
 fn apple_dart_stream_index() {
-    let d = driver("apple-dart.iommu");
+    let d = drivers("apple-dart.iommu").remove(0);
+    assert_eq!(d.name, "apple_dart");
     assert_eq!(d.cells.allowed, [1]);
     assert_eq!(packed(&d, &[5], &[]), [5]);
     // The whole cell is the field, so stream 16 is seen (and refused by the
@@ -338,6 +339,32 @@ fn apple_dart_stream_index() {
         (pt.granule, pt.ias, pt.oas, pt.page_sizes.as_slice()),
         (Granule::K16, 32, 36, &[16 << 10][..])
     );
+}
+
+#[test]
+fn apple_t6000_and_t8110_darts_walk_dart2() {
+    // apple,dart.yaml; Linux's apple_dart_hw_t6000 (16 streams) and
+    // apple_dart_hw_t8110 (up to 256 streams), both APPLE_DART2 entries.
+    let all = drivers("apple-dart.iommu");
+    for (name, compatible, check) in [
+        ("apple_t6000_dart", "apple,t6000-dart", "stream < 16"),
+        ("apple_t8110_dart", "apple,t8110-dart", "stream < 256"),
+    ] {
+        let d = all.iter().find(|d| d.name == name).unwrap();
+        assert_eq!(d.compatibles, [compatible]);
+        assert_eq!(d.cells.allowed, [1]);
+        assert_eq!(packed(d, &[7], &[]), [7]);
+        assert_eq!(d.checks[0].text, check);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(
+            pt.format,
+            Format::AppleDart {
+                generation: DartGeneration::T6000
+            }
+        );
+        // DART2: 16K pages, 32-bit IOVA, 42-bit PA field.
+        assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K16, 32, 42));
+    }
 }
 
 #[test]
@@ -371,10 +398,11 @@ fn whole_cell_drivers_drop_no_bits() {
         "apple-dart.iommu",
         "virtio-iommu.iommu",
     ] {
-        let d = driver(name);
-        assert!(d.dropped.is_empty(), "{name}");
-        assert_eq!(d.read_cell_bits(1, 0), u32::MAX, "{name}");
-        assert_eq!(d.refused_cell_bits(1, 0), 0, "{name}");
+        for d in drivers(name) {
+            assert!(d.dropped.is_empty(), "{name}");
+            assert_eq!(d.read_cell_bits(1, 0), u32::MAX, "{name}");
+            assert_eq!(d.refused_cell_bits(1, 0), 0, "{name}");
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! table (Documentation/devicetree/bindings/iommu/), not from our output.
 
 use iommugen_example_build_script::generated::{
-    apple_dart::AppleDart,
+    apple_dart::{AppleDart, AppleT6000Dart, AppleT8110Dart},
     arm_smmu::{ArmSmmu, NvidiaSmmu500, QcomAdrenoSmmu, QcomSmmu},
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
@@ -209,6 +209,32 @@ fn apple_dart_stream_index() {
             })
         );
     });
+}
+
+/// apple,dart.yaml: the t6000 DART has the t8103's 16 streams, the t8110
+/// up to 256 (Linux's max_sid_count); the cell is the stream index.
+#[test]
+fn apple_t6000_and_t8110_dart_stream_limits() {
+    let cases: [(&str, &dyn IommuDriver, u32, &str); 2] = [
+        ("apple,t6000-dart", &AppleT6000Dart, 16, "stream < 16"),
+        ("apple,t8110-dart", &AppleT8110Dart, 256, "stream < 256"),
+    ];
+    for (compatible, driver, streams, check) in cases {
+        with_node(compatible, 1, None, |node| {
+            for sid in [0, 1, streams - 1] {
+                assert_eq!(xlate(driver, node, &[sid]), Ok(vec![sid]), "{compatible}");
+            }
+            assert_eq!(
+                xlate(driver, node, &[streams]),
+                Err(DriverError::CheckRejected { check })
+            );
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+            assert_eq!(match_node(TABLES, node).unwrap().driver.name(), driver.name());
+        });
+    }
 }
 
 /// samsung,sysmmu.yaml: `#iommu-cells = <0>`; a master lists each of its
