@@ -552,3 +552,30 @@ fn tegra194_smmu_is_an_arm_smmu_with_the_node_mask() {
     assert_eq!(dc["untranslated"]["reason"], "iommu-disabled");
     assert!(translations(dc).is_empty());
 }
+
+#[test]
+fn t6000_darts_one_stream_cell_per_dart() {
+    // apple,dart.yaml: one cell, the stream index on that DART; a master
+    // behind several DARTs gets one of_xlate per entry, each DART keeping
+    // its own stream (apple_dart_of_xlate's per-DART stream maps).
+    let (code, v) = dt_json("t6000-dart.dts", &[]);
+    assert_eq!(code, 0);
+    for i in v["iommus"].as_array().unwrap() {
+        assert_eq!(i["driver"], "apple_t6000_dart");
+    }
+    assert_eq!(
+        translations(master(&v, "/soc/dma-controller@39b400000")),
+        vec![
+            ("/soc/iommu@39b004000".into(), vec![2]),
+            ("/soc/iommu@39b008000".into(), vec![2]),
+        ]
+    );
+    assert_eq!(
+        translations(master(&v, "/soc/usb@702280000")),
+        vec![
+            ("/soc/iommu@702f00000".into(), vec![0]),
+            ("/soc/iommu@702f80000".into(), vec![1]),
+        ]
+    );
+    assert_eq!(iommu(&v, "/soc/iommu@3860e8000")["status"], "disabled");
+}
