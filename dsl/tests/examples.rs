@@ -189,7 +189,8 @@ fn arm_smmu_mask_from_cell_property_or_zero() {
 
 #[test]
 fn mediatek_larb_and_port_in_one_cell() {
-    let d = driver("mediatek-m4u.iommu");
+    let d = drivers("mediatek-m4u.iommu").remove(0);
+    assert_eq!(d.name, "mtk_m4u");
     // MTK_M4U_ID(larb, port) = larb << 5 | port; MTK_M4U_ID(4, 3) = 131.
     let cell = (4 << 5) | 3;
     let larb = &d.fields[0];
@@ -217,6 +218,50 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K4, 32, 35));
     assert_eq!(pt.page_sizes, [K4, 64 << 10, 1 << 20, 16 << 20]);
     assert!(d.pci.is_none());
+}
+
+/// mediatek,iommu.yaml: mt8192 and mt8195 extend the mt8183's driver (same
+/// MTK_M4U_ID cell, 35-bit output); mt8173 and mt2712 read the same cell
+/// but, with Linux's 4GB mode, a 33-bit output.
+#[test]
+fn mediatek_family_cells_and_outputs() {
+    let all = drivers("mediatek-m4u.iommu");
+    let base = &all[0];
+    let by = |n: &str| all.iter().find(|d| d.name == n).unwrap();
+    // mt8192-larb-port.h: M4U_PORT_L0_DISP_RDMA0 = MTK_M4U_ID(0, 3) = 3;
+    // mt8195-memory-port.h: MTK_IFAIOMMU_PERI_ID(30) = MTK_M4U_ID(0, 30) = 30;
+    // mt8173-larb-port.h: MTK_M4U_ID(5, 4) = 0xa4.
+    for (name, cell) in [
+        ("mtk_mt8192_m4u", 3u32),
+        ("mtk_mt8195_iommu", 30),
+        ("mtk_m4u_4gb", 0xa4),
+    ] {
+        let d = by(name);
+        assert_eq!(d.cells.allowed, [1], "{name}");
+        assert_eq!(packed(d, &[cell], &[]), [cell], "{name}");
+        if d.extends.is_some() {
+            assert_eq!(d.fields, base.fields, "{name}");
+        }
+        assert_eq!(d.dropped_bits(&Word::Cell(0)), 0xffff_fc00, "{name}");
+    }
+    assert_eq!(by("mtk_mt8192_m4u").extends.as_deref(), Some("mtk_m4u"));
+    assert_eq!(
+        by("mtk_mt8195_iommu").compatibles,
+        [
+            "mediatek,mt8195-iommu-vdo",
+            "mediatek,mt8195-iommu-vpp",
+            "mediatek,mt8195-iommu-infra"
+        ]
+    );
+    let four_gb = by("mtk_m4u_4gb");
+    assert_eq!(four_gb.extends, None);
+    let pt = four_gb.translation.page_table().expect("tables");
+    assert_eq!(pt.format, Format::ArmV7s { mtk_ext: true });
+    assert_eq!(pt.oas, 33);
+    assert_eq!(
+        four_gb.compatibles,
+        ["mediatek,mt8173-m4u", "mediatek,mt2712-m4u"]
+    );
 }
 
 /// rockchip,iommu.yaml: `rockchip,iommu` walks version-1 tables (32-bit

@@ -8,7 +8,7 @@ use iommugen_example_build_script::generated::{
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
     exynos_sysmmu::ExynosSysmmu,
-    mediatek_m4u::MtkM4u,
+    mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Iommu},
     rockchip_iommu::RockchipIommu,
     sun50i_iommu::Sun50iIommu,
     virtio_iommu::VirtioIommu,
@@ -209,6 +209,34 @@ fn apple_dart_stream_index() {
             })
         );
     });
+}
+
+/// mediatek,iommu.yaml: every M4U generation keeps the MTK_M4U_ID cell
+/// whole; bits above the larb (10 and up) are dropped, as mtk_iommu does.
+#[test]
+fn mediatek_family_keeps_the_m4u_id() {
+    let members: [(&str, &dyn IommuDriver); 6] = [
+        ("mediatek,mt8192-m4u", &MtkMt8192M4u),
+        ("mediatek,mt8195-iommu-vdo", &MtkMt8195Iommu),
+        ("mediatek,mt8195-iommu-vpp", &MtkMt8195Iommu),
+        ("mediatek,mt8195-iommu-infra", &MtkMt8195Iommu),
+        ("mediatek,mt8173-m4u", &MtkM4u4gb),
+        ("mediatek,mt2712-m4u", &MtkM4u4gb),
+    ];
+    for (compatible, driver) in members {
+        with_node(compatible, 1, None, |node| {
+            assert_eq!(match_node(TABLES, node).unwrap().driver.name(), driver.name());
+            // MTK_M4U_ID(0, 3), MTK_M4U_ID(5, 4), MTK_IFAIOMMU_PERI_ID(30).
+            for cell in [3u32, 0xa4, 30] {
+                assert_eq!(xlate(driver, node, &[cell]), Ok(vec![cell]), "{compatible}");
+            }
+            assert_eq!(xlate(driver, node, &[0x400 | 0xa4]), Ok(vec![0xa4]));
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+        });
+    }
 }
 
 /// apple,dart.yaml: the t6000 DART has the t8103's 16 streams, the t8110
