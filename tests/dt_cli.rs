@@ -579,3 +579,23 @@ fn t6000_darts_one_stream_cell_per_dart() {
     );
     assert_eq!(iommu(&v, "/soc/iommu@3860e8000")["status"], "disabled");
 }
+
+#[test]
+fn mt8195_vdo_m4u_and_infra_iommu() {
+    // mediatek,iommu.yaml: the cell is MTK_M4U_ID(larb, port), kept whole:
+    // M4U_PORT_L0_DISP_OVL0_RDMA0 → 2, M4U_PORT_L0_DISP_RDMA0 → 0. The
+    // mt8195 strings are claimed by `mtk_mt8195_iommu extends mtk_m4u`.
+    let (code, v) = dt_json("mt8195-iommu.dts", &[]);
+    assert_eq!(code, 0);
+    let vdo = "/soc/iommu@1c01f000";
+    assert_eq!(iommu(&v, vdo)["driver"], "mtk_mt8195_iommu");
+    assert_eq!(iommu(&v, "/soc/infra-iommu@10315000")["driver"], "mtk_mt8195_iommu");
+    assert_eq!(
+        translations(master(&v, "/soc/ovl@1c000000")),
+        vec![(vdo.into(), vec![2])]
+    );
+    assert_eq!(
+        translations(master(&v, "/soc/rdma@1c002000")),
+        vec![(vdo.into(), vec![0])]
+    );
+}
