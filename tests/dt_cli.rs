@@ -589,7 +589,10 @@ fn mt8195_vdo_m4u_and_infra_iommu() {
     assert_eq!(code, 0);
     let vdo = "/soc/iommu@1c01f000";
     assert_eq!(iommu(&v, vdo)["driver"], "mtk_mt8195_iommu");
-    assert_eq!(iommu(&v, "/soc/infra-iommu@10315000")["driver"], "mtk_mt8195_iommu");
+    assert_eq!(
+        iommu(&v, "/soc/infra-iommu@10315000")["driver"],
+        "mtk_mt8195_iommu"
+    );
     assert_eq!(
         translations(master(&v, "/soc/ovl@1c000000")),
         vec![(vdo.into(), vec![2])]

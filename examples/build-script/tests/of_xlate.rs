@@ -225,7 +225,10 @@ fn mediatek_family_keeps_the_m4u_id() {
     ];
     for (compatible, driver) in members {
         with_node(compatible, 1, None, |node| {
-            assert_eq!(match_node(TABLES, node).unwrap().driver.name(), driver.name());
+            assert_eq!(
+                match_node(TABLES, node).unwrap().driver.name(),
+                driver.name()
+            );
             // MTK_M4U_ID(0, 3), MTK_M4U_ID(5, 4), MTK_IFAIOMMU_PERI_ID(30).
             for cell in [3u32, 0xa4, 30] {
                 assert_eq!(xlate(driver, node, &[cell]), Ok(vec![cell]), "{compatible}");
@@ -260,7 +263,10 @@ fn apple_t6000_and_t8110_dart_stream_limits() {
                 xlate(driver, node, &[1, 2]),
                 Err(DriverError::WrongCellCount { got: 2 })
             );
-            assert_eq!(match_node(TABLES, node).unwrap().driver.name(), driver.name());
+            assert_eq!(
+                match_node(TABLES, node).unwrap().driver.name(),
+                driver.name()
+            );
         });
     }
 }
