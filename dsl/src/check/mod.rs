@@ -85,6 +85,9 @@ pub(crate) struct Checker<'k> {
 }
 
 /// One driver's own result: its IR, or what it adds to its base.
+// Returned once per driver and moved straight into the spec: boxing the
+// large variant would cost an allocation per driver for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Lowered {
     Full(ir::Driver),
     Extends(extends::Extension),
