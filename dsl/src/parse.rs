@@ -174,8 +174,20 @@ impl<'a> P<'a> {
     fn file(&mut self, mut sink: impl FnMut(DriverAst)) {
         let mut pos = crate::encoding::text_start(self.src);
         loop {
+            let from = pos;
             pos = skip_trivia(self.bytes, pos);
             if pos >= self.bytes.len() {
+                if let Some(open) = crate::split::open_comment(self.bytes, from) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            "a `/*` comment has no matching `*/`",
+                            open..open + 2,
+                            "runs to the end of the file",
+                        )
+                        .help("close the comment with `*/`"),
+                    );
+                }
                 break;
             }
             if self.bytes[pos] == b'}' {
