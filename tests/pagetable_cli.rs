@@ -263,7 +263,11 @@ lookup 0x100_2000
 lookup 0x1ff_f000
 lookup 0x2000
 ";
-    let j = json(&example("mediatek-m4u.iommu"), ops);
+    let j = json_args(
+        &["--driver", "mtk_m4u"],
+        &example("mediatek-m4u.iommu"),
+        ops,
+    );
     assert_eq!(
         (j["format"].as_str(), j["entry_bits"].as_u64()),
         (Some("arm-v7s"), Some(32))
@@ -289,7 +293,11 @@ lookup 0x200_0abc
 lookup 0x200_4000
 lookup 0xffff_c000
 ";
-    let j = json(&example("apple-dart.iommu"), ops);
+    let j = json_args(
+        &["--driver", "apple_dart"],
+        &example("apple-dart.iommu"),
+        ops,
+    );
     assert_eq!(
         (j["format"].as_str(), j["generation"].as_str()),
         (Some("apple-dart"), Some("t8103"))
@@ -313,7 +321,14 @@ lookup 0xffff_c000
     agrees(&j, dart_walk);
     // The human output decodes a page: address, permissions.
     let out = iommugen(
-        &["pagetable", &example("apple-dart.iommu"), "--ops", "-"],
+        &[
+            "pagetable",
+            &example("apple-dart.iommu"),
+            "--driver",
+            "apple_dart",
+            "--ops",
+            "-",
+        ],
         ops,
     );
     let text = String::from_utf8_lossy(&out.stdout);

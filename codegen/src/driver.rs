@@ -62,7 +62,7 @@ pub fn struct_item(driver: &Driver, names: &ItemNames, origin: &Locator) -> Toke
 }
 
 fn spec_docs(driver: &Driver) -> Vec<String> {
-    if driver.docs.is_empty() {
+    let mut docs: Vec<String> = if driver.docs.is_empty() {
         vec![format!(" The `{}` IOMMU driver.", driver.name)]
     } else {
         driver
@@ -76,7 +76,14 @@ fn spec_docs(driver: &Driver) -> Vec<String> {
                 }
             })
             .collect()
+    };
+    if let Some(base) = &driver.extends {
+        docs.push(String::new());
+        docs.push(format!(
+            " Extends `{base}`: its specifier contract, translation and DMA policy, with its own `compatible` strings."
+        ));
     }
+    docs
 }
 
 /// Everything but the struct itself: constants, the `IommuDriver` impl, the

@@ -20,6 +20,10 @@ pub struct SpecAst {
 pub struct DriverAst {
     pub docs: Vec<String>,
     pub name: Ident,
+    /// `driver NAME extends BASE { … }`: the driver takes BASE's contract
+    /// (everything but its name, docs and compatibles) and adds its own
+    /// compatibles; BASE is a driver defined above it in the same file.
+    pub extends: Option<Ident>,
     pub items: Vec<Item>,
     /// Fields whose declaration did not parse (the parser already reported
     /// why). The checker lets expressions name them without a second error

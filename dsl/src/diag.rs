@@ -60,6 +60,8 @@ codes! {
     MissingInit = "E0104", Error, "driver has no `init` hook";
     DuplicateDriver = "E0105", Error, "two drivers with the same name";
     BadCellCount = "E0106", Error, "invalid `#iommu-cells` value";
+    NotInExtension = "E0107", Error, "an extending driver restates part of its base";
+    UnknownBase = "E0108", Error, "`extends` names no driver above it in the file";
     CellOutOfRange = "E0201", Error, "cell index beyond the declared cell count";
     BadBitRange = "E0202", Error, "bit range or shift outside a 32-bit cell";
     FieldTooNarrow = "E0203", Error, "field type narrower than the bits it takes";

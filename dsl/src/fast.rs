@@ -320,23 +320,26 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// `/// docs` `driver NAME {`.
-pub(crate) fn driver_head(src: &str, start: usize, end: usize) -> Option<(Vec<String>, Ident)> {
+/// A driver header: its docs, its name and the driver it extends.
+pub(crate) type Head = (Vec<String>, Ident, Option<Ident>);
+
+/// `/// docs` `driver NAME {` or `driver NAME extends BASE {`.
+pub(crate) fn driver_head(src: &str, start: usize, end: usize) -> Option<Head> {
     let mut lx = Lexer::new(src, start, end);
-    let (docs, name, _) = driver_head_in(&mut lx)?;
+    let (head, _) = driver_head_in(&mut lx)?;
     lx.done()?;
-    Some((docs, name))
+    Some(head)
 }
 
 /// [`driver_head`] without knowing where the header ends: also returns the
 /// position of its `{`, the first brace [`crate::split::scan`] would find.
-pub(crate) fn driver_head_at(src: &str, start: usize) -> Option<(Vec<String>, Ident, usize)> {
+pub(crate) fn driver_head_at(src: &str, start: usize) -> Option<(Head, usize)> {
     let mut lx = Lexer::new(src, start, src.len());
-    let (docs, name, open) = driver_head_in(&mut lx)?;
-    Some((docs, name, open.start))
+    let (head, open) = driver_head_in(&mut lx)?;
+    Some((head, open.start))
 }
 
-fn driver_head_in(lx: &mut Lexer<'_>) -> Option<(Vec<String>, Ident, Span)> {
+fn driver_head_in(lx: &mut Lexer<'_>) -> Option<(Head, Span)> {
     let mut docs = Vec::new();
     loop {
         // Plain comments and whitespace, then either a doc line or the header.
@@ -352,8 +355,14 @@ fn driver_head_in(lx: &mut Lexer<'_>) -> Option<(Vec<String>, Ident, Span)> {
     }
     lx.keyword("driver")?;
     let name = lx.ident()?;
+    let extends = if lx.at_punct("{") {
+        None
+    } else {
+        lx.keyword("extends")?;
+        Some(lx.ident()?)
+    };
     let open = lx.punct("{")?;
-    Some((docs, name, open))
+    Some(((docs, name, extends), open))
 }
 
 /// A `///` line without the marker and one following space.

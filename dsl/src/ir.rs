@@ -32,6 +32,10 @@ pub struct Driver {
     pub docs: Vec<String>,
     /// `compatible` strings this driver claims, in declaration order.
     pub compatibles: Vec<String>,
+    /// The driver this one extends (`driver NAME extends BASE`), if any:
+    /// every item but the name, docs, compatibles (and `init`, when the
+    /// extending driver names its own) is then BASE's.
+    pub extends: Option<String>,
     /// The `#iommu-cells` values this driver accepts.
     pub cells: CellCount,
     /// Named values extracted from the phandle arguments (and defaults).

@@ -174,8 +174,20 @@ impl<'a> P<'a> {
     fn file(&mut self, mut sink: impl FnMut(DriverAst)) {
         let mut pos = crate::encoding::text_start(self.src);
         loop {
+            let from = pos;
             pos = skip_trivia(self.bytes, pos);
             if pos >= self.bytes.len() {
+                if let Some(open) = crate::split::open_comment(self.bytes, from) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            "a `/*` comment has no matching `*/`",
+                            open..open + 2,
+                            "runs to the end of the file",
+                        )
+                        .help("close the comment with `*/`"),
+                    );
+                }
                 break;
             }
             if self.bytes[pos] == b'}' {
@@ -241,11 +253,12 @@ impl<'a> P<'a> {
                             }
                         },
                     };
-                    if let Some((docs, name)) = head {
+                    if let Some((docs, name, extends)) = head {
                         let span_end = close.map_or(next, |c| c + 1).min(self.bytes.len());
                         sink(DriverAst {
                             docs,
                             name,
+                            extends,
                             items,
                             unparsed_fields,
                             unparsed_items,
@@ -270,7 +283,7 @@ impl<'a> P<'a> {
     /// skips strings and comments as [`scan`] does, so the `}` that ends the
     /// body here is the one `scan` would match: the tree is the same.
     fn fast_driver(&mut self, start: usize, ws: usize) -> Option<(DriverAst, usize)> {
-        let (docs, name, open) = fast::driver_head_at(self.src, start)?;
+        let ((docs, name, extends), open) = fast::driver_head_at(self.src, start)?;
         let (items, close) = self.fast_body(open + 1, |p, pos| {
             let found = ItemParser::<Item>::fast_item(p, pos, p.bytes.len());
             if found.is_some() {
@@ -282,6 +295,7 @@ impl<'a> P<'a> {
             DriverAst {
                 docs,
                 name,
+                extends,
                 items,
                 unparsed_fields: Vec::new(),
                 unparsed_items: Vec::new(),
@@ -411,7 +425,7 @@ impl<'a> P<'a> {
         );
     }
 
-    fn driver_head(&mut self, start: usize, open: usize) -> Option<(Vec<String>, Ident)> {
+    fn driver_head(&mut self, start: usize, open: usize) -> Option<fast::Head> {
         if let Some(head) = self
             .fast
             .then(|| fast::driver_head(self.src, start, open + 1))
@@ -422,14 +436,21 @@ impl<'a> P<'a> {
         let pair = self.pest(Rule::driver_head, start, open + 1, "the driver header")?;
         let mut docs = Vec::new();
         let mut name = None;
+        let mut extends = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::doc => docs.push(doc_text(p.as_str())),
                 Rule::ident => name = Some(self.ident(&p, start)),
+                Rule::extends => {
+                    extends = p
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.ident(&q, start));
+                }
                 _ => {}
             }
         }
-        name.map(|n| (docs, n))
+        name.map(|n| (docs, n, extends))
     }
 
     /// Parses the items between `from` and `to` (a block's `}` or the end).

@@ -44,6 +44,31 @@ pub(crate) fn skip_trivia(src: &[u8], mut pos: usize) -> usize {
     }
 }
 
+/// Where the trivia from `pos` holds a `/*` that is never closed (the
+/// comment then runs to the end of `src`), if it does.
+pub(crate) fn open_comment(src: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        while pos < src.len() && src[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let rest = src.get(pos..)?;
+        if rest.starts_with(b"///") && !rest.starts_with(b"////") {
+            return None;
+        }
+        if rest.starts_with(b"//") {
+            pos = line_end(src, pos);
+        } else if rest.starts_with(b"/*") {
+            let end = block_comment_end(src, pos);
+            if end == src.len() && !src[pos + 2..].ends_with(b"*/") {
+                return Some(pos);
+            }
+            pos = end;
+        } else {
+            return None;
+        }
+    }
+}
+
 fn line_end(src: &[u8], pos: usize) -> usize {
     src[pos..]
         .iter()

@@ -310,6 +310,7 @@ fn built_in_code() -> SpecAst {
         drivers: vec![DriverAst {
             docs: vec!["From Rust.".to_owned()],
             name: ident("smmu"),
+            extends: None,
             items: vec![
                 item(ItemKind::Compatible(vec![Str {
                     value: "arm,smmu-v3".to_owned(),

@@ -110,8 +110,44 @@ fn smmu_v3_one_cell_stream_id() {
 }
 
 #[test]
+fn arm_smmu_family_members_read_specifiers_as_arm_smmu() {
+    // arm,smmu.yaml: NVIDIA's Tegra194/234 SMMU has #iommu-cells = <1> (the
+    // stream ID, e.g. TEGRA194_SID_...); Qualcomm's apps SMMU <SID mask>.
+    // Each member extends `arm_smmu`, so it packs exactly as Arm's does.
+    let all = drivers("arm-smmu.iommu");
+    let names: Vec<&str> = all.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "arm_smmu",
+            "nvidia_smmu_500",
+            "qcom_smmu",
+            "qcom_adreno_smmu"
+        ]
+    );
+    for d in &all[1..] {
+        assert_eq!(d.extends.as_deref(), Some("arm_smmu"));
+        assert_eq!(d.cells.allowed, [1, 2]);
+        // One cell: SID with the node's stream-match-mask, or 0.
+        assert_eq!(packed(d, &[0x0014], &[]), [0x14]);
+        assert_eq!(
+            packed(d, &[0x0014], &[("stream-match-mask", 0x7f80)]),
+            [0x7f80_0014]
+        );
+        // Two cells (sdm845's UFS <0x100 0xf>): mask << 16 | SID.
+        assert_eq!(packed(d, &[0x100, 0xf], &[]), [0x000f_0100]);
+        assert!(d.pci.is_some());
+    }
+    assert!(all[1]
+        .compatibles
+        .contains(&"nvidia,tegra194-smmu".to_owned()));
+    assert!(all[3].compatibles == ["qcom,adreno-smmu"]);
+}
+
+#[test]
 fn arm_smmu_mask_from_cell_property_or_zero() {
-    let d = driver("arm-smmu.iommu");
+    let d = drivers("arm-smmu.iommu").remove(0);
+    assert_eq!(d.name, "arm_smmu");
     assert_eq!(d.cells.allowed, [1, 2]);
     assert_eq!(d.compatibles.len(), 5);
     // arm,smmu.yaml: two cells = stream ID and SMR mask, packed mask << 16 | SID.
@@ -153,7 +189,8 @@ fn arm_smmu_mask_from_cell_property_or_zero() {
 
 #[test]
 fn mediatek_larb_and_port_in_one_cell() {
-    let d = driver("mediatek-m4u.iommu");
+    let d = drivers("mediatek-m4u.iommu").remove(0);
+    assert_eq!(d.name, "mtk_m4u");
     // MTK_M4U_ID(larb, port) = larb << 5 | port; MTK_M4U_ID(4, 3) = 131.
     let cell = (4 << 5) | 3;
     let larb = &d.fields[0];
@@ -181,6 +218,50 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K4, 32, 35));
     assert_eq!(pt.page_sizes, [K4, 64 << 10, 1 << 20, 16 << 20]);
     assert!(d.pci.is_none());
+}
+
+/// mediatek,iommu.yaml: mt8192 and mt8195 extend the mt8183's driver (same
+/// MTK_M4U_ID cell, 35-bit output); mt8173 and mt2712 read the same cell
+/// but, with Linux's 4GB mode, a 33-bit output.
+#[test]
+fn mediatek_family_cells_and_outputs() {
+    let all = drivers("mediatek-m4u.iommu");
+    let base = &all[0];
+    let by = |n: &str| all.iter().find(|d| d.name == n).unwrap();
+    // mt8192-larb-port.h: M4U_PORT_L0_DISP_RDMA0 = MTK_M4U_ID(0, 3) = 3;
+    // mt8195-memory-port.h: MTK_IFAIOMMU_PERI_ID(30) = MTK_M4U_ID(0, 30) = 30;
+    // mt8173-larb-port.h: MTK_M4U_ID(5, 4) = 0xa4.
+    for (name, cell) in [
+        ("mtk_mt8192_m4u", 3u32),
+        ("mtk_mt8195_iommu", 30),
+        ("mtk_m4u_4gb", 0xa4),
+    ] {
+        let d = by(name);
+        assert_eq!(d.cells.allowed, [1], "{name}");
+        assert_eq!(packed(d, &[cell], &[]), [cell], "{name}");
+        if d.extends.is_some() {
+            assert_eq!(d.fields, base.fields, "{name}");
+        }
+        assert_eq!(d.dropped_bits(&Word::Cell(0)), 0xffff_fc00, "{name}");
+    }
+    assert_eq!(by("mtk_mt8192_m4u").extends.as_deref(), Some("mtk_m4u"));
+    assert_eq!(
+        by("mtk_mt8195_iommu").compatibles,
+        [
+            "mediatek,mt8195-iommu-vdo",
+            "mediatek,mt8195-iommu-vpp",
+            "mediatek,mt8195-iommu-infra"
+        ]
+    );
+    let four_gb = by("mtk_m4u_4gb");
+    assert_eq!(four_gb.extends, None);
+    let pt = four_gb.translation.page_table().expect("tables");
+    assert_eq!(pt.format, Format::ArmV7s { mtk_ext: true });
+    assert_eq!(pt.oas, 33);
+    assert_eq!(
+        four_gb.compatibles,
+        ["mediatek,mt8173-m4u", "mediatek,mt2712-m4u"]
+    );
 }
 
 /// rockchip,iommu.yaml: `rockchip,iommu` walks version-1 tables (32-bit
@@ -282,7 +363,8 @@ fn sun50i_master_id() {
 
 #[test]
 fn apple_dart_stream_index() {
-    let d = driver("apple-dart.iommu");
+    let d = drivers("apple-dart.iommu").remove(0);
+    assert_eq!(d.name, "apple_dart");
     assert_eq!(d.cells.allowed, [1]);
     assert_eq!(packed(&d, &[5], &[]), [5]);
     // The whole cell is the field, so stream 16 is seen (and refused by the
@@ -302,6 +384,32 @@ fn apple_dart_stream_index() {
         (pt.granule, pt.ias, pt.oas, pt.page_sizes.as_slice()),
         (Granule::K16, 32, 36, &[16 << 10][..])
     );
+}
+
+#[test]
+fn apple_t6000_and_t8110_darts_walk_dart2() {
+    // apple,dart.yaml; Linux's apple_dart_hw_t6000 (16 streams) and
+    // apple_dart_hw_t8110 (up to 256 streams), both APPLE_DART2 entries.
+    let all = drivers("apple-dart.iommu");
+    for (name, compatible, check) in [
+        ("apple_t6000_dart", "apple,t6000-dart", "stream < 16"),
+        ("apple_t8110_dart", "apple,t8110-dart", "stream < 256"),
+    ] {
+        let d = all.iter().find(|d| d.name == name).unwrap();
+        assert_eq!(d.compatibles, [compatible]);
+        assert_eq!(d.cells.allowed, [1]);
+        assert_eq!(packed(d, &[7], &[]), [7]);
+        assert_eq!(d.checks[0].text, check);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(
+            pt.format,
+            Format::AppleDart {
+                generation: DartGeneration::T6000
+            }
+        );
+        // DART2: 16K pages, 32-bit IOVA, 42-bit PA field.
+        assert_eq!((pt.granule, pt.ias, pt.oas), (Granule::K16, 32, 42));
+    }
 }
 
 #[test]
@@ -335,10 +443,11 @@ fn whole_cell_drivers_drop_no_bits() {
         "apple-dart.iommu",
         "virtio-iommu.iommu",
     ] {
-        let d = driver(name);
-        assert!(d.dropped.is_empty(), "{name}");
-        assert_eq!(d.read_cell_bits(1, 0), u32::MAX, "{name}");
-        assert_eq!(d.refused_cell_bits(1, 0), 0, "{name}");
+        for d in drivers(name) {
+            assert!(d.dropped.is_empty(), "{name}");
+            assert_eq!(d.read_cell_bits(1, 0), u32::MAX, "{name}");
+            assert_eq!(d.refused_cell_bits(1, 0), 0, "{name}");
+        }
     }
 }
 

@@ -7,6 +7,8 @@ use proptest::prelude::*;
 const VOCAB: &[&str] = &[
     "driver",
     "d",
+    "extends",
+    "extendsx",
     "{",
     "}",
     ";",
@@ -136,6 +138,14 @@ fn statement_forms_parse_identically() {
         "driver d { ignore cell[0][31:16], property \"p\"[31:16] , cell [1] ; ignore cell[2][5]; }",
         "driver d { ignore cell[0][31:16] >> 2; ignore property; ignore cell[0],; ignore 0[3:0]; }",
         "driver d { ignore /* c */ cell[0] /* c */ [ 7 : 4 ] // c\n ; }",
+        "driver d extends base { compatible \"x,y\"; }",
+        "/// doc\ndriver d /* c */ extends // c\n base { init crate::p; }",
+        "driver d extends { }",
+        "driver d extends a b { }",
+        "driver d extendsbase { }",
+        "driver extends extends extends { }",
+        "driver d extends 1 { }",
+        "driver d base { }",
     ] {
         same(s);
     }

@@ -254,3 +254,27 @@ fn non_ascii_outside_strings_is_a_syntax_error_not_a_panic() {
         diags[0].message
     );
 }
+
+#[test]
+fn a_comment_left_open_at_the_end_is_an_error() {
+    let src = "driver d { cells 1; }\n/* never closed";
+    let (_, diags) = parse(src);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, Code::Syntax);
+    assert_eq!(&src[diags[0].labels[0].span.clone()], "/*");
+    // Closed comments, and `/**/`, are trivia as before.
+    for ok in ["driver d { cells 1; }\n/* closed */", "/**/", "// line"] {
+        assert!(parse(ok).1.is_empty(), "{ok}");
+    }
+    // `/*/` opens a comment it never closes.
+    assert_eq!(parse("/*/").1.len(), 1);
+}
+
+#[test]
+fn extends_names_the_base_with_its_span() {
+    let src = "driver vendor extends base { compatible \"v,x\"; }";
+    let d = one_driver(src);
+    let base = d.extends.expect("extends");
+    assert_eq!(base.name, "base");
+    assert_eq!(&src[base.span], "base");
+}

@@ -86,6 +86,9 @@ cases! {
     e0104_missing_init => with("    init crate::d::probe;\n", "");
     e0105_duplicate_driver => format!("{BASE}{}", BASE.replace("vendor,iommu", "vendor,other"));
     e0106_too_many_cells => with("cells 1;", "cells 1 | 17;");
+    e0107_extension_restates_base => format!("{BASE}\ndriver vendor extends d {{\n    compatible \"vendor,other\";\n    cells 2;\n}}\n");
+    e0108_unknown_base => format!("{BASE}\ndriver vendor extends e {{\n    compatible \"vendor,other\";\n}}\n");
+    e0108_base_below => format!("driver vendor extends d {{\n    compatible \"vendor,other\";\n}}\n\n{BASE}");
     e0201_cell_out_of_range => with("cell[0][15:0]", "cell[1][15:0]");
     e0201_no_cells => with("cells 1;", "cells 0;");
     e0202_bit_beyond_31 => with("cell[0][15:0]", "cell[0][40:25]");

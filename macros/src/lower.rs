@@ -243,6 +243,14 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             extra.runtime = Some(value.iter().map(ToString::to_string).collect());
             return Ok(());
         }
+        // A base is a driver above in the same spec; one attribute is a
+        // spec of one driver, so it has none to extend.
+        "extends" => {
+            return Err(syn::Error::new(
+                ks,
+                "`#[iommu_driver]` describes one driver, so `extends` has no base to find: write the family (the base above the drivers that extend it) in a `.iommu` file and use `include_spec!`",
+            ))
+        }
         other => {
             return Err(syn::Error::new(
                 ks,

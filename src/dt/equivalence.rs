@@ -40,9 +40,17 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
     use generated::*;
     match name {
         "apple_dart" => &apple_dart::AppleDart,
+        "apple_t6000_dart" => &apple_dart::AppleT6000Dart,
+        "apple_t8110_dart" => &apple_dart::AppleT8110Dart,
         "arm_smmu" => &arm_smmu::ArmSmmu,
+        "nvidia_smmu_500" => &arm_smmu::NvidiaSmmu500,
+        "qcom_smmu" => &arm_smmu::QcomSmmu,
+        "qcom_adreno_smmu" => &arm_smmu::QcomAdrenoSmmu,
         "arm_smmu_v3" => &arm_smmu_v3::ArmSmmuV3,
         "mtk_m4u" => &mediatek_m4u::MtkM4u,
+        "mtk_mt8192_m4u" => &mediatek_m4u::MtkMt8192M4u,
+        "mtk_mt8195_iommu" => &mediatek_m4u::MtkMt8195Iommu,
+        "mtk_m4u_4gb" => &mediatek_m4u::MtkM4u4gb,
         "rockchip_iommu" => &rockchip_iommu::RockchipIommu,
         "rockchip_rk3568_iommu" => &rockchip_iommu::RockchipRk3568Iommu,
         "exynos_sysmmu" => &exynos_sysmmu::ExynosSysmmu,

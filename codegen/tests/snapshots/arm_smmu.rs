@@ -113,6 +113,347 @@ pub mod arm_smmu {
         &'static ArmSmmuPool,
         T,
     >;
+    /// NVIDIA's MMU-500 (Tegra194, Tegra234).
+    ///
+    /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    ///
+    /// Generated from `arm-smmu.iommu:42` (driver `nvidia_smmu_500`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct NvidiaSmmu500;
+    impl NvidiaSmmu500 {
+        /// The driver's name in reports (from `arm-smmu.iommu:42`).
+        pub const NAME: &'static str = "nvidia_smmu_500";
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:42`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "nvidia,smmu-500",
+            "nvidia,tegra194-smmu",
+            "nvidia,tegra234-smmu",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
+        pub const CELLS: &'static [u32] = &[1, 2];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_ffff_f000,
+            pci: true,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for NvidiaSmmu500 {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1 | 2) => crate::nvidia_smmu::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1 | 2) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let stream_id: u32 = if let Some(&cell) = args.first() {
+                cell & 0xffff
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "stream_id",
+                })
+            };
+            let mask: u32 = if let Some(&cell) = args.get(1) {
+                cell & 0xffff
+            } else if let Some(value) = iommu.u32_property("stream-match-mask") {
+                value & 0xffff
+            } else {
+                0
+            };
+            ids.push((mask << 16) | stream_id)?;
+            Ok(())
+        }
+    }
+    impl NvidiaSmmu500 {
+        /// An empty page table of this driver's format with tables from [`NVIDIA_SMMU500_POOL`] (from `arm-smmu.iommu:22`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<NvidiaSmmu500PageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&NVIDIA_SMMU500_POOL, tlb)
+        }
+    }
+    /// Page-table format of `nvidia_smmu_500` (from `arm-smmu.iommu:22`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct NvidiaSmmu500Format;
+    impl runtime::pgtable::LpaeFormat for NvidiaSmmu500Format {
+        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
+        const GRANULE_SHIFT: u32 = 12;
+        const IAS: u32 = 48;
+        const OAS: u32 = 48;
+        const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
+        const COHERENT_WALK: bool = false;
+    }
+    /// The static pool type of `nvidia_smmu_500`: 256 tables of 4K (from `arm-smmu.iommu:22`).
+    pub type NvidiaSmmu500Pool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table4K,
+        256,
+    >;
+    /// The table pool every `nvidia_smmu_500` page table takes its tables from (from `arm-smmu.iommu:22`).
+    pub static NVIDIA_SMMU500_POOL: NvidiaSmmu500Pool = NvidiaSmmu500Pool::new();
+    /// The page-table engine specialised for `nvidia_smmu_500` (from `arm-smmu.iommu:22`); `T` does the TLB maintenance.
+    pub type NvidiaSmmu500PageTable<T> = runtime::pgtable::PageTable<
+        NvidiaSmmu500Format,
+        &'static NvidiaSmmu500Pool,
+        T,
+    >;
+    /// Qualcomm's SMMU-v2 and SMMU-500 of the application processors.
+    ///
+    /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    ///
+    /// Generated from `arm-smmu.iommu:52` (driver `qcom_smmu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct QcomSmmu;
+    impl QcomSmmu {
+        /// The driver's name in reports (from `arm-smmu.iommu:52`).
+        pub const NAME: &'static str = "qcom_smmu";
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:52`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "qcom,smmu-v2",
+            "qcom,smmu-500",
+            "qcom,msm8998-smmu-v2",
+            "qcom,sdm630-smmu-v2",
+            "qcom,qcm2290-smmu-500",
+            "qcom,sc7180-smmu-500",
+            "qcom,sc7280-smmu-500",
+            "qcom,sc8180x-smmu-500",
+            "qcom,sdm845-smmu-500",
+            "qcom,sm6125-smmu-500",
+            "qcom,sm6350-smmu-500",
+            "qcom,sm8150-smmu-500",
+            "qcom,sm8250-smmu-500",
+            "qcom,sm8350-smmu-500",
+            "qcom,sm8450-smmu-500",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
+        pub const CELLS: &'static [u32] = &[1, 2];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_ffff_f000,
+            pci: true,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for QcomSmmu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1 | 2) => crate::arm_smmu::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1 | 2) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let stream_id: u32 = if let Some(&cell) = args.first() {
+                cell & 0xffff
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "stream_id",
+                })
+            };
+            let mask: u32 = if let Some(&cell) = args.get(1) {
+                cell & 0xffff
+            } else if let Some(value) = iommu.u32_property("stream-match-mask") {
+                value & 0xffff
+            } else {
+                0
+            };
+            ids.push((mask << 16) | stream_id)?;
+            Ok(())
+        }
+    }
+    impl QcomSmmu {
+        /// An empty page table of this driver's format with tables from [`QCOM_SMMU_POOL`] (from `arm-smmu.iommu:22`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<QcomSmmuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&QCOM_SMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `qcom_smmu` (from `arm-smmu.iommu:22`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct QcomSmmuFormat;
+    impl runtime::pgtable::LpaeFormat for QcomSmmuFormat {
+        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
+        const GRANULE_SHIFT: u32 = 12;
+        const IAS: u32 = 48;
+        const OAS: u32 = 48;
+        const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
+        const COHERENT_WALK: bool = false;
+    }
+    /// The static pool type of `qcom_smmu`: 256 tables of 4K (from `arm-smmu.iommu:22`).
+    pub type QcomSmmuPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 256>;
+    /// The table pool every `qcom_smmu` page table takes its tables from (from `arm-smmu.iommu:22`).
+    pub static QCOM_SMMU_POOL: QcomSmmuPool = QcomSmmuPool::new();
+    /// The page-table engine specialised for `qcom_smmu` (from `arm-smmu.iommu:22`); `T` does the TLB maintenance.
+    pub type QcomSmmuPageTable<T> = runtime::pgtable::PageTable<
+        QcomSmmuFormat,
+        &'static QcomSmmuPool,
+        T,
+    >;
+    /// Qualcomm's Adreno GPU SMMU.
+    ///
+    /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    ///
+    /// Generated from `arm-smmu.iommu:65` (driver `qcom_adreno_smmu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct QcomAdrenoSmmu;
+    impl QcomAdrenoSmmu {
+        /// The driver's name in reports (from `arm-smmu.iommu:65`).
+        pub const NAME: &'static str = "qcom_adreno_smmu";
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:65`).
+        pub const COMPATIBLES: &'static [&'static str] = &["qcom,adreno-smmu"];
+        /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
+        pub const CELLS: &'static [u32] = &[1, 2];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_ffff_f000,
+            pci: true,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for QcomAdrenoSmmu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1 | 2) => crate::arm_smmu::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1 | 2) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let stream_id: u32 = if let Some(&cell) = args.first() {
+                cell & 0xffff
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "stream_id",
+                })
+            };
+            let mask: u32 = if let Some(&cell) = args.get(1) {
+                cell & 0xffff
+            } else if let Some(value) = iommu.u32_property("stream-match-mask") {
+                value & 0xffff
+            } else {
+                0
+            };
+            ids.push((mask << 16) | stream_id)?;
+            Ok(())
+        }
+    }
+    impl QcomAdrenoSmmu {
+        /// An empty page table of this driver's format with tables from [`QCOM_ADRENO_SMMU_POOL`] (from `arm-smmu.iommu:22`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<QcomAdrenoSmmuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&QCOM_ADRENO_SMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `qcom_adreno_smmu` (from `arm-smmu.iommu:22`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 48-bit IAS, 48-bit OAS, mappings of 4K, 2M, 1G.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct QcomAdrenoSmmuFormat;
+    impl runtime::pgtable::LpaeFormat for QcomAdrenoSmmuFormat {
+        const STAGE: runtime::pgtable::Stage = runtime::pgtable::Stage::One;
+        const GRANULE_SHIFT: u32 = 12;
+        const IAS: u32 = 48;
+        const OAS: u32 = 48;
+        const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
+        const COHERENT_WALK: bool = false;
+    }
+    /// The static pool type of `qcom_adreno_smmu`: 256 tables of 4K (from `arm-smmu.iommu:22`).
+    pub type QcomAdrenoSmmuPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table4K,
+        256,
+    >;
+    /// The table pool every `qcom_adreno_smmu` page table takes its tables from (from `arm-smmu.iommu:22`).
+    pub static QCOM_ADRENO_SMMU_POOL: QcomAdrenoSmmuPool = QcomAdrenoSmmuPool::new();
+    /// The page-table engine specialised for `qcom_adreno_smmu` (from `arm-smmu.iommu:22`); `T` does the TLB maintenance.
+    pub type QcomAdrenoSmmuPageTable<T> = runtime::pgtable::PageTable<
+        QcomAdrenoSmmuFormat,
+        &'static QcomAdrenoSmmuPool,
+        T,
+    >;
     /// The declaration table of `arm-smmu.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
     pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[
         runtime::decl::Declaration {
@@ -134,6 +475,82 @@ pub mod arm_smmu {
         runtime::decl::Declaration {
             compatible: "arm,mmu-500",
             driver: &ArmSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "nvidia,smmu-500",
+            driver: &NvidiaSmmu500,
+        },
+        runtime::decl::Declaration {
+            compatible: "nvidia,tegra194-smmu",
+            driver: &NvidiaSmmu500,
+        },
+        runtime::decl::Declaration {
+            compatible: "nvidia,tegra234-smmu",
+            driver: &NvidiaSmmu500,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,smmu-v2",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,msm8998-smmu-v2",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sdm630-smmu-v2",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,qcm2290-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sc7180-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sc7280-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sc8180x-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sdm845-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm6125-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm6350-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm8150-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm8250-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm8350-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,sm8450-smmu-500",
+            driver: &QcomSmmu,
+        },
+        runtime::decl::Declaration {
+            compatible: "qcom,adreno-smmu",
+            driver: &QcomAdrenoSmmu,
         },
     ];
 }

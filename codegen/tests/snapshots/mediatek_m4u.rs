@@ -102,11 +102,349 @@ pub mod mediatek_m4u {
         &'static MtkM4uPool,
         T,
     >;
+    /// MediaTek mt8192 M4U: MTK_M4U_ID(larb, port) as on the mt8183.
+    ///
+    /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    ///
+    /// Generated from `mediatek-m4u.iommu:51` (driver `mtk_mt8192_m4u`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct MtkMt8192M4u;
+    impl MtkMt8192M4u {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:51`).
+        pub const NAME: &'static str = "mtk_mt8192_m4u";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:51`).
+        pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8192-m4u"];
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:33`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x4000_0000,
+            aperture_size: 0xc000_0000,
+            pci: false,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for MtkMt8192M4u {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::mtk::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let larb: u32 = if let Some(&cell) = args.first() {
+                (cell >> 5) & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "larb",
+                })
+            };
+            let port: u32 = if let Some(&cell) = args.first() {
+                cell & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "port",
+                })
+            };
+            ids.push((larb << 5) | port)?;
+            Ok(())
+        }
+    }
+    impl MtkMt8192M4u {
+        /// An empty page table of this driver's format with tables from [`MTK_MT8192_M4U_POOL`] (from `mediatek-m4u.iommu:27`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkMt8192M4uPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_MT8192_M4U_POOL, tlb)
+        }
+    }
+    /// Page-table format of `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:27`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkMt8192M4uFormat = runtime::pgtable::ArmV7s<
+        true,
+        { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
+        false,
+    >;
+    /// The static pool type of `mtk_mt8192_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:27`).
+    pub type MtkMt8192M4uPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table1K,
+        256,
+    >;
+    /// The table pool every `mtk_mt8192_m4u` page table takes its tables from (from `mediatek-m4u.iommu:27`).
+    pub static MTK_MT8192_M4U_POOL: MtkMt8192M4uPool = MtkMt8192M4uPool::new();
+    /// The page-table engine specialised for `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:27`); `T` does the TLB maintenance.
+    pub type MtkMt8192M4uPageTable<T> = runtime::pgtable::PageTable<
+        MtkMt8192M4uFormat,
+        &'static MtkMt8192M4uPool,
+        T,
+    >;
+    /// MediaTek mt8195: two multimedia M4Us (VDO, VPP) and the infra IOMMU.
+    ///
+    /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    ///
+    /// Generated from `mediatek-m4u.iommu:60` (driver `mtk_mt8195_iommu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct MtkMt8195Iommu;
+    impl MtkMt8195Iommu {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:60`).
+        pub const NAME: &'static str = "mtk_mt8195_iommu";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:60`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "mediatek,mt8195-iommu-vdo",
+            "mediatek,mt8195-iommu-vpp",
+            "mediatek,mt8195-iommu-infra",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:33`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x4000_0000,
+            aperture_size: 0xc000_0000,
+            pci: false,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for MtkMt8195Iommu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::mtk::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let larb: u32 = if let Some(&cell) = args.first() {
+                (cell >> 5) & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "larb",
+                })
+            };
+            let port: u32 = if let Some(&cell) = args.first() {
+                cell & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "port",
+                })
+            };
+            ids.push((larb << 5) | port)?;
+            Ok(())
+        }
+    }
+    impl MtkMt8195Iommu {
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_IOMMU_POOL`] (from `mediatek-m4u.iommu:27`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkMt8195IommuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_MT8195_IOMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:27`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkMt8195IommuFormat = runtime::pgtable::ArmV7s<
+        true,
+        { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
+        false,
+    >;
+    /// The static pool type of `mtk_mt8195_iommu`: 256 tables of 1K (from `mediatek-m4u.iommu:27`).
+    pub type MtkMt8195IommuPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table1K,
+        256,
+    >;
+    /// The table pool every `mtk_mt8195_iommu` page table takes its tables from (from `mediatek-m4u.iommu:27`).
+    pub static MTK_MT8195_IOMMU_POOL: MtkMt8195IommuPool = MtkMt8195IommuPool::new();
+    /// The page-table engine specialised for `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:27`); `T` does the TLB maintenance.
+    pub type MtkMt8195IommuPageTable<T> = runtime::pgtable::PageTable<
+        MtkMt8195IommuFormat,
+        &'static MtkMt8195IommuPool,
+        T,
+    >;
+    /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
+    ///
+    /// Generated from `mediatek-m4u.iommu:78` (driver `mtk_m4u_4gb`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct MtkM4u4gb;
+    impl MtkM4u4gb {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:78`).
+        pub const NAME: &'static str = "mtk_m4u_4gb";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:78`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "mediatek,mt8173-m4u",
+            "mediatek,mt2712-m4u",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:80`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:91`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x4000_0000,
+            aperture_size: 0xc000_0000,
+            pci: false,
+            granule: 0x1000,
+        };
+    }
+    impl runtime::decl::IommuDriver for MtkM4u4gb {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::mtk::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let larb: u32 = if let Some(&cell) = args.first() {
+                (cell >> 5) & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "larb",
+                })
+            };
+            let port: u32 = if let Some(&cell) = args.first() {
+                cell & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "port",
+                })
+            };
+            ids.push((larb << 5) | port)?;
+            Ok(())
+        }
+    }
+    impl MtkM4u4gb {
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:85`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
+        }
+    }
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:85`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
+        true,
+        { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
+        false,
+    >;
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:85`).
+    pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table1K,
+        256,
+    >;
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:85`).
+    pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:85`); `T` does the TLB maintenance.
+    pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
+        MtkM4u4gbFormat,
+        &'static MtkM4u4gbPool,
+        T,
+    >;
     /// The declaration table of `mediatek-m4u.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
     pub static DECLARATIONS: &[runtime::decl::Declaration<'static>] = &[
         runtime::decl::Declaration {
             compatible: "mediatek,mt8183-m4u",
             driver: &MtkM4u,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt8192-m4u",
+            driver: &MtkMt8192M4u,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt8195-iommu-vdo",
+            driver: &MtkMt8195Iommu,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt8195-iommu-vpp",
+            driver: &MtkMt8195Iommu,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt8195-iommu-infra",
+            driver: &MtkMt8195Iommu,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt8173-m4u",
+            driver: &MtkM4u4gb,
+        },
+        runtime::decl::Declaration {
+            compatible: "mediatek,mt2712-m4u",
+            driver: &MtkM4u4gb,
         },
     ];
 }

@@ -7,6 +7,7 @@
 
 mod bits;
 mod dma;
+mod extends;
 mod fields;
 mod formats;
 pub mod geometry;
@@ -78,6 +79,18 @@ pub(crate) struct Checker<'k> {
     /// Whether to keep each driver's IR (not when only diagnostics are
     /// wanted).
     keep_ir: bool,
+    /// With `keep_ir`: each checked driver's name to its place in
+    /// `drivers` (the bases `extends` may name).
+    kept: Map<Cow<'k, str>, usize>,
+}
+
+/// One driver's own result: its IR, or what it adds to its base.
+// Returned once per driver and moved straight into the spec: boxing the
+// large variant would cost an allocation per driver for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Lowered {
+    Full(ir::Driver),
+    Extends(extends::Extension),
 }
 
 impl<'k> Checker<'k> {
@@ -90,6 +103,7 @@ impl<'k> Checker<'k> {
             owners: Vec::with_capacity(drivers),
             claims: Map::with_capacity_and_hasher(drivers * 2, Default::default()),
             keep_ir: true,
+            kept: Map::default(),
         }
     }
 
@@ -110,11 +124,29 @@ impl<'k> Checker<'k> {
         key: impl Fn(&'d str, &Span, bool) -> Cow<'k, str>,
     ) {
         let name = key(&d.name.name, &d.name.span, false);
+        let known_base = d
+            .extends
+            .as_ref()
+            .is_some_and(|b| b.name != d.name.name && self.names.contains_key(b.name.as_str()));
         self.name_rule(name.clone(), &d.name.name, &d.name.span);
-        if let Some(ir) = driver(d, &mut self.diags) {
-            if self.keep_ir {
-                self.drivers.push(ir);
+        let lowered = driver(d, &mut self.diags);
+        if let Some(base) = &d.extends {
+            self.base_rule(&d.name.name, &base.name, &base.span, known_base);
+        }
+        let ir = match lowered {
+            Some(Lowered::Full(ir)) => Some(ir),
+            // A base with errors was not kept: its extenders get no IR.
+            Some(Lowered::Extends(ext)) => d.extends.as_ref().and_then(|b| {
+                let at = *self.kept.get(b.name.as_str())?;
+                Some(extends::lower(d, ext, self.drivers.get(at)?))
+            }),
+            None => None,
+        };
+        if let (Some(ir), true) = (ir, self.keep_ir) {
+            if !self.kept.contains_key(&*name) {
+                self.kept.insert(name.clone(), self.drivers.len());
             }
+            self.drivers.push(ir);
         }
         let claims = compatibles(d).map(|c| (key(&c.value, &c.span, true), c.span.clone()));
         self.claim_rule(name, &d.name.name, claims);
@@ -128,13 +160,33 @@ impl<'k> Checker<'k> {
         &mut self,
         name: Cow<'k, str>,
         name_span: &Span,
+        extends: Option<(&str, &Span)>,
         own: &[Diagnostic],
         claims: impl Iterator<Item = (Cow<'k, str>, Span)>,
     ) {
         let text = name.clone();
+        let known_base = extends.is_some_and(|(b, _)| *b != *text && self.names.contains_key(b));
         self.name_rule(name, &text, name_span);
         self.diags.extend_from_slice(own);
+        if let Some((base, span)) = extends {
+            self.base_rule(&text, base, span, known_base);
+        }
         self.claim_rule(text.clone(), &text, claims);
+    }
+
+    /// `E0108`: an `extends` naming no driver above (`known`: the base was
+    /// defined before this driver's name was recorded).
+    fn base_rule(&mut self, name: &str, base: &str, span: &Span, known: bool) {
+        let names = &self.names;
+        if let Some(diag) = extends::base_rule(
+            name,
+            base,
+            span,
+            |_| known,
+            names.keys().map(|k| &**k).filter(|k| *k != name),
+        ) {
+            self.diags.push(diag);
+        }
     }
 
     /// `E0105`: a driver name defined twice.
@@ -329,13 +381,35 @@ pub(crate) fn driver_diagnostics(d: &DriverAst) -> Vec<Diagnostic> {
     diags
 }
 
+/// `compatible ""`: matches no node.
+fn empty_compatibles(d: &DriverAst, diags: &mut Vec<Diagnostic>) {
+    for c in compatibles(d) {
+        if c.value.is_empty() {
+            diags.push(Diagnostic::new(
+                Code::MissingItem,
+                "empty compatible string",
+                c.span.clone(),
+                "matches no node",
+            ));
+        }
+    }
+}
+
 /// Checks one driver; `None` if it had an error.
-fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
+fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<Lowered> {
     // Diagnostics are only ever appended: this driver had an error exactly
     // when one lies past this mark (counting all of them again per driver
     // made a file with many warnings quadratic).
     let mark = diags.len();
+    if let Some(base) = &d.extends {
+        let ext = extends::extension(d, base, diags);
+        return (!errors_since(diags, mark)).then_some(Lowered::Extends(ext));
+    }
+    full_driver(d, diags, mark).map(Lowered::Full)
+}
 
+/// Checks a driver that extends none.
+fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Option<ir::Driver> {
     // compatible (may repeat: the lists concatenate)
     let compatible_list: Vec<String> = compatibles(d).map(|c| c.value.clone()).collect();
     if !d
@@ -351,16 +425,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
                 diags,
             );
     }
-    for c in compatibles(d) {
-        if c.value.is_empty() {
-            diags.push(Diagnostic::new(
-                Code::MissingItem,
-                "empty compatible string",
-                c.span.clone(),
-                "matches no node",
-            ));
-        }
-    }
+    empty_compatibles(d, diags);
 
     let cells = match single(d, "cells", diags) {
         Some(Item {
@@ -469,6 +534,7 @@ fn driver(d: &DriverAst, diags: &mut Vec<Diagnostic>) -> Option<ir::Driver> {
         name: d.name.name.clone(),
         docs: d.docs.clone(),
         compatibles: compatible_list,
+        extends: None,
         cells: cells?,
         fields: fields
             .into_iter()

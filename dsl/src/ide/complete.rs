@@ -136,6 +136,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
     let only_first = stmt_tokens <= 3 && !saw_eq;
     match (blocks.last().copied(), first) {
         (None, None) => keywords(Scope::Top),
+        (None, Some("driver")) if stmt_tokens == 2 => values(&["extends"]),
         (Some(Block::Driver), None) => keywords(Scope::Driver),
         (Some(Block::PageTable), None) => keywords(Scope::PageTable),
         (Some(Block::Dma), None) => keywords(Scope::Dma),
@@ -182,6 +183,9 @@ mod tests {
     fn statement_keywords_by_block() {
         assert_eq!(labels("|"), ["driver"]);
         assert_eq!(labels("dri|"), ["driver"]);
+        assert_eq!(labels("driver d |"), ["extends"]);
+        assert_eq!(labels("driver d ext|"), ["extends"]);
+        assert!(labels("driver d extends |").is_empty());
         let driver = labels("driver d {\n    cells 1;\n    |\n}");
         assert!(
             driver.contains(&"compatible".to_owned()) && driver.contains(&"page-table".to_owned())

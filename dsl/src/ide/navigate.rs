@@ -1,5 +1,6 @@
 //! Definition and references of fields: a field is declared once
 //! (`field NAME: …`) and used by name in `check` and `id` expressions.
+//! The base a driver `extends` leads to that driver's name.
 
 use crate::ast::{DriverAst, ExprAst, Ident, ItemKind, SpecAst};
 use crate::ir::Span;
@@ -9,8 +10,25 @@ use super::{driver_at, touches};
 /// Where the field under `offset` is declared (on a use or on the
 /// declaration itself).
 pub fn definition(spec: &SpecAst, offset: usize) -> Option<Span> {
+    if let Some(base) = base_definition(spec, offset) {
+        return Some(base);
+    }
     let (d, name) = field_under(spec, offset)?;
     declaration(d, &name).map(|i| i.span.clone())
+}
+
+/// On the `BASE` of `driver NAME extends BASE`: the name of the first
+/// driver called BASE above it (the one the checker takes).
+fn base_definition(spec: &SpecAst, offset: usize) -> Option<Span> {
+    let at = spec
+        .drivers
+        .iter()
+        .position(|d| d.extends.as_ref().is_some_and(|b| touches(&b.span, offset)))?;
+    let base = spec.drivers[at].extends.as_ref()?;
+    spec.drivers[..at]
+        .iter()
+        .find(|d| d.name.name == base.name)
+        .map(|d| d.name.span.clone())
 }
 
 /// Every use of the field under `offset` in `check` and `id` expressions,
@@ -87,6 +105,16 @@ mod tests {
 
     fn texts(spans: &[Span]) -> Vec<(usize, &'static str)> {
         spans.iter().map(|s| (s.start, &SRC[s.clone()])).collect()
+    }
+
+    #[test]
+    fn a_base_leads_to_its_driver() {
+        let src = "driver a { cells 1; }\ndriver b extends a { compatible \"x\"; }\ndriver c extends z { }\n";
+        let spec = crate::parse::parse(src).0;
+        let def = definition(&spec, src.find("extends a").unwrap() + 8).unwrap();
+        assert_eq!(def, 7..8);
+        // A base no driver above is called: nowhere to go.
+        assert_eq!(definition(&spec, src.find("extends z").unwrap() + 8), None);
     }
 
     #[test]

@@ -27,6 +27,8 @@ struct Entry {
     span: Span,
     name: String,
     name_span: Span,
+    /// The base `extends` names, and where.
+    extends: Option<(String, Span)>,
     claims: Vec<(String, Span)>,
     /// The parser's diagnostics inside the driver.
     parse: Vec<Diagnostic>,
@@ -123,7 +125,14 @@ impl Document {
                 .claims
                 .iter()
                 .map(|(v, s)| (Cow::Borrowed(v.as_str()), s.clone()));
-            checker.replay(Cow::Borrowed(d.name.as_str()), &d.name_span, &d.own, claims);
+            let extends = d.extends.as_ref().map(|(b, s)| (b.as_str(), s));
+            checker.replay(
+                Cow::Borrowed(d.name.as_str()),
+                &d.name_span,
+                extends,
+                &d.own,
+                claims,
+            );
         }
         diags.extend(checker.finish().diagnostics);
         crate::finish(None, diags).diagnostics
@@ -233,6 +242,7 @@ fn entry(d: &DriverAst) -> Entry {
         span: d.span.clone(),
         name: d.name.name.clone(),
         name_span: d.name.span.clone(),
+        extends: d.extends.as_ref().map(|b| (b.name.clone(), b.span.clone())),
         claims: check::compatibles(d)
             .map(|c| (c.value.clone(), c.span.clone()))
             .collect(),
@@ -261,6 +271,9 @@ fn shift(d: &mut Diagnostic, from: usize, delta: isize) {
 fn shift_entry(e: &mut Entry, from: usize, delta: isize) {
     move_span(&mut e.span, from, delta);
     move_span(&mut e.name_span, from, delta);
+    if let Some((_, s)) = &mut e.extends {
+        move_span(s, from, delta);
+    }
     for (_, s) in &mut e.claims {
         move_span(s, from, delta);
     }
@@ -309,6 +322,25 @@ mod tests {
     }
 
     #[test]
+    fn edits_to_a_base_and_its_extenders() {
+        let spec = format!("{SPEC}\ndriver c extends a {{\n    compatible \"x,c\";\n}}\n");
+        let mut doc = Document::new(spec);
+        same(&doc);
+        for (find, replace) in [
+            ("extends a", "extends b"),
+            ("extends b", "extends q"),
+            ("driver a", "driver q"),
+            ("\"x,c\";", "\"x,c\"; cells 1;"),
+            ("extends q", "extends c"),
+            ("driver c extends c", "driver c"),
+        ] {
+            let at = doc.text().find(find).unwrap_or(doc.text().len());
+            doc.edit(at..at + find.len().min(doc.text().len() - at), replace);
+            same(&doc);
+        }
+    }
+
+    #[test]
     fn edits_that_move_boundaries() {
         edits(&[
             ("}\n\ndriver b", "\n\ndriver b"),
@@ -354,9 +386,9 @@ mod tests {
         /// entries give what reading the text whole gives.
         #[test]
         fn random_edits_agree_with_a_whole_check(
-            steps in proptest::collection::vec((0usize..400, 0usize..12, 0usize..16), 1..12)
+            steps in proptest::collection::vec((0usize..400, 0usize..12, 0usize..18), 1..12)
         ) {
-            const PIECES: [&str; 16] = ["", "}", "{", ";", "driver b", "\"x,a\"", "u8", "cells 1 | 2;", "/*", "\n", "check s < 1;", "é😀", "\"", "//", "*/", "\\"];
+            const PIECES: [&str; 18] = ["", "}", "{", ";", "driver b", "\"x,a\"", "u8", "cells 1 | 2;", "/*", "\n", "check s < 1;", "é😀", "\"", "//", "*/", "\\", " extends a ", "driver c extends b { compatible \"x,c\"; }"];
             let mut doc = Document::new(SPEC.to_owned());
             for (at, len, piece) in steps {
                 let at = at.min(doc.text().len());

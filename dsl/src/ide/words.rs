@@ -22,6 +22,7 @@ pub enum Scope {
 /// `(word, scope, meaning)`.
 pub const WORDS: &[(&str, Scope, &str)] = &[
     ("driver", Scope::Top, "`driver NAME { … }`: one IOMMU driver; `NAME` becomes a Rust item name and must be unique in the spec (E0105)."),
+    ("extends", Scope::Value, "`driver NAME extends BASE { … }`: the driver takes BASE's contract (cells, fields, checks, IDs, PCI, translation, DMA, init) and adds its own `compatible` strings; it may name its own `init` and nothing else (E0107). BASE is a driver above it in the same file (E0108)."),
     ("compatible", Scope::Driver, "`compatible \"…\", \"…\";`: the device-tree compatible strings this driver claims (required; may repeat, the lists concatenate). A string may be claimed by one driver only, across all files checked together (E0601)."),
     ("cells", Scope::Driver, "`cells N;` or `cells N | M;`: the `#iommu-cells` values the binding allows (required, once; at most 16, E0106)."),
     ("field", Scope::Driver, "`field NAME: uN = SOURCE else SOURCE …;`: a named value taken from the specifier; `uN` is u1..u32 and the first available source gives the value."),

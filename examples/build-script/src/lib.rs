@@ -83,6 +83,7 @@ macro_rules! hook {
 
 hook!(dart, "Apple DART");
 hook!(arm_smmu, "Arm SMMU v1/v2");
+hook!(nvidia_smmu, "NVIDIA MMU-500 (several instances as one)");
 hook!(smmu, "Arm SMMUv3");
 hook!(mtk, "MediaTek M4U");
 hook!(rockchip, "Rockchip IOMMU");

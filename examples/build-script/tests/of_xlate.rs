@@ -3,12 +3,12 @@
 //! table (Documentation/devicetree/bindings/iommu/), not from our output.
 
 use iommugen_example_build_script::generated::{
-    apple_dart::AppleDart,
-    arm_smmu::ArmSmmu,
+    apple_dart::{AppleDart, AppleT6000Dart, AppleT8110Dart},
+    arm_smmu::{ArmSmmu, NvidiaSmmu500, QcomAdrenoSmmu, QcomSmmu},
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
     exynos_sysmmu::ExynosSysmmu,
-    mediatek_m4u::MtkM4u,
+    mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Iommu},
     rockchip_iommu::RockchipIommu,
     sun50i_iommu::Sun50iIommu,
     virtio_iommu::VirtioIommu,
@@ -98,6 +98,42 @@ fn arm_smmu_ids_follow_the_smr_layout() {
     });
 }
 
+/// arm,smmu.yaml: NVIDIA's and Qualcomm's members extend `arm_smmu`, so a
+/// specifier gives the same ID whichever claims the node; the table of
+/// declarations picks the member by its own compatible.
+#[test]
+fn arm_smmu_family_members_read_as_arm_smmu() {
+    let members: [(&str, &dyn IommuDriver, &str); 5] = [
+        ("nvidia,tegra194-smmu", &NvidiaSmmu500, "nvidia_smmu_500"),
+        ("nvidia,tegra234-smmu", &NvidiaSmmu500, "nvidia_smmu_500"),
+        ("qcom,sdm845-smmu-500", &QcomSmmu, "qcom_smmu"),
+        ("qcom,sc7280-smmu-500", &QcomSmmu, "qcom_smmu"),
+        ("qcom,adreno-smmu", &QcomAdrenoSmmu, "qcom_adreno_smmu"),
+    ];
+    for (compatible, driver, name) in members {
+        // Tegra194 (#iommu-cells = <1>): TEGRA194_SID_... is the stream ID.
+        with_node(compatible, 1, None, |node| {
+            assert_eq!(xlate(driver, node, &[0x1c]), Ok(vec![0x1c]), "{compatible}");
+            let claimed = match_node(TABLES, node).unwrap();
+            assert_eq!(claimed.driver.name(), name);
+        });
+        with_node(compatible, 1, Some(0x7f80), |node| {
+            assert_eq!(xlate(driver, node, &[0x1c]), Ok(vec![0x7f80_001c]));
+        });
+        // sdm845's UFS <0x100 0xf>: mask << 16 | SID.
+        with_node(compatible, 2, None, |node| {
+            assert_eq!(xlate(driver, node, &[0x100, 0xf]), Ok(vec![0x000f_0100]));
+            assert_eq!(
+                xlate(driver, node, &[1, 2, 3]),
+                Err(DriverError::WrongCellCount { got: 3 })
+            );
+        });
+    }
+    // Each member claims its own strings, not the base's.
+    assert_eq!(NvidiaSmmu500::COMPATIBLES[0], "nvidia,smmu-500");
+    assert!(QcomSmmu::COMPATIBLES.contains(&"qcom,smmu-500"));
+}
+
 /// arm,smmu-v3.yaml: one cell, the StreamID; this driver's linear stream
 /// table holds 2^20 entries.
 #[test]
@@ -173,6 +209,66 @@ fn apple_dart_stream_index() {
             })
         );
     });
+}
+
+/// mediatek,iommu.yaml: every M4U generation keeps the MTK_M4U_ID cell
+/// whole; bits above the larb (10 and up) are dropped, as mtk_iommu does.
+#[test]
+fn mediatek_family_keeps_the_m4u_id() {
+    let members: [(&str, &dyn IommuDriver); 6] = [
+        ("mediatek,mt8192-m4u", &MtkMt8192M4u),
+        ("mediatek,mt8195-iommu-vdo", &MtkMt8195Iommu),
+        ("mediatek,mt8195-iommu-vpp", &MtkMt8195Iommu),
+        ("mediatek,mt8195-iommu-infra", &MtkMt8195Iommu),
+        ("mediatek,mt8173-m4u", &MtkM4u4gb),
+        ("mediatek,mt2712-m4u", &MtkM4u4gb),
+    ];
+    for (compatible, driver) in members {
+        with_node(compatible, 1, None, |node| {
+            assert_eq!(
+                match_node(TABLES, node).unwrap().driver.name(),
+                driver.name()
+            );
+            // MTK_M4U_ID(0, 3), MTK_M4U_ID(5, 4), MTK_IFAIOMMU_PERI_ID(30).
+            for cell in [3u32, 0xa4, 30] {
+                assert_eq!(xlate(driver, node, &[cell]), Ok(vec![cell]), "{compatible}");
+            }
+            assert_eq!(xlate(driver, node, &[0x400 | 0xa4]), Ok(vec![0xa4]));
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+        });
+    }
+}
+
+/// apple,dart.yaml: the t6000 DART has the t8103's 16 streams, the t8110
+/// up to 256 (Linux's max_sid_count); the cell is the stream index.
+#[test]
+fn apple_t6000_and_t8110_dart_stream_limits() {
+    let cases: [(&str, &dyn IommuDriver, u32, &str); 2] = [
+        ("apple,t6000-dart", &AppleT6000Dart, 16, "stream < 16"),
+        ("apple,t8110-dart", &AppleT8110Dart, 256, "stream < 256"),
+    ];
+    for (compatible, driver, streams, check) in cases {
+        with_node(compatible, 1, None, |node| {
+            for sid in [0, 1, streams - 1] {
+                assert_eq!(xlate(driver, node, &[sid]), Ok(vec![sid]), "{compatible}");
+            }
+            assert_eq!(
+                xlate(driver, node, &[streams]),
+                Err(DriverError::CheckRejected { check })
+            );
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+            assert_eq!(
+                match_node(TABLES, node).unwrap().driver.name(),
+                driver.name()
+            );
+        });
+    }
 }
 
 /// samsung,sysmmu.yaml: `#iommu-cells = <0>`; a master lists each of its
