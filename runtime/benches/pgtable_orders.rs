@@ -225,7 +225,8 @@ fn churn(pt: &Table, start: u64, len: u64) {
 }
 
 /// The same work (map and unmap every page of 1 GiB, one per call) by one
-/// thread, and by two threads on disjoint halves of one shared table. The
+/// thread, by two threads on disjoint halves of one shared table, and by
+/// two threads on a table each (what the machine itself allows). The
 /// element is one page mapped and unmapped; two cores should nearly halve
 /// the time per element.
 fn two_threads(c: &mut Criterion) {
@@ -242,6 +243,18 @@ fn two_threads(c: &mut Criterion) {
                 let pt = &pt;
                 s.spawn(move || churn(pt, BASE, GIB / 2));
                 churn(pt, BASE + GIB / 2, GIB / 2);
+            })
+        })
+    });
+    // The ceiling: the same two threads, each on a table of its own (the
+    // pool is still shared), so nothing but the machine is shared.
+    g.bench_function("2-threads-own-tables", |b| {
+        let (a, c) = (ours(), ours());
+        b.iter(|| {
+            std::thread::scope(|s| {
+                let a = &a;
+                s.spawn(move || churn(a, BASE, GIB / 2));
+                churn(&c, BASE + GIB / 2, GIB / 2);
             })
         })
     });
