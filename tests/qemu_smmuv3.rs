@@ -272,19 +272,14 @@ fn the_msi_doorbell_is_qemus_its_translater() {
     );
 }
 
-/// QEMU's own account of checks 6 to 8, from its SMMUv3 model's trace:
-/// the edu's first translations are through the reserved region, to the
-/// region's memory, before any other IOVA; the MSI write to the SW-MSI
-/// IOVA is translated to the ITS doorbell, refused (a translation fault
-/// for the edu's StreamID) once the doorbell is unmapped, then translated
-/// again.
-#[test]
-fn qemu_traces_the_reserved_region_and_the_msi_write_to_the_doorbell() {
+/// Boots the default kernel with QEMU's SMMUv3 translation and event trace
+/// on; returns the UART log and QEMU's trace (the run must pass).
+fn boot_traced(name: &str) -> (String, String) {
     require_qemu();
     let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
     let kernel = build_kernel(&[]);
     let trace =
-        std::env::temp_dir().join(format!("iommugen-smmuv3-msi-{}.log", std::process::id()));
+        std::env::temp_dir().join(format!("iommugen-smmuv3-{name}-{}.log", std::process::id()));
     let trace_arg = trace.display().to_string();
     let (code, log) = boot_with(
         &kernel,
@@ -301,6 +296,18 @@ fn qemu_traces_the_reserved_region_and_the_msi_write_to_the_doorbell() {
     assert_eq!(code, Some(0), "UART log:\n{log}");
     let qemu = std::fs::read_to_string(&trace).expect("QEMU wrote its trace");
     let _ = std::fs::remove_file(&trace);
+    (log, qemu)
+}
+
+/// QEMU's own account of checks 6 to 8, from its SMMUv3 model's trace:
+/// the edu's first translations are through the reserved region, to the
+/// region's memory, before any other IOVA; the MSI write to the SW-MSI
+/// IOVA is translated to the ITS doorbell, refused (a translation fault
+/// for the edu's StreamID) once the doorbell is unmapped, then translated
+/// again.
+#[test]
+fn qemu_traces_the_reserved_region_and_the_msi_write_to_the_doorbell() {
+    let (log, qemu) = boot_traced("msi");
     let hex = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).expect("hex");
     let check8 = log
         .lines()
@@ -427,27 +434,7 @@ fn runner_and_book_boot_the_tested_command_line() {
 /// the first edu is never translated for the second.
 #[test]
 fn qemu_traces_two_devices_in_two_domains() {
-    require_qemu();
-    let _one_at_a_time = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
-    let kernel = build_kernel(&[]);
-    let trace =
-        std::env::temp_dir().join(format!("iommugen-smmuv3-trace-{}.log", std::process::id()));
-    let trace_arg = trace.display().to_string();
-    let (code, log) = boot_with(
-        &kernel,
-        &[
-            "-trace",
-            "smmuv3_translate_success",
-            "-trace",
-            "smmuv3_record_event",
-            "-D",
-            &trace_arg,
-        ],
-    );
-    let log = log.replace('\r', "");
-    assert_eq!(code, Some(0), "UART log:\n{log}");
-    let qemu = std::fs::read_to_string(&trace).expect("QEMU wrote its trace");
-    let _ = std::fs::remove_file(&trace);
+    let (log, qemu) = boot_traced("domains");
     let hex = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).expect("hex");
     // (sid, iova, translated) of every successful translation.
     let mut walks: Vec<(u64, u64, u64)> = Vec::new();
