@@ -130,7 +130,7 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
     check(&cfg, pt.root(), pool, cfg.concat as usize, &empty, &|ia| {
         pt.iova_to_phys(ia)
     });
-    assert_eq!(pt.unmap(base, 16 * blk) + pt.unmap(0, base), 0);
+    assert_eq!(pt.unmap(0, 1 << F::IAS), 0);
     assert_eq!(
         pool.in_use(),
         cfg.concat as usize,
@@ -155,7 +155,15 @@ fn disjoint_concurrent_stage2_16k_concat() {
 /// are unmapped at once the last-level table and its ancestors are retired
 /// while other threads are reserving entries in them; every thread must
 /// still see exactly its own mapping after each step.
-fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
+///
+/// With `across`, each thread alternates between two regions 1 GiB apart,
+/// so a table retired in one is reused in the other while slower threads
+/// may still hold its old address: a reservation landing on the reused
+/// table must be noticed and walked again.
+fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(
+    pool: &'static StaticPool<T, N>,
+    across: bool,
+) {
     pool.set_phys_base(0x4000_0000);
     let g = 1u64 << F::GRANULE_SHIFT;
     let cfg = config::<F>();
@@ -168,6 +176,11 @@ fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
                 let ia = base + t * g;
                 let pa = (1u64 << 38) + t * g;
                 for round in 0..ROUNDS as u64 {
+                    let ia = if across && round % 2 == 1 {
+                        ia + (1 << 30)
+                    } else {
+                        ia
+                    };
                     let prot = if round % 2 == 0 {
                         Prot::READ
                     } else {
@@ -196,13 +209,19 @@ fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
 #[test]
 fn retire_races_stage1_4k() {
     static POOL: StaticPool<Table4K, 64> = StaticPool::new();
-    hammer::<S1G4K48, _, 64>(&POOL);
+    hammer::<S1G4K48, _, 64>(&POOL, false);
+}
+
+#[test]
+fn retire_and_reuse_elsewhere_stage1_4k() {
+    static POOL: StaticPool<Table4K, 64> = StaticPool::new();
+    hammer::<S1G4K48, _, 64>(&POOL, true);
 }
 
 #[test]
 fn retire_races_stage2_16k_concat() {
     static POOL: StaticPool<Table16K, 64> = StaticPool::new();
-    hammer::<S2G16K48, _, 64>(&POOL);
+    hammer::<S2G16K48, _, 64>(&POOL, false);
 }
 
 /// A non-coherent 4K stage-1 format, so the engine calls `TlbOps::clean`

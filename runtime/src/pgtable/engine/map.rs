@@ -113,6 +113,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         attrs: u64,
     ) -> Result<u64, MapError> {
         'retry: loop {
+            // Before the walk: a reservation that finds no table retired
+            // since needs no re-walk (see `reserve`).
+            let epoch = self.retirements::<S>();
             let (mut path, mut level, mut table, mut tptr) = self.walk_start::<S>(iova);
             // Reservations we hold on `table` (1 right after installing it).
             let mut held: u64 = 0;
@@ -157,7 +160,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         self.clean(e, n as usize);
                         return Ok(n * blk);
                     }
-                    if level != Self::START && !self.reserve::<S>(table, tptr, level, iova, n) {
+                    if level != Self::START
+                        && !self.reserve::<S>(table, tptr, level, iova, n, epoch)
+                    {
                         continue 'retry;
                     }
                     let mut written = 0;
@@ -195,7 +200,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 // Need a next-level table here.
                 if level != Self::START
                     && held == 0
-                    && !self.reserve::<S>(table, tptr, level, iova, 1)
+                    && !self.reserve::<S>(table, tptr, level, iova, 1, epoch)
                 {
                     continue 'retry;
                 }

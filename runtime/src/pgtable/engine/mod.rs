@@ -22,6 +22,8 @@ mod contig_tests;
 mod fast_tests;
 mod hint;
 mod map;
+#[cfg(test)]
+mod reserve_tests;
 mod unmap;
 
 /// Tables on the way from the root to the current level, by level.
@@ -35,6 +37,9 @@ pub struct PageTable<F: Format, P: TablePool, T: TlbOps> {
     pool: P,
     tlb: T,
     hint: Hint,
+    /// Tables unlinked so far (by either mode), counted before they are
+    /// freed; see `reserve`.
+    retired: AtomicU64,
     _format: PhantomData<F>,
 }
 
@@ -124,6 +129,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             pool,
             tlb,
             hint: Hint::new(),
+            retired: AtomicU64::new(0),
             _format: PhantomData,
         })
     }
@@ -207,9 +213,32 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         Some(pa)
     }
 
+    /// The retirement count, read (shared mode) before a map's walk.
+    #[inline(always)]
+    fn retirements<const S: bool>(&self) -> u64 {
+        if S {
+            self.retired.load(Acquire)
+        } else {
+            0
+        }
+    }
+
     /// Reserve `n` entries of the non-root table `pa` that the walk for
-    /// `iova` found at `level`. False if the table is going away or moved:
-    /// the caller re-walks.
+    /// `iova`, begun when the retirement count was `epoch`, found at
+    /// `level`. False if the table is going away or moved: the caller
+    /// re-walks.
+    ///
+    /// Shared mode proves the table is still the one at that place. A
+    /// reservation that does not see DEAD keeps the table from being
+    /// retired from then on (the retiring CAS needs a zero count). It may
+    /// still have landed on a later incarnation of the slot, reused
+    /// elsewhere, or on a table reached through a reused ancestor; but a
+    /// table is counted in `retired` after it is unlinked and before it
+    /// goes back to the pool, and our read-modify-write reads (or follows
+    /// in the release sequence of) the store of the new incarnation's
+    /// allocation, which happens after that count. So the count read after
+    /// the reservation differs from `epoch`, and only then is a re-walk
+    /// from the root needed.
     #[inline(always)]
     fn reserve<const S: bool>(
         &self,
@@ -218,6 +247,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         level: u32,
         iova: u64,
         n: u64,
+        epoch: u64,
     ) -> bool {
         let live = self.live_of(pa, tptr);
         if !S {
@@ -231,7 +261,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if seen & DEAD != 0 {
             return false;
         }
-        if self.table_at(iova, level) == Some(pa) {
+        // Acquire, after the AcqRel reservation: not read before it.
+        if self.retired.load(Acquire) == epoch || self.table_at(iova, level) == Some(pa) {
             return true;
         }
         self.release_stray(pa, n, seen);
@@ -407,6 +438,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// are at least 1 KiB aligned).
     fn pend(&self, pa: u64, dirty: bool, g: &mut Gather) {
         self.hint.clear();
+        // Release: after the unlink, before the free (see `reserve`).
+        self.retired.fetch_add(1, Release);
         if g.npending == PENDING {
             self.flush(g);
         }
