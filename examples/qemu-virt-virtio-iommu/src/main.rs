@@ -19,16 +19,22 @@
 // semihosting exit, device-tree loading, UART, ECAM and edu.
 #[path = "../../qemu-virt-smmuv3/src/boot.rs"]
 mod boot;
+// The SMMUv3 kernel's edu and PCI modules also drive MSIs, and its tree
+// module extends QEMU's tree with a reserved region: parts this kernel
+// does not use.
+#[allow(dead_code)]
 #[path = "../../qemu-virt-smmuv3/src/edu.rs"]
 mod edu;
 #[path = "../../qemu-virt-smmuv3/src/global.rs"]
 mod global;
 #[path = "../../qemu-virt-smmuv3/src/mem.rs"]
 mod mem;
+#[allow(dead_code)]
 #[path = "../../qemu-virt-smmuv3/src/pci.rs"]
 mod pci;
 #[path = "../../qemu-virt-smmuv3/src/semihost.rs"]
 mod semihost;
+#[allow(dead_code)]
 #[path = "../../qemu-virt-smmuv3/src/tree.rs"]
 mod tree;
 #[path = "../../qemu-virt-smmuv3/src/uart.rs"]
@@ -98,7 +104,7 @@ impl core::fmt::Display for PathOf<'_> {
 }
 
 fn run() -> Result<u32, &'static str> {
-    let dt = tree::load()?;
+    let (_, dt) = tree::load()?;
     let ram = tree::memory(&dt).ok_or("no /memory node")?;
     boot::enable_mmu(ram.clone());
     let free = tree::free_ram(&ram);

@@ -61,8 +61,15 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             _ => return Err(MapError::PaddrOutOfRange),
         }
         let attrs = F::attrs(prot);
-        if !S && size == Self::G && self.map_page_hinted(iova, paddr, attrs) {
-            return Ok(());
+        if size == Self::G {
+            let done = if S {
+                self.map_page_shared(iova, paddr, attrs)
+            } else {
+                self.map_page_hinted(iova, paddr, attrs)
+            };
+            if done {
+                return Ok(());
+            }
         }
         let mut done = 0;
         while done < size {
@@ -80,23 +87,60 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Exclusive map of one page into the last-level table the walk hint
-    /// names, when its entry is empty: write the page, count it. False when
-    /// the general path must run (hint miss, or the entry is taken, which
-    /// that path reports).
+    /// names (on a miss: a straight-line walk from the root, remembered),
+    /// when its entry is empty: write the page, count it. False when the
+    /// general path must run (no last-level table yet, or the entry is
+    /// taken, which that path reports).
     #[inline(always)]
     fn map_page_hinted(&self, iova: u64, pa: u64, attrs: u64) -> bool {
         if Self::START >= 3 {
             return false;
         }
-        let Some((_, table)) = self.hint.last(Self::hint_key(iova)) else {
-            return false;
+        let (table, tptr) = match self.hint.last(Self::hint_key(iova)) {
+            Some((_, t)) => (t, self.ptr(t)),
+            None => {
+                // A miss: straight-line levels from the root, remembered.
+                let Some((path, tptr)) = self.walk_to_last(iova) else {
+                    return false;
+                };
+                self.hint_record::<false>(iova, &path, 3);
+                (path[3], tptr)
+            }
         };
-        let tptr = self.ptr(table);
         let e = entry(tptr, Derived::<F>::index(3, iova));
         if e.load(Relaxed) != 0 {
             return false;
         }
         live_add::<false>(self.live_of(table, tptr), 1);
+        e.store(F::leaf(pa, attrs, 3, false), Relaxed);
+        self.clean(e, 1);
+        true
+    }
+
+    /// Shared map of one page whose last-level table exists: a walk of
+    /// straight-line levels (as `iova_to_phys`), one reservation, one
+    /// store. False when the general path must run (a table to install, a
+    /// block or taken entry on the way, a reservation refused); nothing was
+    /// changed then.
+    #[inline(always)]
+    fn map_page_shared(&self, iova: u64, pa: u64, attrs: u64) -> bool {
+        if Self::START >= 3 {
+            return false;
+        }
+        let epoch = self.retirements::<true>();
+        let Some((path, ptr)) = self.walk_to_last(iova) else {
+            return false;
+        };
+        let table = path[3];
+        let e = entry(ptr, Derived::<F>::index(3, iova));
+        if e.load(Relaxed) != 0 || !self.reserve::<true>(table, ptr, 3, iova, 1, epoch) {
+            return false;
+        }
+        if e.load(Relaxed) != 0 {
+            // Taken under us: the general path reports it.
+            live_sub::<true>(self.live_of(table, ptr), 1);
+            return false;
+        }
         e.store(F::leaf(pa, attrs, 3, false), Relaxed);
         self.clean(e, 1);
         true

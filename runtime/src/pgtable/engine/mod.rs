@@ -223,6 +223,28 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         }
     }
 
+    /// The path to the last-level table mapping `iova`, by straight-line
+    /// levels from the root (as `iova_to_phys`); None at an empty entry or
+    /// a block on the way.
+    #[inline(always)]
+    fn walk_to_last(&self, iova: u64) -> Option<(Path, *const F::Desc)> {
+        let mut path: Path = [0; 4];
+        let mut ptr = self.root_ptr;
+        let mut level = Self::START;
+        path[level as usize] = self.root;
+        while level < 3 {
+            let d = entry(ptr, Derived::<F>::index(level, iova)).load(Acquire);
+            if d == 0 || !F::is_table(d, level) {
+                return None;
+            }
+            let table = F::table_addr(d, level);
+            ptr = self.ptr(table);
+            level += 1;
+            path[level as usize] = table;
+        }
+        Some((path, ptr))
+    }
+
     /// Reserve `n` entries of the non-root table `pa` that the walk for
     /// `iova`, begun when the retirement count was `epoch`, found at
     /// `level`. False if the table is going away or moved: the caller

@@ -34,8 +34,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             Some(end) if end <= 1u64 << F::IAS => end,
             _ => return 0,
         };
-        if !S && size == Self::G {
-            if let Some(n) = self.unmap_page_hinted(iova) {
+        if size == Self::G {
+            let done = if S {
+                self.unmap_page_shared(iova)
+            } else {
+                self.unmap_page_hinted(iova)
+            };
+            if let Some(n) = done {
                 return n;
             }
         }
@@ -56,17 +61,24 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Exclusive unmap of one page whose last-level table the walk hint
-    /// names and which stays non-empty afterwards: clear the entry, count
-    /// it, one leaf invalidation and one sync. None when the general path
-    /// must run (hint miss, empty entry, or the table would empty and must
-    /// be retired).
+    /// names (on a miss: a straight-line walk, remembered) and which stays
+    /// non-empty afterwards: clear the entry, count it, one leaf
+    /// invalidation and one sync. None when the general path must run (a
+    /// block or empty entry, or the table would empty and must be retired).
     #[inline(always)]
     fn unmap_page_hinted(&self, iova: u64) -> Option<u64> {
         if Self::START >= 3 {
             return None;
         }
-        let (_, table) = self.hint.last(Self::hint_key(iova))?;
-        let tptr = self.ptr(table);
+        let (table, tptr) = match self.hint.last(Self::hint_key(iova)) {
+            Some((_, t)) => (t, self.ptr(t)),
+            None => {
+                // A miss: straight-line levels from the root, remembered.
+                let (path, tptr) = self.walk_to_last(iova)?;
+                self.hint_record::<false>(iova, &path, 3);
+                (path[3], tptr)
+            }
+        };
         let e = entry(tptr, Derived::<F>::index(3, iova));
         let d = e.load(Relaxed);
         let live = self.live_of(table, tptr);
@@ -81,6 +93,47 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         live.store(w - 1, Relaxed);
         self.tlb.inv_range(iova, Self::G, Self::G, true);
         self.tlb.sync();
+        Some(Self::G)
+    }
+
+    /// Shared unmap of one page in a last-level table that stays
+    /// non-empty: a walk of straight-line levels, the check that the table
+    /// is still where it was found (as `unmap_step` does), one store, one
+    /// decrement, one leaf invalidation and one sync. None when the
+    /// general path must run (a block or empty entry on the way, a
+    /// contiguous group, the table's last page); nothing was changed then.
+    #[inline(always)]
+    fn unmap_page_shared(&self, iova: u64) -> Option<u64> {
+        if Self::START >= 3 {
+            return None;
+        }
+        let (path, ptr) = self.walk_to_last(iova)?;
+        let table = path[3];
+        // The live word before the entry (see `still_there`).
+        let live = self.live_of(table, ptr);
+        let w = live.load(Acquire);
+        let e = entry(ptr, Derived::<F>::index(3, iova));
+        let d = e.load(Acquire);
+        if d == 0
+            || w & COUNT_MASK <= 1
+            || (Derived::<F>::HAS_CONTIG && F::is_contig(d, 3))
+            || !self.still_there::<true>(table, 3, iova, w)
+        {
+            return None;
+        }
+        e.store(0, Release);
+        self.clean(e, 1);
+        if live.fetch_sub(1, AcqRel) & COUNT_MASK == 1 {
+            // Neighbours emptied the table meanwhile: retire it as `dec`
+            // would, through the path the walk took.
+            let mut g = Gather::new();
+            g.add_leaf(iova, Self::G, Self::G);
+            self.retire::<true>(&path, 3, iova, &mut g);
+            self.flush(&mut g);
+        } else {
+            self.tlb.inv_range(iova, Self::G, Self::G, true);
+            self.tlb.sync();
+        }
         Some(Self::G)
     }
 
