@@ -265,17 +265,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     return Err(MapError::NoMemory);
                 };
                 let nptr = self.ptr(new);
-                self.clean(nptr, Self::ENTRIES);
-                // Release: the (zero) table is visible before its pointer.
-                let installed = if S {
-                    e.compare_exchange(0, F::table(new, level), Release, Acquire)
-                } else {
-                    e.store(F::table(new, level), Release);
-                    Ok(0)
-                };
-                match installed {
+                // The (zero) table is visible before its pointer.
+                match self.install::<S>(e, new, nptr, level) {
                     Ok(_) => {
-                        self.clean(e, 1);
                         table = new;
                         tptr = nptr;
                         level += 1;
@@ -296,6 +288,29 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 }
             }
         }
+    }
+
+    /// Link the table `new` (pointer `nptr`, its entries written) into the
+    /// empty entry `e` at `level`, cleaning both for a non-coherent walker.
+    /// Release: the table's entries are visible before its pointer. Shared
+    /// mode: a compare-and-swap from zero, which fails with what another
+    /// CPU installed first.
+    #[inline(always)]
+    fn install<const S: bool>(
+        &self,
+        e: &F::Desc,
+        new: u64,
+        nptr: *const F::Desc,
+        level: u32,
+    ) -> Result<(), u64> {
+        self.clean(nptr, Self::ENTRIES);
+        if S {
+            e.compare_exchange(0, F::table(new, level), Release, Acquire)?;
+        } else {
+            e.store(F::table(new, level), Release);
+        }
+        self.clean(e, 1);
+        Ok(())
     }
 
     /// Map the whole span of the empty entry `e` at `level` (the one above
@@ -323,17 +338,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         };
         let nptr = self.ptr(new);
         self.fill::<S>(nptr, 0, n, pa, 3, attrs, contig);
-        self.clean(nptr, Self::ENTRIES);
-        // Release: the full table is visible before its pointer.
-        let installed = if S {
-            e.compare_exchange(0, F::table(new, level), Release, Acquire)
-        } else {
-            e.store(F::table(new, level), Release);
-            Ok(0)
-        };
-        match installed {
+        // The full table is visible before its pointer.
+        match self.install::<S>(e, new, nptr, level) {
             Ok(_) => {
-                self.clean(e, 1);
                 path[level as usize + 1] = new;
                 self.hint_record::<S>(iova, path, level + 1);
                 Some(Ok(()))
