@@ -18,6 +18,7 @@
 #![no_main]
 
 mod boot;
+mod bootflow;
 mod checks;
 mod edu;
 mod gic;
@@ -37,15 +38,15 @@ mod uart;
 use iommugen_runtime::boot::setup_pci;
 use iommugen_runtime::decl::IOMMU_DECLARATIONS;
 use iommugen_runtime::domain::Domain;
-use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
-use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable};
+use iommugen_runtime::init::{iommu_init, IommuRecord, IommuTable};
 use iommugen_runtime::msi::of_msi_target;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::pgtable::{Format, MAIR};
 use iommugen_runtime::smmuv3::cd::{Granule, Stage1Config};
 use iommugen_runtime::smmuv3::{ContextDescriptor, DmaSlice};
 
+use crate::bootflow::PathOf;
 use crate::global::Global;
 
 // Seed step (1) and the page-table format, generated from
@@ -87,15 +88,6 @@ extern "C" fn kmain() -> ! {
     }
 }
 
-/// A node's full path, for the log.
-struct PathOf<'a>(Node<'a>);
-
-impl core::fmt::Display for PathOf<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.write_path(f)
-    }
-}
-
 /// The SMMU instance behind IOMMU node `node`, if its hook succeeded (the
 /// seed's `of_iommu_get_data`, then the driver's own storage).
 fn instance_of(
@@ -133,27 +125,7 @@ fn run() -> Result<u32, &'static str> {
     let tables = [&IOMMU_DECLARATIONS[..], arm_smmu_v3::DECLARATIONS];
     let mut records = [IommuRecord::EMPTY; 4];
     let iommus = iommu_init(&dt, &tables, &mut records).map_err(|_| "too many IOMMU nodes")?;
-    for r in iommus.records() {
-        let node = dt.node(r.node).ok_or("bad node id")?;
-        match r.state {
-            IommuState::Initialised { decl, data } => println!(
-                "iommu_init: {} claimed by {} (instance {})",
-                PathOf(node),
-                decl.driver.name(),
-                data.0
-            ),
-            IommuState::Failed { decl, error } => {
-                println!(
-                    "iommu_init: {} ({}) FAILED: {error}",
-                    PathOf(node),
-                    decl.driver.name()
-                );
-                return Err("the SMMU's early-init hook failed");
-            }
-            IommuState::Disabled { .. } => println!("iommu_init: {} disabled", PathOf(node)),
-            IommuState::Unclaimed => println!("iommu_init: {} unclaimed", PathOf(node)),
-        }
-    }
+    bootflow::report_iommus(&dt, &iommus, "the SMMU's early-init hook failed")?;
 
     // The PCI function.
     let host = dt
@@ -187,30 +159,22 @@ fn run() -> Result<u32, &'static str> {
     let mut domain_info = [DomainInfo::EMPTY; 4];
     let mut per_instance = [0u32; 4];
     let mut domains = DomainTable::new(&mut domain_info, &mut per_instance);
-    let (setup, mapped) =
-        setup_pci(host, bdf.rid(), &iommus, &mut fwspec, &mut domains).map_err(|e| {
-            println!("setup_pci: {e}");
-            "of_pci_iommu_configure / arch_setup_dma_ops failed"
-        })?;
-    let (iommu_node, sid) = mapped.ok_or("no iommu-map entry for the edu")?;
-    println!(
-        "of_pci_iommu_configure: rid {:#x} -> {} StreamID {sid:#x} ({:?})",
-        bdf.rid(),
-        PathOf(dt.node(iommu_node).ok_or("bad node id")?),
-        setup.configured
-    );
-    let DmaOps::Iommu {
+    let bootflow::Attached {
+        setup,
+        iommu: iommu_node,
+        id: sid,
         domain,
         iova_base,
         iova_last,
-    } = setup.dma.ops
-    else {
-        return Err("the edu got direct DMA ops, not the IOMMU's");
-    };
-    println!(
-        "arch_setup_dma_ops: coherent={} mask={:#x} ops=iommu domain {} IOVA {iova_base:#x}..={iova_last:#x}",
-        setup.dma.coherent, setup.dma.mask, domain.0
-    );
+    } = bootflow::attach_pci(
+        &dt,
+        host,
+        bdf.rid(),
+        &iommus,
+        &mut fwspec,
+        &mut domains,
+        "StreamID",
+    )?;
 
     // The domain: page table, context descriptor, and every (SMMU, StreamID)
     // of the fwspec pointed at it.

@@ -19,6 +19,8 @@
 // semihosting exit, device-tree loading, UART, ECAM and edu.
 #[path = "../../qemu-virt-smmuv3/src/boot.rs"]
 mod boot;
+#[path = "../../qemu-virt-smmuv3/src/bootflow.rs"]
+mod bootflow;
 // The SMMUv3 kernel's edu and PCI modules also drive MSIs, and its tree
 // module extends QEMU's tree with a reserved region: parts this kernel
 // does not use.
@@ -43,13 +45,11 @@ mod uart;
 mod checks;
 mod virtio_iommu;
 
-use iommugen_runtime::boot::setup_pci;
 use iommugen_runtime::decl::IOMMU_DECLARATIONS;
 use iommugen_runtime::domain::Domain;
-use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
-use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState};
-use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
+use iommugen_runtime::init::{iommu_init, IommuRecord};
+use iommugen_runtime::ops::{DomainInfo, DomainTable};
 use iommugen_runtime::virtio::{ResvKind, ResvMem};
 
 use crate::global::Global;
@@ -94,15 +94,6 @@ extern "C" fn kmain() -> ! {
     }
 }
 
-/// A node's full path, for the log.
-struct PathOf<'a>(Node<'a>);
-
-impl core::fmt::Display for PathOf<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.write_path(f)
-    }
-}
-
 fn run() -> Result<u32, &'static str> {
     let (_, dt) = tree::load()?;
     let ram = tree::memory(&dt).ok_or("no /memory node")?;
@@ -124,28 +115,7 @@ fn run() -> Result<u32, &'static str> {
     ];
     let mut records = [IommuRecord::EMPTY; 4];
     let iommus = iommu_init(&dt, &tables, &mut records).map_err(|_| "too many IOMMU nodes")?;
-    for r in iommus.records() {
-        let node = dt.node(r.node).ok_or("bad node id")?;
-        match r.state {
-            IommuState::Initialised { decl, .. } => {
-                println!(
-                    "iommu_init: {} claimed by {}",
-                    PathOf(node),
-                    decl.driver.name()
-                )
-            }
-            IommuState::Failed { decl, error } => {
-                println!(
-                    "iommu_init: {} ({}) FAILED: {error}",
-                    PathOf(node),
-                    decl.driver.name()
-                );
-                return Err("the virtio-iommu's early-init hook failed");
-            }
-            IommuState::Disabled { .. } => println!("iommu_init: {} disabled", PathOf(node)),
-            IommuState::Unclaimed => println!("iommu_init: {} unclaimed", PathOf(node)),
-        }
-    }
+    bootflow::report_iommus(&dt, &iommus, "the virtio-iommu's early-init hook failed")?;
 
     // The edu, its BAR after the virtio-iommu's.
     let host = dt
@@ -175,30 +145,22 @@ fn run() -> Result<u32, &'static str> {
     let mut domain_info = [DomainInfo::EMPTY; 4];
     let mut per_instance = [0u32; 4];
     let mut domains = DomainTable::new(&mut domain_info, &mut per_instance);
-    let (setup, mapped) =
-        setup_pci(host, bdf.rid(), &iommus, &mut fwspec, &mut domains).map_err(|e| {
-            println!("setup_pci: {e}");
-            "of_pci_iommu_configure / arch_setup_dma_ops failed"
-        })?;
-    let (iommu_node, endpoint) = mapped.ok_or("no iommu-map entry for the edu")?;
-    println!(
-        "of_pci_iommu_configure: rid {:#x} -> {} endpoint {endpoint:#x} ({:?})",
-        bdf.rid(),
-        PathOf(dt.node(iommu_node).ok_or("bad node id")?),
-        setup.configured
-    );
-    let DmaOps::Iommu {
+    let bootflow::Attached {
+        setup,
+        iommu: iommu_node,
+        id: endpoint,
         domain,
         iova_base,
         iova_last,
-    } = setup.dma.ops
-    else {
-        return Err("the edu got direct DMA ops, not the IOMMU's");
-    };
-    println!(
-        "arch_setup_dma_ops: coherent={} mask={:#x} ops=iommu domain {} IOVA {iova_base:#x}..={iova_last:#x}",
-        setup.dma.coherent, setup.dma.mask, domain.0
-    );
+    } = bootflow::attach_pci(
+        &dt,
+        host,
+        bdf.rid(),
+        &iommus,
+        &mut fwspec,
+        &mut domains,
+        "endpoint",
+    )?;
 
     // The device's domain: ATTACH every endpoint of the fwspec, PROBE the
     // edu's reserved regions.
