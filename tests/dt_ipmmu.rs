@@ -36,9 +36,9 @@ fn translations(m: &Value) -> Vec<(String, Vec<u64>)> {
         .map(|a| {
             a.iter()
                 .map(|t| {
-                    let ids = t["ids"].as_array().map_or(vec![], |ids| {
-                        ids.iter().filter_map(Value::as_u64).collect()
-                    });
+                    let ids = t["ids"]
+                        .as_array()
+                        .map_or(vec![], |ids| ids.iter().filter_map(Value::as_u64).collect());
                     (t["iommu"].as_str().unwrap_or("").to_owned(), ids)
                 })
                 .collect()
@@ -107,11 +107,17 @@ fn utlb_past_the_generation_is_refused() {
     let path = write(&dir, "board.dts", dts);
     let (code, v) = json(&path);
     assert_ne!(code, 0);
-    assert_eq!(find(&v, "iommus", "/iommu@2000")["driver"], "ipmmu_rcar_gen4");
+    assert_eq!(
+        find(&v, "iommus", "/iommu@2000")["driver"],
+        "ipmmu_rcar_gen4"
+    );
     let refused = find(&v, "masters", "/dma@3000");
     let error = refused["error"].to_string();
     assert!(error.contains("utlb < 48"), "{refused:#}");
     let taken = find(&v, "masters", "/dma@4000");
     assert!(taken["error"].is_null(), "{taken:#}");
-    assert_eq!(translations(taken), vec![("/iommu@2000".to_owned(), vec![48])]);
+    assert_eq!(
+        translations(taken),
+        vec![("/iommu@2000".to_owned(), vec![48])]
+    );
 }

@@ -513,7 +513,13 @@ fn ipmmu_utlb_per_generation() {
     let all = drivers("ipmmu-vmsa.iommu");
     let got: Vec<(&str, &str, usize)> = all
         .iter()
-        .map(|d| (d.name.as_str(), d.checks[0].text.as_str(), d.compatibles.len()))
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.checks[0].text.as_str(),
+                d.compatibles.len(),
+            )
+        })
         .collect();
     assert_eq!(
         got,

@@ -309,7 +309,12 @@ fn ipmmu_utlb_per_generation() {
     let gens: [(&dyn IommuDriver, &str, u32, &'static str); 3] = [
         (&IpmmuVmsa, "renesas,ipmmu-vmsa", 32, "utlb < 32"),
         (&IpmmuRcarGen3, "renesas,ipmmu-r8a77961", 48, "utlb < 48"),
-        (&IpmmuRcarGen4, "renesas,rcar-gen4-ipmmu-vmsa", 64, "utlb < 64"),
+        (
+            &IpmmuRcarGen4,
+            "renesas,rcar-gen4-ipmmu-vmsa",
+            64,
+            "utlb < 64",
+        ),
     ];
     for (driver, compatible, count, check) in gens {
         with_node(compatible, 1, None, |node| {
