@@ -98,7 +98,7 @@ impl core::fmt::Display for PathOf<'_> {
 }
 
 fn run() -> Result<u32, &'static str> {
-    let dt = tree::load()?;
+    let (_blob, dt) = tree::load()?;
     let ram = tree::memory(&dt).ok_or("no /memory node")?;
     boot::enable_mmu(ram.clone());
     let free = tree::free_ram(&ram);
