@@ -50,6 +50,11 @@ fn snapshot_rockchip_iommu() {
 }
 
 #[test]
+fn snapshot_ipmmu_vmsa() {
+    expect_file!["snapshots/ipmmu_vmsa.rs"].assert_eq(&generated("ipmmu-vmsa.iommu"));
+}
+
+#[test]
 fn snapshot_sun50i_iommu() {
     expect_file!["snapshots/sun50i_iommu.rs"].assert_eq(&generated("sun50i-iommu.iommu"));
 }

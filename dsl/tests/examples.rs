@@ -64,6 +64,7 @@ fn all_examples_check_clean_together() {
         "rockchip-iommu.iommu",
         "apple-dart.iommu",
         "exynos-sysmmu.iommu",
+        "ipmmu-vmsa.iommu",
         "sun50i-iommu.iommu",
         "virtio-iommu.iommu",
     ]
@@ -464,6 +465,7 @@ fn precomputed_refusals_match_the_accessors() {
         "arm-smmu.iommu",
         "arm-smmu-v3.iommu",
         "exynos-sysmmu.iommu",
+        "ipmmu-vmsa.iommu",
         "mediatek-m4u.iommu",
         "rockchip-iommu.iommu",
         "sun50i-iommu.iommu",
@@ -501,5 +503,48 @@ fn precomputed_refusals_match_the_accessors() {
                 assert_eq!(pre.property(p), want, "{} {p}", d.name);
             }
         }
+    }
+}
+
+/// renesas,ipmmu-vmsa.yaml: one cell, the master's uTLB, taken whole; each
+/// generation refuses a uTLB past its count (Linux's num_utlbs: 32, 48, 64).
+#[test]
+fn ipmmu_utlb_per_generation() {
+    let all = drivers("ipmmu-vmsa.iommu");
+    let got: Vec<(&str, &str, usize)> = all
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.checks[0].text.as_str(),
+                d.compatibles.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ipmmu_vmsa", "utlb < 32", 1),
+            ("ipmmu_rcar_gen3", "utlb < 48", 12),
+            ("ipmmu_rcar_gen4", "utlb < 64", 2)
+        ]
+    );
+    assert!(all[1]
+        .compatibles
+        .iter()
+        .any(|c| c == "renesas,ipmmu-r8a77961"));
+    for d in &all {
+        assert_eq!(d.cells.allowed, [1]);
+        // <&ipmmu_ds1 16>: uTLB 16 is ID 16.
+        assert_eq!(packed(d, &[16], &[]), [16]);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(
+            (pt.format, pt.granule, pt.ias, pt.oas, pt.coherent_walk),
+            (Format::ArmLpaeS1, Granule::K4, 32, 40, false)
+        );
+        assert_eq!(pt.page_sizes, [K4, M2, G1]);
+        // Linux puts every master of one IPMMU in one group (ipmmu_find_group).
+        assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
+        assert_eq!(d.init.to_path_string(), "crate::ipmmu::probe");
     }
 }

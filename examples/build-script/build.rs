@@ -8,6 +8,7 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../arm-smmu.iommu",
             "../arm-smmu-v3.iommu",
             "../exynos-sysmmu.iommu",
+            "../ipmmu-vmsa.iommu",
             "../mediatek-m4u.iommu",
             "../rockchip-iommu.iommu",
             "../sun50i-iommu.iommu",

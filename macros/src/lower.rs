@@ -574,6 +574,25 @@ mod tests {
                     init: crate::sun50i::probe,
                 },
             ),
+            (
+                "ipmmu-vmsa.iommu#1",
+                "IpmmuRcarGen3",
+                quote! {
+                    compatible: [
+                        "renesas,ipmmu-r8a7795", "renesas,ipmmu-r8a7796", "renesas,ipmmu-r8a77961",
+                        "renesas,ipmmu-r8a77965", "renesas,ipmmu-r8a77970", "renesas,ipmmu-r8a77980",
+                        "renesas,ipmmu-r8a77990", "renesas,ipmmu-r8a77995",
+                        "renesas,ipmmu-r8a774a1", "renesas,ipmmu-r8a774b1", "renesas,ipmmu-r8a774c0",
+                        "renesas,ipmmu-r8a774e1"
+                    ],
+                    cells: 1,
+                    field utlb: u32 = cell[0],
+                    check: utlb < 48,
+                    id: utlb,
+                    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K, 2M, 1G], pool: 64 },
+                    init: crate::ipmmu::probe,
+                },
+            ),
         ];
         for (file, ty, args) in cases {
             // `FILE#N`: the spec's driver N (default the first).

@@ -19,6 +19,7 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/arm_smmu.rs"));
     include!(concat!(env!("OUT_DIR"), "/arm_smmu_v3.rs"));
     include!(concat!(env!("OUT_DIR"), "/exynos_sysmmu.rs"));
+    include!(concat!(env!("OUT_DIR"), "/ipmmu_vmsa.rs"));
     include!(concat!(env!("OUT_DIR"), "/mediatek_m4u.rs"));
     include!(concat!(env!("OUT_DIR"), "/rockchip_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/sun50i_iommu.rs"));
@@ -58,6 +59,7 @@ pub static TABLES: &[&[Declaration<'static>]] = &[
     generated::arm_smmu::DECLARATIONS,
     generated::arm_smmu_v3::DECLARATIONS,
     generated::exynos_sysmmu::DECLARATIONS,
+    generated::ipmmu_vmsa::DECLARATIONS,
     generated::mediatek_m4u::DECLARATIONS,
     generated::rockchip_iommu::DECLARATIONS,
     generated::sun50i_iommu::DECLARATIONS,
@@ -88,6 +90,7 @@ hook!(smmu, "Arm SMMUv3");
 hook!(mtk, "MediaTek M4U");
 hook!(rockchip, "Rockchip IOMMU");
 hook!(exynos, "Samsung Exynos SysMMU");
+hook!(ipmmu, "Renesas IPMMU-VMSA");
 hook!(sun50i, "Allwinner sun50i IOMMU");
 hook!(virtio_iommu, "virtio-iommu");
 hook!(zoo, "check-zoo test driver");

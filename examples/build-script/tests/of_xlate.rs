@@ -8,6 +8,7 @@ use iommugen_example_build_script::generated::{
     arm_smmu_v3::ArmSmmuV3,
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
     exynos_sysmmu::ExynosSysmmu,
+    ipmmu_vmsa::{IpmmuRcarGen3, IpmmuRcarGen4, IpmmuVmsa},
     mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Iommu},
     rockchip_iommu::RockchipIommu,
     sun50i_iommu::Sun50iIommu,
@@ -301,6 +302,37 @@ fn sun50i_master_id() {
     });
 }
 
+/// renesas,ipmmu-vmsa.yaml: one cell, the master's uTLB, kept whole; a
+/// uTLB past the generation's count (32, 48, 64) is refused.
+#[test]
+fn ipmmu_utlb_per_generation() {
+    let gens: [(&dyn IommuDriver, &str, u32, &'static str); 3] = [
+        (&IpmmuVmsa, "renesas,ipmmu-vmsa", 32, "utlb < 32"),
+        (&IpmmuRcarGen3, "renesas,ipmmu-r8a77961", 48, "utlb < 48"),
+        (
+            &IpmmuRcarGen4,
+            "renesas,rcar-gen4-ipmmu-vmsa",
+            64,
+            "utlb < 64",
+        ),
+    ];
+    for (driver, compatible, count, check) in gens {
+        with_node(compatible, 1, None, |node| {
+            for utlb in [0, 16, count - 1] {
+                assert_eq!(xlate(driver, node, &[utlb]), Ok(vec![utlb]));
+            }
+            assert_eq!(
+                xlate(driver, node, &[count]),
+                Err(DriverError::CheckRejected { check })
+            );
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+        });
+    }
+}
+
 /// virtio/iommu.yaml: one cell, the endpoint ID (for PCI, the ID
 /// `iommu-map` gives).
 #[test]
@@ -346,6 +378,10 @@ fn declaration_tables_match_by_compatible() {
         ("samsung,exynos-sysmmu", "exynos_sysmmu"),
         ("allwinner,sun50i-h6-iommu", "sun50i_iommu"),
         ("allwinner,sun20i-d1-iommu", "sun50i_iommu"),
+        ("renesas,ipmmu-vmsa", "ipmmu_vmsa"),
+        ("renesas,ipmmu-r8a7795", "ipmmu_rcar_gen3"),
+        ("renesas,ipmmu-r8a774e1", "ipmmu_rcar_gen3"),
+        ("renesas,ipmmu-r8a779a0", "ipmmu_rcar_gen4"),
     ];
     for (compatible, driver) in cases {
         with_node(compatible, 1, None, |node| {
