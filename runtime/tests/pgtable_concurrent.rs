@@ -6,7 +6,7 @@ mod refwalk;
 
 use iommugen_runtime::pgtable::lpae::{S1G4K48, S2G16K48};
 use iommugen_runtime::pgtable::{
-    LpaeFormat, NoTlb, PageTable, StaticPool, Table16K, Table4K, TableMem, TablePool,
+    Handle, LpaeFormat, NoTlb, PageTable, StaticPool, Table16K, Table4K, TableMem, TablePool,
 };
 use iommugen_runtime::Prot;
 use refwalk::harness::{check, config, expected_attrs, Model};
@@ -16,6 +16,41 @@ const THREADS: u64 = 4;
 /// Under Miri (which explores thread interleavings and weak memory, about a
 /// thousand times slower) a few dozen rounds per thread.
 const ROUNDS: usize = if cfg!(miri) { 40 } else { 20_000 };
+
+/// How a thread calls the shared table: through `&self` directly, or
+/// through a handle of its own (with its own walk cache).
+enum Caller<'t, F: LpaeFormat, P: TablePool> {
+    Table(&'t PageTable<F, P, NoTlb>),
+    Handle(Handle<'t, F, P, NoTlb>),
+}
+
+impl<'t, F: LpaeFormat, P: TablePool> Caller<'t, F, P> {
+    fn new(pt: &'t PageTable<F, P, NoTlb>, handle: bool) -> Self {
+        if handle {
+            Caller::Handle(pt.handle())
+        } else {
+            Caller::Table(pt)
+        }
+    }
+    fn map(
+        &mut self,
+        ia: u64,
+        pa: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<(), iommugen_runtime::pgtable::MapError> {
+        match self {
+            Caller::Table(pt) => pt.map(ia, pa, size, prot),
+            Caller::Handle(h) => h.map(ia, pa, size, prot),
+        }
+    }
+    fn unmap(&mut self, ia: u64, size: u64) -> u64 {
+        match self {
+            Caller::Table(pt) => pt.unmap(ia, size),
+            Caller::Handle(h) => h.unmap(ia, size),
+        }
+    }
+}
 
 /// xorshift: a fixed-seed generator per thread, so a failure repeats.
 struct Rng(u64);
@@ -28,7 +63,10 @@ impl Rng {
     }
 }
 
-fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<T, N>) {
+fn stress<F: LpaeFormat, T: TableMem, const N: usize>(
+    pool: &'static StaticPool<T, N>,
+    handles: bool,
+) {
     pool.set_phys_base(0x4000_0000);
     let g = 1u64 << F::GRANULE_SHIFT;
     let blk = 1u64 << (F::GRANULE_SHIFT + (F::GRANULE_SHIFT - 3));
@@ -48,6 +86,7 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
             let pt = &pt;
             let models = &models;
             s.spawn(move || {
+                let mut me = Caller::new(pt, handles);
                 let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t + 1));
                 let mut model = Model::default();
                 let prot = Prot::READ
@@ -74,7 +113,7 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
                     };
                     let pa = (1u64 << 39) + (ia - base);
                     if r & 0x80 == 0 {
-                        let res = pt.map(ia, pa, size, prot);
+                        let res = me.map(ia, pa, size, prot);
                         if model.overlaps(ia, size) {
                             assert!(res.is_err(), "map over own mapping at {ia:#x}");
                         } else {
@@ -83,7 +122,7 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
                         }
                     } else {
                         let want = model.unmap(ia, size);
-                        assert_eq!(pt.unmap(ia, size), want, "unmap {ia:#x}+{size:#x}");
+                        assert_eq!(me.unmap(ia, size), want, "unmap {ia:#x}+{size:#x}");
                     }
                     // Our own pages are stable whatever the others do.
                     for s in model.spans.iter().take(4) {
@@ -118,8 +157,9 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
                 .map(|(_, s)| *s)
                 .collect();
             s.spawn(move || {
+                let mut me = Caller::new(pt, handles);
                 for s in mine {
-                    assert_eq!(pt.unmap(s.ia, s.size), s.size);
+                    assert_eq!(me.unmap(s.ia, s.size), s.size);
                 }
             });
         }
@@ -141,13 +181,19 @@ fn stress<F: LpaeFormat, T: TableMem, const N: usize>(pool: &'static StaticPool<
 #[test]
 fn disjoint_concurrent_stage1_4k() {
     static POOL: StaticPool<Table4K, 4096> = StaticPool::new();
-    stress::<S1G4K48, _, 4096>(&POOL);
+    stress::<S1G4K48, _, 4096>(&POOL, false);
+}
+
+#[test]
+fn disjoint_concurrent_stage1_4k_handles() {
+    static POOL: StaticPool<Table4K, 4096> = StaticPool::new();
+    stress::<S1G4K48, _, 4096>(&POOL, true);
 }
 
 #[test]
 fn disjoint_concurrent_stage2_16k_concat() {
     static POOL: StaticPool<Table16K, 1024> = StaticPool::new();
-    stress::<S2G16K48, _, 1024>(&POOL);
+    stress::<S2G16K48, _, 1024>(&POOL, false);
 }
 
 /// The retirement race, hammered: each thread owns one page, all in the same
@@ -163,6 +209,7 @@ fn disjoint_concurrent_stage2_16k_concat() {
 fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(
     pool: &'static StaticPool<T, N>,
     across: bool,
+    handles: bool,
 ) {
     pool.set_phys_base(0x4000_0000);
     let g = 1u64 << F::GRANULE_SHIFT;
@@ -173,6 +220,7 @@ fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(
         for t in 0..THREADS {
             let pt = &pt;
             s.spawn(move || {
+                let mut me = Caller::new(pt, handles);
                 let ia = base + t * g;
                 let pa = (1u64 << 38) + t * g;
                 for round in 0..ROUNDS as u64 {
@@ -186,9 +234,9 @@ fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(
                     } else {
                         Prot::READ | Prot::WRITE
                     };
-                    assert_eq!(pt.map(ia, pa, g, prot), Ok(()), "round {round}");
+                    assert_eq!(me.map(ia, pa, g, prot), Ok(()), "round {round}");
                     assert_eq!(pt.iova_to_phys(ia + 8), Some(pa + 8));
-                    assert_eq!(pt.unmap(ia, g), g, "round {round}");
+                    assert_eq!(me.unmap(ia, g), g, "round {round}");
                     assert_eq!(pt.iova_to_phys(ia), None);
                 }
             });
@@ -209,19 +257,31 @@ fn hammer<F: LpaeFormat, T: TableMem, const N: usize>(
 #[test]
 fn retire_races_stage1_4k() {
     static POOL: StaticPool<Table4K, 64> = StaticPool::new();
-    hammer::<S1G4K48, _, 64>(&POOL, false);
+    hammer::<S1G4K48, _, 64>(&POOL, false, false);
+}
+
+#[test]
+fn retire_races_stage1_4k_handles() {
+    static POOL: StaticPool<Table4K, 64> = StaticPool::new();
+    hammer::<S1G4K48, _, 64>(&POOL, false, true);
 }
 
 #[test]
 fn retire_and_reuse_elsewhere_stage1_4k() {
     static POOL: StaticPool<Table4K, 64> = StaticPool::new();
-    hammer::<S1G4K48, _, 64>(&POOL, true);
+    hammer::<S1G4K48, _, 64>(&POOL, true, false);
+}
+
+#[test]
+fn retire_and_reuse_elsewhere_stage1_4k_handles() {
+    static POOL: StaticPool<Table4K, 64> = StaticPool::new();
+    hammer::<S1G4K48, _, 64>(&POOL, true, true);
 }
 
 #[test]
 fn retire_races_stage2_16k_concat() {
     static POOL: StaticPool<Table16K, 64> = StaticPool::new();
-    hammer::<S2G16K48, _, 64>(&POOL, false);
+    hammer::<S2G16K48, _, 64>(&POOL, false, false);
 }
 
 /// A non-coherent 4K stage-1 format, so the engine calls `TlbOps::clean`

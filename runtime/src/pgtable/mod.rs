@@ -35,7 +35,7 @@ pub mod tlb;
 mod engine;
 
 pub use desc::MAIR;
-pub use engine::PageTable;
+pub use engine::{Handle, PageTable};
 pub use format::{Desc, Format};
 pub use formats::apple_dart::{AppleDart, Dart1, Dart2};
 pub use formats::arm_v7s::ArmV7s;

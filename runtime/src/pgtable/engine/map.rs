@@ -43,6 +43,30 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         size: u64,
         prot: Prot,
     ) -> Result<(), MapError> {
+        let attrs = self.map_attrs(iova, paddr, size, prot)?;
+        if size == Self::G {
+            let done = if S {
+                self.map_page_shared(iova, paddr, attrs)
+            } else {
+                self.map_page_hinted(iova, paddr, attrs)
+            };
+            if done {
+                return Ok(());
+            }
+        }
+        self.map_range::<S>(iova, paddr, size, attrs)
+    }
+
+    /// The descriptor attributes for a map of `[iova, iova + size)` to
+    /// `paddr` with `prot`, or why the request is refused.
+    #[inline(always)]
+    pub(super) fn map_attrs(
+        &self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        prot: Prot,
+    ) -> Result<u64, MapError> {
         if size == 0 {
             return Err(MapError::Empty);
         }
@@ -60,17 +84,19 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             Some(end) if end <= 1u64 << F::OAS => {}
             _ => return Err(MapError::PaddrOutOfRange),
         }
-        let attrs = F::attrs(prot);
-        if size == Self::G {
-            let done = if S {
-                self.map_page_shared(iova, paddr, attrs)
-            } else {
-                self.map_page_hinted(iova, paddr, attrs)
-            };
-            if done {
-                return Ok(());
-            }
-        }
+        Ok(F::attrs(prot))
+    }
+
+    /// The general map of a checked range: one run of entries at a time,
+    /// all or nothing.
+    #[inline(always)]
+    pub(super) fn map_range<const S: bool>(
+        &self,
+        iova: u64,
+        paddr: u64,
+        size: u64,
+        attrs: u64,
+    ) -> Result<(), MapError> {
         let mut done = 0;
         while done < size {
             match self.map_step::<S>(iova + done, paddr + done, size - done, attrs) {
@@ -96,16 +122,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if Self::START >= 3 {
             return false;
         }
-        let (table, tptr) = match self.hint.last(Self::hint_key(iova)) {
-            Some((_, t)) => (t, self.ptr(t)),
-            None => {
-                // A miss: straight-line levels from the root, remembered.
-                let Some((path, tptr)) = self.walk_to_last(iova) else {
-                    return false;
-                };
-                self.hint_record::<false>(iova, &path, 3);
-                (path[3], tptr)
-            }
+        let Some((table, tptr)) = self.last_table_mut(iova) else {
+            return false;
         };
         let e = entry(tptr, Derived::<F>::index(3, iova));
         if e.load(Relaxed) != 0 {
@@ -118,10 +136,9 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Shared map of one page whose last-level table exists: a walk of
-    /// straight-line levels (as `iova_to_phys`), one reservation, one
-    /// store. False when the general path must run (a table to install, a
-    /// block or taken entry on the way, a reservation refused); nothing was
-    /// changed then.
+    /// straight-line levels (as `iova_to_phys`), then
+    /// [`map_last_shared`](Self::map_last_shared). False when the general
+    /// path must run; nothing was changed then.
     #[inline(always)]
     fn map_page_shared(&self, iova: u64, pa: u64, attrs: u64) -> bool {
         if Self::START >= 3 {
@@ -131,7 +148,24 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         let Some((path, ptr)) = self.walk_to_last(iova) else {
             return false;
         };
-        let table = path[3];
+        self.map_last_shared(path[3], ptr, epoch, iova, pa, attrs)
+    }
+
+    /// Shared map of one page into the last-level table `table` (at `ptr`),
+    /// found by a walk for `iova` begun when the retirement count was
+    /// `epoch`: one reservation, one store. False when the general path
+    /// must run (a taken entry, which it reports; a reservation refused);
+    /// nothing was changed then.
+    #[inline(always)]
+    pub(super) fn map_last_shared(
+        &self,
+        table: u64,
+        ptr: *const F::Desc,
+        epoch: u64,
+        iova: u64,
+        pa: u64,
+        attrs: u64,
+    ) -> bool {
         let e = entry(ptr, Derived::<F>::index(3, iova));
         if e.load(Relaxed) != 0 || !self.reserve::<true>(table, ptr, 3, iova, 1, epoch) {
             return false;

@@ -16,10 +16,15 @@ use super::tlb::{Gather, TlbOps, PENDING};
 use super::MapError;
 use hint::Hint;
 
+pub use handle::Handle;
+
 #[cfg(test)]
 mod contig_tests;
 #[cfg(test)]
 mod fast_tests;
+mod handle;
+#[cfg(test)]
+mod handle_tests;
 mod hint;
 mod map;
 #[cfg(test)]
@@ -243,6 +248,20 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             path[level as usize] = table;
         }
         Some((path, ptr))
+    }
+
+    /// The last-level table mapping `iova` and its entries' pointer, for an
+    /// exclusive call: from the walk cache, or on a miss by a straight-line
+    /// walk from the root, then remembered. None when there is none yet (or
+    /// a block is on the way).
+    #[inline(always)]
+    fn last_table_mut(&self, iova: u64) -> Option<(u64, *const F::Desc)> {
+        if let Some((_, t)) = self.hint.last(Self::hint_key(iova)) {
+            return Some((t, self.ptr(t)));
+        }
+        let (path, tptr) = self.walk_to_last(iova)?;
+        self.hint_record::<false>(iova, &path, 3);
+        Some((path[3], tptr))
     }
 
     /// Reserve `n` entries of the non-root table `pa` that the walk for

@@ -3,7 +3,7 @@
 
 use core::sync::atomic::Ordering::*;
 
-use super::{entry, PageTable};
+use super::{entry, PageTable, Path};
 use crate::pgtable::format::{Derived, Desc, Format};
 use crate::pgtable::pool::{TablePool, COUNT_MASK, DEAD};
 use crate::pgtable::tlb::{Gather, TlbOps};
@@ -27,12 +27,8 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
 
     #[inline(always)]
     pub(super) fn unmap_inner<const S: bool>(&self, iova: u64, size: u64) -> u64 {
-        if size == 0 || (iova | size) & (Self::G - 1) != 0 {
+        let Some(end) = Self::unmap_end(iova, size) else {
             return 0;
-        }
-        let end = match iova.checked_add(size) {
-            Some(end) if end <= 1u64 << F::IAS => end,
-            _ => return 0,
         };
         if size == Self::G {
             let done = if S {
@@ -44,6 +40,22 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                 return n;
             }
         }
+        self.unmap_range::<S>(iova, end)
+    }
+
+    /// The end of an unmap request, None for one that unmaps nothing
+    /// (empty, misaligned, out of range).
+    #[inline(always)]
+    pub(super) fn unmap_end(iova: u64, size: u64) -> Option<u64> {
+        if size == 0 || (iova | size) & (Self::G - 1) != 0 {
+            return None;
+        }
+        iova.checked_add(size).filter(|&end| end <= 1u64 << F::IAS)
+    }
+
+    /// The general unmap of `[iova, end)`, one gathered invalidation.
+    #[inline(always)]
+    pub(super) fn unmap_range<const S: bool>(&self, iova: u64, end: u64) -> u64 {
         let mut g = Gather::new();
         let mut cur = iova;
         let mut total = 0;
@@ -70,15 +82,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if Self::START >= 3 {
             return None;
         }
-        let (table, tptr) = match self.hint.last(Self::hint_key(iova)) {
-            Some((_, t)) => (t, self.ptr(t)),
-            None => {
-                // A miss: straight-line levels from the root, remembered.
-                let (path, tptr) = self.walk_to_last(iova)?;
-                self.hint_record::<false>(iova, &path, 3);
-                (path[3], tptr)
-            }
-        };
+        let (table, tptr) = self.last_table_mut(iova)?;
         let e = entry(tptr, Derived::<F>::index(3, iova));
         let d = e.load(Relaxed);
         let live = self.live_of(table, tptr);
@@ -97,17 +101,33 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     }
 
     /// Shared unmap of one page in a last-level table that stays
-    /// non-empty: a walk of straight-line levels, the check that the table
-    /// is still where it was found (as `unmap_step` does), one store, one
-    /// decrement, one leaf invalidation and one sync. None when the
-    /// general path must run (a block or empty entry on the way, a
-    /// contiguous group, the table's last page); nothing was changed then.
+    /// non-empty: a walk of straight-line levels, then
+    /// [`unmap_last_shared`](Self::unmap_last_shared). None when the general
+    /// path must run; nothing was changed then.
     #[inline(always)]
-    fn unmap_page_shared(&self, iova: u64) -> Option<u64> {
+    pub(super) fn unmap_page_shared(&self, iova: u64) -> Option<u64> {
         if Self::START >= 3 {
             return None;
         }
+        let epoch = self.retirements::<true>();
         let (path, ptr) = self.walk_to_last(iova)?;
+        self.unmap_last_shared(&path, ptr, epoch, iova)
+    }
+
+    /// Shared unmap of one page in the last-level table `path[3]` (at
+    /// `ptr`), found by a walk for `iova` begun when the retirement count
+    /// was `epoch`: the check that the table is still where it was found,
+    /// one store, one decrement, one leaf invalidation and one sync. None
+    /// when the general path must run (an empty entry, a contiguous group,
+    /// the table's last page, a table that moved); nothing was changed then.
+    #[inline(always)]
+    pub(super) fn unmap_last_shared(
+        &self,
+        path: &Path,
+        ptr: *const F::Desc,
+        epoch: u64,
+        iova: u64,
+    ) -> Option<u64> {
         let table = path[3];
         // The live word before the entry (see `still_there`).
         let live = self.live_of(table, ptr);
@@ -117,7 +137,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
         if d == 0
             || w & COUNT_MASK <= 1
             || (Derived::<F>::HAS_CONTIG && F::is_contig(d, 3))
-            || !self.still_there::<true>(table, 3, iova, w)
+            || !self.still_there_since(table, 3, iova, w, epoch)
         {
             return None;
         }
@@ -128,7 +148,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             // would, through the path the walk took.
             let mut g = Gather::new();
             g.add_leaf(iova, Self::G, Self::G);
-            self.retire::<true>(&path, 3, iova, &mut g);
+            self.retire::<true>(path, 3, iova, &mut g);
             self.flush(&mut g);
         } else {
             self.tlb.inv_range(iova, Self::G, Self::G, true);
@@ -146,6 +166,17 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let w2 = self.pool.live(table).load(Acquire);
             ok && w & DEAD == 0 && w2 & DEAD == 0 && w2 >> 32 == w >> 32
         }
+    }
+
+    /// [`still_there`](Self::still_there) for a table a walk begun at
+    /// retirement count `epoch` found: while no table has been retired
+    /// since, tables were only added, so the one found is still linked
+    /// where it was and the walk need not be repeated.
+    #[inline(always)]
+    fn still_there_since(&self, table: u64, level: u32, iova: u64, w: u64, epoch: u64) -> bool {
+        let ok = self.retired.load(Acquire) == epoch || self.table_at(iova, level) == Some(table);
+        let w2 = self.pool.live(table).load(Acquire);
+        ok && w & DEAD == 0 && w2 & DEAD == 0 && w2 >> 32 == w >> 32
     }
 
     /// Unmap a prefix of `[iova, iova + rem)`: returns (bytes advanced, bytes
@@ -189,7 +220,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                     self.clean(e, 1);
                     self.tlb.inv_walk(iova, blk, Self::G);
                     g.add_leaf(iova, blk, Self::G);
-                    let bytes = self.clear_subtree(child, level + 1, iova, g);
+                    let bytes = self.retire_subtree(child, level + 1, iova, g);
                     self.dec::<S>(&path, tptr, level, iova, 1, g);
                     return Some((blk, bytes));
                 }
@@ -286,7 +317,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// out. A last-level table is not even read: its live count is its
     /// number of pages. Iterative: the depth is at most three tables. The
     /// caller gathers the leaf invalidation for the whole span.
-    fn clear_subtree(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
+    fn retire_subtree(&self, top: u64, level: u32, base: u64, g: &mut Gather) -> u64 {
         // (table, level, next index, base iova)
         let mut stack: [(u64, u32, usize, u64); 4] = [(0, 0, 0, 0); 4];
         stack[0] = (top, level, 0, base);
