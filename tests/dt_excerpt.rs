@@ -431,3 +431,33 @@ fn a_source_that_cannot_be_read_gives_the_one_line_form() {
     );
     assert_eq!(d["labels"], serde_json::json!([]));
 }
+
+#[test]
+fn the_human_report_draws_the_first_hundred_as_check_does() {
+    tools::require("cpp", "cpp");
+    tools::require("dtc", "device-tree-compiler");
+    // 150 IOMMUs no spec claims: 150 located warnings.
+    let mut dts = String::from("/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n");
+    for i in 0..150 {
+        dts.push_str(&format!(
+            "\tiommu@{a:x} {{\n\t\tcompatible = \"v,nosuch\";\n\t\treg = <{a:#x} 0x10>;\n\
+             \t\t#iommu-cells = <1>;\n\t}};\n",
+            a = 0x1000 + i * 0x100
+        ));
+    }
+    dts.push_str("};\n");
+    let dir = scratch("dt_excerpt", "cap");
+    let board = write(&dir, "board.dts", dts);
+    let text = stdout(&iommugen(&["dt", &board]));
+    let out = iommugen(&["dt", "--format", "json", &board]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(text.matches("\ndt::W0302\n").count(), 100, "{text}");
+    assert!(
+        text.ends_with("… and 0 more errors, 50 more warnings\n"),
+        "{text}"
+    );
+    // The summary and JSON count every one.
+    assert!(text.contains(": 0 errors, 150 warnings\n"), "{text}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["diagnostics"].as_array().unwrap().len(), 150);
+}
