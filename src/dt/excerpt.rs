@@ -45,18 +45,23 @@ impl SourceTexts {
     }
 }
 
-/// Every text prepared for rendering (its line index built once).
+/// The texts some diagnostic is located in, prepared for rendering (each
+/// line index built once).
 pub(crate) struct Prepared<'t> {
     files: HashMap<&'t str, SourceFile<'t>>,
 }
 
 impl<'t> Prepared<'t> {
-    pub fn new(texts: &'t SourceTexts) -> Self {
-        let files = texts
-            .files
-            .iter()
-            .map(|(name, text)| (&**name, SourceFile::new(name, text)))
-            .collect();
+    pub fn new(texts: &'t SourceTexts, diagnostics: &[TreeDiagnostic]) -> Self {
+        let mut files = HashMap::new();
+        for at in diagnostics.iter().filter_map(|d| d.source.as_ref()) {
+            if files.contains_key(&*at.file) {
+                continue;
+            }
+            if let Some((name, text)) = texts.files.get_key_value(&*at.file) {
+                files.insert(&**name, SourceFile::new(name, text));
+            }
+        }
         Prepared { files }
     }
 
@@ -153,7 +158,7 @@ mod tests {
             "soc.dtsi",
             "/ {\n\tsmmu: iommu@1000 {\n\t\tiommus = <&a 1>;\n\t\tdma-coherent;\n\t};\n};\n".into(),
         );
-        let files = Prepared::new(&texts);
+        let files = Prepared::new(&texts, &[located("soc.dtsi", 1, 1)]);
         let text = texts.get("soc.dtsi").unwrap();
         let label = |line, column| {
             files

@@ -78,8 +78,10 @@ impl Report {
             report.masters.len(),
             report.domains
         );
-        let files = Prepared::new(texts);
+        let files = Prepared::new(texts, &report.diagnostics);
         let mut cap = Cap::default();
+        // A drawn excerpt stands between blank lines.
+        let mut after_drawing = false;
         for d in &report.diagnostics {
             if !cap.admit_severity(excerpt::severity(d)) {
                 continue;
@@ -88,7 +90,11 @@ impl Report {
                 let labels = [label];
                 let drawn = file.human_item(excerpt::item(d, &labels), style);
                 let _ = writeln!(out, "\n{}", drawn.trim_end());
+                after_drawing = true;
                 continue;
+            }
+            if std::mem::take(&mut after_drawing) {
+                out.push('\n');
             }
             // file:line:col first, as compilers print it (editors jump there).
             if let Some(s) = &d.source {
@@ -97,6 +103,9 @@ impl Report {
             let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
         }
         if let Some(left_off) = cap.summary() {
+            if after_drawing {
+                out.push('\n');
+            }
             let _ = writeln!(out, "{left_off}");
         }
         out

@@ -36,7 +36,7 @@ impl Report {
         texts: &SourceTexts,
     ) -> Value {
         let report = self;
-        let files = Prepared::new(texts);
+        let files = Prepared::new(texts, &report.diagnostics);
         let iommus: Vec<Value> = report
             .iommus
             .iter()
