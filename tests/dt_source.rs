@@ -2,7 +2,8 @@
 //! preprocessor with `-I` folders and `-D` macros (tests/dts/located/, a
 //! board on a `.dtsi` with its own `dt-bindings` header), then dtc; every
 //! item and diagnostic located at its source line (dtc's `-T -T`), in the
-//! human report and in JSON; cpp's and dtc's own messages passed through.
+//! human report and in JSON; cpp's messages passed through, dtc's
+//! warnings in the report (`dt::W0399`).
 //!
 //! Expected lines and columns are found in the fixture's text by what the
 //! line says (a planted mistake's own line), never taken from our output.
@@ -123,8 +124,17 @@ fn every_planted_mistake_is_located_in_the_dtsi_in_json() {
         assert_eq!(source(d), (SOC.into(), line, column), "{code}: {d}");
         // The diagnostic's `file` stays the board named on the command line.
         assert_eq!(d["file"], BOARD);
+        // One label in `check`'s shape, in the file `source` names.
+        assert_eq!(d["labels"][0]["line"], line, "{d}");
+        assert_eq!(d["labels"][0]["column"], column, "{d}");
     }
-    assert_eq!(v["diagnostics"].as_array().unwrap().len(), PLANTED.len());
+    // Besides dtc's own (tests/dt_excerpt.rs), just the planted ones.
+    let ours = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] != "dt::W0399");
+    assert_eq!(ours.count(), PLANTED.len());
     // The IDs came through the header's macros: SMMU_SID(1, 0) twice.
     let dma = entry(&v, "masters", "/soc/dma@2000000");
     assert_eq!(
@@ -152,6 +162,17 @@ fn every_planted_mistake_is_located_in_the_dtsi_in_json() {
     );
 }
 
+/// The excerpt the human report draws for `code`: from its code line to
+/// the next blank line before another.
+fn drawn<'a>(text: &'a str, code: &str) -> &'a str {
+    let start = text
+        .find(&format!("\n{code}\n"))
+        .unwrap_or_else(|| panic!("no {code} drawn in {text}"));
+    let block = &text[start + 1..];
+    let end = block.find("\n\ndt::").map_or(block.len(), |e| e + 1);
+    &block[..end]
+}
+
 #[test]
 fn every_planted_mistake_is_located_in_the_human_report() {
     require_tools();
@@ -159,16 +180,14 @@ fn every_planted_mistake_is_located_in_the_human_report() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     for &(code, needle) in PLANTED {
+        // Drawn as `iommugen check` draws: the file, line and column in
+        // the excerpt's header, the line itself below it.
         let (line, column) = expected(needle);
-        let prefix = format!("{SOC}:{line}:{column}: ");
-        let found = text
-            .lines()
-            .find(|l| l.contains(&format!("[{code}]: ")))
-            .unwrap_or_else(|| panic!("no {code} in {text}"));
-        assert!(
-            found.starts_with(&prefix),
-            "{code}: {found:?}, want {prefix:?}"
-        );
+        let block = drawn(&text, code);
+        let header = format!("╭─[{SOC}:{line}:{column}]");
+        assert!(block.contains(&header), "{code}: {block}, want {header}");
+        assert!(block.contains(&format!(" {line} │ ")), "{block}");
+        assert!(block.contains(needle), "{block}");
     }
     let (line, col) = line_of(SOC, "dma@2000000 {");
     assert!(
@@ -208,25 +227,31 @@ fn a_header_not_found_is_cpps_located_error() {
 }
 
 #[test]
-fn dtc_warnings_are_passed_through_with_the_original_file() {
-    let (out, _) = located_json(&[]);
-    let err = stderr(&out);
+fn dtc_warnings_are_in_the_report_at_the_original_file() {
+    let (out, v) = located_json(&[]);
     // dtc's own format: file:line.col-line.col: Warning (check): node: ...
-    let (line, _) = line_of(SOC, "timer@2300000 {");
-    let want = format!("{SOC}:{line}.");
-    let warning = err
-        .lines()
-        .find(|l| l.contains("Warning (unit_address_vs_reg)"))
-        .unwrap_or_else(|| panic!("no dtc warning in {err}"));
-    assert!(warning.starts_with(&want), "{warning:?}, want {want:?}");
-    assert!(warning.contains("/soc/timer@2300000"), "{warning}");
-    // Passed through once (the second, annotating dtc run is quiet), and
-    // not counted as the report's warnings.
+    let (line, column) = line_of(SOC, "timer@2300000 {");
+    let warnings: Vec<&Value> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("dtc (unit_address_vs_reg): /soc/timer@2300000: "))
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:#}", v["diagnostics"]);
+    let w = warnings[0];
     assert_eq!(
-        err.matches("Warning (unit_address_vs_reg)").count(),
-        1,
-        "{err}"
+        (&w["code"], &w["severity"]),
+        (&"dt::W0399".into(), &"warning".into())
     );
+    assert_eq!(source(w), (SOC.into(), line, column));
+    // In the report, so no longer on standard error (nothing is lost:
+    // cpp's messages still are).
+    let err = stderr(&out);
+    assert!(!err.contains("Warning (unit_address_vs_reg)"), "{err}");
 }
 
 #[test]
@@ -351,11 +376,16 @@ fn a_dtb_has_no_locations() {
             assert!(item.get("source").is_none(), "{item}");
         }
     }
+    for d in v["diagnostics"].as_array().unwrap() {
+        assert_eq!(d["labels"], serde_json::json!([]), "{d}");
+    }
     let out = iommugen(&["dt", "--lint", dtb.to_str().unwrap()]);
     let _ = std::fs::remove_dir_all(&dir);
     let text = stdout(&out);
     assert!(text.contains("\n  /soc/dma@2000000\n"), "{text}");
+    // No source: the one-line form, no excerpt.
     assert!(text.contains("\nwarning[dt::W0311]: "), "{text}");
+    assert!(!text.contains("╭─["), "{text}");
 }
 
 #[test]

@@ -3,9 +3,10 @@
 
 use iommugen_dsl::lines::LineIndex;
 use iommugen_dsl::render::{
-    json_array, json_value, line_col, write_json_array, Cap, HumanStyle, SourceFile, WHOLE_LINE,
+    json_array, json_value, line_col, write_json_array, Cap, HumanStyle, Item, SourceFile,
+    WHOLE_LINE,
 };
-use iommugen_dsl::{check_source, Code, Diagnostic};
+use iommugen_dsl::{check_source, Code, Diagnostic, Severity};
 
 const GOOD: &str = "driver d {\n    compatible \"v,x\";\n    cells 1;\n    field sid: u16 = cell[0][15:0];\n    id = sid;\n    page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; }\n    init crate::d::probe;\n}\n";
 
@@ -293,4 +294,37 @@ fn json_labels_carry_both_ends_in_characters_and_utf16() {
         (&l["column_utf16"], &l["end_column_utf16"]),
         (&4.into(), &4.into())
     );
+}
+
+#[test]
+fn an_item_with_its_own_code_is_drawn_as_a_diagnostic_is() {
+    // `iommugen dt` renders its `dt::` codes through `Item`: everything
+    // but the code is the checker's drawing, byte for byte.
+    let src = "driver d {\n\tcellz 1;\n}\n";
+    let file = SourceFile::new("a.iommu", src);
+    let start = src.find("cellz").unwrap();
+    let d = Diagnostic::new(Code::UnknownItem, "unknown item", start..start + 5, "here")
+        .help("did you mean `cells`?");
+    let style = HumanStyle::default();
+    let item = Item {
+        code: "dt::W0314",
+        ..Item::from(&d)
+    };
+    let ours = file.human_item(item, style);
+    assert_eq!(
+        ours,
+        file.human(&d, style).replace(d.code.as_str(), "dt::W0314")
+    );
+    assert!(ours.starts_with("dt::W0314\n"), "{ours}");
+    assert_points_at(&ours, src, start, "a.iommu");
+    let mut json = file.json_value(&d);
+    json["code"] = "dt::W0314".into();
+    assert_eq!(file.json_item(item), json);
+    assert_eq!(file.json_label(&d.labels[0]), json["labels"][0]);
+    // The cap counts items by severity alone.
+    let mut cap = Cap::new(1);
+    assert!(cap.admit_severity(Severity::Warning));
+    assert!(!cap.admit_severity(Severity::Error));
+    assert!(!cap.admit_severity(Severity::Warning));
+    assert_eq!(cap.left_off(), (1, 1));
 }

@@ -7,12 +7,12 @@
 //! unreadable files, `cpp` or `dtc` missing). A `.dts` is built as Linux
 //! builds one (`board.rs`), and the report located in its sources.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use iommugen::dt::{self, Drivers, RidQuery};
-use iommugen_dsl::render::{self, Cap, SourceFile};
+use iommugen_dsl::render::{Cap, HumanStyle, SourceFile};
 use serde_json::{json, Value};
 
 use super::output;
@@ -70,7 +70,8 @@ pub struct Args {
     /// dt::W0310..W0315, listed in the book's "The boot flow" chapter).
     #[arg(long)]
     pub lint: bool,
-    /// Exit with status 1 when there is any warning (spec, tree or lint).
+    /// Exit with status 1 when there is any warning (spec, tree or lint;
+    /// not dtc's own, dt::W0399).
     #[arg(long)]
     pub deny_warnings: bool,
     /// For a `.dts`: a folder the C preprocessor searches for `#include`
@@ -156,13 +157,18 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     let mut spec_errors = false;
     let mut err = output::stderr();
     let mut cap = Cap::default();
+    // As `iommugen check` draws them: colour only on a terminal.
+    let spec_style = HumanStyle {
+        color: io::stderr().is_terminal(),
+        ..HumanStyle::default()
+    };
     for (i, c) in checked {
         let (name, text) = &sources[i];
         let file = SourceFile::new(name, text);
         for d in &c.diagnostics {
             spec_diags.push(file.json_value(d));
             if args.format == Format::Human && cap.admit(d) {
-                writeln!(err, "{}", file.human(d, render::HumanStyle::default()))?;
+                writeln!(err, "{}", file.human(d, spec_style))?;
             }
         }
         spec_errors |= c.has_errors();
@@ -183,7 +189,12 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
         includes: &args.includes,
         defines: &args.defines,
     };
-    let board::Board { blob, sources } = board::load(&args.board, &flags)?;
+    let board::Board {
+        blob,
+        sources,
+        texts,
+        dtc_warnings,
+    } = board::load(&args.board, &flags)?;
     let drivers = Drivers::from_specs(specs);
     let spec_names: Vec<String> = spec_paths.iter().map(|p| p.display().to_string()).collect();
     let mut report = match dt::run(&blob, &drivers, &rids) {
@@ -215,13 +226,28 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
     if let Some(map) = &sources {
         report.locate(map);
     }
-    let warned = report.diagnostics.iter().any(|d| d.severity == "warning")
+    // dtc spoke first (it built the blob): its warnings lead the list.
+    let found = std::mem::take(&mut report.diagnostics);
+    report.diagnostics = dtc_warnings
+        .iter()
+        .map(|w| w.diagnostic(sources.as_ref()))
+        .chain(found)
+        .collect();
+    // dtc's warnings are reported, not counted (the book says why).
+    let warned = report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == "warning" && d.code != dt::dtc::CODE)
         || spec_diags.iter().any(|d| d["severity"] == "warning");
     match args.format {
-        Format::Json => print_json(&report.to_json(&board, spec_diags))?,
+        Format::Json => print_json(&report.to_json_with(&board, spec_diags, &texts))?,
         Format::Human => {
+            let style = HumanStyle {
+                color: io::stdout().is_terminal(),
+                ..HumanStyle::default()
+            };
             let mut out = output::stdout();
-            out.write_all(report.to_human().as_bytes())?;
+            out.write_all(report.to_human_with(&texts, style).as_bytes())?;
             out.flush()?;
         }
     }

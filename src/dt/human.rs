@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use iommugen_dsl::render::{Cap, HumanStyle};
+
+use super::excerpt::{self, Prepared, SourceTexts};
 use super::report::{IommuStatus, MasterEntry, PciEntry, Report};
 use super::source::SourceLocation;
 use super::translation::Translation;
@@ -17,8 +20,19 @@ fn cells(cells: &[u32]) -> String {
 }
 
 impl Report {
-    /// A readable report, one block per master.
+    /// A readable report, one block per master; diagnostics as one line
+    /// each (no source texts: see [`Report::to_human_with`]).
     pub fn to_human(&self) -> String {
+        self.to_human_with(&SourceTexts::new(), HumanStyle::default())
+    }
+
+    /// The readable report, each located diagnostic whose file is in
+    /// `texts` drawn as `iommugen check` draws its own (miette, an excerpt
+    /// of the line with the property or node labelled; colour as `style`
+    /// says); the others as `file:line:col: severity[code]: message`
+    /// lines. Like `check`, the first [`iommugen_dsl::render::SHOWN`]
+    /// diagnostics are shown and the rest counted.
+    pub fn to_human_with(&self, texts: &SourceTexts, style: HumanStyle) -> String {
         let report = self;
         let mut out = String::new();
         let _ = writeln!(out, "Specs ({}):", report.specs.len());
@@ -64,12 +78,35 @@ impl Report {
             report.masters.len(),
             report.domains
         );
+        let files = Prepared::new(texts, &report.diagnostics);
+        let mut cap = Cap::default();
+        // A drawn excerpt stands between blank lines.
+        let mut after_drawing = false;
         for d in &report.diagnostics {
+            if !cap.admit_severity(excerpt::severity(d)) {
+                continue;
+            }
+            if let Some((file, label)) = files.label(d) {
+                let labels = [label];
+                let drawn = file.human_item(excerpt::item(d, &labels), style);
+                let _ = writeln!(out, "\n{}", drawn.trim_end());
+                after_drawing = true;
+                continue;
+            }
+            if std::mem::take(&mut after_drawing) {
+                out.push('\n');
+            }
             // file:line:col first, as compilers print it (editors jump there).
             if let Some(s) = &d.source {
                 let _ = write!(out, "{s}: ");
             }
             let _ = writeln!(out, "{}[{}]: {}", d.severity, d.code, d.message);
+        }
+        if let Some(left_off) = cap.summary() {
+            if after_drawing {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{left_off}");
         }
         out
     }

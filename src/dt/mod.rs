@@ -13,6 +13,8 @@
 //! ```
 
 pub mod driver;
+pub mod dtc;
+mod excerpt;
 mod human;
 pub mod lint;
 mod messages;
@@ -26,6 +28,7 @@ pub mod translation;
 #[cfg(test)]
 mod equivalence;
 
+pub use excerpt::SourceTexts;
 pub use lint::lint;
 pub use report::{
     run, DtError, IommuEntry, IommuStatus, MasterEntry, PciEntry, Report, RidQuery, TreeDiagnostic,

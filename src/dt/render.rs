@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use super::excerpt::{Prepared, SourceTexts};
 use super::report::{IommuStatus, MasterEntry, Report};
 use super::source::SourceLocation;
 use super::translation::Untranslated;
@@ -19,9 +20,23 @@ fn located(mut value: Value, source: Option<&SourceLocation>) -> Value {
 }
 
 impl Report {
-    /// The stable JSON form (documented in the book's boot-flow chapter).
+    /// The stable JSON form (documented in the book's boot-flow chapter),
+    /// without source texts: tree diagnostics have no `labels`.
     pub fn to_json(&self, file: &str, spec_diagnostics: Vec<Value>) -> Value {
+        self.to_json_with(file, spec_diagnostics, &SourceTexts::new())
+    }
+
+    /// The JSON form; a located tree diagnostic whose file is in `texts`
+    /// gets one primary label in `check`'s shape (offsets, characters and
+    /// UTF-16 columns in the file its `source` names).
+    pub fn to_json_with(
+        &self,
+        file: &str,
+        spec_diagnostics: Vec<Value>,
+        texts: &SourceTexts,
+    ) -> Value {
         let report = self;
+        let files = Prepared::new(texts, &report.diagnostics);
         let iommus: Vec<Value> = report
             .iommus
             .iter()
@@ -54,13 +69,18 @@ impl Report {
             .collect();
         let mut diagnostics = spec_diagnostics;
         diagnostics.extend(report.diagnostics.iter().map(|d| {
+            let labels: Vec<Value> = files
+                .label(d)
+                .map(|(f, label)| f.json_label(&label))
+                .into_iter()
+                .collect();
             let v = json!({
                 "file": file,
                 "severity": d.severity,
                 "code": d.code,
                 "message": d.message,
                 "help": d.help,
-                "labels": [],
+                "labels": labels,
             });
             located(v, d.source.as_ref())
         }));

@@ -56,7 +56,7 @@ struct Loc {
 }
 
 /// The characters of node and property names (and unit addresses).
-fn name_char(b: u8) -> bool {
+pub(crate) fn name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b",._+?#@-".contains(&b)
 }
 

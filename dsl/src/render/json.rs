@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::SourceFile;
-use crate::diag::Diagnostic;
+use super::{Item, SourceFile};
+use crate::diag::{Diagnostic, Label};
 
 impl SourceFile<'_> {
     /// One diagnostic as a JSON object:
@@ -17,34 +17,39 @@ impl SourceFile<'_> {
     /// code units (what LSP clients count); the end is the position just
     /// past the label's last character.
     pub fn json_value(&self, diag: &Diagnostic) -> Value {
-        let labels: Vec<Value> = diag
-            .labels
-            .iter()
-            .map(|l| {
-                let end = l.span.end.max(l.span.start);
-                let (line, column) = self.line_col(l.span.start);
-                let (end_line, end_column) = self.line_col(end);
-                json!({
-                    "label": l.text,
-                    "primary": l.primary,
-                    "offset": l.span.start,
-                    "length": end - l.span.start,
-                    "line": line,
-                    "column": column,
-                    "end_line": end_line,
-                    "end_column": end_column,
-                    "column_utf16": self.lines().column_utf16(l.span.start),
-                    "end_column_utf16": self.lines().column_utf16(end),
-                })
-            })
-            .collect();
+        self.json_item(Item::from(diag))
+    }
+
+    /// [`SourceFile::json_value`] for any [`Item`] whose labels are spans
+    /// of this source.
+    pub fn json_item(&self, item: Item<'_>) -> Value {
+        let labels: Vec<Value> = item.labels.iter().map(|l| self.json_label(l)).collect();
         json!({
             "file": self.name(),
-            "severity": diag.severity.as_str(),
-            "code": diag.code.as_str(),
-            "message": diag.message,
-            "help": diag.help,
+            "severity": item.severity.as_str(),
+            "code": item.code,
+            "message": item.message,
+            "help": item.help,
             "labels": labels,
+        })
+    }
+
+    /// One label as the `labels[]` entry of [`SourceFile::json_value`].
+    pub fn json_label(&self, l: &Label) -> Value {
+        let end = l.span.end.max(l.span.start);
+        let (line, column) = self.line_col(l.span.start);
+        let (end_line, end_column) = self.line_col(end);
+        json!({
+            "label": l.text,
+            "primary": l.primary,
+            "offset": l.span.start,
+            "length": end - l.span.start,
+            "line": line,
+            "column": column,
+            "end_line": end_line,
+            "end_column": end_column,
+            "column_utf16": self.lines().column_utf16(l.span.start),
+            "end_column_utf16": self.lines().column_utf16(end),
         })
     }
 }

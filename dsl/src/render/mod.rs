@@ -17,7 +17,7 @@ use std::fmt;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Label, Severity};
 use crate::lines::LineIndex;
 
 pub use excerpt::WHOLE_LINE;
@@ -37,6 +37,30 @@ impl Default for HumanStyle {
         HumanStyle {
             color: false,
             width: 100,
+        }
+    }
+}
+
+/// What the renderings need of one diagnostic: a checker [`Diagnostic`]
+/// (`From`), or one made elsewhere with a code of its own (`iommugen dt`'s
+/// `dt::W0314`, its labels in the `.dts` source), drawn by the same code.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub severity: Severity,
+    pub code: &'a str,
+    pub message: &'a str,
+    pub help: Option<&'a str>,
+    pub labels: &'a [Label],
+}
+
+impl<'a> From<&'a Diagnostic> for Item<'a> {
+    fn from(d: &'a Diagnostic) -> Self {
+        Item {
+            severity: d.severity,
+            code: d.code.as_str(),
+            message: &d.message,
+            help: d.help.as_deref(),
+            labels: &d.labels,
         }
     }
 }
@@ -73,6 +97,12 @@ impl<'s> SourceFile<'s> {
     /// colour only if `style.color`). Any line length is fine: long lines
     /// are cut around the labels, long words in the text shortened.
     pub fn human(&self, diag: &Diagnostic, style: HumanStyle) -> String {
+        self.human_item(Item::from(diag), style)
+    }
+
+    /// [`SourceFile::human`] for any [`Item`] whose labels are spans of
+    /// this source.
+    pub fn human_item(&self, item: Item<'_>, style: HumanStyle) -> String {
         let theme = if style.color {
             GraphicalTheme::unicode()
         } else {
@@ -81,13 +111,13 @@ impl<'s> SourceFile<'s> {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(style.width)
             .with_links(false);
-        let spans: Vec<_> = diag.labels.iter().map(|l| l.span.clone()).collect();
+        let spans: Vec<_> = item.labels.iter().map(|l| l.span.clone()).collect();
         let (excerpt, rebased) = excerpt::Excerpt::new(self.name, &self.lines, &spans);
         let shown = Shown {
-            diag,
-            message: shorten(&diag.message),
-            help: diag.help.as_deref().map(shorten),
-            labels: diag
+            item,
+            message: shorten(item.message),
+            help: item.help.map(shorten),
+            labels: item
                 .labels
                 .iter()
                 .zip(rebased)
@@ -108,9 +138,9 @@ impl<'s> SourceFile<'s> {
             // read; fall back to the plain message rather than lose it.
             out = format!(
                 "{}: {} [{}]\n",
-                diag.severity.as_str(),
+                item.severity.as_str(),
                 shown.message,
-                diag.code
+                item.code
             );
         }
         out
@@ -188,11 +218,16 @@ impl Cap {
 
     /// Whether to show `diag`; counts it as left off if not.
     pub fn admit(&mut self, diag: &Diagnostic) -> bool {
+        self.admit_severity(diag.severity)
+    }
+
+    /// [`Cap::admit`] for a diagnostic of this severity (an [`Item`]'s).
+    pub fn admit_severity(&mut self, severity: Severity) -> bool {
         if self.shown < self.limit {
             self.shown += 1;
             return true;
         }
-        if diag.is_error() {
+        if severity == Severity::Error {
             self.errors_left += 1;
         } else {
             self.warnings_left += 1;
@@ -261,7 +296,7 @@ fn shorten(text: &str) -> Cow<'_, str> {
 
 /// A diagnostic as shown: shortened text, labels re-based into the excerpt.
 struct Shown<'a> {
-    diag: &'a Diagnostic,
+    item: Item<'a>,
     message: Cow<'a, str>,
     help: Option<Cow<'a, str>>,
     labels: Vec<LabeledSpan>,
@@ -270,7 +305,7 @@ struct Shown<'a> {
 
 impl fmt::Debug for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.diag, f)
+        fmt::Debug::fmt(&self.item, f)
     }
 }
 
@@ -284,12 +319,12 @@ impl std::error::Error for Shown<'_> {}
 
 impl miette::Diagnostic for Shown<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diag.code.as_str()))
+        Some(Box::new(self.item.code))
     }
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diag.severity {
-            crate::Severity::Warning => miette::Severity::Warning,
-            crate::Severity::Error => miette::Severity::Error,
+        Some(match self.item.severity {
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {

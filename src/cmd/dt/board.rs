@@ -3,15 +3,18 @@
 //! (`cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp`, the `-I`
 //! folders and `-D` macros given), then `dtc` on its output, with `-i` the
 //! board's folder and the `-I` folders for dtc's own `/include/`. dtc runs
-//! twice on the preprocessed text: once for the blob (its warnings, and
-//! cpp's, go to standard error unchanged), once as `-O dts -T -T` for the
-//! node and property locations ([`SourceMap`]).
+//! twice on the preprocessed text: once for the blob (its warnings are
+//! read into [`DtcWarning`]s for the report; cpp's go to standard error
+//! unchanged), once as `-O dts -T -T` for the node and property locations
+//! ([`SourceMap`]). The source files are read once, for those locations'
+//! columns and the report's excerpts ([`SourceTexts`]).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use iommugen::dt::SourceMap;
+use iommugen::dt::dtc::{self, DtcWarning};
+use iommugen::dt::{SourceMap, SourceTexts};
 
 use super::Stop;
 
@@ -21,10 +24,13 @@ pub struct BuildFlags<'a> {
     pub defines: &'a [String],
 }
 
-/// The blob, and for a `.dts` where its nodes and properties are.
+/// The blob, and for a `.dts` where its nodes and properties are, the
+/// sources' text and dtc's warnings.
 pub struct Board {
     pub blob: Vec<u8>,
     pub sources: Option<SourceMap>,
+    pub texts: SourceTexts,
+    pub dtc_warnings: Vec<DtcWarning>,
 }
 
 pub fn is_source(path: &Path) -> bool {
@@ -39,6 +45,8 @@ pub fn load(path: &Path, flags: &BuildFlags<'_>) -> Result<Board, Stop> {
         return Ok(Board {
             blob,
             sources: None,
+            texts: SourceTexts::new(),
+            dtc_warnings: vec![],
         });
     }
     // A missing board is a reading problem (exit 2), not cpp's.
@@ -46,19 +54,22 @@ pub fn load(path: &Path, flags: &BuildFlags<'_>) -> Result<Board, Stop> {
     let pre = preprocess(path, flags)?;
     // The two dtc runs are independent: side by side.
     let (blob, annotated) = std::thread::scope(|s| {
-        let annotated = s.spawn(|| dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"], false));
-        let blob = dtc(path, flags, &pre, &["-O", "dtb"], true);
+        let annotated = s.spawn(|| dtc(path, flags, &pre, &["-q", "-O", "dts", "-T", "-T"]));
+        let blob = dtc(path, flags, &pre, &["-O", "dtb"]);
         let annotated = annotated
             .join()
             .unwrap_or_else(|_| Err(Stop::from("the annotating dtc run panicked".to_owned())));
         (blob, annotated)
     });
-    let (blob, annotated) = (blob?, annotated?);
+    let ((blob, warnings), (annotated, _)) = (blob?, annotated?);
     let mut map = SourceMap::from_annotated(&String::from_utf8_lossy(&annotated));
-    map.refine_columns(|f| std::fs::read_to_string(f).ok());
+    let texts = SourceTexts::read(map.files(), |f| std::fs::read_to_string(f).ok());
+    map.refine_columns(|f| texts.get(f).map(str::to_owned));
     Ok(Board {
         blob,
         sources: Some(map),
+        texts,
+        dtc_warnings: dtc::parse(&String::from_utf8_lossy(&warnings)),
     })
 }
 
@@ -118,14 +129,13 @@ fn preprocess(path: &Path, flags: &BuildFlags<'_>) -> Result<Vec<u8>, Stop> {
 }
 
 /// `dtc` on the preprocessed text (standard input) with `format` args;
-/// its output. `warn`: pass its warnings on.
+/// its output and its warnings (standard error).
 fn dtc(
     path: &Path,
     flags: &BuildFlags<'_>,
     pre: &[u8],
     format: &[&str],
-    warn: bool,
-) -> Result<Vec<u8>, Stop> {
+) -> Result<(Vec<u8>, Vec<u8>), Stop> {
     let mut cmd = Command::new("dtc");
     // -Wno-iommus_property: dtc's own `iommus` check spins for minutes on
     // a huge #iommu-cells; the boot flow checks `iommus` itself and
@@ -159,10 +169,7 @@ fn dtc(
             String::from_utf8_lossy(&out.stderr).trim_end()
         )));
     }
-    if warn {
-        pass_through(&out.stderr)?;
-    }
-    Ok(out.stdout)
+    Ok((out.stdout, out.stderr))
 }
 
 /// Write `input` to the child's standard input from a thread (so a large
