@@ -24,7 +24,7 @@ use aarch64_paging::idmap::IdMap;
 use aarch64_paging::paging::{Constraints, El2, MemoryRegion};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use iommugen_runtime::pgtable::lpae::S1G4K48Pages;
-use iommugen_runtime::pgtable::{NoTlb, PageTable, StaticPool, Table4K};
+use iommugen_runtime::pgtable::{Handle, NoTlb, PageTable, StaticPool, Table4K};
 use iommugen_runtime::Prot;
 
 const PAGE: u64 = 4096;
@@ -36,6 +36,7 @@ const PA_OFF: u64 = 1 << 40;
 
 type Pool = StaticPool<Table4K, 1024>;
 type Table = PageTable<S1G4K48Pages, &'static Pool, NoTlb>;
+type Cpu<'t> = Handle<'t, S1G4K48Pages, &'static Pool, NoTlb>;
 
 static POOL: Pool = StaticPool::new();
 
@@ -112,6 +113,32 @@ fn per_page<S>(
     rounds::per_page(iters, PAGES, setup, |s, i| op(s, order.iova(i)))
 }
 
+/// [`per_page`] through one CPU's handle on the round's table (made
+/// before the timed calls, as a CPU keeps its handle).
+fn per_page_handle(
+    iters: u64,
+    order: Order,
+    setup: impl Fn() -> Table,
+    mut op: impl FnMut(&mut Cpu<'_>, u64),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(PAGES);
+        let pt = setup();
+        let mut h = pt.handle();
+        let t = std::time::Instant::now();
+        for i in 0..n {
+            op(&mut h, order.iova(i));
+        }
+        total += t.elapsed();
+        drop(h);
+        drop(pt);
+        left -= n;
+    }
+    total
+}
+
 fn map_orders(c: &mut Criterion) {
     for (order, name) in Order::ALL {
         let mut g = c.benchmark_group(format!("map_4k_{name}"));
@@ -120,6 +147,13 @@ fn map_orders(c: &mut Criterion) {
             b.iter_custom(|n| {
                 per_page(n, order, ours, |pt, ia| {
                     pt.map(black_box(ia), ia + PA_OFF, PAGE, prot()).unwrap()
+                })
+            })
+        });
+        g.bench_function("iommugen-handle", |b| {
+            b.iter_custom(|n| {
+                per_page_handle(n, order, ours, |h, ia| {
+                    h.map(black_box(ia), ia + PA_OFF, PAGE, prot()).unwrap()
                 })
             })
         });
@@ -160,6 +194,13 @@ fn unmap_orders(c: &mut Criterion) {
             b.iter_custom(|n| {
                 per_page(n, order, mapped, |pt, ia| {
                     assert_eq!(pt.unmap(black_box(ia), PAGE), PAGE)
+                })
+            })
+        });
+        g.bench_function("iommugen-handle", |b| {
+            b.iter_custom(|n| {
+                per_page_handle(n, order, mapped, |h, ia| {
+                    assert_eq!(h.unmap(black_box(ia), PAGE), PAGE)
                 })
             })
         });
@@ -224,6 +265,21 @@ fn churn(pt: &Table, start: u64, len: u64) {
     }
 }
 
+/// [`churn`] through one CPU's handle.
+fn churn_handle(pt: &Table, start: u64, len: u64) {
+    let mut h = pt.handle();
+    let mut ia = start;
+    while ia < start + len {
+        h.map(black_box(ia), ia + PA_OFF, PAGE, prot()).unwrap();
+        ia += PAGE;
+    }
+    let mut ia = start;
+    while ia < start + len {
+        assert_eq!(h.unmap(black_box(ia), PAGE), PAGE);
+        ia += PAGE;
+    }
+}
+
 /// The same work (map and unmap every page of 1 GiB, one per call) by one
 /// thread, by two threads on disjoint halves of one shared table, and by
 /// two threads on a table each (what the machine itself allows). The
@@ -248,6 +304,22 @@ fn two_threads(c: &mut Criterion) {
     });
     // The ceiling: the same two threads, each on a table of its own (the
     // pool is still shared), so nothing but the machine is shared.
+    g.bench_function("1-thread-handle", |b| {
+        let pt = ours();
+        b.iter(|| churn_handle(&pt, BASE, GIB))
+    });
+    g.bench_function("2-threads-handles", |b| {
+        let pt = ours();
+        b.iter(|| {
+            std::thread::scope(|s| {
+                let pt = &pt;
+                s.spawn(move || churn_handle(pt, BASE, GIB / 2));
+                churn_handle(pt, BASE + GIB / 2, GIB / 2);
+            })
+        })
+    });
+    // The ceiling: the same two threads, each on a table of its own (the
+    // pool is still shared), so nothing but the machine is shared.
     g.bench_function("2-threads-own-tables", |b| {
         let (a, c) = (ours(), ours());
         b.iter(|| {
@@ -255,6 +327,16 @@ fn two_threads(c: &mut Criterion) {
                 let a = &a;
                 s.spawn(move || churn(a, BASE, GIB / 2));
                 churn(&c, BASE + GIB / 2, GIB / 2);
+            })
+        })
+    });
+    g.bench_function("2-threads-own-tables-handles", |b| {
+        let (a, c) = (ours(), ours());
+        b.iter(|| {
+            std::thread::scope(|s| {
+                let a = &a;
+                s.spawn(move || churn_handle(a, BASE, GIB / 2));
+                churn_handle(&c, BASE + GIB / 2, GIB / 2);
             })
         })
     });

@@ -13,8 +13,15 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering
 /// Bit of a live-entry word marking a table that is being (or has been)
 /// given back: nobody may add entries to it any more.
 pub const DEAD: u64 = 1 << 31;
-/// Low bits of a live-entry word: live entries plus in-flight reservations.
+/// Low bits of a live-entry word: live entries plus in-flight reservations
+/// plus the unused credits of CPU handles, and (from [`HOLDER_ONE`] up) the
+/// number of handles holding credits. A table is retired only when all of
+/// it is zero.
 pub const COUNT_MASK: u64 = DEAD - 1;
+/// One handle holding credits on a table (see `engine::handle`): while any
+/// does, the count is not the number of entries, and nothing can retire the
+/// table by its count.
+pub const HOLDER_ONE: u64 = 1 << 20;
 /// A live-entry word's generation advances by this on every allocation, so a
 /// late reservation on a reused table can be told from a current one.
 pub const GEN_ONE: u64 = 1 << 32;

@@ -140,7 +140,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
     /// [`map_last_shared`](Self::map_last_shared). False when the general
     /// path must run; nothing was changed then.
     #[inline(always)]
-    fn map_page_shared(&self, iova: u64, pa: u64, attrs: u64) -> bool {
+    pub(super) fn map_page_shared(&self, iova: u64, pa: u64, attrs: u64) -> bool {
         if Self::START >= 3 {
             return false;
         }
@@ -175,9 +175,23 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             live_sub::<true>(self.live_of(table, ptr), 1);
             return false;
         }
-        e.store(F::leaf(pa, attrs, 3, false), Relaxed);
+        // Release: see `leaf_fence`.
+        e.store(F::leaf(pa, attrs, 3, false), Release);
         self.clean(e, 1);
         true
+    }
+
+    /// Shared mode, before leaves are written into a linked table: an
+    /// unmapper that reads one of them (Acquire) through a stale table
+    /// address then also sees the table's new live word (its allocation
+    /// happened before whoever writes here reached the table), so its
+    /// generation check notices the reuse. Free on x86; on Arm it orders
+    /// the stores as `stlr` would.
+    #[inline(always)]
+    fn leaf_fence<const S: bool>() {
+        if S {
+            core::sync::atomic::fence(Release);
+        }
     }
 
     /// Map a prefix of the range: one run of entries in one table. Returns
@@ -234,6 +248,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         if n > held {
                             live_add::<S>(self.live_of(table, tptr), n - held);
                         }
+                        Self::leaf_fence::<S>();
                         self.fill::<S>(tptr, idx, n as usize, pa, level, attrs, contig);
                         self.clean(e, n as usize);
                         return Ok(n * blk);
@@ -244,6 +259,7 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
                         continue 'retry;
                     }
                     let mut written = 0;
+                    Self::leaf_fence::<S>();
                     if contig {
                         // `leaf_run` found every entry of these groups empty,
                         // and nobody else maps in our range.

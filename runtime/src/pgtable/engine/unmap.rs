@@ -5,7 +5,7 @@ use core::sync::atomic::Ordering::*;
 
 use super::{entry, PageTable, Path};
 use crate::pgtable::format::{Derived, Desc, Format};
-use crate::pgtable::pool::{TablePool, COUNT_MASK, DEAD};
+use crate::pgtable::pool::{TablePool, COUNT_MASK, DEAD, HOLDER_ONE};
 use crate::pgtable::tlb::{Gather, TlbOps};
 
 impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
@@ -327,15 +327,24 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             let (pa, l, i, b) = stack[sp - 1];
             let ptr = self.ptr(pa);
             let i = if l == 3 {
-                let live = self.live_of(pa, ptr).load(Acquire) & COUNT_MASK;
+                let w = self.live_of(pa, ptr).load(Acquire);
+                let pages = if w & !(HOLDER_ONE - 1) & COUNT_MASK != 0 {
+                    // A CPU handle holds credits on it: its count is not its
+                    // number of pages, so count them.
+                    (0..Self::ENTRIES)
+                        .filter(|&k| entry(ptr, k).load(Relaxed) != 0)
+                        .count() as u64
+                } else {
+                    w & COUNT_MASK
+                };
                 debug_assert_eq!(
-                    live as usize,
+                    pages as usize,
                     (0..Self::ENTRIES)
                         .filter(|&k| entry(ptr, k).load(Relaxed) != 0)
                         .count(),
                     "a last-level table's live count is its number of pages"
                 );
-                bytes += live << Derived::<F>::shift(3);
+                bytes += pages << Derived::<F>::shift(3);
                 Self::ENTRIES
             } else {
                 i
