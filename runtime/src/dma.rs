@@ -108,11 +108,28 @@ fn cells_value(prop: Option<Property<'_>>, default: u32) -> Result<usize, DmaRan
 }
 
 /// One parsed `dma-ranges` entry: `[child, child + size)` → `parent`.
-#[derive(Clone, Copy, Debug)]
-struct Range {
-    child: u64,
-    parent: u64,
-    size: u128,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// Bus address on the node's own (child) side.
+    pub child: u64,
+    /// The address it reaches on the parent bus.
+    pub parent: u64,
+    /// Bytes (up to 2^64, hence `u128`).
+    pub size: u128,
+}
+
+/// The entries of `bus`'s own `dma-ranges`: None when it has none, an
+/// empty iterator when it is empty (1:1). For tools that check a tree's
+/// windows against each other (`iommugen dt --lint`); the boot flow uses
+/// [`dma_window`].
+pub fn dma_ranges(
+    bus: Node<'_>,
+) -> Result<Option<impl Iterator<Item = Result<Range, DmaRangeError>> + '_>, DmaRangeError> {
+    let Some(prop) = bus.property("dma-ranges") else {
+        return Ok(None);
+    };
+    let cells = prop.cells().ok_or(DmaRangeError::BadLength)?;
+    entries(bus, cells).map(Some)
 }
 
 /// Iterate the entries of `bus`'s `dma-ranges` value.

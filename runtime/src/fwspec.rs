@@ -24,10 +24,15 @@ impl core::fmt::Display for FwSpecFull {
     }
 }
 
+/// IDs a default [`FwSpec`] holds.
+pub const DEFAULT_IDS: usize = 32;
+/// IOMMU instances a default [`FwSpec`] holds.
+pub const DEFAULT_IOMMUS: usize = 4;
+
 /// A master's IOMMU instances and IDs: up to `IOMMUS` instances and `IDS`
 /// IDs in all.
 #[derive(Clone, Debug)]
-pub struct FwSpec<const IDS: usize = 32, const IOMMUS: usize = 4> {
+pub struct FwSpec<const IDS: usize = DEFAULT_IDS, const IOMMUS: usize = DEFAULT_IOMMUS> {
     iommus: [NodeId; IOMMUS],
     n_iommus: usize,
     ids: [u32; IDS],

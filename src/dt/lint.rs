@@ -10,12 +10,19 @@
 //! | `dt::W0313` | `iommu-map-mask` folds distinct requester IDs onto one ID |
 //! | `dt::W0314` | a master (or `iommu-map` entry) points at a disabled IOMMU |
 //! | `dt::W0315` | a specifier sets bits its driver's spec drops (`ignore`) |
+//! | `dt::W0316` | a bus's `dma-ranges` leave memory out of direct-DMA masters' reach (`lint/dma.rs`) |
+//! | `dt::W0317` | a `dma-ranges` entry reaches parent addresses the parent's window does not cover (`lint/dma.rs`) |
+//! | `dt::W0318` | a master needs more IOMMUs or IDs than the default fwspec holds (`lint/fwspec.rs`) |
+//! | `dt::W0319` | a master's `iommus` names IOMMUs of more than one driver (`lint/fwspec.rs`) |
 
 use iommugen_dsl::ir::Word;
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 
 use super::report::{path_of, DtError, Report, TreeDiagnostic};
 use super::Drivers;
+
+mod dma;
+mod fwspec;
 
 /// A warning about `node`'s `property` (the node path as the report
 /// names it, for [`Report::locate`]).
@@ -46,9 +53,12 @@ pub fn lint(
         cell_count(node, drivers, &mut out);
         disabled_targets(node, &mut out);
         iommu_map(node, &mut out);
+        dma::parent_window(node, &mut out);
     }
+    dma::uncovered_memory(tree, report, &mut out);
     duplicate_ids(report, &mut out);
     dropped_bits(report, drivers, &mut out);
+    fwspec::capacity_and_drivers(report, drivers, &mut out);
     Ok(out)
 }
 

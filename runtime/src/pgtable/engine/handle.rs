@@ -197,17 +197,18 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
         }
         let key = PageTable::<F, P, T>::hint_key(iova);
         let w = key as usize % WAYS;
-        let now = pt.retirements::<true>();
-        let (k, epoch) = (self.ways[w].key, self.ways[w].epoch);
-        if k != key {
+        if self.ways[w].key != key {
             if self.missed[w] != key {
                 // A first call here: the table's own shared path.
                 self.missed[w] = key;
                 return None;
             }
-            self.fill(w, key, iova, now)?;
-        } else if epoch != now && !self.still_alive(w, now) {
-            self.fill(w, key, iova, now)?;
+            self.fill(w, key, iova)?;
+        } else {
+            let now = pt.retirements::<true>();
+            if self.ways[w].epoch != now && !self.still_alive(w, now) {
+                self.fill(w, key, iova)?;
+            }
         }
         if spend && self.ways[w].credits == 0 && !self.take(w, BATCH) {
             return None;
@@ -231,12 +232,14 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     }
 
     /// Put the last-level table for `iova` (key `key`) in way `w`, giving
-    /// back the one there: a walk from the root begun at retirement count
-    /// `epoch`, then a reservation of the first credits and the holder mark.
+    /// back the one there (first: giving it back may retire tables), then a
+    /// walk from the root, a reservation of the first credits and the
+    /// holder mark.
     #[inline(never)]
-    fn fill(&mut self, w: usize, key: u64, iova: u64, epoch: u64) -> Option<()> {
+    fn fill(&mut self, w: usize, key: u64, iova: u64) -> Option<()> {
         self.release(w);
         let pt = self.pt;
+        let epoch = pt.retirements::<true>();
         let (path, ptr) = pt.walk_to_last(iova)?;
         let n = BATCH + HOLDER_ONE;
         if !pt.reserve::<true>(path[3], ptr, 3, iova, n, epoch) {

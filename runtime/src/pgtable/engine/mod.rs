@@ -511,10 +511,13 @@ impl<F: Format, P: TablePool, T: TlbOps> PageTable<F, P, T> {
             #[cfg(debug_assertions)]
             {
                 let p = self.ptr(pa);
-                debug_assert!(
-                    (0..Self::ENTRIES).all(|i| entry(p, i).load(Relaxed) == 0),
-                    "freeing a table with live entries"
-                );
+                if let Some(i) = (0..Self::ENTRIES).find(|&i| entry(p, i).load(Relaxed) != 0) {
+                    panic!(
+                        "freeing table {pa:#x} with live entry {i}: {:#x}, live word {:#x}",
+                        entry(p, i).load(Relaxed),
+                        self.pool.live(pa).load(Relaxed)
+                    );
+                }
             }
             self.pool.free(pa, 0);
         }
