@@ -19,6 +19,8 @@ const ROUNDS: usize = if cfg!(miri) { 40 } else { 20_000 };
 
 /// How a thread calls the shared table: through `&self` directly, or
 /// through a handle of its own (with its own walk cache).
+// One per thread, on its stack as a CPU keeps its handle: the size is the point.
+#[allow(clippy::large_enum_variant)]
 enum Caller<'t, F: LpaeFormat, P: TablePool> {
     Table(&'t PageTable<F, P, NoTlb>),
     Handle(Handle<'t, F, P, NoTlb>),
