@@ -117,63 +117,96 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     /// [`PageTable::map`] through this handle.
     #[inline]
     pub fn map(&mut self, iova: u64, paddr: u64, size: u64, prot: Prot) -> Result<(), MapError> {
-        let pt = self.pt;
-        let attrs = pt.map_attrs(iova, paddr, size, prot)?;
-        if size == Self::G {
-            if let Some(w) = self.way(iova, true) {
-                let way = &mut self.ways[w];
-                let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
-                // A taken entry: the general path reports it.
-                if e.load(Relaxed) == 0 {
-                    // Release: see `PageTable::leaf_fence`.
-                    e.store(F::leaf(paddr, attrs, 3, false), Release);
-                    pt.clean(e, 1);
-                    way.credits -= 1;
-                    #[cfg(debug_assertions)]
-                    {
-                        let lw = pt.pool.live(way.path[3]).load(Acquire);
-                        debug_assert!(
-                            lw & DEAD == 0 && lw >> 32 == way.gen && lw & COUNT_MASK > HOLDER_ONE,
-                            "a handle mapped into a table it does not hold: {lw:#x} gen {:#x}",
-                            way.gen
-                        );
-                    }
-                    return Ok(());
-                }
-            } else if pt.map_page_shared(iova, paddr, attrs) {
-                return Ok(());
-            }
+        if size == Self::G && self.admit(iova) {
+            return self.map_page(iova, paddr, prot);
         }
-        pt.map_range::<true>(iova, paddr, size, attrs)
+        self.pt.map(iova, paddr, size, prot)
     }
 
     /// [`PageTable::unmap`] through this handle.
     #[inline]
     pub fn unmap(&mut self, iova: u64, size: u64) -> u64 {
+        if size == Self::G && self.admit(iova) {
+            return self.unmap_page(iova);
+        }
+        self.pt.unmap(iova, size)
+    }
+
+    /// Whether a single-page call at `iova` goes through the handle's
+    /// ways: its table is in one, or the last call that missed that way
+    /// was in the same table (a second call in a row there). Otherwise the
+    /// call is the table's own shared one, exactly, and this is all the
+    /// handle costs it.
+    #[inline(always)]
+    fn admit(&mut self, iova: u64) -> bool {
+        if PageTable::<F, P, T>::START >= 3 {
+            return false;
+        }
+        let key = PageTable::<F, P, T>::hint_key(iova);
+        let w = key as usize % WAYS;
+        if self.ways[w].key == key || self.missed[w] == key {
+            return true;
+        }
+        self.missed[w] = key;
+        false
+    }
+
+    /// A single-page map of an admitted call.
+    #[inline(always)]
+    fn map_page(&mut self, iova: u64, paddr: u64, prot: Prot) -> Result<(), MapError> {
         let pt = self.pt;
-        let Some(end) = PageTable::<F, P, T>::unmap_end(iova, size) else {
+        let attrs = pt.map_attrs(iova, paddr, Self::G, prot)?;
+        if let Some(w) = self.way(iova, true) {
+            let way = &mut self.ways[w];
+            let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
+            // A taken entry: the general path reports it.
+            if e.load(Relaxed) == 0 {
+                // Release: see `PageTable::leaf_fence`.
+                e.store(F::leaf(paddr, attrs, 3, false), Release);
+                pt.clean(e, 1);
+                way.credits -= 1;
+                #[cfg(debug_assertions)]
+                {
+                    let lw = pt.pool.live(way.path[3]).load(Acquire);
+                    debug_assert!(
+                        lw & DEAD == 0 && lw >> 32 == way.gen && lw & COUNT_MASK > HOLDER_ONE,
+                        "a handle mapped into a table it does not hold: {lw:#x} gen {:#x}",
+                        way.gen
+                    );
+                }
+                return Ok(());
+            }
+        } else if pt.map_page_shared(iova, paddr, attrs) {
+            return Ok(());
+        }
+        pt.map_range::<true>(iova, paddr, Self::G, attrs)
+    }
+
+    /// A single-page unmap of an admitted call.
+    #[inline(always)]
+    fn unmap_page(&mut self, iova: u64) -> u64 {
+        let pt = self.pt;
+        let Some(end) = PageTable::<F, P, T>::unmap_end(iova, Self::G) else {
             return 0;
         };
-        if size == Self::G {
-            if let Some(w) = self.way(iova, false) {
-                let way = &mut self.ways[w];
-                let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
-                let d = e.load(Acquire);
-                // Empty, or part of a contiguous group: the general path.
-                if d != 0 && !(Derived::<F>::HAS_CONTIG && F::is_contig(d, 3)) {
-                    e.store(0, Release);
-                    pt.clean(e, 1);
-                    way.credits += 1;
-                    pt.tlb.inv_range(iova, Self::G, Self::G, true);
-                    pt.tlb.sync();
-                    if way.credits > 2 * BATCH {
-                        self.give_back(w, BATCH);
-                    }
-                    return Self::G;
+        if let Some(w) = self.way(iova, false) {
+            let way = &mut self.ways[w];
+            let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
+            let d = e.load(Acquire);
+            // Empty, or part of a contiguous group: the general path.
+            if d != 0 && !(Derived::<F>::HAS_CONTIG && F::is_contig(d, 3)) {
+                e.store(0, Release);
+                pt.clean(e, 1);
+                way.credits += 1;
+                pt.tlb.inv_range(iova, Self::G, Self::G, true);
+                pt.tlb.sync();
+                if way.credits > 2 * BATCH {
+                    self.give_back(w, BATCH);
                 }
-            } else if let Some(n) = pt.unmap_page_shared(iova) {
-                return n;
+                return Self::G;
             }
+        } else if let Some(n) = pt.unmap_page_shared(iova) {
+            return n;
         }
         pt.unmap_range::<true>(iova, end)
     }
@@ -184,25 +217,17 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
         self.pt.iova_to_phys(iova)
     }
 
-    /// The way holding the last-level table for `iova`, checked against
-    /// the retirement count, with a credit to spend when `spend`. None when
-    /// the table's own shared path must run: a first call in this table,
-    /// no last-level table yet (or a block on the way, or a one-level
-    /// format), or no credits to be had.
+    /// The way holding the last-level table for an admitted `iova`
+    /// (filled now if it is not there), checked against the retirement
+    /// count, with a credit to spend when `spend`. None when the table's
+    /// own shared path must run: no last-level table yet (or a block on
+    /// the way), or no credits to be had.
     #[inline(always)]
     fn way(&mut self, iova: u64, spend: bool) -> Option<usize> {
         let pt = self.pt;
-        if PageTable::<F, P, T>::START >= 3 {
-            return None;
-        }
         let key = PageTable::<F, P, T>::hint_key(iova);
         let w = key as usize % WAYS;
         if self.ways[w].key != key {
-            if self.missed[w] != key {
-                // A first call here: the table's own shared path.
-                self.missed[w] = key;
-                return None;
-            }
             self.fill(w, key, iova)?;
         } else {
             let now = pt.retirements::<true>();
