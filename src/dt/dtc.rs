@@ -176,11 +176,7 @@ something dtc has never printed
 ";
 
     fn at(file: &str, line: u32, column: u32) -> Option<SourceLocation> {
-        Some(SourceLocation {
-            file: file.into(),
-            line,
-            column,
-        })
+        SourceLocation::at(file, line, column)
     }
 
     #[test]

@@ -29,6 +29,18 @@ pub struct SourceLocation {
     pub column: u32,
 }
 
+impl SourceLocation {
+    /// `Some(file:line:column)`, as the tests of dtc's outputs expect.
+    #[cfg(test)]
+    pub(crate) fn at(file: &str, line: u32, column: u32) -> Option<Self> {
+        Some(Self {
+            file: file.into(),
+            line,
+            column,
+        })
+    }
+}
+
 impl std::fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
@@ -294,11 +306,7 @@ mod tests {
 "#;
 
     fn at(file: &str, line: u32, column: u32) -> Option<SourceLocation> {
-        Some(SourceLocation {
-            file: file.into(),
-            line,
-            column,
-        })
+        SourceLocation::at(file, line, column)
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use iommugen_runtime::dma::{self, Range};
+use iommugen_runtime::dma::{self, DmaWindow, Range};
 use iommugen_runtime::fdt::{DeviceTree, Node};
 
 use super::super::report::{path_of, Report, TreeDiagnostic};
@@ -23,6 +23,10 @@ use super::warning;
 
 /// `[start, end)` as `u128`, so a range may end at 2^64.
 type Span = (u128, u128);
+
+/// A bus holding a limiting `dma-ranges` → (its CPU window, the direct
+/// masters below it).
+type Buses = BTreeMap<String, (Span, Vec<String>)>;
 
 /// W0316 for every bus whose window leaves memory out and that has a
 /// master below it running direct DMA.
@@ -35,8 +39,7 @@ pub(super) fn uncovered_memory(
     if memory.is_empty() {
         return;
     }
-    // The bus holding the limiting `dma-ranges` → (window, masters below).
-    let mut buses: BTreeMap<String, (Span, Vec<String>)> = BTreeMap::new();
+    let mut buses = Buses::new();
     for m in &report.masters {
         if m.translation != Translation::Direct {
             continue;
@@ -44,20 +47,9 @@ pub(super) fn uncovered_memory(
         let Some(node) = tree.find_path(&m.path) else {
             continue;
         };
-        let (Ok(Some(w)), Some(bus)) = (dma::dma_window(node), limiting_bus(node)) else {
-            continue;
-        };
-        let start = u128::from(w.cpu_base);
-        let size = if w.size == u64::MAX {
-            1u128 << 64
-        } else {
-            u128::from(w.size)
-        };
-        buses
-            .entry(path_of(bus))
-            .or_insert_with(|| ((start, start + size), Vec::new()))
-            .1
-            .push(m.path.clone());
+        if let (Ok(Some(w)), Some(bus)) = (dma::dma_window(node), limiting_bus(node)) {
+            below(&mut buses, bus, w, m.path.clone());
+        }
     }
     for p in &report.pci {
         if p.translation != Translation::Direct {
@@ -66,21 +58,9 @@ pub(super) fn uncovered_memory(
         let Some(host) = tree.find_path(&p.host) else {
             continue;
         };
-        let (Ok(Some(w)), Some(bus)) = (dma::dma_window_below(host), limiting_bus_from(host))
-        else {
-            continue;
-        };
-        let start = u128::from(w.cpu_base);
-        let size = if w.size == u64::MAX {
-            1u128 << 64
-        } else {
-            u128::from(w.size)
-        };
-        buses
-            .entry(path_of(bus))
-            .or_insert_with(|| ((start, start + size), Vec::new()))
-            .1
-            .push(format!("{} RID {:#06x}", p.host, p.rid));
+        if let (Ok(Some(w)), Some(bus)) = (dma::dma_window_below(host), limiting_bus_from(host)) {
+            below(&mut buses, bus, w, format!("{} RID {:#06x}", p.host, p.rid));
+        }
     }
     for (bus, (window, masters)) in buses {
         let outside: Vec<Span> = memory.iter().flat_map(|&m| minus(m, window)).collect();
@@ -106,6 +86,21 @@ pub(super) fn uncovered_memory(
             "widen dma-ranges to cover memory, or put an IOMMU in front of these masters",
         ));
     }
+}
+
+/// Note `master` below `bus`, whose window is `w` (the same for all of them).
+fn below(buses: &mut Buses, bus: Node<'_>, w: DmaWindow, master: String) {
+    let start = u128::from(w.cpu_base);
+    let size = if w.size == u64::MAX {
+        1u128 << 64
+    } else {
+        u128::from(w.size)
+    };
+    buses
+        .entry(path_of(bus))
+        .or_insert_with(|| ((start, start + size), Vec::new()))
+        .1
+        .push(master);
 }
 
 /// W0317 for `node`'s `dma-ranges` entries against the nearest ancestor
