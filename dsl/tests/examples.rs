@@ -363,7 +363,7 @@ fn sun50i_master_id() {
     );
 }
 
-/// nvidia,tegra30-mc.yaml / nvidia,tegra124-mc.yaml: one cell, the
+/// nvidia,tegra30-mc.yaml, nvidia,tegra124-mc.yaml, nvidia,tegra210-mc.yaml: one cell, the
 /// swgroup (include/dt-bindings/memory/tegra124-mc.h: TEGRA_SWGROUP_DC 1,
 /// DCB 2, HC 6, GPU 19, VIC 24, VI 25), taken whole as Linux's
 /// tegra_smmu_of_xlate does; no value is refused. The generation fixes the

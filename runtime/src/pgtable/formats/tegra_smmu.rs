@@ -1,7 +1,8 @@
 //! The NVIDIA Tegra30-generation SMMU's page tables (Linux
 //! `drivers/iommu/tegra-smmu.c`, the SMMU inside the memory controller of
 //! Tegra30, Tegra114, Tegra124, Tegra132 and Tegra210; bindings
-//! `nvidia,tegra30-mc.yaml` and `nvidia,tegra124-mc.yaml`), as one
+//! `nvidia,tegra30-mc.yaml`, `nvidia,tegra124-mc.yaml` and
+//! `nvidia,tegra210-mc.yaml`), as one
 //! [`Format`].
 //!
 //! Geometry: a 32-bit IOVA; one page directory (PD) of 1024 32-bit PDEs
