@@ -6,20 +6,20 @@ pub mod tegra_smmu {
     use ::iommugen_runtime as runtime;
     /// Tegra30 and Tegra114 memory controllers: 32-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:29` (driver `tegra30_smmu`).
+    /// Generated from `tegra-smmu.iommu:30` (driver `tegra30_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra30Smmu;
     impl Tegra30Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:29`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:30`).
         pub const NAME: &'static str = "tegra30_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:29`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:30`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "nvidia,tegra30-mc",
             "nvidia,tegra114-mc",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:31`).
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:32`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:38`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:39`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -75,23 +75,23 @@ pub mod tegra_smmu {
         }
     }
     impl Tegra30Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA30_SMMU_POOL`] (from `tegra-smmu.iommu:34`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA30_SMMU_POOL`] (from `tegra-smmu.iommu:35`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra30SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA30_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra30_smmu` (from `tegra-smmu.iommu:34`): NVIDIA Tegra SMMU (`tegra30`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
+    /// Page-table format of `tegra30_smmu` (from `tegra-smmu.iommu:35`): NVIDIA Tegra SMMU (`tegra30`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
     pub type Tegra30SmmuFormat = runtime::pgtable::TegraSmmu<32, false>;
-    /// The static pool type of `tegra30_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:34`).
+    /// The static pool type of `tegra30_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:35`).
     pub type Tegra30SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra30_smmu` page table takes its tables from (from `tegra-smmu.iommu:34`).
+    /// The table pool every `tegra30_smmu` page table takes its tables from (from `tegra-smmu.iommu:35`).
     pub static TEGRA30_SMMU_POOL: Tegra30SmmuPool = Tegra30SmmuPool::new();
-    /// The page-table engine specialised for `tegra30_smmu` (from `tegra-smmu.iommu:34`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra30_smmu` (from `tegra-smmu.iommu:35`); `T` does the TLB maintenance.
     pub type Tegra30SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra30SmmuFormat,
         &'static Tegra30SmmuPool,
@@ -100,21 +100,21 @@ pub mod tegra_smmu {
     /// Tegra124, Tegra132 and Tegra210 memory controllers: 34-bit physical
     /// addresses, otherwise as `tegra30_smmu`.
     ///
-    /// Generated from `tegra-smmu.iommu:46` (driver `tegra124_smmu`).
+    /// Generated from `tegra-smmu.iommu:47` (driver `tegra124_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra124Smmu;
     impl Tegra124Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:46`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:47`).
         pub const NAME: &'static str = "tegra124_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:46`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:47`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "nvidia,tegra124-mc",
             "nvidia,tegra132-mc",
             "nvidia,tegra210-mc",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:48`).
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:49`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:55`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:56`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -170,23 +170,23 @@ pub mod tegra_smmu {
         }
     }
     impl Tegra124Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:51`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:52`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra124SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA124_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:51`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
+    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:52`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
     pub type Tegra124SmmuFormat = runtime::pgtable::TegraSmmu<34, false>;
-    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:51`).
+    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:52`).
     pub type Tegra124SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:51`).
+    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:52`).
     pub static TEGRA124_SMMU_POOL: Tegra124SmmuPool = Tegra124SmmuPool::new();
-    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:51`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:52`); `T` does the TLB maintenance.
     pub type Tegra124SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra124SmmuFormat,
         &'static Tegra124SmmuPool,
