@@ -556,7 +556,8 @@ fn every_shipped_spec_builds_its_table() {
             "arm-v7s",
             "exynos-sysmmu",
             "rockchip",
-            "sun50i"
+            "sun50i",
+            "tegra-smmu"
         ]
     );
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use iommugen_dsl::lex::{self, Kind};
 use iommugen_dsl::parse::{DMA_ITEMS, DRIVER_ITEMS, PAGE_TABLE_ITEMS};
-use iommugen_runtime::pgtable::legal::{apple_dart, FormatName};
+use iommugen_runtime::pgtable::legal::{apple_dart, tegra_smmu, FormatName};
 use regex::Regex;
 use serde_json::Value;
 
@@ -282,8 +282,11 @@ fn every_name_the_checker_knows_is_highlighted_as_one() {
         cases.push((f.dsl_name().to_owned(), "support.type.format"));
     }
     cases.push(("virtio-iommu".to_owned(), "support.type.format"));
-    for g in apple_dart::GENERATIONS {
-        cases.push((g.to_owned(), "constant.language"));
+    for g in apple_dart::GENERATIONS
+        .iter()
+        .chain(&tegra_smmu::GENERATIONS)
+    {
+        cases.push(((*g).to_owned(), "constant.language"));
     }
     // dsl/src/check/dma.rs: the two `domain` policies.
     for p in ["per-device", "per-instance"] {

@@ -166,6 +166,19 @@ fn tables(
             // Slots are page tables; the 16K directory takes 16.
             (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())
         }
+        ir::Format::TegraSmmu { generation } => {
+            let bits = Literal::u32_unsuffixed(u32::from(generation.pa_bits()));
+            let doc = format!(
+                " Page-table format of `{name}` (from {at_pt}): NVIDIA Tegra SMMU (`{}`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, {}-bit PA{walk}.",
+                generation.dsl_name(),
+                pt.oas,
+            );
+            let item = quote! {
+                #[doc = #doc]
+                pub type #format = #rt::pgtable::TegraSmmu<#bits, #coherent>;
+            };
+            (item, quote!(#rt::pgtable::Table4K), "4K".to_owned())
+        }
     };
     let doc_pool_ty = format!(
         " The static pool type of `{name}`: {} tables of {what} (from {at_pt}).",

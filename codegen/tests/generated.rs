@@ -55,6 +55,11 @@ fn snapshot_ipmmu_vmsa() {
 }
 
 #[test]
+fn snapshot_tegra_smmu() {
+    expect_file!["snapshots/tegra_smmu.rs"].assert_eq(&generated("tegra-smmu.iommu"));
+}
+
+#[test]
 fn snapshot_sun50i_iommu() {
     expect_file!["snapshots/sun50i_iommu.rs"].assert_eq(&generated("sun50i-iommu.iommu"));
 }

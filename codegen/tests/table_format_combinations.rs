@@ -1,5 +1,5 @@
 //! Checker, generator and engine agree on Apple DART, Rockchip, Exynos
-//! SysMMU and sun50i: every generation, version and leaf-size choice the
+//! SysMMU, sun50i and the Tegra SMMU: every generation, version and leaf-size choice the
 //! checker accepts, with and without
 //! `coherent-walk`, goes through the real generator into one file that
 //! trybuild compiles and runs. Running it maps a page through each
@@ -59,6 +59,18 @@ fn blocks() -> Vec<(String, String)> {
             format!("sun50i {{{walk} pool {pool}; }}"),
         ));
     }
+    // Every generation (32- and 34-bit PA), and one that does not exist.
+    for generation in [
+        "tegra30", "tegra114", "tegra124", "tegra132", "tegra210", "tegra20",
+    ] {
+        for walk in ["", " coherent-walk;"] {
+            let w = if walk.is_empty() { "nc" } else { "c" };
+            out.push((
+                format!("{generation}_{w}"),
+                format!("tegra-smmu {{ generation {generation};{walk} pool 2; }}"),
+            ));
+        }
+    }
     out
 }
 
@@ -99,8 +111,9 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
     let accepted = accepted();
     let names: Vec<&str> = accepted.iter().map(|(n, _, _)| n.as_str()).collect();
     // Both generations and both versions, each with and without a coherent
-    // walk; t8112, Rockchip versions 0 and 3, Exynos versions 0 and 8 and a
-    // sun50i pool without room for its 16K directory are refused.
+    // walk; t8112, Rockchip versions 0 and 3, Exynos versions 0 and 8, a
+    // sun50i pool without room for its 16K directory and Tegra20 (whose
+    // GART is no SMMU) are refused.
     assert_eq!(
         names,
         [
@@ -122,7 +135,17 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
             "ex_v7_c",
             "ex_v5_no_large",
             "sun50i_nc",
-            "sun50i_c"
+            "sun50i_c",
+            "tegra30_nc",
+            "tegra30_c",
+            "tegra114_nc",
+            "tegra114_c",
+            "tegra124_nc",
+            "tegra124_c",
+            "tegra132_nc",
+            "tegra132_c",
+            "tegra210_nc",
+            "tegra210_c"
         ]
     );
     let spec: String = accepted

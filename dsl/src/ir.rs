@@ -440,6 +440,9 @@ pub enum Format {
     ExynosSysmmu { version: u8 },
     /// Allwinner sun50i (H6) IOMMU tables: 4K pages, 32-bit PA.
     Sun50i,
+    /// NVIDIA Tegra30-generation SMMU tables (the memory controller's
+    /// SMMU): 4K pages, 32-bit IOVA; the generation fixes the PA width.
+    TegraSmmu { generation: TegraGeneration },
 }
 
 impl Format {
@@ -453,6 +456,7 @@ impl Format {
             Format::Rockchip { .. } => "rockchip",
             Format::ExynosSysmmu { .. } => "exynos-sysmmu",
             Format::Sun50i => "sun50i",
+            Format::TegraSmmu { .. } => "tegra-smmu",
         }
     }
 }
@@ -480,6 +484,39 @@ impl DartGeneration {
             DartGeneration::T8103 => 1,
             DartGeneration::T6000 => 2,
         }
+    }
+}
+
+/// The Tegra SoC whose memory controller holds the SMMU, which decides the
+/// physical address width of its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TegraGeneration {
+    Tegra30,
+    Tegra114,
+    Tegra124,
+    Tegra132,
+    Tegra210,
+}
+
+impl TegraGeneration {
+    /// Every generation, in the runtime's order
+    /// (`formats::tegra_smmu::GENERATIONS`).
+    pub const ALL: [TegraGeneration; 5] = [
+        TegraGeneration::Tegra30,
+        TegraGeneration::Tegra114,
+        TegraGeneration::Tegra124,
+        TegraGeneration::Tegra132,
+        TegraGeneration::Tegra210,
+    ];
+
+    /// The name `generation` takes in the DSL.
+    pub fn dsl_name(self) -> &'static str {
+        iommugen_runtime::pgtable::legal::tegra_smmu::GENERATIONS[self as usize]
+    }
+
+    /// Physical address bits: 32 (Tegra30, Tegra114) or 34.
+    pub fn pa_bits(self) -> u8 {
+        iommugen_runtime::pgtable::legal::tegra_smmu::oas(self as usize) as u8
     }
 }
 

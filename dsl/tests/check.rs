@@ -259,6 +259,60 @@ fn sun50i_reaches_the_ir() {
 }
 
 #[test]
+fn tegra_smmu_reaches_the_ir() {
+    use iommugen_dsl::ir::TegraGeneration as G;
+    for (name, generation, oas) in [
+        ("tegra30", G::Tegra30, 32),
+        ("tegra114", G::Tegra114, 32),
+        ("tegra124", G::Tegra124, 34),
+        ("tegra132", G::Tegra132, 34),
+        ("tegra210", G::Tegra210, 34),
+    ] {
+        let p = pt(&format!("tegra-smmu {{ generation {name}; pool 2; }}")).unwrap();
+        assert_eq!(
+            (p.format, p.granule, p.ias, p.oas, p.page_sizes.as_slice()),
+            (
+                Format::TegraSmmu { generation },
+                Granule::K4,
+                32,
+                oas,
+                &[4096][..]
+            )
+        );
+        assert!(!p.coherent_walk);
+        assert_eq!(generation.dsl_name(), name);
+    }
+    let p = pt("tegra-smmu { generation tegra124; granule 4K; ias 32; oas 34; sizes 4K; coherent-walk; pool 64; }").unwrap();
+    assert_eq!((p.pool_tables, p.coherent_walk), (64, true));
+    assert_eq!(
+        pt("tegra-smmu { generation tegra20; pool 2; }"),
+        Err(vec![Code::UnknownVariant])
+    );
+    assert_eq!(pt("tegra-smmu { pool 2; }"), Err(vec![Code::MissingItem]));
+    assert_eq!(
+        pt("tegra-smmu { generation tegra124; pool 1; }"),
+        Err(vec![Code::PoolTooSmall])
+    );
+    // Tegra30's controller has 32 address bits.
+    assert_eq!(
+        pt("tegra-smmu { generation tegra30; oas 34; pool 2; }"),
+        Err(vec![Code::BadOutputSize])
+    );
+    assert_eq!(
+        pt("tegra-smmu { generation tegra124; sizes 4K 4M; pool 2; }"),
+        Err(vec![Code::BadBlockSize])
+    );
+    assert_eq!(
+        pt("tegra-smmu { generation tegra124; version 1; pool 2; }"),
+        Err(vec![Code::ItemNotInFormat])
+    );
+    assert_eq!(
+        pt("tegra-smmu { generation tegra124; ias 34; pool 2; }"),
+        Err(vec![Code::BadInputSize])
+    );
+}
+
+#[test]
 fn warnings_do_not_withhold_the_spec() {
     let src = "driver d { compatible \"v,x\"; cells 1; field sid: u16 = cell[0][15:0]; field spare: u8 = cell[0][23:16]; id = sid;\n page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 8; } init crate::d::probe; }";
     let c = check_source("t", src);

@@ -66,6 +66,7 @@ fn all_examples_check_clean_together() {
         "exynos-sysmmu.iommu",
         "ipmmu-vmsa.iommu",
         "sun50i-iommu.iommu",
+        "tegra-smmu.iommu",
         "virtio-iommu.iommu",
     ]
     .into_iter()
@@ -362,6 +363,53 @@ fn sun50i_master_id() {
     );
 }
 
+/// nvidia,tegra30-mc.yaml, nvidia,tegra124-mc.yaml, nvidia,tegra210-mc.yaml: one cell, the
+/// swgroup (include/dt-bindings/memory/tegra124-mc.h: TEGRA_SWGROUP_DC 1,
+/// DCB 2, HC 6, GPU 19, VIC 24, VI 25), taken whole as Linux's
+/// tegra_smmu_of_xlate does; no value is refused. The generation fixes the
+/// PA width: 32 bits for Tegra30/114, 34 from Tegra124 on.
+#[test]
+fn tegra_swgroup_ids() {
+    let ds = drivers("tegra-smmu.iommu");
+    let names: Vec<&str> = ds.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["tegra30_smmu", "tegra124_smmu"]);
+    assert_eq!(
+        ds[0].compatibles,
+        ["nvidia,tegra30-mc", "nvidia,tegra114-mc"]
+    );
+    assert_eq!(
+        ds[1].compatibles,
+        [
+            "nvidia,tegra124-mc",
+            "nvidia,tegra132-mc",
+            "nvidia,tegra210-mc"
+        ]
+    );
+    for (d, generation, oas) in [
+        (&ds[0], TegraGeneration::Tegra30, 32),
+        (&ds[1], TegraGeneration::Tegra124, 34),
+    ] {
+        assert_eq!(d.cells.allowed, [1]);
+        for swgroup in [1, 2, 6, 19, 24, 25] {
+            assert_eq!(packed(d, &[swgroup], &[]), [swgroup]);
+        }
+        // Nothing refused: a number no SoC table names is stored too.
+        assert!(d.checks.is_empty());
+        assert_eq!(packed(d, &[0xffff_ffff], &[]), [0xffff_ffff]);
+        let pt = d.translation.page_table().expect("tables");
+        assert_eq!(
+            (
+                pt.format,
+                pt.ias,
+                pt.oas,
+                pt.page_sizes.as_slice(),
+                pt.coherent_walk
+            ),
+            (Format::TegraSmmu { generation }, 32, oas, &[K4][..], false)
+        );
+    }
+}
+
 #[test]
 fn apple_dart_stream_index() {
     let d = drivers("apple-dart.iommu").remove(0);
@@ -469,6 +517,7 @@ fn precomputed_refusals_match_the_accessors() {
         "mediatek-m4u.iommu",
         "rockchip-iommu.iommu",
         "sun50i-iommu.iommu",
+        "tegra-smmu.iommu",
         "virtio-iommu.iommu",
     ]
     .iter()

@@ -131,6 +131,7 @@ cases! {
     e0410_oas_in_requests => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "requests virtio-iommu { granule 4K; ias 48; oas 48; }");
     e0411_unknown_dart_generation => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table apple-dart { generation t8112; pool 64; }");
     e0411_exynos_version => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table exynos-sysmmu { version 9; pool 64; }");
+    e0411_unknown_tegra_generation => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table tegra-smmu { generation tegra21; pool 8; }");
     e0412_tables_and_requests => with("    init", "    requests virtio-iommu { granule 4K; ias 48; }\n    init");
     e0413_unknown_protocol => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "requests virtio-iomu { granule 4K; ias 48; }");
     e0401_v7s_oas_needs_mtk_ext => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { oas 34; pool 64; }");

@@ -12,6 +12,7 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../mediatek-m4u.iommu",
             "../rockchip-iommu.iommu",
             "../sun50i-iommu.iommu",
+            "../tegra-smmu.iommu",
             "../virtio-iommu.iommu",
             // Test-only: every kind of check expression (tests/checks.rs).
             "specs/check-zoo.iommu",

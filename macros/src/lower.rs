@@ -575,6 +575,32 @@ mod tests {
                 },
             ),
             (
+                "tegra-smmu.iommu",
+                "Tegra30Smmu",
+                quote! {
+                    compatible: ["nvidia,tegra30-mc", "nvidia,tegra114-mc"],
+                    cells: 1,
+                    field swgroup: u32 = cell[0],
+                    id: swgroup,
+                    page_table: tegra_smmu { generation: tegra30, pool: 64 },
+                    dma: { domain: per_device },
+                    init: crate::tegra::probe,
+                },
+            ),
+            (
+                "tegra-smmu.iommu#1",
+                "Tegra124Smmu",
+                quote! {
+                    compatible: ["nvidia,tegra124-mc", "nvidia,tegra132-mc", "nvidia,tegra210-mc"],
+                    cells: 1,
+                    field swgroup: u32 = cell[0],
+                    id: swgroup,
+                    page_table: tegra_smmu { generation: tegra124, pool: 64 },
+                    dma: { domain: per_device },
+                    init: crate::tegra::probe,
+                },
+            ),
+            (
                 "ipmmu-vmsa.iommu#1",
                 "IpmmuRcarGen3",
                 quote! {

@@ -21,7 +21,7 @@ use formats::{BenchFormat, FloorWord};
 use iommugen_runtime::pgtable::lpae::S1G4K48;
 use iommugen_runtime::pgtable::{
     AppleDart, ArmV7s, Exynos, Format, NoTlb, PageTable, Rockchip, StaticPool, Sun50i, Table16K,
-    Table1K, Table4K, TableMem,
+    Table1K, Table4K, TableMem, TegraSmmu,
 };
 use iommugen_runtime::Prot;
 use rounds::per_page;
@@ -189,6 +189,30 @@ impl<const V: u32> BenchFormat for Sysmmu<V> {
         } else {
             pa | 1
         }
+    }
+}
+
+/// Tegra124-class SMMU (34-bit PA): 4K pages only, tables and outputs above
+/// 4 GiB; entries hold the page frame number.
+struct Tegra;
+impl BenchFormat for Tegra {
+    const NAME: &'static str = "tegra";
+    type Pages = TegraSmmu<34>;
+    type Sizes = TegraSmmu<34>;
+    type Pool = StaticPool<Table4K, 40>;
+    type Word = u32;
+    const PA_OFF: u64 = 0x2_0000_0000;
+    fn pool() -> &'static Self::Pool {
+        static POOL: StaticPool<Table4K, 40> = StaticPool::new();
+        placed(&POOL, 0x1_4000_0000)
+    }
+    /// PTE: PFN in bits 21:0, readable (31), writable (30), non-secure (29).
+    fn floor_leaf(pa: u64) -> u64 {
+        (pa >> 12) | 0xe000_0000
+    }
+    /// PDE: the table's PFN, R | W | NS | next (bit 28).
+    fn floor_table(pa: u64) -> u64 {
+        (pa >> 12) | 0xf000_0000
     }
 }
 
@@ -448,6 +472,7 @@ fn all(c: &mut Criterion) {
     variant::<Sysmmu<1>>(c);
     variant::<Sysmmu<5>>(c);
     variant::<H6>(c);
+    variant::<Tegra>(c);
     variant::<Lpae>(c);
 }
 

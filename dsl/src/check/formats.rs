@@ -166,6 +166,15 @@ fn rules(f: FormatName) -> Rules {
                 pool_what: "the 16K first level (16 slots of 1K) and one 1K second-level table",
             }
         }
+        FormatName::TegraSmmu => {
+            use legal::tegra_smmu as r;
+            Rules {
+                allowed: WITH_GENERATION,
+                fixed: fixed(r::GRANULE_SHIFT, r::IAS, r::SIZES),
+                pool_min: r::POOL_MIN,
+                pool_what: "the page directory and one page table",
+            }
+        }
         _ => {
             use legal::sun50i as r;
             Rules {
@@ -198,23 +207,43 @@ fn variant(
 ) -> Option<(Variant, u32)> {
     let name = f.dsl_name();
     match f {
-        FormatName::AppleDart => {
-            let Some(PtKind::Generation(g)) = items.need("generation", "generation t8103;", diags)
-            else {
+        FormatName::AppleDart | FormatName::TegraSmmu => {
+            let Some(PtKind::Generation(g)) = items.need(
+                "generation",
+                if f == FormatName::AppleDart {
+                    "generation t8103;"
+                } else {
+                    "generation tegra124;"
+                },
+                diags,
+            ) else {
                 return None;
             };
-            let list = legal::apple_dart::GENERATIONS;
+            let (list, what, oas_of): (&[&str], &str, fn(usize) -> u32) =
+                if f == FormatName::AppleDart {
+                    (
+                        &legal::apple_dart::GENERATIONS,
+                        "DART",
+                        legal::apple_dart::oas,
+                    )
+                } else {
+                    (
+                        &legal::tegra_smmu::GENERATIONS,
+                        "Tegra SMMU",
+                        legal::tegra_smmu::oas,
+                    )
+                };
             if let Some(i) = list.iter().position(|&n| n == g.name) {
-                return Some((Variant::Generation(i), legal::apple_dart::oas(i)));
+                return Some((Variant::Generation(i), oas_of(i)));
             }
-            let help = match suggest(&g.name, &list) {
+            let help = match suggest(&g.name, list) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("DART generations: {}", list.join(", ")),
+                None => format!("{what} generations: {}", list.join(", ")),
             };
             diags.push(
                 Diagnostic::new(
                     Code::UnknownVariant,
-                    format!("unknown DART generation `{}`", g.name),
+                    format!("unknown {what} generation `{}`", g.name),
                     g.span.clone(),
                     "not a generation",
                 )
@@ -298,6 +327,9 @@ pub(super) fn table_format(
             version: u8::try_from(v).ok()?,
         },
         (FormatName::Sun50i, Variant::Plain) => ir::Format::Sun50i,
+        (FormatName::TegraSmmu, Variant::Generation(g)) => ir::Format::TegraSmmu {
+            generation: *ir::TegraGeneration::ALL.get(g)?,
+        },
         // Every other pairing is refused by `variant` above.
         _ => return None,
     };

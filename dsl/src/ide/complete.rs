@@ -164,7 +164,9 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
             })
             .collect(),
         (Some(Block::Dma), Some("domain")) => values(&["per-instance", "per-device"]),
-        (Some(Block::PageTable), Some("generation")) => values(&["t8103", "t6000"]),
+        (Some(Block::PageTable), Some("generation")) => values(&[
+            "t8103", "t6000", "tegra30", "tegra114", "tegra124", "tegra132", "tegra210",
+        ]),
         _ => Vec::new(),
     }
 }

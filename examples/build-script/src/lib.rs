@@ -23,6 +23,7 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/mediatek_m4u.rs"));
     include!(concat!(env!("OUT_DIR"), "/rockchip_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/sun50i_iommu.rs"));
+    include!(concat!(env!("OUT_DIR"), "/tegra_smmu.rs"));
     include!(concat!(env!("OUT_DIR"), "/virtio_iommu.rs"));
     // Not a real IOMMU: exercises every kind of check expression.
     include!(concat!(env!("OUT_DIR"), "/check_zoo.rs"));
@@ -63,6 +64,7 @@ pub static TABLES: &[&[Declaration<'static>]] = &[
     generated::mediatek_m4u::DECLARATIONS,
     generated::rockchip_iommu::DECLARATIONS,
     generated::sun50i_iommu::DECLARATIONS,
+    generated::tegra_smmu::DECLARATIONS,
     generated::virtio_iommu::DECLARATIONS,
 ];
 
@@ -92,5 +94,6 @@ hook!(rockchip, "Rockchip IOMMU");
 hook!(exynos, "Samsung Exynos SysMMU");
 hook!(ipmmu, "Renesas IPMMU-VMSA");
 hook!(sun50i, "Allwinner sun50i IOMMU");
+hook!(tegra, "NVIDIA Tegra30-generation SMMU (memory controller)");
 hook!(virtio_iommu, "virtio-iommu");
 hook!(zoo, "check-zoo test driver");

@@ -12,6 +12,7 @@ use iommugen_example_build_script::generated::{
     mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Iommu},
     rockchip_iommu::RockchipIommu,
     sun50i_iommu::Sun50iIommu,
+    tegra_smmu::{Tegra124Smmu, Tegra30Smmu},
     virtio_iommu::VirtioIommu,
 };
 use iommugen_example_build_script::TABLES;
@@ -299,6 +300,41 @@ fn sun50i_master_id() {
                 check: "master < 6"
             })
         );
+    });
+}
+
+/// nvidia,tegra30-mc.yaml / nvidia,tegra124-mc.yaml: the memory
+/// controller is the IOMMU; one cell, the swgroup
+/// (include/dt-bindings/memory/tegra124-mc.h: TEGRA_SWGROUP_DC 1, DCB 2,
+/// HC 6, GPU 19, VIC 24, VI 25), stored whole as tegra_smmu_of_xlate
+/// does, nothing refused. Each controller is claimed by the driver of its
+/// address width.
+#[test]
+fn tegra_swgroup_is_the_id() {
+    let drivers: [(&dyn IommuDriver, &str, &str); 5] = [
+        (&Tegra30Smmu, "nvidia,tegra30-mc", "tegra30_smmu"),
+        (&Tegra30Smmu, "nvidia,tegra114-mc", "tegra30_smmu"),
+        (&Tegra124Smmu, "nvidia,tegra124-mc", "tegra124_smmu"),
+        (&Tegra124Smmu, "nvidia,tegra132-mc", "tegra124_smmu"),
+        (&Tegra124Smmu, "nvidia,tegra210-mc", "tegra124_smmu"),
+    ];
+    for (driver, compatible, name) in drivers {
+        with_node(compatible, 1, None, |node| {
+            for swgroup in [1u32, 2, 6, 19, 24, 25] {
+                assert_eq!(xlate(driver, node, &[swgroup]), Ok(vec![swgroup]));
+            }
+            assert_eq!(xlate(driver, node, &[0xffff_ffff]), Ok(vec![0xffff_ffff]));
+            assert_eq!(
+                xlate(driver, node, &[1, 2]),
+                Err(DriverError::WrongCellCount { got: 2 })
+            );
+            let claimed = match_node(TABLES, node).unwrap();
+            assert_eq!(claimed.driver.name(), name, "{compatible}");
+        });
+    }
+    // Tegra20's memory controller has a GART, not this SMMU.
+    with_node("nvidia,tegra20-mc-gart", 1, None, |node| {
+        assert!(match_node(TABLES, node).is_none());
     });
 }
 

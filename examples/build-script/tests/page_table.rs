@@ -143,3 +143,35 @@ fn exynos_and_sun50i_use_their_own_formats() {
     assert_eq!(sun.iova_to_phys(0x1004), Some(0xfff0_0004));
     assert!(sun.map(0x2000, 0x1_0000_0000, 0x1000, rw).is_err());
 }
+
+/// tegra-smmu.iommu: 32-bit PA for Tegra30/114, 34-bit from Tegra124 on;
+/// 4K pages only; a walker that needs its entries cleaned.
+#[test]
+fn tegra_widths_follow_the_generation() {
+    use iommugen_example_build_script::generated::tegra_smmu::{
+        Tegra124Smmu, Tegra124SmmuFormat, Tegra30Smmu, Tegra30SmmuFormat, TEGRA124_SMMU_POOL,
+        TEGRA30_SMMU_POOL,
+    };
+    use pgtable::Format;
+    assert_eq!(
+        (
+            <Tegra30SmmuFormat as Format>::OAS,
+            <Tegra124SmmuFormat as Format>::OAS,
+            <Tegra124SmmuFormat as Format>::PAGE_SIZES
+        ),
+        (32, 34, 1 << 12)
+    );
+    const { assert!(!<Tegra124SmmuFormat as Format>::COHERENT_WALK) };
+    let rw = Prot::READ.union(Prot::WRITE);
+    TEGRA30_SMMU_POOL.set_phys_base(0x8000_0000);
+    let t30 = Tegra30Smmu::page_table(NoTlb).unwrap();
+    t30.map(0x1000, 0xffff_f000, 0x1000, rw).unwrap();
+    assert_eq!(t30.iova_to_phys(0x1004), Some(0xffff_f004));
+    assert!(t30.map(0x2000, 0x1_0000_0000, 0x1000, rw).is_err());
+    // Tegra124 with its tables above 4 GiB and a page near 16 GiB.
+    TEGRA124_SMMU_POOL.set_phys_base(0x2_0000_0000);
+    let t124 = Tegra124Smmu::page_table(NoTlb).unwrap();
+    t124.map(0x1000, 0x3_ffff_f000, 0x1000, rw).unwrap();
+    assert_eq!(t124.iova_to_phys(0x1004), Some(0x3_ffff_f004));
+    assert!(t124.map(0x2000, 0x4_0000_0000, 0x1000, rw).is_err());
+}

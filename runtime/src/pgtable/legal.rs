@@ -15,11 +15,12 @@ pub enum FormatName {
     Rockchip,
     ExynosSysmmu,
     Sun50i,
+    TegraSmmu,
 }
 
 impl FormatName {
     /// Every format, in the order the DSL reference lists them.
-    pub const ALL: [FormatName; 7] = [
+    pub const ALL: [FormatName; 8] = [
         FormatName::ArmLpaeS1,
         FormatName::ArmLpaeS2,
         FormatName::ArmV7s,
@@ -27,6 +28,7 @@ impl FormatName {
         FormatName::Rockchip,
         FormatName::ExynosSysmmu,
         FormatName::Sun50i,
+        FormatName::TegraSmmu,
     ];
 
     /// The name a `page-table` block gives.
@@ -39,6 +41,7 @@ impl FormatName {
             FormatName::Rockchip => "rockchip",
             FormatName::ExynosSysmmu => "exynos-sysmmu",
             FormatName::Sun50i => "sun50i",
+            FormatName::TegraSmmu => "tegra-smmu",
         }
     }
 }
@@ -202,6 +205,31 @@ pub mod sun50i {
     const _: () = assert!(POOL_MIN == super::one_walk_in_1k_slots::<crate::pgtable::Sun50i>());
 }
 
+/// NVIDIA Tegra30-generation SMMU: a 1024-entry page directory and
+/// 1024-entry page tables of 32-bit entries, 4K pages only, 32-bit IOVA;
+/// the generation fixes the physical address width (Linux
+/// `tegra-smmu.c` and the memory controller's `num_address_bits`).
+pub mod tegra_smmu {
+    use crate::pgtable::formats::tegra_smmu as engine;
+
+    pub use engine::{GENERATIONS, GRANULE_SHIFT, IAS, SIZES};
+    /// Smallest pool that holds one walk: the directory and one page table.
+    pub const POOL_MIN: u64 = 2;
+    // Every generation's width is one the engine accepts.
+    const _: () = {
+        let mut i = 0;
+        while i < GENERATIONS.len() {
+            assert!(engine::check(engine::GENERATION_PA_BITS[i]).is_ok());
+            i += 1;
+        }
+    };
+
+    /// Output size of generation `GENERATIONS[g]`: 32 or 34 bits.
+    pub const fn oas(generation: usize) -> u32 {
+        engine::GENERATION_PA_BITS[generation]
+    }
+}
+
 /// 1 KiB pool slots one walk of a two-level format of 32-bit entries
 /// takes: its root table and one second-level table (as the engine sizes
 /// them from the format's geometry).
@@ -233,5 +261,7 @@ mod tests {
         let ex: [u32; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(exynos_sysmmu::oas);
         assert_eq!(ex, [0, 32, 32, 32, 32, 36, 36, 36, 0]);
         assert_eq!((exynos_sysmmu::POOL_MIN, sun50i::POOL_MIN), (17, 17));
+        let tegra: [u32; 5] = [0, 1, 2, 3, 4].map(tegra_smmu::oas);
+        assert_eq!(tegra, [32, 32, 34, 34, 34]);
     }
 }

@@ -4,8 +4,9 @@
 //! 2, 4K/16K/64K granules), ARMv7 short descriptors
 //! ([`formats::arm_v7s`]), Apple DART ([`formats::apple_dart`]), the
 //! Rockchip IOMMU's ([`formats::rockchip`]), the Samsung Exynos System
-//! MMU's ([`formats::exynos`]) and the Allwinner H6 IOMMU's
-//! ([`formats::sun50i`]).
+//! MMU's ([`formats::exynos`]), the Allwinner H6 IOMMU's
+//! ([`formats::sun50i`]) and the NVIDIA Tegra30-generation SMMU's
+//! ([`formats::tegra_smmu`]).
 //!
 //! * [`PageTable::map`] maps a range with the largest page or block the
 //!   format allows at each step and is all-or-nothing.
@@ -43,6 +44,7 @@ pub use formats::exynos::Exynos;
 pub use formats::lpae::{self, sizes, Geometry, LpaeFormat, Stage};
 pub use formats::rockchip::Rockchip;
 pub use formats::sun50i::Sun50i;
+pub use formats::tegra_smmu::TegraSmmu;
 pub use pool::{
     LiveWord, PageAllocPool, PageAllocator, StaticPool, Table16K, Table1K, Table4K, Table64K,
     TableMem, TablePool,

@@ -11,3 +11,4 @@ pub mod exynos;
 pub mod lpae;
 pub mod rockchip;
 pub mod sun50i;
+pub mod tegra_smmu;

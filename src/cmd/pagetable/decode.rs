@@ -10,7 +10,8 @@ fn levels(pt: &ir::PageTable) -> u32 {
         | ir::Format::AppleDart { .. }
         | ir::Format::Rockchip { .. }
         | ir::Format::ExynosSysmmu { .. }
-        | ir::Format::Sun50i => 2,
+        | ir::Format::Sun50i
+        | ir::Format::TegraSmmu { .. } => 2,
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let g = pt.granule.shift();
             let bits = g - 3;
@@ -32,6 +33,7 @@ pub fn entry(pt: &ir::PageTable, level: u32, d: u64) -> String {
         ir::Format::Rockchip { version } => rockchip(last, d as u32, version),
         ir::Format::ExynosSysmmu { version } => exynos(last, d as u32, version),
         ir::Format::Sun50i => sun50i(last, d as u32),
+        ir::Format::TegraSmmu { generation } => tegra(last, d as u32, generation.pa_bits()),
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => lpae(pt, last, d),
     }
 }
@@ -228,6 +230,32 @@ fn sun50i(last: bool, d: u32) -> String {
         _ => "domain",
     };
     format!("page -> {:#x} {access} (aci {aci})", d & 0xffff_f000)
+}
+
+/// Tegra SMMU: the page frame number in the low `pa_bits - 12` bits of
+/// both kinds; bit 31 readable, 30 writable, 29 non-secure; a directory
+/// entry with bit 28 ("next") points to a page table, one without it
+/// would be a 4 MiB section (never written here).
+fn tegra(last: bool, d: u32, pa_bits: u8) -> String {
+    if d == 0 {
+        return "invalid".to_owned();
+    }
+    let oa = u64::from(d & ((1u32 << (pa_bits - 12)) - 1)) << 12;
+    let ns = if d & 1 << 29 != 0 { " ns" } else { "" };
+    if !last {
+        return if d & 1 << 28 != 0 {
+            format!("page table -> {oa:#x}")
+        } else {
+            format!(
+                "section -> {oa:#x} {}{ns}",
+                access(d >> 31 != 0, d & 1 << 30 != 0)
+            )
+        };
+    }
+    format!(
+        "page -> {oa:#x} {}{ns}",
+        access(d >> 31 != 0, d & 1 << 30 != 0)
+    )
 }
 
 /// A leaf's read and write permissions as the human dump writes them.

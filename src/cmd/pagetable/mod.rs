@@ -170,6 +170,9 @@ fn format_keys(pt: &ir::PageTable, obj: &mut serde_json::Map<String, Value>) {
             obj.insert("version".into(), json!(version));
         }
         ir::Format::Sun50i => {}
+        ir::Format::TegraSmmu { generation } => {
+            obj.insert("generation".into(), json!(generation.dsl_name()));
+        }
     }
 }
 
@@ -214,6 +217,7 @@ fn to_human(pt: &ir::PageTable, ops: &[Op], run: &Run) -> String {
     let mut s = String::new();
     let variant = match pt.format {
         ir::Format::AppleDart { generation } => format!(" {}", generation.dsl_name()),
+        ir::Format::TegraSmmu { generation } => format!(" {}", generation.dsl_name()),
         ir::Format::Rockchip { version } | ir::Format::ExynosSysmmu { version } => {
             format!(" v{version}")
         }

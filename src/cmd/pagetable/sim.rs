@@ -19,7 +19,7 @@
 use iommugen_dsl::ir;
 use iommugen_runtime::pgtable::{
     self, legal, AppleDart, ArmV7s, Desc, Exynos, Format, LiveWord, LpaeFormat, NoTlb,
-    PageAllocPool, PageTable, Rockchip, Stage, Sun50i,
+    PageAllocPool, PageTable, Rockchip, Stage, Sun50i, TegraSmmu,
 };
 use iommugen_runtime::Prot;
 
@@ -142,6 +142,10 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
         ir::Format::ExynosSysmmu { version: 5..=7 } => apply::<Exynos<5, true>, 10>(pt, ops, mem),
         ir::Format::ExynosSysmmu { version } => Err(format!("no Exynos SysMMU version {version}")),
         ir::Format::Sun50i => apply::<Sun50i<true>, 10>(pt, ops, mem),
+        ir::Format::TegraSmmu { generation } => match generation.pa_bits() {
+            32 => apply::<TegraSmmu<32, true>, 12>(pt, ops, mem),
+            _ => apply::<TegraSmmu<34, true>, 12>(pt, ops, mem),
+        },
         ir::Format::ArmLpaeS1 | ir::Format::ArmLpaeS2 => {
             let s2 = pt.format == ir::Format::ArmLpaeS2;
             let g = pt.granule.shift();
@@ -162,8 +166,8 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
 }
 
 /// Table-slot shift the engine's pool needs for `F` (LPAE: the granule;
-/// ARMv7s, Exynos and sun50i: 1 KiB second-level tables; DART 16 KiB and
-/// Rockchip 4 KiB tables, the size of their pages).
+/// ARMv7s, Exynos and sun50i: 1 KiB second-level tables; DART 16 KiB,
+/// Rockchip and Tegra 4 KiB tables, the size of their pages).
 pub fn slot_shift(pt: &ir::PageTable) -> u32 {
     match pt.format {
         ir::Format::ArmV7s { .. } | ir::Format::ExynosSysmmu { .. } | ir::Format::Sun50i => 10,

@@ -1,0 +1,136 @@
+//! `iommugen dt` on the Tegra124 fragment of a real tree
+//! (tests/dts/tegra124-smmu.dts, from Linux's tegra124.dtsi): the memory
+//! controller is the IOMMU and every `iommus` master is claimed by it with
+//! its TEGRA_SWGROUP_* number as its one ID (tegra_smmu_of_xlate stores
+//! the cell whole); the nodes without `iommus` stay untranslated. A
+//! Tegra30 controller is taken by the 32-bit driver, and a swgroup no SoC
+//! table names is stored, not refused, as in Linux.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+mod tools;
+
+mod cli;
+use cli::{iommugen, scratch, write};
+
+fn json(path: &str) -> (i32, Value) {
+    tools::require("dtc", "device-tree-compiler");
+    let out = iommugen(&["dt", "--format", "json", path]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", cli::stderr(&out)));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn find<'a>(v: &'a Value, list: &str, path: &str) -> &'a Value {
+    v[list]
+        .as_array()
+        .and_then(|a| a.iter().find(|m| m["path"] == path))
+        .unwrap_or_else(|| panic!("no {path} in {list}: {v:#}"))
+}
+
+/// `[(iommu, [ids])]` of a master.
+fn translations(m: &Value) -> Vec<(String, Vec<u64>)> {
+    m["translations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    let ids = t["ids"]
+                        .as_array()
+                        .map_or(vec![], |ids| ids.iter().filter_map(Value::as_u64).collect());
+                    (t["iommu"].as_str().unwrap_or("").to_owned(), ids)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const MC: &str = "/memory-controller@70019000";
+
+#[test]
+fn tegra124_masters_carry_their_swgroups() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/tegra124-smmu.dts");
+    let (code, v) = json(&path.display().to_string());
+    assert_eq!(code, 0, "{v:#}");
+    let mc = find(&v, "iommus", MC);
+    assert_eq!(mc["status"], "initialised");
+    assert_eq!(mc["driver"], "tegra124_smmu");
+    // (master, TEGRA_SWGROUP_*) from tegra124.dtsi and tegra124-mc.h.
+    let masters = [
+        ("/host1x@50000000", 6),               // HC
+        ("/host1x@50000000/vi@54080000", 25),  // VI
+        ("/host1x@50000000/dc@54200000", 1),   // DC
+        ("/host1x@50000000/dc@54240000", 2),   // DCB
+        ("/host1x@50000000/vic@54340000", 24), // VIC
+        ("/gpu@57000000", 19),                 // GPU
+    ];
+    let mut domains = Vec::new();
+    for (path, swgroup) in masters {
+        let m = find(&v, "masters", path);
+        assert!(m["error"].is_null(), "{m:#}");
+        assert_eq!(m["translation"], "iommu", "{path}");
+        assert_eq!(
+            translations(m),
+            vec![(MC.to_owned(), vec![swgroup])],
+            "{path}"
+        );
+        assert!(m["domain"].is_u64(), "{m:#}");
+        domains.push(m["domain"].as_u64());
+    }
+    // `domain per-device`: each master its own domain (Linux: each its own
+    // IOMMU group but for the drm group of DC, DCB and VIC; see the spec).
+    let mut unique = domains.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), masters.len(), "{domains:?}");
+    // No `iommus` in the dtsi: untranslated, and no error.
+    for path in ["/hda@70030000", "/mmc@700b0600"] {
+        let m = find(&v, "masters", path);
+        assert_eq!(m["translation"], "direct", "{path}");
+        assert_eq!(m["untranslated"]["reason"], "no-iommu");
+        assert!(translations(m).is_empty());
+    }
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0));
+}
+
+/// tegra30.dtsi's controller is "nvidia,tegra30-mc": the 32-bit driver.
+/// A master listing two swgroups keeps both IDs (of_xlate runs per
+/// entry); a swgroup past every SoC table (255) is stored all the same.
+#[test]
+fn tegra30_controller_and_unlisted_swgroups() {
+    let dts = r#"/dts-v1/;
+/ {
+	#address-cells = <1>;
+	#size-cells = <1>;
+	mc: memory-controller@7000f000 {
+		compatible = "nvidia,tegra30-mc";
+		reg = <0x7000f000 0x400>;
+		#iommu-cells = <1>;
+	};
+	dc@54200000 {
+		reg = <0x54200000 0x40000>;
+		iommus = <&mc 1>, <&mc 2>;
+	};
+	dma@60000000 {
+		reg = <0x60000000 0x100>;
+		iommus = <&mc 255>;
+	};
+};
+"#;
+    let dir = scratch("dt_tegra", "tegra30");
+    let path = write(&dir, "board.dts", dts);
+    let (code, v) = json(&path);
+    assert_eq!(code, 0, "{v:#}");
+    let mc = "/memory-controller@7000f000";
+    assert_eq!(find(&v, "iommus", mc)["driver"], "tegra30_smmu");
+    assert_eq!(
+        translations(find(&v, "masters", "/dc@54200000")),
+        vec![(mc.to_owned(), vec![1, 2])]
+    );
+    let far = find(&v, "masters", "/dma@60000000");
+    assert!(far["error"].is_null(), "{far:#}");
+    assert_eq!(translations(far), vec![(mc.to_owned(), vec![255])]);
+}
