@@ -15,7 +15,7 @@ use serde_json::Value;
 mod tools;
 
 mod cli;
-use cli::iommugen;
+use cli::{iommugen, scratch, write};
 
 fn dts(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,8 +28,13 @@ fn dts(name: &str) -> String {
 /// `iommugen dt --format json [--lint] tests/dts/FILE`: exit status and
 /// report.
 fn dt_json(file: &str, lint: bool) -> (i32, Value) {
+    dt_json_at(&dts(file), lint)
+}
+
+/// As `dt_json`, for a tree at `path`.
+fn dt_json_at(path: &str, lint: bool) -> (i32, Value) {
     tools::require("dtc", "device-tree-compiler");
-    let path = dts(file);
+    let path = path.to_owned();
     let mut args = vec!["dt", "--format", "json"];
     if lint {
         args.push("--lint");
@@ -315,4 +320,55 @@ fn rk3568_version_2_iommus_one_master_each() {
     distinct.sort_unstable();
     distinct.dedup();
     assert_eq!(distinct.len(), 3, "{domains:?}");
+}
+
+/// Where the report and Linux part: before v6.x split it in two, the
+/// mt8173's video encoder was one node (vcodec_enc: vcodec@18002000 at
+/// torvalds/linux commit 1b62d134d3c5) whose `iommus` named ports of larb
+/// 3 and of larb 5. Linux's mtk_iommu_probe_device links a master to the
+/// larb of its first ID and, unless the SoC's data has DL_WITH_MULTI_LARB
+/// (the mt8173's has not), refuses any other larb ("Can only use one larb",
+/// -EINVAL): the encoder gets no IOMMU and runs untranslated. The spec
+/// cannot state a rule across a master's IDs, so the report translates it
+/// with IDs from both larbs. This test holds that difference (three of the
+/// encoder's twenty ports kept).
+#[test]
+fn mt8173_master_across_two_larbs_differs_from_linux() {
+    let dts = r#"/dts-v1/;
+/ {
+	#address-cells = <2>;
+	#size-cells = <2>;
+	soc {
+		#address-cells = <2>;
+		#size-cells = <2>;
+		compatible = "simple-bus";
+		ranges;
+		iommu: iommu@10205000 {
+			compatible = "mediatek,mt8173-m4u";
+			reg = <0 0x10205000 0 0x1000>;
+			#iommu-cells = <1>;
+		};
+		vcodec_enc: vcodec@18002000 {
+			compatible = "mediatek,mt8173-vcodec-enc";
+			reg = <0 0x18002000 0 0x1000>, <0 0x19002000 0 0x1000>;
+			iommus = <&iommu 0x60>,	/* M4U_PORT_VENC_RCPU: MTK_M4U_ID(3, 0) */
+				 <&iommu 0x61>,	/* M4U_PORT_VENC_REC: MTK_M4U_ID(3, 1) */
+				 <&iommu 0xa0>;	/* M4U_PORT_VENC_RCPU_SET2: MTK_M4U_ID(5, 0) */
+		};
+	};
+};
+"#;
+    let dir = scratch("dt_families", "two_larbs");
+    let path = write(&dir, "mt8173-vcodec-enc.dts", dts);
+    let (code, v) = dt_json_at(&path, true);
+    assert_eq!(code, 0, "{v:#}");
+    let enc = find(&v, "masters", "/soc/vcodec@18002000");
+    translated(enc);
+    assert_eq!(
+        translations(enc),
+        vec![("/soc/iommu@10205000".to_owned(), vec![0x60, 0x61, 0xa0])],
+        "the report now refuses a master across larbs: assert Linux's direct DMA"
+    );
+    assert_eq!(codes(&v), Vec::<String>::new(), "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
