@@ -322,7 +322,7 @@ fn rk3568_version_2_iommus_one_master_each() {
     assert_eq!(distinct.len(), 3, "{domains:?}");
 }
 
-/// Where the report and Linux part: before v6.x split it in two, the
+/// Where the report and Linux part: before Linux split it in two, the
 /// mt8173's video encoder was one node (vcodec_enc: vcodec@18002000 at
 /// torvalds/linux commit 1b62d134d3c5) whose `iommus` named ports of larb
 /// 3 and of larb 5. Linux's mtk_iommu_probe_device links a master to the
