@@ -276,23 +276,16 @@ fn sun50i_h6_master_index_cells() {
     assert_eq!(translations(ve), vec![(iommu, vec![3])]);
 }
 
-/// Where the report and Linux part: Linux's sun50i_iommu_device_group
-/// returns the one group the IOMMU allocated at probe
-/// (iommu_group_ref_get(iommu->group)), so the mixer and the video engine
-/// share one default domain; examples/sun50i-iommu.iommu says `domain
-/// per-device`, so the report gives each its own. This test holds the
-/// difference as it stands; the fix is the spec's `domain per-instance`,
-/// and then this test is to assert one shared domain instead.
+/// sun50i_iommu_device_group returns the one group the IOMMU allocated at
+/// probe (iommu_group_ref_get(iommu->group)), so the mixer and the video
+/// engine share one default domain; the spec says `domain per-instance`.
 #[test]
-fn sun50i_h6_domains_differ_from_linux_one_group_per_iommu() {
+fn sun50i_h6_masters_share_the_iommus_one_domain() {
     let (code, v) = dt_json("sun50i-h6-iommu.dts", false);
     assert_eq!(code, 0, "{v:#}");
     let mixer = translated(find(&v, "masters", "/soc/bus@1000000/mixer@100000"));
     let ve = translated(find(&v, "masters", "/soc/video-codec@1c0e000"));
-    assert_ne!(
-        mixer, ve,
-        "the spec now shares a domain: assert Linux's one group"
-    );
+    assert_eq!(mixer, ve, "one group per IOMMU, as Linux");
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub mod sun50i_iommu {
         pub const CELLS: &'static [u32] = &[1];
         /// Domain policy, default IOVA aperture, PCI support and granule (from `sun50i-iommu.iommu:26`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerDevice,
+            domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
