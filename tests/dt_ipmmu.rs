@@ -232,7 +232,10 @@ fn denied_soc_refuses_every_master() {
             assert_eq!(pci["untranslated"]["reason"], "master-refused", "{pci:#}");
         } else {
             assert_eq!(mmc["translation"], "iommu", "{mmc:#}");
-            assert_eq!(translations(mmc), vec![("/iommu@e6740000".to_owned(), vec![32])]);
+            assert_eq!(
+                translations(mmc),
+                vec![("/iommu@e6740000".to_owned(), vec![32])]
+            );
             assert_eq!(pci["translation"], "iommu", "{pci:#}");
         }
         let uart = find(&v, "masters", "/serial@e6e88000");

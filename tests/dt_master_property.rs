@@ -89,7 +89,14 @@ fn report() -> Value {
     let spec = write(&dir, "acme.iommu", SPEC);
     let dts = write(&dir, "board.dts", DTS);
     let out = iommugen(&[
-        "dt", "--format", "json", "--spec", &spec, "--rid", "/pcie@2000@0x8", &dts,
+        "dt",
+        "--format",
+        "json",
+        "--spec",
+        &spec,
+        "--rid",
+        "/pcie@2000@0x8",
+        &dts,
     ]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let v: Value = serde_json::from_str(&text)

@@ -191,7 +191,15 @@ fn shipped() -> Vec<(String, String)> {
 fn keywords() -> Vec<&'static str> {
     let mut k: Vec<&str> = [DRIVER_ITEMS, PAGE_TABLE_ITEMS, DMA_ITEMS].concat();
     k.extend([
-        "driver", "cell", "property", "master", "else", "iommu-map", "masters", "soc", "revision",
+        "driver",
+        "cell",
+        "property",
+        "master",
+        "else",
+        "iommu-map",
+        "masters",
+        "soc",
+        "revision",
     ]);
     k
 }

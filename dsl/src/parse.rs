@@ -1132,9 +1132,7 @@ impl<'a> P<'a> {
                 })
             }
             Rule::ignore => ItemKind::Ignore(inner.map(|t| self.ignored(t, off)).collect()),
-            Rule::allow => {
-                ItemKind::AllowMasters(inner.map(|s| self.string(&s, off)).collect())
-            }
+            Rule::allow => ItemKind::AllowMasters(inner.map(|s| self.string(&s, off)).collect()),
             Rule::deny => ItemKind::DenySocs(
                 inner
                     .map(|d| {

@@ -552,10 +552,18 @@ fn ipmmu_utlb_per_generation() {
     // ipmmu-vmsa.c: R-Car Gen3/Gen4 and RZ/G2 (soc_needs_opt_in) admit PCI
     // functions and devices_allowlist's SDHI controllers; soc_denylist
     // refuses r8a774a1, r8a7795 ES2.* and r8a7796. Gen2 admits every master.
-    let sdhi = ["ee100000.mmc", "ee120000.mmc", "ee140000.mmc", "ee160000.mmc"];
+    let sdhi = [
+        "ee100000.mmc",
+        "ee120000.mmc",
+        "ee140000.mmc",
+        "ee160000.mmc",
+    ];
     assert!(!all[0].masters.restricts() && all[0].pci.is_none());
     for d in &all[1..] {
-        assert_eq!(d.masters.allow.as_ref().map(|a| a.names.clone()), Some(sdhi.map(String::from).to_vec()));
+        assert_eq!(
+            d.masters.allow.as_ref().map(|a| a.names.clone()),
+            Some(sdhi.map(String::from).to_vec())
+        );
         assert!(d.pci.is_some(), "{}", d.name);
     }
     let deny: Vec<(&str, Option<&str>)> = all[1]

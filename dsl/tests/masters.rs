@@ -18,7 +18,11 @@ fn checked(src: &str) -> Result<ir::Driver, Vec<(Code, String)>> {
         .iter()
         .filter(|d| d.is_error())
         .map(|d| {
-            let l = d.labels.iter().find(|l| l.primary).expect("a primary label");
+            let l = d
+                .labels
+                .iter()
+                .find(|l| l.primary)
+                .expect("a primary label");
             (d.code, src[l.span.clone()].to_owned())
         })
         .collect();
@@ -36,7 +40,10 @@ fn lists_lower_in_order() {
     ))
     .unwrap();
     let allow = d.masters.allow.as_ref().unwrap();
-    assert_eq!(allow.names, ["ee100000.mmc", "ee120000.mmc", "firmware:optee"]);
+    assert_eq!(
+        allow.names,
+        ["ee100000.mmc", "ee120000.mmc", "firmware:optee"]
+    );
     let deny: Vec<(&str, Option<&str>)> = d
         .masters
         .deny
@@ -45,7 +52,10 @@ fn lists_lower_in_order() {
         .collect();
     assert_eq!(
         deny,
-        [("renesas,r8a774a1", None), ("renesas,r8a7795", Some("ES2.*"))]
+        [
+            ("renesas,r8a774a1", None),
+            ("renesas,r8a7795", Some("ES2.*"))
+        ]
     );
     assert!(d.masters.restricts());
     // Without the statements every master may attach.
@@ -57,23 +67,43 @@ fn lists_lower_in_order() {
 #[test]
 fn bad_lists_are_located_errors() {
     let cases: &[(&str, Code, &str)] = &[
-        ("allow masters \"EE100000.mmc\";", Code::BadMasterName, "\"EE100000.mmc\""),
-        ("allow masters \"0xee100000.mmc\";", Code::BadMasterName, "\"0xee100000.mmc\""),
+        (
+            "allow masters \"EE100000.mmc\";",
+            Code::BadMasterName,
+            "\"EE100000.mmc\"",
+        ),
+        (
+            "allow masters \"0xee100000.mmc\";",
+            Code::BadMasterName,
+            "\"0xee100000.mmc\"",
+        ),
         ("allow masters \"\";", Code::BadMasterName, "\"\""),
-        ("allow masters \"/soc/mmc@ee100000\";", Code::BadMasterName, "\"/soc/mmc@ee100000\""),
+        (
+            "allow masters \"/soc/mmc@ee100000\";",
+            Code::BadMasterName,
+            "\"/soc/mmc@ee100000\"",
+        ),
         (
             "allow masters \"ee100000.mmc\", \"ee120000.mmc\", \"ee100000.mmc\";",
             Code::DuplicateListEntry,
             "\"ee100000.mmc\"",
         ),
         ("deny soc \"r8a7796\";", Code::BadDeniedSoc, "\"r8a7796\""),
-        ("deny soc \"renesas,r8a7795\" revision \"\";", Code::BadDeniedSoc, "\"\""),
+        (
+            "deny soc \"renesas,r8a7795\" revision \"\";",
+            Code::BadDeniedSoc,
+            "\"\"",
+        ),
         (
             "deny soc \"renesas,r8a7796\", \"renesas,r8a7796\";",
             Code::DuplicateListEntry,
             "\"renesas,r8a7796\"",
         ),
-        ("allow masters \"a.b\"; allow masters \"c.d\";", Code::RepeatedItem, "allow"),
+        (
+            "allow masters \"a.b\"; allow masters \"c.d\";",
+            Code::RepeatedItem,
+            "allow",
+        ),
         // An empty list does not parse.
         ("allow masters;", Code::Syntax, ";"),
         ("deny soc;", Code::Syntax, ";"),
@@ -138,12 +168,20 @@ fn master_property_is_a_source_and_an_ignored_word() {
 fn master_property_errors() {
     // The last source may be absent: a PCI function has no node.
     let e = checked(&driver("field os: u4 = master property \"os\"[3:0];")).unwrap_err();
-    assert!(e.iter().any(|(c, _)| *c == Code::FieldMayBeMissing), "{e:?}");
+    assert!(
+        e.iter().any(|(c, _)| *c == Code::FieldMayBeMissing),
+        "{e:?}"
+    );
     // `ignore` of a master property no field reads.
     let e = checked(&driver("ignore master property \"os\";")).unwrap_err();
-    assert_eq!(e, [(Code::IgnoreUnreadProperty, "master property \"os\"".into())]);
+    assert_eq!(
+        e,
+        [(Code::IgnoreUnreadProperty, "master property \"os\"".into())]
+    );
     // Too narrow.
-    let e = checked(&driver("field os: u4 = master property \"os\" else 0; check os < 2;"))
-        .unwrap_err();
+    let e = checked(&driver(
+        "field os: u4 = master property \"os\" else 0; check os < 2;",
+    ))
+    .unwrap_err();
     assert!(e.iter().any(|(c, _)| *c == Code::FieldTooNarrow), "{e:?}");
 }

@@ -165,10 +165,7 @@ pub fn platform_name<'b>(node: Node<'_>, buf: &'b mut [u8]) -> Result<&'b str, D
             _ => break,
         }
     }
-    let mut out = Buf {
-        bytes: buf,
-        len: 0,
-    };
+    let mut out = Buf { bytes: buf, len: 0 };
     let written = (|| {
         match addr {
             Some(a) => write!(out, "{a:x}.{}", base_name(top))?,
@@ -201,10 +198,7 @@ pub fn pci_domain(host: Node<'_>) -> u32 {
 /// (`0000:00:01.0`).
 pub fn pci_name(domain: u32, rid: u32, buf: &mut [u8]) -> Result<&str, DevNameError> {
     use core::fmt::Write;
-    let mut out = Buf {
-        bytes: buf,
-        len: 0,
-    };
+    let mut out = Buf { bytes: buf, len: 0 };
     write!(
         out,
         "{domain:04x}:{:02x}:{:02x}.{}",

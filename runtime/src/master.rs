@@ -132,9 +132,7 @@ impl core::fmt::Display for Refusal {
             Refusal::SocDenied { machine } => {
                 write!(f, "the driver attaches no master on {machine}")
             }
-            Refusal::NotAllowed => {
-                f.write_str("the master is not on the driver's allow-list")
-            }
+            Refusal::NotAllowed => f.write_str("the master is not on the driver's allow-list"),
         }
     }
 }

@@ -57,7 +57,9 @@ fn tree() -> Vec<u8> {
         .u32("#size-cells", 1)
         .cells("ranges", &[0, 0, 0x1000_0000, 0x10_0000]);
     b.begin("timer@40").cells("reg", &[0x40, 0x10]).end();
-    b.begin("outside@200000").cells("reg", &[0x20_0000, 0x10]).end();
+    b.begin("outside@200000")
+        .cells("reg", &[0x20_0000, 0x10])
+        .end();
     b.end();
     // A bus without `ranges`: its children do not translate.
     b.begin("i2c@e6500000")
@@ -92,11 +94,11 @@ fn platform_names_are_linuxs() {
     assert_eq!(name_of("/firmware/optee").unwrap(), "firmware:optee");
     assert_eq!(name_of("/soc").unwrap(), "soc");
     // Through a non-identity `ranges`: 0x10000000 + 0x40.
-    assert_eq!(name_of("/soc/bus@10000000/timer@40").unwrap(), "10000040.timer");
     assert_eq!(
-        name_of("/soc/bus@10000000").unwrap(),
-        "10000000.bus"
+        name_of("/soc/bus@10000000/timer@40").unwrap(),
+        "10000040.timer"
     );
+    assert_eq!(name_of("/soc/bus@10000000").unwrap(), "10000000.bus");
     // Outside every `ranges` window: the bus's name is prefixed.
     assert_eq!(
         name_of("/soc/bus@10000000/outside@200000").unwrap(),
@@ -138,7 +140,10 @@ fn pci_names_are_domain_bus_device_function() {
     assert_eq!(pci_name(0, 0, &mut buf).unwrap(), "0000:00:00.0");
     // RID 0x010a: bus 1, device 1, function 2.
     assert_eq!(pci_name(1, 0x010a, &mut buf).unwrap(), "0001:01:01.2");
-    assert_eq!(pci_name(0, 0x10a, &mut [0u8; 5]), Err(DevNameError::TooLong));
+    assert_eq!(
+        pci_name(0, 0x10a, &mut [0u8; 5]),
+        Err(DevNameError::TooLong)
+    );
 }
 
 /// A driver that lets only `ee100000.mmc` (and PCI functions) attach,

@@ -9,8 +9,8 @@ use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, PhandleE
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::map_id::of_map_id;
-use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 use iommugen_runtime::master::NAME_LEN;
+use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 
 use super::driver::SpecDriver;
 use super::messages::{

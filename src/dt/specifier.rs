@@ -64,7 +64,11 @@ pub fn xlate_alone(
     let Ok(mut sink) = fw.sink(iommu.id()) else {
         return vec![];
     };
-    if decl.driver.of_xlate(master, iommu, data, cells, &mut sink).is_err() {
+    if decl
+        .driver
+        .of_xlate(master, iommu, data, cells, &mut sink)
+        .is_err()
+    {
         return vec![];
     }
     fw.ids_for(iommu.id()).collect()

@@ -128,7 +128,9 @@ fn denied(socs: &[DeniedSocAst], diags: &mut Vec<Diagnostic>) -> Vec<ir::DeniedS
                     s.machine.span.clone(),
                     "no root node says this",
                 )
-                .help("name the SoC as its root node's compatible does, e.g. `\"renesas,r8a7796\"`"),
+                .help(
+                    "name the SoC as its root node's compatible does, e.g. `\"renesas,r8a7796\"`",
+                ),
             );
             continue;
         }

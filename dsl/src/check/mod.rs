@@ -9,9 +9,9 @@ mod bits;
 mod dma;
 mod extends;
 mod fields;
-mod masters;
 mod formats;
 pub mod geometry;
+mod masters;
 mod page_table;
 mod pt_items;
 

@@ -58,7 +58,12 @@ fn with_node<R>(
 /// The IDs `driver.of_xlate` gives for one specifier of a platform master
 /// named as R-Car's SDHI0 (`ee100000.mmc`, on every shipped allow-list).
 fn xlate(driver: &dyn IommuDriver, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u32>, DriverError> {
-    xlate_as(driver, &Master::platform(iommu, Some("ee100000.mmc")), iommu, args)
+    xlate_as(
+        driver,
+        &Master::platform(iommu, Some("ee100000.mmc")),
+        iommu,
+        args,
+    )
 }
 
 /// The IDs `driver.of_xlate` gives for one specifier of `master`.
@@ -543,7 +548,11 @@ fn with_tree<R>(blob: &[u8], f: impl FnOnce(DeviceTree<'_>) -> R) -> R {
 #[test]
 fn ipmmu_allow_list_and_deny_list() {
     for (machine, driver, denied) in [
-        ("renesas,r8a77961", &IpmmuRcarGen3 as &dyn IommuDriver, false),
+        (
+            "renesas,r8a77961",
+            &IpmmuRcarGen3 as &dyn IommuDriver,
+            false,
+        ),
         ("renesas,r8a7796", &IpmmuRcarGen3, true),
         ("renesas,r8a779f0", &IpmmuRcarGen4, false),
     ] {
@@ -595,9 +604,15 @@ fn master_property_reads_the_masters_node() {
     with_tree(&blob, |t| {
         let iommu = t.find_path("/iommu@1000").unwrap();
         let at = |p: &str| Master::platform(t.find_path(p).unwrap(), None);
-        assert_eq!(xlate_as(&MasterProp, &at("/a@1"), iommu, &[5]), Ok(vec![0x3_0005]));
+        assert_eq!(
+            xlate_as(&MasterProp, &at("/a@1"), iommu, &[5]),
+            Ok(vec![0x3_0005])
+        );
         // Bit 8 is declared dropped.
-        assert_eq!(xlate_as(&MasterProp, &at("/b@2"), iommu, &[5]), Ok(vec![0x3_0005]));
+        assert_eq!(
+            xlate_as(&MasterProp, &at("/b@2"), iommu, &[5]),
+            Ok(vec![0x3_0005])
+        );
         // Bit 4 is neither read nor dropped: refused, naming the word.
         assert_eq!(
             xlate_as(&MasterProp, &at("/c@3"), iommu, &[5]),
