@@ -52,23 +52,23 @@ fn bad_name(name: &str) -> Option<String> {
     if let Some((addr, node)) = first.split_once('.') {
         let hex = addr.strip_prefix("0x").unwrap_or(addr);
         if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) && !node.is_empty() {
-            if addr.starts_with("0x") {
-                return Some(format!(
-                    "Linux prints the address without `0x`: `{hex}.{node}`"
-                ));
-            }
-            if hex.chars().any(|c| c.is_ascii_uppercase()) {
-                return Some(format!(
-                    "Linux prints the address in lower case: `{}.{node}`",
-                    hex.to_ascii_lowercase()
-                ));
-            }
-            if hex.len() > 1 && hex.starts_with('0') {
-                return Some(format!(
-                    "Linux prints the address without leading zeros: `{}.{node}`",
-                    hex.trim_start_matches('0')
-                ));
-            }
+            // What `%llx` prints for this address.
+            let lower = hex.to_ascii_lowercase();
+            let digits = lower.trim_start_matches('0');
+            let canonical = if digits.is_empty() { "0" } else { digits };
+            let why = if addr.starts_with("0x") {
+                "without `0x`"
+            } else if hex.chars().any(|c| c.is_ascii_uppercase()) {
+                "in lower case"
+            } else if canonical != hex {
+                "without leading zeros"
+            } else {
+                return None;
+            };
+            let rest = &name[first.len()..];
+            return Some(format!(
+                "Linux prints the address {why}: `{canonical}.{node}{rest}`"
+            ));
         }
     }
     None
