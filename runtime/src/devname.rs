@@ -25,11 +25,21 @@
 //! ancestor's `#address-cells` / `#size-cells` (Linux's defaults 1 and 1).
 //! Linux's PCI and ISA bus rules are not modelled: a platform device
 //! below a PCI bridge node is named as on a default bus.
+//!
+//! Work is bounded on hostile trees (a node a million levels deep): a
+//! translation climbs at most [`MAX_LEVELS`] buses and looks at most as
+//! far for a cell count (deeper: not translated; Linux's walk has no
+//! limit, and no real tree comes near), and the chain of unnamed parents
+//! stops once it could no longer fit the buffer.
 
 use crate::fdt::{Cells, Node};
 
 /// Linux's `OF_MAX_ADDR_CELLS`: wider addresses do not translate.
 const MAX_ADDR_CELLS: u32 = 4;
+
+/// The most buses a translation climbs, and the most ancestors searched
+/// for a cell count.
+pub const MAX_LEVELS: usize = 64;
 
 /// Why no name could be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,43 +76,53 @@ impl core::fmt::Write for Buf<'_> {
 }
 
 /// The nearest ancestor-or-self value of `name` (`#address-cells` or
-/// `#size-cells`), else `default`, as Linux's `of_bus_n_addr_cells` walks.
-fn cells_from(start: Option<Node<'_>>, name: &str, default: u32) -> u32 {
-    let mut at = start;
-    while let Some(n) = at {
+/// `#size-cells`), else `default`, as Linux's `of_bus_n_addr_cells` walks;
+/// `None` past [`MAX_LEVELS`] ancestors.
+fn cells_from(start: Node<'_>, name: &str, default: u32) -> Option<u32> {
+    let mut at = Some(start);
+    for _ in 0..MAX_LEVELS {
+        let Some(n) = at else {
+            return Some(default);
+        };
         if let Some(v) = n.u32_property(name) {
-            return v;
+            return Some(v);
         }
         at = n.parent();
     }
-    default
+    at.is_none().then_some(default)
 }
 
 /// The cell counts of addresses *in* bus `bus` (its children's `reg`).
-fn bus_cells(bus: Node<'_>) -> (u32, u32) {
-    (
-        cells_from(Some(bus), "#address-cells", 1),
-        cells_from(Some(bus), "#size-cells", 1),
-    )
+fn bus_cells(bus: Node<'_>) -> Option<(u32, u32)> {
+    Some((
+        cells_from(bus, "#address-cells", 1)?,
+        cells_from(bus, "#size-cells", 1)?,
+    ))
 }
 
 /// `node`'s first `reg` address as a CPU physical address, or `None` when
 /// Linux's `of_translate_address` gives `OF_BAD_ADDR`.
 pub fn translate_reg(node: Node<'_>) -> Option<u64> {
+    // `reg` first: most nodes on a long chain have none.
+    let reg = node.property("reg")?.cells()?;
     let bus = node.parent()?;
-    let (na, _) = bus_cells(bus);
+    let (na, _) = bus_cells(bus)?;
     if na == 0 || na > MAX_ADDR_CELLS {
         return None;
     }
-    let reg = node.property("reg")?.cells()?;
     let (addr, _) = reg.split(na as usize)?;
     let mut addr = addr.number();
     // Climb: at each bus, map the address through its `ranges` into its
     // parent's space, until the bus is the root.
     let mut child_bus = bus;
+    let mut levels = 0;
     while let Some(parent) = child_bus.parent() {
-        let (na, ns) = bus_cells(child_bus);
-        let (pna, _) = bus_cells(parent);
+        levels += 1;
+        if levels > MAX_LEVELS {
+            return None;
+        }
+        let (na, ns) = bus_cells(child_bus)?;
+        let (pna, _) = bus_cells(parent)?;
         if pna == 0 || pna > MAX_ADDR_CELLS || ns > 2 {
             return None;
         }
@@ -161,6 +181,10 @@ pub fn platform_name<'b>(node: Node<'_>, buf: &'b mut [u8]) -> Result<&'b str, D
             Some(p) if p.parent().is_some() => {
                 top = p;
                 depth += 1;
+                // Each node passed adds at least `:` and a character.
+                if depth.saturating_mul(2) > buf.len() {
+                    return Err(DevNameError::TooLong);
+                }
             }
             _ => break,
         }

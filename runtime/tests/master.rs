@@ -6,6 +6,7 @@
 //! `of_device_make_bus_id`.
 
 mod common;
+mod raw;
 
 use common::*;
 use iommugen_runtime::configure::{of_iommu_configure, of_pci_iommu_configure, Configured};
@@ -276,4 +277,42 @@ fn master_carries_node_pci_and_name() {
         assert_eq!(allow.admit(&unnamed), Err(Refusal::NotAllowed));
         assert_eq!(MasterPolicy::default().admit(&unnamed), Ok(()));
     });
+}
+
+/// Hostile depth: names are bounded work. A chain 100,000 deep without
+/// `reg` overflows the buffer after a few levels instead of walking it
+/// all; with `reg` and `ranges;` at every level the translation gives up
+/// past `MAX_LEVELS` buses (Linux has no limit; no real tree is that deep).
+#[test]
+fn deep_chains_are_bounded() {
+    for with_reg in [false, true] {
+        const DEPTH: usize = 100_000;
+        let one = |v: u32| v.to_be_bytes();
+        let mut r = raw::Raw::new();
+        r.begin(b"")
+            .prop("#address-cells", &one(1))
+            .prop("#size-cells", &one(1));
+        for _ in 0..DEPTH {
+            r.begin(b"n@1");
+            if with_reg {
+                r.prop("ranges", &[])
+                    .prop("reg", &[one(1), one(1)].concat());
+            }
+        }
+        for _ in 0..DEPTH {
+            r.end_node();
+        }
+        r.end_node().finish();
+        let blob = r.blob();
+        with_tree(&blob, |t| {
+            let leaf = t.nodes().last().unwrap();
+            let mut buf = [0u8; NAME_LEN];
+            assert_eq!(platform_name(leaf, &mut buf), Err(DevNameError::TooLong));
+            assert_eq!(translate_reg(leaf), None);
+            // Near the root the same chain translates (1:1 `ranges;`).
+            let shallow = t.find_path("/n@1/n@1").unwrap();
+            let want = if with_reg { Ok("1.n") } else { Ok("n@1:n@1") };
+            assert_eq!(platform_name(shallow, &mut buf), want);
+        });
+    }
 }
