@@ -271,3 +271,40 @@ fn attribute_and_spec_give_the_same_ir() {
         );
     }
 }
+
+/// `master property(..)` and the master lists lower to the DSL's forms.
+#[test]
+fn master_sources_and_lists_lower() {
+    let args = quote! {
+        compatible: ["v,x"],
+        cells: 1,
+        field sid: u16 = cell[0][15:0],
+        field os: u4 = master property("os-id")[3:0] else 0,
+        id: os << 16 | sid,
+        allow_masters: ["ee100000.mmc", "firmware:optee"],
+        deny_soc: ["renesas,r8a7796", "renesas,r8a7795" revision "ES2.*"],
+        page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, pool: 8 },
+        init: crate::p::probe,
+    };
+    let ty = Ident::new("Acme", Span::call_site());
+    let (synth, _) = lower(args, &ty, &[]).unwrap();
+    let checked = iommugen_dsl::check_source("attr", &synth.text);
+    assert!(!checked.has_errors(), "{}\n{:?}", synth.text, checked.diagnostics);
+    let d = checked.spec.unwrap().drivers.remove(0);
+    assert!(matches!(
+        &d.fields[1].sources[0],
+        ir::Source::MasterProperty { name, .. } if name == "os-id"
+    ));
+    let allow = d.masters.allow.unwrap();
+    assert_eq!(allow.names, ["ee100000.mmc", "firmware:optee"]);
+    let deny: Vec<_> = d
+        .masters
+        .deny
+        .iter()
+        .map(|s| (s.machine.as_str(), s.revision.as_deref()))
+        .collect();
+    assert_eq!(
+        deny,
+        [("renesas,r8a7796", None), ("renesas,r8a7795", Some("ES2.*"))]
+    );
+}
