@@ -83,9 +83,10 @@ const DTS: &str = r#"/dts-v1/;
 };
 "#;
 
-fn report() -> Value {
+/// The report for [`DTS`] with [`SPEC`]; `test` names the scratch folder.
+fn report(test: &str) -> Value {
     tools::require("dtc", "device-tree-compiler");
-    let dir = scratch("dt_master_property", "report");
+    let dir = scratch("dt_master_property", test);
     let spec = write(&dir, "acme.iommu", SPEC);
     let dts = write(&dir, "board.dts", DTS);
     let out = iommugen(&[
@@ -120,7 +121,7 @@ fn ids(m: &Value) -> Vec<u64> {
 
 #[test]
 fn master_property_comes_from_the_masters_node() {
-    let v = report();
+    let v = report("master_property");
     // os-id 3 (not the IOMMU's 7): 3 << 16 | 0x21.
     let a = master(&v, "/bus@10000000/dma@100000");
     assert_eq!(a["translation"], "iommu", "{a:#}");
@@ -145,7 +146,7 @@ fn master_property_comes_from_the_masters_node() {
 
 #[test]
 fn allow_list_matches_linux_device_names() {
-    let v = report();
+    let v = report("allow_list");
     // "10500000.gpu" is not on the list: refused before its cells are read.
     let gpu = master(&v, "/bus@10000000/gpu@500000");
     assert_eq!(gpu["translation"], "direct", "{gpu:#}");

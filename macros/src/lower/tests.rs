@@ -289,7 +289,12 @@ fn master_sources_and_lists_lower() {
     let ty = Ident::new("Acme", Span::call_site());
     let (synth, _) = lower(args, &ty, &[]).unwrap();
     let checked = iommugen_dsl::check_source("attr", &synth.text);
-    assert!(!checked.has_errors(), "{}\n{:?}", synth.text, checked.diagnostics);
+    assert!(
+        !checked.has_errors(),
+        "{}\n{:?}",
+        synth.text,
+        checked.diagnostics
+    );
     let d = checked.spec.unwrap().drivers.remove(0);
     assert!(matches!(
         &d.fields[1].sources[0],
@@ -305,6 +310,9 @@ fn master_sources_and_lists_lower() {
         .collect();
     assert_eq!(
         deny,
-        [("renesas,r8a7796", None), ("renesas,r8a7795", Some("ES2.*"))]
+        [
+            ("renesas,r8a7796", None),
+            ("renesas,r8a7795", Some("ES2.*"))
+        ]
     );
 }
