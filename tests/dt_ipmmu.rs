@@ -2,7 +2,9 @@
 //! tree (tests/dts/r8a77951-ipmmu.dts, from Linux's r8a77951.dtsi). The
 //! expected IDs are the uTLB cells, worked out from
 //! renesas,ipmmu-vmsa.yaml; the domain sharing follows Linux's
-//! ipmmu_find_group (one group per IPMMU instance).
+//! ipmmu_find_group (one group per IPMMU instance); which masters attach
+//! follows ipmmu-vmsa.c's ipmmu_device_is_allowed (devices_allowlist by
+//! dev_name, PCI always, soc_denylist).
 
 use std::path::Path;
 
@@ -14,8 +16,14 @@ mod cli;
 use cli::{iommugen, scratch, write};
 
 fn json(path: &str) -> (i32, Value) {
+    json_with(path, &[])
+}
+
+fn json_with(path: &str, extra: &[&str]) -> (i32, Value) {
     tools::require("dtc", "device-tree-compiler");
-    let out = iommugen(&["dt", "--format", "json", path]);
+    let mut args = vec!["dt", "--format", "json", path];
+    args.extend(extra);
+    let out = iommugen(&args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let v: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{e}: {text}\n{}", cli::stderr(&out)));
@@ -51,13 +59,19 @@ fn rcar_h3_sdhi_utlbs() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
     let (code, v) = json(&path.display().to_string());
     assert_eq!(code, 0, "{v:#}");
-    // Both IPMMUs say "renesas,ipmmu-r8a7795": the Gen3 driver.
-    for p in ["/soc/iommu@e67b0000", "/soc/iommu@e7740000"] {
+    // Every IPMMU says "renesas,ipmmu-r8a7795": the Gen3 driver.
+    for p in [
+        "/soc/iommu@e67b0000",
+        "/soc/iommu@e6740000",
+        "/soc/iommu@e6570000",
+        "/soc/iommu@e7740000",
+    ] {
         let i = find(&v, "iommus", p);
         assert_eq!(i["status"], "initialised");
         assert_eq!(i["driver"], "ipmmu_rcar_gen3");
     }
-    // sdhi0..3: <&ipmmu_ds1 32> .. <&ipmmu_ds1 35>, each uTLB its ID.
+    // sdhi0..3: <&ipmmu_ds1 32> .. <&ipmmu_ds1 35>, each uTLB its ID; their
+    // Linux names ("ee100000.mmc" ..) are on the allow-list.
     let ds1 = "/soc/iommu@e7740000";
     let mut domains = vec![];
     for (i, unit) in ["ee100000", "ee120000", "ee140000", "ee160000"]
@@ -72,11 +86,58 @@ fn rcar_h3_sdhi_utlbs() {
     }
     // One IPMMU, one domain for its four masters.
     assert!(domains.iter().all(|d| *d == domains[0] && d.is_u64()));
-    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0));
+    // H3's deny-list entry is for ES2.x only, which the tree cannot say.
+    let diags = v["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "dt::W0305");
+    assert_eq!(diags[0]["severity"], "warning");
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("renesas,r8a7795 revision ES2.*"));
+    assert_eq!(diags[0]["source"]["line"], 24, "the root's compatible");
+}
+
+/// SYS-DMAC0 (dma-controller@e6700000, Linux's "e6700000.dma-controller")
+/// names ipmmu_ds0 but is not on devices_allowlist: ipmmu_of_xlate gives
+/// -ENODEV and Linux runs it untranslated, without an error.
+#[test]
+fn rcar_h3_dmac_is_refused_untranslated() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let (code, v) = json(&path.display().to_string());
+    assert_eq!(code, 0, "{v:#}");
+    let m = find(&v, "masters", "/soc/dma-controller@e6700000");
+    assert!(m["error"].is_null(), "{m:#}");
+    assert_eq!(m["translation"], "direct");
+    assert!(translations(m).is_empty());
+    assert!(m["domain"].is_null());
+    assert_eq!(m["untranslated"]["reason"], "master-refused");
+    let why = m["untranslated"]["message"].as_str().unwrap();
+    assert!(why.contains("\"e6700000.dma-controller\""), "{why}");
+    assert!(why.contains("/soc/iommu@e6740000"), "{why}");
+}
+
+/// PCIe channel 0's iommu-map (<0 &ipmmu_hc 0 1>, iommu-map-mask <0>)
+/// sends every requester to uTLB 0 of ipmmu_hc; PCI functions are always
+/// allowed.
+#[test]
+fn rcar_h3_pci_function_is_allowed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let (code, v) = json_with(
+        &path.display().to_string(),
+        &["--rid", "/soc/pcie@fe000000@0x100"],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let rid = &v["pci"][0];
+    assert_eq!(rid["iommu"], "/soc/iommu@e6570000", "{rid:#}");
+    assert_eq!(rid["id"], 0);
+    assert_eq!(rid["translation"], "iommu");
+    assert_eq!(rid["ids"], serde_json::json!([0]));
 }
 
 /// A uTLB past the Gen3 count (48) is refused by the generation's check;
-/// the Gen4 driver, with 64 uTLBs, takes the same cell.
+/// the Gen4 driver, with 64 uTLBs, takes the same cell. The masters are
+/// SDHI controllers, named as Linux's allow-list expects.
 #[test]
 fn utlb_past_the_generation_is_refused() {
     let dts = r#"/dts-v1/;
@@ -93,12 +154,12 @@ fn utlb_past_the_generation_is_refused() {
 		reg = <0x2000 0x1000>;
 		#iommu-cells = <1>;
 	};
-	dma@3000 {
-		reg = <0x3000 0x100>;
+	mmc@ee100000 {
+		reg = <0xee100000 0x2000>;
 		iommus = <&gen3 48>;
 	};
-	dma@4000 {
-		reg = <0x4000 0x100>;
+	mmc@ee120000 {
+		reg = <0xee120000 0x2000>;
 		iommus = <&gen4 48>;
 	};
 };
@@ -111,13 +172,75 @@ fn utlb_past_the_generation_is_refused() {
         find(&v, "iommus", "/iommu@2000")["driver"],
         "ipmmu_rcar_gen4"
     );
-    let refused = find(&v, "masters", "/dma@3000");
+    let refused = find(&v, "masters", "/mmc@ee100000");
     let error = refused["error"].to_string();
     assert!(error.contains("utlb < 48"), "{refused:#}");
-    let taken = find(&v, "masters", "/dma@4000");
+    let taken = find(&v, "masters", "/mmc@ee120000");
     assert!(taken["error"].is_null(), "{taken:#}");
     assert_eq!(
         translations(taken),
         vec![("/iommu@2000".to_owned(), vec![48])]
     );
+}
+
+/// The deny list: on an M3-W (root compatible "renesas,r8a7796", on
+/// soc_denylist for every revision) not even an allow-listed SDHI or a
+/// PCI function attaches; on M3-W+ ("renesas,r8a77961") they do. A
+/// master the allow-list does not name is refused on both.
+#[test]
+fn denied_soc_refuses_every_master() {
+    let dts = |machine: &str| {
+        format!(
+            r#"/dts-v1/;
+/ {{
+	compatible = "{machine}";
+	#address-cells = <1>;
+	#size-cells = <1>;
+	ipmmu: iommu@e6740000 {{
+		compatible = "renesas,ipmmu-r8a7796";
+		reg = <0xe6740000 0x1000>;
+		#iommu-cells = <1>;
+	}};
+	mmc@ee100000 {{
+		reg = <0xee100000 0x2000>;
+		iommus = <&ipmmu 32>;
+	}};
+	serial@e6e88000 {{
+		reg = <0xe6e88000 0x40>;
+		iommus = <&ipmmu 1>;
+	}};
+	pcie@fe000000 {{
+		reg = <0xfe000000 0x80000>;
+		iommu-map = <0 &ipmmu 0 1>;
+		iommu-map-mask = <0>;
+	}};
+}};
+"#
+        )
+    };
+    let dir = scratch("dt_ipmmu", "denied_soc");
+    for (machine, denied) in [("renesas,r8a7796", true), ("renesas,r8a77961", false)] {
+        let path = write(&dir, &format!("{machine}.dts"), dts(machine));
+        let (code, v) = json_with(&path, &["--rid", "/pcie@fe000000@0x0"]);
+        assert_eq!(code, 0, "{v:#}");
+        let mmc = find(&v, "masters", "/mmc@ee100000");
+        let pci = &v["pci"][0];
+        if denied {
+            assert_eq!(mmc["untranslated"]["reason"], "master-refused", "{mmc:#}");
+            let why = mmc["untranslated"]["message"].as_str().unwrap();
+            assert!(why.contains("no master on renesas,r8a7796"), "{why}");
+            assert_eq!(pci["untranslated"]["reason"], "master-refused", "{pci:#}");
+        } else {
+            assert_eq!(mmc["translation"], "iommu", "{mmc:#}");
+            assert_eq!(
+                translations(mmc),
+                vec![("/iommu@e6740000".to_owned(), vec![32])]
+            );
+            assert_eq!(pci["translation"], "iommu", "{pci:#}");
+        }
+        let uart = find(&v, "masters", "/serial@e6e88000");
+        assert_eq!(uart["untranslated"]["reason"], "master-refused", "{uart:#}");
+        // A whole-SoC entry is decided from the tree: no W0305.
+        assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
+    }
 }

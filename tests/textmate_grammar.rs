@@ -190,7 +190,17 @@ fn shipped() -> Vec<(String, String)> {
 
 fn keywords() -> Vec<&'static str> {
     let mut k: Vec<&str> = [DRIVER_ITEMS, PAGE_TABLE_ITEMS, DMA_ITEMS].concat();
-    k.extend(["driver", "cell", "property", "else", "iommu-map"]);
+    k.extend([
+        "driver",
+        "cell",
+        "property",
+        "master",
+        "else",
+        "iommu-map",
+        "masters",
+        "soc",
+        "revision",
+    ]);
     k
 }
 
@@ -222,7 +232,9 @@ fn every_token_of_every_shipped_spec_gets_a_scope_of_its_kind() {
                 Kind::BlockComment => &["comment.block"],
                 Kind::Str => &["string.quoted.double"],
                 Kind::Number => &["constant.numeric"],
-                Kind::Ident if kw.contains(&word) => &["keyword."],
+                // `master` is a keyword only before `property`; it is also
+                // a field name (sun50i-iommu.iommu).
+                Kind::Ident if kw.contains(&word) && word != "master" => &["keyword."],
                 Kind::Ident => &[
                     "keyword.",
                     "support.type.format",
@@ -293,7 +305,9 @@ fn every_name_the_checker_knows_is_highlighted_as_one() {
         cases.push((p.to_owned(), "constant.language"));
     }
     for (word, family) in cases {
-        let line = format!("x {word} y");
+        // `master` is a keyword only as `master property`.
+        let after = if word == "master" { " property" } else { "" };
+        let line = format!("x {word}{after} y");
         let sc = scopes(&rules, &line);
         for (i, s) in sc[2..2 + word.len()].iter().enumerate() {
             let s = s.as_deref().unwrap_or_default();

@@ -275,6 +275,15 @@ fn field_stmt(
                     quote!(if let Some(value) = iommu.u32_property(#name) { #refuse #value }),
                 );
             }
+            Source::MasterProperty { name, bits, .. } => {
+                // A PCI function has no node of its own: the source is
+                // unavailable for it.
+                let value = extract(&quote!(value), *bits);
+                let refuse = unread::master_property_check(refused, name, rt);
+                branches.push(quote!(
+                    if let Some(value) = master_property(#name) { #refuse #value }
+                ));
+            }
             Source::Const { value, .. } => {
                 fallback = Some(int_literal(u64::from(*value)));
                 // The first constant is always available; later sources are dead.
@@ -299,6 +308,48 @@ fn uses_property(driver: &Driver) -> bool {
         .iter()
         .flat_map(|f| &f.sources)
         .any(|s| matches!(s, Source::Property { .. }))
+}
+
+fn uses_master_property(driver: &Driver) -> bool {
+    driver
+        .fields
+        .iter()
+        .flat_map(|f| &f.sources)
+        .any(|s| matches!(s, Source::MasterProperty { .. }))
+}
+
+/// `allow masters` / `deny soc`: the runtime's policy as a constant and
+/// the refusal, before anything else (Linux's `ipmmu_of_xlate` asks
+/// `ipmmu_device_is_allowed` first). Empty when every master may attach.
+fn policy_check(driver: &Driver, rt: &TokenStream) -> TokenStream {
+    let policy = &driver.masters;
+    if !policy.restricts() {
+        return quote!();
+    }
+    let allow = match &policy.allow {
+        Some(list) => {
+            let names = &list.names;
+            quote!(Some(&[#(#names),*]))
+        }
+        None => quote!(None),
+    };
+    let deny = policy.deny.iter().map(|d| {
+        let machine = &d.machine;
+        let revision = match &d.revision {
+            Some(r) => quote!(Some(#r)),
+            None => quote!(None),
+        };
+        quote!(#rt::master::DeniedSoc { machine: #machine, revision: #revision })
+    });
+    quote! {
+        const POLICY: #rt::master::MasterPolicy<'static> = #rt::master::MasterPolicy {
+            allow: #allow,
+            deny: &[#(#deny),*],
+        };
+        POLICY
+            .admit(master)
+            .map_err(#rt::decl::DriverError::MasterRefused)?;
+    }
 }
 
 /// Seed step (3): the specifier's cells to the master's IDs, straight-line.
@@ -366,20 +417,42 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     } else {
         quote!(ids)
     };
+    let policy = policy_check(driver, rt);
+    let reads_master = uses_master_property(driver);
+    let master = if reads_master || driver.masters.restricts() {
+        quote!(master)
+    } else {
+        quote!(_master)
+    };
+    // A property of the master's own node; none for a PCI function.
+    let master_property = reads_master.then(|| {
+        quote! {
+            let master_property = |name: &str| {
+                if master.is_pci() {
+                    None
+                } else {
+                    master.node().u32_property(name)
+                }
+            };
+        }
+    });
     quote! {
         fn of_xlate(
             &self,
+            #master: &#rt::master::Master<'_>,
             #iommu: #rt::fdt::Node<'_>,
             _data: #rt::decl::InstanceData,
             args: &[u32],
             #ids: &mut #rt::fwspec::IdSink<'_>,
         ) -> Result<(), #rt::decl::DriverError> {
+            #policy
             if !matches!(args.len(), #pattern) {
                 return Err(#rt::decl::DriverError::WrongCellCount {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
                 });
             }
             #(#unread)*
+            #master_property
             #(#fields)*
             #(#checks)*
             #(#pushes)*

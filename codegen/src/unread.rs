@@ -60,7 +60,23 @@ pub fn cell_checks(refused: &RefusedBits, counts: &[u32], rt: &TokenStream) -> V
 /// The refusal inside a field's branch that took property `name`'s `value`;
 /// empty when every bit of it is read or dropped.
 pub fn property_check(refused: &RefusedBits, name: &str, rt: &TokenStream) -> TokenStream {
-    let refused = refused.property(name);
+    word_check(
+        refused.property(name),
+        quote!(#rt::decl::SpecWord::Property(#name)),
+        rt,
+    )
+}
+
+/// As [`property_check`], for master property `name`.
+pub fn master_property_check(refused: &RefusedBits, name: &str, rt: &TokenStream) -> TokenStream {
+    word_check(
+        refused.master_property(name),
+        quote!(#rt::decl::SpecWord::MasterProperty(#name)),
+        rt,
+    )
+}
+
+fn word_check(refused: u32, word: TokenStream, rt: &TokenStream) -> TokenStream {
     if refused == 0 {
         return quote!();
     }
@@ -69,7 +85,7 @@ pub fn property_check(refused: &RefusedBits, name: &str, rt: &TokenStream) -> To
         let unread = value & #refused;
         if unread != 0 {
             return Err(#rt::decl::DriverError::UnreadBits {
-                word: #rt::decl::SpecWord::Property(#name),
+                word: #word,
                 bits: unread,
             });
         }

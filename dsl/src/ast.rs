@@ -92,6 +92,20 @@ pub enum ItemKind {
     Dma(Vec<DmaItem>),
     /// `init a::b::c;`
     Init(Vec<Ident>),
+    /// `allow masters "ee100000.mmc", ...;`: the platform masters that may
+    /// attach (PCI functions always may).
+    AllowMasters(Vec<Str>),
+    /// `deny soc "renesas,r8a7796", "renesas,r8a7795" revision "ES2.*";`
+    DenySocs(Vec<DeniedSocAst>),
+}
+
+/// One entry of `deny soc`: a machine compatible and, optionally, the
+/// chip revisions (a glob) it is limited to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeniedSocAst {
+    pub machine: Str,
+    pub revision: Option<Str>,
+    pub span: Span,
 }
 
 impl ItemKind {
@@ -109,6 +123,8 @@ impl ItemKind {
             ItemKind::PageTable(_) => "page-table",
             ItemKind::Dma(_) => "dma",
             ItemKind::Init(_) => "init",
+            ItemKind::AllowMasters(_) => "allow",
+            ItemKind::DenySocs(_) => "deny",
         }
     }
 }
@@ -138,6 +154,8 @@ pub enum SourceBase {
     Cell(Num),
     /// `property "name"`
     Property(Str),
+    /// `master property "name"`: a `u32` property of the master's node.
+    MasterProperty(Str),
     /// A constant.
     Const(Num),
 }
@@ -158,6 +176,8 @@ pub enum WordAst {
     Cell(Num),
     /// `property "name"`
     Property(Str),
+    /// `master property "name"`
+    MasterProperty(Str),
 }
 
 /// `[hi:lo]`, or `[bit]` (then `lo` is `None`).

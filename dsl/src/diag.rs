@@ -91,6 +91,9 @@ codes! {
     UnknownDomainPolicy = "E0502", Error, "unknown DMA domain policy";
     DuplicateCompatible = "E0601", Error, "compatible string claimed by two drivers";
     PciNeedsOneCell = "E0602", Error, "a field cannot be computed from the single cell `iommu-map` gives";
+    BadMasterName = "E0701", Error, "`allow masters` names a device name Linux never makes";
+    DuplicateListEntry = "E0702", Error, "a name or SoC listed twice in `allow masters` or `deny soc`";
+    BadDeniedSoc = "E0703", Error, "`deny soc` entry is not a machine compatible or revision pattern";
     UnusedField = "W0001", Warning, "field is never used by a check or an ID";
     FieldWiderThanBits = "W0002", Warning, "field type wider than any of its sources";
 }

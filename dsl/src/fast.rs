@@ -466,6 +466,24 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             lx.keyword("iommu-map")?;
             ItemKind::Pci
         }
+        "allow" => {
+            lx.keyword("masters")?;
+            let mut v = list(lx.string()?);
+            while lx.at_punct(",") {
+                lx.punct(",")?;
+                v.push(lx.string()?);
+            }
+            ItemKind::AllowMasters(v)
+        }
+        "deny" => {
+            lx.keyword("soc")?;
+            let mut v = list(denied(lx)?);
+            while lx.at_punct(",") {
+                lx.punct(",")?;
+                v.push(denied(lx)?);
+            }
+            ItemKind::DenySocs(v)
+        }
         "init" => {
             let mut path = list(lx.ident()?);
             while lx.at_punct("::") {
@@ -494,6 +512,11 @@ fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
         (Tok::Ident, "property") => {
             lx.next(false)?;
             SourceBase::Property(lx.string()?)
+        }
+        (Tok::Ident, "master") => {
+            lx.next(false)?;
+            lx.keyword("property")?;
+            SourceBase::MasterProperty(lx.string()?)
         }
         (Tok::Number, _) => SourceBase::Const(lx.number()?),
         _ => return None,
@@ -526,6 +549,25 @@ fn source(lx: &mut Lexer<'_>) -> Option<SourceAst> {
     })
 }
 
+/// One entry of `deny soc`: `"machine"` or `"machine" revision "glob"`.
+fn denied(lx: &mut Lexer<'_>) -> Option<DeniedSocAst> {
+    let machine = lx.string()?;
+    let mut end = machine.span.end;
+    let revision = if matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "revision") {
+        lx.next(false)?;
+        let r = lx.string()?;
+        end = r.span.end;
+        Some(r)
+    } else {
+        None
+    };
+    Some(DeniedSocAst {
+        span: machine.span.start..end,
+        machine,
+        revision,
+    })
+}
+
 /// `ignore`'s targets, after the keyword: `cell[N][hi:lo], property "p"[hi:lo]`.
 fn ignore(lx: &mut Lexer<'_>) -> Option<ItemKind> {
     let mut targets = list(ignored(lx)?);
@@ -547,6 +589,10 @@ fn ignored(lx: &mut Lexer<'_>) -> Option<IgnoreAst> {
             WordAst::Cell(n)
         }
         (Tok::Ident, "property") => WordAst::Property(lx.string()?),
+        (Tok::Ident, "master") => {
+            lx.keyword("property")?;
+            WordAst::MasterProperty(lx.string()?)
+        }
         _ => return None,
     };
     let mut end = lx.pos;

@@ -16,6 +16,9 @@ use core::ops::Range;
 /// A byte range into the source a checked item came from.
 pub type Span = Range<usize>;
 
+mod masters;
+pub use masters::{AllowList, DeniedSoc, MasterPolicy};
+
 /// One checked source file: every driver it declares, in source order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -61,6 +64,9 @@ pub struct Driver {
     pub dma: DmaPolicy,
     /// Rust path of the early-init hook (seed step 1), e.g. `crate::smmu::probe`.
     pub init: HookPath,
+    /// Which masters may attach (`allow masters`, `deny soc`); by default
+    /// every master may.
+    pub masters: MasterPolicy,
     pub span: Span,
 }
 
@@ -113,16 +119,25 @@ pub enum Source {
         bits: BitRange,
         span: Span,
     },
+    /// Bits of a `u32` property of the master's own node; available when
+    /// the master is a platform device whose node has it (a PCI function
+    /// has no node of its own).
+    MasterProperty {
+        name: String,
+        bits: BitRange,
+        span: Span,
+    },
     /// A constant; always available.
     Const { value: u32, span: Span },
 }
 
-/// A 32-bit word of input whose bits fields read: a specifier cell or a
-/// `u32` property of the IOMMU node.
+/// A 32-bit word of input whose bits fields read: a specifier cell, a
+/// `u32` property of the IOMMU node, or one of the master's node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Word {
     Cell(u32),
     Property(String),
+    MasterProperty(String),
 }
 
 impl Source {
@@ -131,6 +146,9 @@ impl Source {
         match self {
             Source::Cell { index, bits, .. } => Some((Word::Cell(*index), *bits)),
             Source::Property { name, bits, .. } => Some((Word::Property(name.clone()), *bits)),
+            Source::MasterProperty { name, bits, .. } => {
+                Some((Word::MasterProperty(name.clone()), *bits))
+            }
             Source::Const { .. } => None,
         }
     }
@@ -139,6 +157,9 @@ impl Source {
         match (self, word) {
             (Source::Cell { index, bits, .. }, Word::Cell(i)) if index == i => Some(*bits),
             (Source::Property { name, bits, .. }, Word::Property(p)) if name == p => Some(*bits),
+            (Source::MasterProperty { name, bits, .. }, Word::MasterProperty(p)) if name == p => {
+                Some(*bits)
+            }
             _ => None,
         }
     }
@@ -179,7 +200,7 @@ impl Driver {
                 }
                 let stops = match s {
                     Source::Cell { index: i, .. } => *i < count,
-                    Source::Property { .. } => false,
+                    Source::Property { .. } | Source::MasterProperty { .. } => false,
                     Source::Const { .. } => true,
                 };
                 if stops {
@@ -223,6 +244,8 @@ pub struct RefusedBits {
     cells: Vec<(u32, Vec<u32>)>,
     /// Per property some field reads, sorted by name.
     properties: Vec<(String, u32)>,
+    /// Per master property some field reads, sorted by name.
+    master_properties: Vec<(String, u32)>,
 }
 
 impl RefusedBits {
@@ -242,6 +265,14 @@ impl RefusedBits {
             .binary_search_by(|(p, _)| p.as_str().cmp(name))
             .map_or(0, |i| self.properties[i].1)
     }
+
+    /// The bits of master property `name` refused when a field takes its
+    /// value from it (0 for a property no field reads).
+    pub fn master_property(&self, name: &str) -> u32 {
+        self.master_properties
+            .binary_search_by(|(p, _)| p.as_str().cmp(name))
+            .map_or(0, |i| self.master_properties[i].1)
+    }
 }
 
 impl Driver {
@@ -249,6 +280,7 @@ impl Driver {
     pub fn refused_bits(&self, counts: &[u32]) -> RefusedBits {
         let mut dropped_cells = [0u32; 32];
         let mut dropped_props: std::collections::HashMap<&str, u32> = Default::default();
+        let mut dropped_master: std::collections::HashMap<&str, u32> = Default::default();
         for d in &self.dropped {
             match &d.word {
                 Word::Cell(i) => {
@@ -257,6 +289,7 @@ impl Driver {
                     }
                 }
                 Word::Property(p) => *dropped_props.entry(p).or_default() |= d.mask,
+                Word::MasterProperty(p) => *dropped_master.entry(p).or_default() |= d.mask,
             }
         }
         let cells = counts
@@ -282,20 +315,37 @@ impl Driver {
             })
             .collect();
         let mut read_props: std::collections::HashMap<&str, u32> = Default::default();
+        let mut read_master: std::collections::HashMap<&str, u32> = Default::default();
         for s in self.fields.iter().flat_map(|f| &f.sources) {
-            if let Source::Property { name, bits, .. } = s {
-                *read_props.entry(name).or_default() |= bits.mask();
+            match s {
+                Source::Property { name, bits, .. } => {
+                    *read_props.entry(name).or_default() |= bits.mask();
+                }
+                Source::MasterProperty { name, bits, .. } => {
+                    *read_master.entry(name).or_default() |= bits.mask();
+                }
+                _ => {}
             }
         }
-        let mut properties: Vec<(String, u32)> = read_props
-            .into_iter()
-            .map(|(p, read)| {
-                let dropped = dropped_props.get(p).copied().unwrap_or(0);
-                (p.to_owned(), !read & !dropped)
-            })
-            .collect();
-        properties.sort_unstable();
-        RefusedBits { cells, properties }
+        let refused = |read: std::collections::HashMap<&str, u32>,
+                       dropped: &std::collections::HashMap<&str, u32>| {
+            let mut v: Vec<(String, u32)> = read
+                .into_iter()
+                .map(|(p, read)| {
+                    let dropped = dropped.get(p).copied().unwrap_or(0);
+                    (p.to_owned(), !read & !dropped)
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let properties = refused(read_props, &dropped_props);
+        let master_properties = refused(read_master, &dropped_master);
+        RefusedBits {
+            cells,
+            properties,
+            master_properties,
+        }
     }
 }
 

@@ -31,6 +31,8 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "requests",
     "dma",
     "init",
+    "allow",
+    "deny",
 ];
 /// Keywords inside `page-table { }`.
 pub const PAGE_TABLE_ITEMS: &[&str] = &[
@@ -811,6 +813,11 @@ impl<'a> P<'a> {
                         base = SourceBase::Property(self.string(&s, off));
                     }
                 }
+                Rule::master_property_ref => {
+                    if let Some(s) = q.into_inner().find(|s| s.as_rule() == Rule::string) {
+                        base = SourceBase::MasterProperty(self.string(&s, off));
+                    }
+                }
                 Rule::number => base = SourceBase::Const(self.num(&q, off)),
                 Rule::bit_sel => {
                     let bsp = span(&q, off);
@@ -865,6 +872,11 @@ impl P<'_> {
                 Rule::property_ref => {
                     if let Some(s) = q.into_inner().find(|s| s.as_rule() == Rule::string) {
                         word = WordAst::Property(self.string(&s, off));
+                    }
+                }
+                Rule::master_property_ref => {
+                    if let Some(s) = q.into_inner().find(|s| s.as_rule() == Rule::string) {
+                        word = WordAst::MasterProperty(self.string(&s, off));
                     }
                 }
                 Rule::bit_sel => {
@@ -1120,6 +1132,34 @@ impl<'a> P<'a> {
                 })
             }
             Rule::ignore => ItemKind::Ignore(inner.map(|t| self.ignored(t, off)).collect()),
+            Rule::allow => ItemKind::AllowMasters(inner.map(|s| self.string(&s, off)).collect()),
+            Rule::deny => ItemKind::DenySocs(
+                inner
+                    .map(|d| {
+                        let mut sp = span(&d, off);
+                        let strings: Vec<Str> = d
+                            .into_inner()
+                            .filter(|s| s.as_rule() == Rule::string)
+                            .map(|s| self.string(&s, off))
+                            .collect();
+                        // As for a source: end at the last string, not at
+                        // whitespace skipped looking for `revision`.
+                        if let Some(last) = strings.last() {
+                            sp.end = last.span.end;
+                        }
+                        let mut strings = strings.into_iter();
+                        let machine = strings.next().unwrap_or(Str {
+                            value: String::new(),
+                            span: sp.clone(),
+                        });
+                        DeniedSocAst {
+                            machine,
+                            revision: strings.next(),
+                            span: sp,
+                        }
+                    })
+                    .collect(),
+            ),
             Rule::check => match inner.next() {
                 Some(e) => ItemKind::Check(self.expr(e, off)),
                 None => ItemKind::Pci,
@@ -1347,7 +1387,9 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         Rule::string => "a string",
         Rule::ty => "a type such as `u16`",
         Rule::expr => "an expression",
-        Rule::source => "a source (`cell[N]`, `property \"name\"` or a number)",
+        Rule::source => {
+            "a source (`cell[N]`, `property \"name\"`, `master property \"name\"` or a number)"
+        }
         Rule::doc => return None,
         Rule::EOI => "end of item",
         _ => return None,

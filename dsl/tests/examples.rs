@@ -36,6 +36,8 @@ fn field_value(f: &Field, cells: &[u32], props: &[(&str, u32)]) -> Option<u32> {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| bits.extract(*v)),
+        // No shipped spec reads a master's property.
+        Source::MasterProperty { .. } => None,
         Source::Const { value, .. } => Some(*value),
     })
 }
@@ -596,4 +598,36 @@ fn ipmmu_utlb_per_generation() {
         assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
         assert_eq!(d.init.to_path_string(), "crate::ipmmu::probe");
     }
+    // ipmmu-vmsa.c: R-Car Gen3/Gen4 and RZ/G2 (soc_needs_opt_in) admit PCI
+    // functions and devices_allowlist's SDHI controllers; soc_denylist
+    // refuses r8a774a1, r8a7795 ES2.* and r8a7796. Gen2 admits every master.
+    let sdhi = [
+        "ee100000.mmc",
+        "ee120000.mmc",
+        "ee140000.mmc",
+        "ee160000.mmc",
+    ];
+    assert!(!all[0].masters.restricts() && all[0].pci.is_none());
+    for d in &all[1..] {
+        assert_eq!(
+            d.masters.allow.as_ref().map(|a| a.names.clone()),
+            Some(sdhi.map(String::from).to_vec())
+        );
+        assert!(d.pci.is_some(), "{}", d.name);
+    }
+    let deny: Vec<(&str, Option<&str>)> = all[1]
+        .masters
+        .deny
+        .iter()
+        .map(|s| (s.machine.as_str(), s.revision.as_deref()))
+        .collect();
+    assert_eq!(
+        deny,
+        [
+            ("renesas,r8a774a1", None),
+            ("renesas,r8a7795", Some("ES2.*")),
+            ("renesas,r8a7796", None)
+        ]
+    );
+    assert!(all[2].masters.deny.is_empty());
 }

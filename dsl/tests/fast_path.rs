@@ -36,6 +36,14 @@ const VOCAB: &[&str] = &[
     "15",
     "else",
     "property",
+    "master",
+    "masterx",
+    "allow",
+    "masters",
+    "deny",
+    "soc",
+    "revision",
+    "\"ee100000.mmc\"",
     "\"p\"",
     ">>",
     "&",
@@ -146,6 +154,13 @@ fn statement_forms_parse_identically() {
         "driver extends extends extends { }",
         "driver d extends 1 { }",
         "driver d base { }",
+        "driver d { field r: u8 = master property \"renesas,id\"[7:0] else cell[0] >> 4 & 0xf else 0; }",
+        "driver d { ignore master property \"p\"[31:8], property \"q\"; }",
+        "driver d { field r: u8 = master \"p\"; field s: u8 = master property; field t: u8 = masterproperty \"p\"; }",
+        "driver d { allow masters \"ee100000.mmc\" , \"e6e88000.serial\"; allow masters; allow \"x\"; }",
+        "driver d { deny soc \"renesas,r8a7795\" revision \"ES2.*\", \"renesas,r8a7796\" ; }",
+        "driver d { deny soc \"a,b\" /* c */ revision // c\n \"ES1.*\"; deny soc \"a,b\" revision; deny soc; }",
+        "driver d { deny socs \"a,b\"; allow mastersx \"a\"; deny soc \"a,b\" revisionx \"c\"; }",
     ] {
         same(s);
     }

@@ -151,6 +151,12 @@ cases! {
     e0502_unknown_domain_policy => with("    init", "    dma { domain per-devise; }\n    init");
     e0601_duplicate_compatible => format!("{BASE}{}", BASE.replace("driver d", "driver e"));
     e0602_pci_needs_one_cell => with("cells 1;", "cells 2;\n    pci iommu-map;\n    field ctx: u8 = cell[1][7:0];\n    id = ctx << 16 | sid;");
+    e0701_bad_master_name => with("id = sid;", "id = sid;\n    allow masters \"ee100000.mmc\", \"0xEE120000.mmc\";");
+    e0701_upper_case_address => with("id = sid;", "id = sid;\n    allow masters \"EE100000.mmc\";");
+    e0702_master_listed_twice => with("id = sid;", "id = sid;\n    allow masters \"ee100000.mmc\", \"ee120000.mmc\", \"ee100000.mmc\";");
+    e0702_soc_listed_twice => with("id = sid;", "id = sid;\n    deny soc \"renesas,r8a7796\", \"renesas,r8a7796\";");
+    e0703_bad_machine => with("id = sid;", "id = sid;\n    deny soc \"r8a7796\";");
+    e0207_master_property_may_be_missing => with("id = sid;", "field os: u4 = master property \"os-id\"[3:0];\n    id = os << 16 | sid;");
     w0002_field_wider_than_bits => with("u16 = cell[0][15:0]", "u32 = cell[0][15:0]");
     w0001_unused_field => with("id = sid;", "id = sid;\n    field spare: u8 = cell[0][23:16];");
 }

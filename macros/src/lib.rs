@@ -39,10 +39,12 @@ use quote::quote;
 /// |---|---|
 /// | `compatible: ["a", "b"]` | `compatible "a", "b";` |
 /// | `cells: 1 \| 2` | `cells 1 \| 2;` |
-/// | `field NAME: uN = SOURCE else ..` | `field NAME: uN = SOURCE else ..;` (`property("p")` or `property "p"`) |
+/// | `field NAME: uN = SOURCE else ..` | `field NAME: uN = SOURCE else ..;` (`property("p")` or `property "p"`; `master property("p")` for the master's node) |
 /// | `check: EXPR` | `check EXPR;` |
 /// | `id: EXPR` | `id = EXPR;` |
 /// | `pci: iommu_map` | `pci iommu-map;` |
+/// | `allow_masters: ["ee100000.mmc", ..]` | `allow masters "ee100000.mmc", ..;` |
+/// | `deny_soc: ["renesas,r8a7796", "renesas,r8a7795" revision "ES2.*"]` | `deny soc "renesas,r8a7796", "renesas,r8a7795" revision "ES2.*";` |
 /// | `page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M], coherent_walk, pool: 64 }` | `page-table arm-lpae-s1 { .. }` |
 /// | `dma: { domain: per_device, aperture: A..B }` | `dma { .. }` |
 /// | `init: crate::path::probe` | `init crate::path::probe;` |

@@ -38,6 +38,7 @@ impl IommuDriver for OneCell {
     }
     fn of_xlate(
         &self,
+        _master: &iommugen_runtime::master::Master<'_>,
         _: Node<'_>,
         _: InstanceData,
         args: &[u32],

@@ -12,6 +12,7 @@ use crate::fdt::{Cells, DeviceTree, Node, NodeId, PhandleError, Property};
 use crate::fwspec::{FwSpec, FwSpecFull};
 use crate::init::{IommuState, IommuTable};
 use crate::map_id::{of_map_id, MapError};
+use crate::master::{Master, Refusal, NAME_LEN};
 
 /// Most cells a specifier may have (Linux's `MAX_PHANDLE_ARGS`).
 pub const MAX_SPECIFIER_CELLS: u32 = 16;
@@ -92,6 +93,9 @@ pub enum Configured {
     IommuDisabled { node: NodeId },
     /// PCI: no `iommu-map` entry covers the requester ID.
     NoMapEntry,
+    /// The driver of IOMMU `node` refused the master (Linux's `-ENODEV`
+    /// from `of_xlate`, e.g. Renesas IPMMU's allow-list): runs untranslated.
+    MasterRefused { node: NodeId, refusal: Refusal },
 }
 
 /// Configure `master` from its `iommus` property into `fwspec` (cleared
@@ -117,6 +121,9 @@ fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
     let Some(prop) = master.property("iommus") else {
         return Ok(Configured::NoIommu);
     };
+    let mut name = [0u8; NAME_LEN];
+    let named = crate::devname::platform_name(master, &mut name).ok();
+    let who = Master::platform(master, named);
     let mut args = [0u32; MAX_SPECIFIER_CELLS as usize];
     for e in iommus_entries(master.tree(), prop)? {
         let e = e?;
@@ -124,7 +131,7 @@ fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
         for (slot, cell) in args.iter_mut().zip(e.specifier.iter()) {
             *slot = cell;
         }
-        if let Some(done) = xlate(e.iommu, iommus, &args[..count], e.entry, fwspec)? {
+        if let Some(done) = xlate(&who, e.iommu, iommus, &args[..count], e.entry, fwspec)? {
             return Ok(done);
         }
     }
@@ -206,8 +213,10 @@ pub fn iommus_entries<'a>(
 }
 
 /// Hand one specifier to the driver owning `iommu`. `Ok(Some(_))` ends the
-/// master's configuration early (its IOMMU is disabled).
+/// master's configuration early (its IOMMU is disabled, or its driver
+/// refused the master).
 fn xlate<const IDS: usize, const IOMMUS: usize>(
+    master: &Master<'_>,
     iommu: Node<'_>,
     iommus: &IommuTable<'_, '_>,
     args: &[u32],
@@ -220,10 +229,13 @@ fn xlate<const IDS: usize, const IOMMUS: usize>(
         None if !iommu.is_available() => Ok(Some(Configured::IommuDisabled { node })),
         Some(IommuState::Initialised { decl, data }) => {
             let mut sink = fwspec.sink(node).map_err(ConfigureError::Full)?;
-            decl.driver
-                .of_xlate(iommu, data, args, &mut sink)
-                .map_err(|error| ConfigureError::Driver { entry, node, error })?;
-            Ok(None)
+            match decl.driver.of_xlate(master, iommu, data, args, &mut sink) {
+                Ok(()) => Ok(None),
+                Err(DriverError::MasterRefused(refusal)) => {
+                    Ok(Some(Configured::MasterRefused { node, refusal }))
+                }
+                Err(error) => Err(ConfigureError::Driver { entry, node, error }),
+            }
         }
         Some(IommuState::Failed { .. } | IommuState::Unclaimed) | None => {
             Err(ConfigureError::NotInitialised { node })
@@ -256,7 +268,10 @@ pub fn of_pci_iommu_configure<const IDS: usize, const IOMMUS: usize>(
             node: target,
         });
     }
-    let result = match xlate(iommu, iommus, &[id], 0, fwspec) {
+    let mut name = [0u8; NAME_LEN];
+    let named = crate::devname::pci_name(crate::devname::pci_domain(host), rid, &mut name).ok();
+    let who = Master::pci(host, rid, named);
+    let result = match xlate(&who, iommu, iommus, &[id], 0, fwspec) {
         Ok(Some(done)) => Ok(done),
         Ok(None) => Ok(Configured::Translated),
         Err(e) => Err(e),

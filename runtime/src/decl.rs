@@ -9,6 +9,7 @@
 
 use crate::fdt::Node;
 use crate::fwspec::{FwSpecFull, IdSink};
+use crate::master::{Master, Refusal};
 
 /// What a driver's early-init hook hands back: an opaque token for its
 /// per-instance state (an index into driver-owned storage, or the address of
@@ -39,6 +40,9 @@ pub enum DriverError {
     UnreadBits { word: SpecWord, bits: u32 },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
+    /// The driver does not let this master attach (Linux's `-ENODEV`
+    /// from `of_xlate`): the master runs untranslated, not an error.
+    MasterRefused(Refusal),
     /// The hardware or the node is unusable, in the driver's words.
     Other(&'static str),
 }
@@ -50,6 +54,8 @@ pub enum SpecWord {
     Cell(u32),
     /// A `u32` property of the IOMMU node.
     Property(&'static str),
+    /// A `u32` property of the master's node (`master property`).
+    MasterProperty(&'static str),
 }
 
 impl core::fmt::Display for SpecWord {
@@ -57,6 +63,7 @@ impl core::fmt::Display for SpecWord {
         match self {
             SpecWord::Cell(i) => write!(f, "cell[{i}]"),
             SpecWord::Property(p) => write!(f, "property \"{p}\""),
+            SpecWord::MasterProperty(p) => write!(f, "master property \"{p}\""),
         }
     }
 }
@@ -82,6 +89,7 @@ impl core::fmt::Display for DriverError {
                 "{word} has bits {bits:#x} set that the driver neither reads nor ignores"
             ),
             DriverError::FwSpecFull(e) => e.fmt(f),
+            DriverError::MasterRefused(r) => r.fmt(f),
             DriverError::Other(why) => f.write_str(why),
         }
     }
@@ -122,9 +130,12 @@ pub trait IommuDriver: Sync {
 
     /// Seed step (3): turn one specifier (the cells after the phandle in
     /// `iommus`, or the single mapped ID from `iommu-map`) into IDs for the
-    /// master's fwspec.
+    /// master's fwspec. `master` is the device the specifier belongs to, as
+    /// Linux's `of_xlate(dev, spec)` sees it; refusing it with
+    /// [`DriverError::MasterRefused`] leaves it untranslated.
     fn of_xlate(
         &self,
+        master: &Master<'_>,
         iommu: Node<'_>,
         data: InstanceData,
         args: &[u32],
@@ -170,6 +181,7 @@ pub fn match_node<'d>(
 /// use iommugen_runtime::decl::*;
 /// use iommugen_runtime::fdt::Node;
 /// use iommugen_runtime::fwspec::IdSink;
+/// use iommugen_runtime::master::Master;
 ///
 /// struct SmmuV3;
 /// impl IommuDriver for SmmuV3 {
@@ -179,7 +191,8 @@ pub fn match_node<'d>(
 ///                      aperture_size: 1 << 32, pci: true, granule: 4096 }
 ///     }
 ///     fn init(&self, _: Node<'_>) -> Result<InstanceData, DriverError> { Ok(InstanceData(0)) }
-///     fn of_xlate(&self, _: Node<'_>, _: InstanceData, args: &[u32], ids: &mut IdSink<'_>)
+///     fn of_xlate(&self, _: &Master<'_>, _: Node<'_>, _: InstanceData, args: &[u32],
+///                 ids: &mut IdSink<'_>)
 ///         -> Result<(), DriverError> {
 ///         for &a in args { ids.push(a)?; }
 ///         Ok(())

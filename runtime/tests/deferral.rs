@@ -37,12 +37,13 @@ impl IommuDriver for Flaky {
     }
     fn of_xlate(
         &self,
+        master: &iommugen_runtime::master::Master<'_>,
         iommu: Node<'_>,
         data: InstanceData,
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
-        SmmuV3.of_xlate(iommu, data, args, ids)
+        SmmuV3.of_xlate(master, iommu, data, args, ids)
     }
 }
 

@@ -8,6 +8,7 @@ use iommugen_runtime::decl::{
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
+use iommugen_runtime::master::{DeniedSoc, Master, MasterPolicy};
 
 /// A spec's driver, ready to be registered.
 pub struct SpecDriver {
@@ -16,20 +17,51 @@ pub struct SpecDriver {
     /// `&'static str` that [`DriverError::UnreadBits`] carries (a CLI run
     /// leaks its drivers anyway).
     properties: Vec<&'static str>,
+    /// The same for master properties.
+    master_properties: Vec<&'static str>,
     /// What `of_xlate` refuses, for every length it accepts.
     refused: ir::RefusedBits,
+    /// `allow masters` / `deny soc` as the runtime checks them (names
+    /// leaked for the `'static` the policy holds).
+    policy: MasterPolicy<'static>,
+}
+
+/// The IR's master policy as the runtime's, its strings leaked.
+fn runtime_policy(p: &ir::MasterPolicy) -> MasterPolicy<'static> {
+    let leak = |s: &String| -> &'static str { String::leak(s.clone()) };
+    let allow = p.allow.as_ref().map(|a| {
+        let names: Vec<&'static str> = a.names.iter().map(leak).collect();
+        &*Vec::leak(names)
+    });
+    let deny: Vec<DeniedSoc<'static>> = p
+        .deny
+        .iter()
+        .map(|d| DeniedSoc {
+            machine: leak(&d.machine),
+            revision: d.revision.as_ref().map(leak),
+        })
+        .collect();
+    MasterPolicy {
+        allow,
+        deny: Vec::leak(deny),
+    }
 }
 
 impl SpecDriver {
     pub fn new(ir: ir::Driver) -> Self {
         let mut properties: Vec<&'static str> = Vec::new();
+        let mut master_properties: Vec<&'static str> = Vec::new();
         for s in ir.fields.iter().flat_map(|f| &f.sources) {
-            if let Source::Property { name, .. } = s {
-                if !properties.contains(&name.as_str()) {
-                    properties.push(String::leak(name.clone()));
-                }
+            let (list, name) = match s {
+                Source::Property { name, .. } => (&mut properties, name),
+                Source::MasterProperty { name, .. } => (&mut master_properties, name),
+                _ => continue,
+            };
+            if !list.contains(&name.as_str()) {
+                list.push(String::leak(name.clone()));
             }
         }
+        let policy = runtime_policy(&ir.masters);
         let mut counts = ir.cells.allowed.clone();
         if ir.pci.is_some() && !counts.contains(&1) {
             // `iommu-map` hands a PCI master's ID over as one cell.
@@ -39,7 +71,9 @@ impl SpecDriver {
         SpecDriver {
             ir,
             properties,
+            master_properties,
             refused,
+            policy,
         }
     }
 
@@ -59,23 +93,38 @@ impl SpecDriver {
         Ok(())
     }
 
-    /// `value` of property `name`, taken by a field: refused if it has
-    /// bits set that no field reads and the spec does not drop.
-    fn refuse_unread_property(&self, name: &str, value: u32) -> Result<(), DriverError> {
-        let unread = value & self.refused.property(name);
+    /// `value` of property `name` (of the master's node when `master`),
+    /// taken by a field: refused if it has bits set that no field reads
+    /// and the spec does not drop.
+    fn refuse_unread_property(
+        &self,
+        name: &str,
+        master: bool,
+        value: u32,
+    ) -> Result<(), DriverError> {
+        let (refused, names) = if master {
+            (self.refused.master_property(name), &self.master_properties)
+        } else {
+            (self.refused.property(name), &self.properties)
+        };
+        let unread = value & refused;
         if unread == 0 {
             return Ok(());
         }
-        let name = self
-            .properties
-            .iter()
-            .copied()
-            .find(|p| *p == name)
-            .unwrap_or("?");
+        let name = names.iter().copied().find(|p| *p == name).unwrap_or("?");
         Err(DriverError::UnreadBits {
-            word: SpecWord::Property(name),
+            word: if master {
+                SpecWord::MasterProperty(name)
+            } else {
+                SpecWord::Property(name)
+            },
             bits: unread,
         })
+    }
+
+    /// Which masters the driver lets attach, as the runtime checks it.
+    pub fn policy(&self) -> &MasterPolicy<'static> {
+        &self.policy
     }
 
     /// The text of check `index`, for error messages.
@@ -89,7 +138,12 @@ impl SpecDriver {
 
     /// Field values for one specifier, in order: the first available
     /// source of each, a property's unread bits refused as it is taken.
-    fn fields(&self, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u64>, DriverError> {
+    fn fields(
+        &self,
+        master: &Master<'_>,
+        iommu: Node<'_>,
+        args: &[u32],
+    ) -> Result<Vec<u64>, DriverError> {
         let mut values = Vec::with_capacity(self.ir.fields.len());
         for (i, field) in self.ir.fields.iter().enumerate() {
             let mut value = None;
@@ -100,7 +154,18 @@ impl SpecDriver {
                     }
                     Source::Property { name, bits, .. } => match iommu.u32_property(name) {
                         Some(v) => {
-                            self.refuse_unread_property(name, v)?;
+                            self.refuse_unread_property(name, false, v)?;
+                            Some(bits.extract(v))
+                        }
+                        None => None,
+                    },
+                    // A PCI function has no node of its own.
+                    Source::MasterProperty { name, bits, .. } => match master
+                        .pci_function()
+                        .map_or_else(|| master.node().u32_property(name), |_| None)
+                    {
+                        Some(v) => {
+                            self.refuse_unread_property(name, true, v)?;
                             Some(bits.extract(v))
                         }
                         None => None,
@@ -193,18 +258,22 @@ impl IommuDriver for SpecDriver {
 
     fn of_xlate(
         &self,
+        master: &Master<'_>,
         iommu: Node<'_>,
         _data: InstanceData,
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
+        self.policy
+            .admit(master)
+            .map_err(DriverError::MasterRefused)?;
         let count = args.len() as u32;
         let from_pci_map = self.ir.pci.is_some() && count == 1;
         if !(self.ir.cells.accepts(count) || from_pci_map) {
             return Err(DriverError::WrongCellCount { got: count });
         }
         self.refuse_unread_cells(args)?;
-        let fields = self.fields(iommu, args)?;
+        let fields = self.fields(master, iommu, args)?;
         for (i, check) in self.ir.checks.iter().enumerate() {
             if eval(&check.expr, &fields) == 0 {
                 return Err(DriverError::CheckFailed { check: i as u16 });

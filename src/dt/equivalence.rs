@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use super::driver::SpecDriver;
 #[path = "../../examples/build-script/tests/support/mod.rs"]
 mod support;
-use support::{with_node, xlate};
+use support::{masters, with_node, xlate, xlate_as};
 
 /// The interpreted drivers of the specs the build-script example generates.
 fn interpreted() -> Vec<SpecDriver> {
@@ -69,6 +69,7 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
         "packed" => &bits_zoo::Packed,
         "fallback" => &bits_zoo::Fallback,
         "per_count" => &bits_zoo::PerCount,
+        "master_prop" => &bits_zoo::MasterProp,
         other => panic!("no generated driver for spec driver `{other}`"),
     }
 }
@@ -111,12 +112,17 @@ proptest! {
         with_node(cells, mask, |node| {
             for spec in &specs {
                 let generated = generated_driver(&spec.ir.name);
-                let interpreted = xlate(spec, node, &args).map_err(|e| normalise(e, spec));
-                prop_assert_eq!(
-                    interpreted,
-                    xlate(generated, node, &args),
-                    "driver {}", spec.ir.name
-                );
+                // Every kind of master: allow-lists and master properties
+                // must agree too.
+                for master in masters(node) {
+                    let interpreted = xlate_as(spec, &master, node, &args)
+                        .map_err(|e| normalise(e, spec));
+                    prop_assert_eq!(
+                        interpreted,
+                        xlate_as(generated, &master, node, &args),
+                        "driver {} master {:?}", spec.ir.name, master.name()
+                    );
+                }
                 prop_assert_eq!(spec.init(node).is_ok(), generated.init(node).is_ok());
             }
             Ok(())

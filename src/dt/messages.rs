@@ -6,6 +6,7 @@ use iommugen_runtime::configure::{ConfigureError, Configured};
 use iommugen_runtime::decl::DriverError;
 use iommugen_runtime::fdt::{DeviceTree, Node, NodeId};
 use iommugen_runtime::init::{IommuState, IommuTable};
+use iommugen_runtime::master::Refusal;
 
 use super::driver::SpecDriver;
 use super::report::path_of;
@@ -82,8 +83,29 @@ pub fn master_error(
     }
 }
 
-pub fn untranslated_note(c: Configured, tree: &DeviceTree<'_>) -> Option<String> {
+/// Why a configured master runs untranslated; `name` is its Linux device
+/// name, for refusals by name.
+pub fn untranslated_note(
+    c: Configured,
+    tree: &DeviceTree<'_>,
+    name: Option<&str>,
+) -> Option<String> {
     match c {
+        Configured::MasterRefused { node, refusal } => {
+            let iommu = tree.node(node).map(path_of).unwrap_or_default();
+            let why = match refusal {
+                Refusal::NotAllowed => match name {
+                    Some(n) => format!("its device name \"{n}\" is not on the allow-list"),
+                    None => "it has no device name to match the allow-list".into(),
+                },
+                Refusal::SocDenied { machine } => {
+                    format!("the driver attaches no master on {machine}")
+                }
+            };
+            Some(format!(
+                "IOMMU {iommu}'s driver refuses the master: {why} (Linux's of_xlate returns -ENODEV): runs untranslated"
+            ))
+        }
         Configured::IommuDisabled { node } => Some(format!(
             "IOMMU {} is disabled: runs untranslated",
             tree.node(node).map(path_of).unwrap_or_default()

@@ -21,6 +21,7 @@ mod messages;
 pub mod platform;
 mod render;
 pub mod report;
+mod socs;
 pub mod source;
 pub mod specifier;
 pub mod translation;

@@ -9,6 +9,7 @@ use iommugen_runtime::fdt::{DeviceTree, Fdt, FdtError, Node, NodeEntry, PhandleE
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::map_id::of_map_id;
+use iommugen_runtime::master::NAME_LEN;
 use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
 
 use super::driver::SpecDriver;
@@ -215,6 +216,9 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     let mut domains = DomainTable::new(&mut domain_store, &mut per_instance).with_dma_facts(facts);
 
     describe_iommus(&tree, &iommus, &mut report);
+    report
+        .diagnostics
+        .extend(super::socs::undecidable(&tree, &iommus, drivers));
     let mut fw = HostFwSpec::new();
     let populated = platform::populated(&tree);
     for node in tree
@@ -369,7 +373,9 @@ fn master_entry(
     match setup_master(node, iommus, fw, domains) {
         Ok(s) => {
             entry.translations = translations(fw, tree);
-            entry.note = untranslated_note(s.configured, tree);
+            let mut name = [0u8; NAME_LEN];
+            let name = iommugen_runtime::devname::platform_name(node, &mut name).ok();
+            entry.note = untranslated_note(s.configured, tree, name);
             let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
             if let DmaOps::Iommu { domain, .. } = s.dma.ops {
                 entry.domain = Some(domain.0);
@@ -436,7 +442,7 @@ fn pci_entry(
                 entry.id = Some(id);
                 entry.ids = fw.ids_for(n).collect();
             }
-            entry.note = untranslated_note(s.configured, tree);
+            entry.note = untranslated_note(s.configured, tree, None);
             let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
             let (t, reason) = translation::configured(s.configured, iommu);
             entry.translation = t;

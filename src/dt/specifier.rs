@@ -8,6 +8,7 @@ use iommugen_runtime::configure::iommus_entries;
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{IommuState, IommuTable};
+use iommugen_runtime::master::{Master, NAME_LEN};
 
 use super::report::{path_of, HOST_IDS};
 
@@ -31,10 +32,13 @@ pub fn entries(master: Node<'_>, iommus: &IommuTable<'_, '_>) -> Vec<SpecifierEn
     let Ok(read) = iommus_entries(master.tree(), prop) else {
         return Vec::new();
     };
+    let mut name = [0u8; NAME_LEN];
+    let named = iommugen_runtime::devname::platform_name(master, &mut name).ok();
+    let who = Master::platform(master, named);
     read.map_while(Result::ok)
         .map(|e| {
             let cells: Vec<u32> = e.specifier.iter().collect();
-            let ids = xlate_alone(e.iommu, iommus, &cells);
+            let ids = xlate_alone(&who, e.iommu, iommus, &cells);
             SpecifierEntry {
                 iommu: path_of(e.iommu),
                 cells,
@@ -46,7 +50,12 @@ pub fn entries(master: Node<'_>, iommus: &IommuTable<'_, '_>) -> Vec<SpecifierEn
 
 /// The IDs the owning driver stores for one specifier (none when the
 /// IOMMU is not initialised or the driver refuses it).
-pub fn xlate_alone(iommu: Node<'_>, iommus: &IommuTable<'_, '_>, cells: &[u32]) -> Vec<u32> {
+pub fn xlate_alone(
+    master: &Master<'_>,
+    iommu: Node<'_>,
+    iommus: &IommuTable<'_, '_>,
+    cells: &[u32],
+) -> Vec<u32> {
     let Some(IommuState::Initialised { decl, data }) = iommus.get(iommu.id()).map(|r| r.state)
     else {
         return vec![];
@@ -55,7 +64,11 @@ pub fn xlate_alone(iommu: Node<'_>, iommus: &IommuTable<'_, '_>, cells: &[u32]) 
     let Ok(mut sink) = fw.sink(iommu.id()) else {
         return vec![];
     };
-    if decl.driver.of_xlate(iommu, data, cells, &mut sink).is_err() {
+    if decl
+        .driver
+        .of_xlate(master, iommu, data, cells, &mut sink)
+        .is_err()
+    {
         return vec![];
     }
     fw.ids_for(iommu.id()).collect()

@@ -52,6 +52,9 @@ pub enum Reason {
     IommuDisabled,
     /// PCI: no `iommu-map` entry covers the requester ID.
     NoMapEntry,
+    /// The IOMMU's driver refused the master (`allow masters` / `deny
+    /// soc`; Linux's `-ENODEV` from `of_xlate`): runs untranslated.
+    MasterRefused,
     /// No spec's driver claims the IOMMU.
     IommuUnclaimed,
     /// The IOMMU's driver failed to initialise it.
@@ -72,6 +75,7 @@ impl Reason {
             Reason::NoIommu => "no-iommu",
             Reason::IommuDisabled => "iommu-disabled",
             Reason::NoMapEntry => "no-map-entry",
+            Reason::MasterRefused => "master-refused",
             Reason::IommuUnclaimed => "iommu-unclaimed",
             Reason::IommuFailed => "iommu-failed",
             Reason::IommuError => "iommu-error",
@@ -90,6 +94,7 @@ pub fn configured(c: Configured, translated: bool) -> (Translation, Option<Reaso
         }
         Configured::IommuDisabled { .. } => (Translation::Direct, Some(Reason::IommuDisabled)),
         Configured::NoMapEntry => (Translation::Direct, Some(Reason::NoMapEntry)),
+        Configured::MasterRefused { .. } => (Translation::Direct, Some(Reason::MasterRefused)),
     }
 }
 

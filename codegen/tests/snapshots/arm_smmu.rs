@@ -56,6 +56,7 @@ pub mod arm_smmu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -165,6 +166,7 @@ pub mod arm_smmu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -289,6 +291,7 @@ pub mod arm_smmu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -394,6 +397,7 @@ pub mod arm_smmu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

@@ -50,6 +50,7 @@ pub mod arm_smmu_v3 {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

@@ -51,6 +51,7 @@ pub mod exynos_sysmmu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

@@ -50,6 +50,7 @@ pub mod mediatek_m4u {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -150,6 +151,7 @@ pub mod mediatek_m4u {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -257,6 +259,7 @@ pub mod mediatek_m4u {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -361,6 +364,7 @@ pub mod mediatek_m4u {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

@@ -50,6 +50,7 @@ pub mod rockchip_iommu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
@@ -133,6 +134,7 @@ pub mod rockchip_iommu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

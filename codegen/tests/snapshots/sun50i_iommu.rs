@@ -53,6 +53,7 @@ pub mod sun50i_iommu {
         }
         fn of_xlate(
             &self,
+            _master: &runtime::master::Master<'_>,
             _iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],

@@ -29,6 +29,7 @@ fn readers<'f>(fields: &'f [FieldInfo<'_>]) -> Readers<'f> {
             let span = match s {
                 ir::Source::Cell { span, .. }
                 | ir::Source::Property { span, .. }
+                | ir::Source::MasterProperty { span, .. }
                 | ir::Source::Const { span, .. } => span,
             };
             let entries = map.entry(word).or_default();
@@ -71,7 +72,15 @@ pub(super) fn dropped(
                 WordAst::Property(name) => {
                     let word = ir::Word::Property(name.value.clone());
                     if !readers.contains_key(&word) {
-                        diags.push(unread_property(t, &name.value));
+                        diags.push(unread_property(t, &word));
+                        continue;
+                    }
+                    word
+                }
+                WordAst::MasterProperty(name) => {
+                    let word = ir::Word::MasterProperty(name.value.clone());
+                    if !readers.contains_key(&word) {
+                        diags.push(unread_property(t, &word));
                         continue;
                     }
                     word
@@ -110,6 +119,7 @@ pub(super) fn dropped(
                 word: match &t.word {
                     WordAst::Cell(n) => ir::Word::Cell(n.value as u32),
                     WordAst::Property(p) => ir::Word::Property(p.value.clone()),
+                    WordAst::MasterProperty(p) => ir::Word::MasterProperty(p.value.clone()),
                 },
                 mask,
                 span: t.span.clone(),
@@ -204,10 +214,10 @@ fn read_overlap(
     )
 }
 
-fn unread_property(t: &IgnoreAst, name: &str) -> Diagnostic {
+fn unread_property(t: &IgnoreAst, word: &ir::Word) -> Diagnostic {
     Diagnostic::new(
         Code::IgnoreUnreadProperty,
-        format!("`ignore` names property \"{name}\", which no field reads"),
+        format!("`ignore` names {}, which no field reads", word_text(word)),
         t.span.clone(),
         "not a source of any field",
     )
@@ -226,6 +236,9 @@ pub(super) fn too_narrow_help(src: &ir::Source, field: &str, width: u8, given: u
     let (word, lsb) = match src {
         ir::Source::Cell { index, bits, .. } => (format!("cell[{index}]"), bits.lsb),
         ir::Source::Property { name, bits, .. } => (format!("property \"{name}\""), bits.lsb),
+        ir::Source::MasterProperty { name, bits, .. } => {
+            (format!("master property \"{name}\""), bits.lsb)
+        }
         ir::Source::Const { .. } => return first,
     };
     let (lo, keep_hi, top) = (
@@ -263,5 +276,6 @@ pub(crate) fn word_text(word: &ir::Word) -> String {
     match word {
         ir::Word::Cell(i) => format!("cell[{i}]"),
         ir::Word::Property(p) => format!("property \"{p}\""),
+        ir::Word::MasterProperty(p) => format!("master property \"{p}\""),
     }
 }

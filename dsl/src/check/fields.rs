@@ -214,6 +214,14 @@ fn source(
             },
             bits.width,
         ),
+        SourceBase::MasterProperty(name) => (
+            ir::Source::MasterProperty {
+                name: name.value.clone(),
+                bits,
+                span: s.span.clone(),
+            },
+            bits.width,
+        ),
         SourceBase::Const(n) => {
             let value = if n.value > u64::from(u32::MAX) {
                 None
@@ -268,9 +276,9 @@ fn wider_than_bits(f: &FieldAst, sources: &[ir::Source], width: u8, diags: &mut 
     let Some(widest) = sources
         .iter()
         .filter_map(|s| match s {
-            ir::Source::Cell { bits, .. } | ir::Source::Property { bits, .. } => {
-                Some(u32::from(bits.width))
-            }
+            ir::Source::Cell { bits, .. }
+            | ir::Source::Property { bits, .. }
+            | ir::Source::MasterProperty { bits, .. } => Some(u32::from(bits.width)),
             ir::Source::Const { .. } => None,
         })
         .max()
@@ -314,6 +322,9 @@ fn always_available(
             format!("cell[{index}] is absent when `#iommu-cells` is {min}")
         }
         ir::Source::Property { name, .. } => format!("the IOMMU node may lack property \"{name}\""),
+        ir::Source::MasterProperty { name, .. } => {
+            format!("the master's node may lack property \"{name}\" (a PCI function has no node)")
+        }
     };
     let span = f
         .sources
@@ -569,7 +580,7 @@ pub(super) fn pci_one_cell(fields: &[FieldInfo<'_>], pci: Span, diags: &mut Vec<
         let ok = ir.sources.iter().any(|s| match s {
             ir::Source::Cell { index, .. } => *index == 0,
             ir::Source::Const { .. } => true,
-            ir::Source::Property { .. } => false,
+            ir::Source::Property { .. } | ir::Source::MasterProperty { .. } => false,
         });
         if !ok {
             diags.push(

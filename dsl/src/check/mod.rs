@@ -11,6 +11,7 @@ mod extends;
 mod fields;
 mod formats;
 pub mod geometry;
+mod masters;
 mod page_table;
 mod pt_items;
 
@@ -527,6 +528,8 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         }
     };
 
+    let masters = masters::policy(d, diags);
+
     if errors_since(diags, mark) {
         return None;
     }
@@ -547,6 +550,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         translation: page_table?,
         dma: dma?,
         init: init?,
+        masters,
         span: d.span.clone(),
     })
 }

@@ -19,10 +19,13 @@ driver d {
     field sid: u16 = cell[0][15:0];
     field m: u16 = cell[1][15:0] else property \"p\"[15:0] else 0;
     field larb: u5 = cell[0] >> 5 & 0x1f;
-    ignore cell[0][31:16], cell[1];
+    field os: u4 = master property \"os\"[3:0] else 0;
+    ignore cell[0][31:16], cell[1], master property \"os\"[31:4];
     check !(sid == 0x1000) && m - 1 < 4K;
     id = m << 16 | sid;
     pci iommu-map;
+    allow masters \"ee100000.mmc\", \"firmware:optee\";
+    deny soc \"renesas,r8a7795\" revision \"ES2.*\", \"renesas,r8a7796\";
     page-table arm-lpae-s1 {
         granule 4K;
         sizes 4K, 2M 1G;
@@ -47,7 +50,10 @@ fn squeezed_and_stretched_text_comes_out_canonical() {
     let squeezed =
         "/// Doc.\ndriver d{compatible \"a,b\",\"c\";cells 1|2;field sid:u16=cell[0][15:0];\
         field m:u16=cell[1][15:0]else property \"p\"[15:0]else 0;field larb:u5=cell[0]>>5&0x1f;\
-        ignore cell[0][31:16],cell[1];check!(sid==0x1000)&&m-1<4K;id=m<<16|sid;pci iommu-map;\
+        field os:u4=master property \"os\"[3:0]else 0;\
+        ignore cell[0][31:16],cell[1],master property \"os\"[31:4];check!(sid==0x1000)&&m-1<4K;\
+        id=m<<16|sid;pci iommu-map;allow masters \"ee100000.mmc\",\"firmware:optee\";\
+        deny soc \"renesas,r8a7795\"revision \"ES2.*\",\"renesas,r8a7796\";\
         page-table arm-lpae-s1{granule 4K;sizes 4K,2M 1G;coherent-walk;}\
         dma{domain per-device;aperture 0x1000..0xffff_ffff;}init crate::d::probe;}";
     assert_eq!(fmt(squeezed), CANONICAL);

@@ -150,7 +150,12 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
             .collect(),
         (Some(Block::Driver), Some("requests")) if only_first => values(&["virtio-iommu"]),
         (Some(Block::Driver), Some("pci")) => values(&["iommu-map"]),
-        (Some(Block::Driver), Some("field")) if saw_eq => values(&["cell", "property", "else"]),
+        (Some(Block::Driver), Some("allow")) if stmt_tokens == 1 => values(&["masters"]),
+        (Some(Block::Driver), Some("deny")) if stmt_tokens == 1 => values(&["soc"]),
+        (Some(Block::Driver), Some("deny")) if stmt_tokens >= 3 => values(&["revision"]),
+        (Some(Block::Driver), Some("field")) if saw_eq => {
+            values(&["cell", "property", "master", "else"])
+        }
         (Some(Block::Driver), Some("check" | "id")) => fields
             .into_iter()
             .map(|(name, ty)| Candidate {
@@ -197,6 +202,10 @@ mod tests {
         assert!(pt.contains(&"granule".to_owned()) && pt.contains(&"pool".to_owned()));
         assert!(!pt.contains(&"cells".to_owned()));
         assert_eq!(labels("driver d { dma { | } }"), ["domain", "aperture"]);
+        assert_eq!(labels("driver d { allow | }"), ["masters"]);
+        assert_eq!(labels("driver d { deny | }"), ["soc"]);
+        assert_eq!(labels("driver d { deny soc \"a,b\" | }"), ["revision"]);
+        assert!(labels("driver d { field f: u8 = | }").contains(&"master".to_owned()));
         assert_eq!(
             labels("driver d { dma { domain per-| } }"),
             ["per-instance", "per-device"]

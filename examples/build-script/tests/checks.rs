@@ -56,7 +56,8 @@ fn with_node<R>(f: impl FnOnce(Node<'_>) -> R) -> R {
 fn generated(node: Node<'_>, cells: [u32; 2]) -> Result<u32, &'static str> {
     let mut fwspec: FwSpec = FwSpec::new();
     let mut sink = fwspec.sink(node.id()).unwrap();
-    match CheckZoo.of_xlate(node, InstanceData(0), &cells, &mut sink) {
+    let master = iommugen_runtime::master::Master::platform(node, None);
+    match CheckZoo.of_xlate(&master, node, InstanceData(0), &cells, &mut sink) {
         Ok(()) => Ok(fwspec.ids_for(node.id()).next().unwrap()),
         Err(DriverError::CheckRejected { check }) => Err(check),
         Err(other) => panic!("unexpected {other:?}"),

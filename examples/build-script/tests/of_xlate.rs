@@ -19,6 +19,7 @@ use iommugen_example_build_script::TABLES;
 use iommugen_runtime::decl::{match_node, DriverError, InstanceData, IommuDriver, SpecWord};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::master::Master;
 
 /// One IOMMU node per entry: (name, compatible, #iommu-cells, stream-match-mask).
 fn tree_blob(nodes: &[(&str, &str, u32, Option<u32>)]) -> Vec<u8> {
@@ -55,11 +56,27 @@ fn with_node<R>(
     f(tree.find_path("/iommu@1000").unwrap())
 }
 
-/// The IDs `driver.of_xlate` gives for one specifier.
+/// The IDs `driver.of_xlate` gives for one specifier of a platform master
+/// named as R-Car's SDHI0 (`ee100000.mmc`, on every shipped allow-list).
 fn xlate(driver: &dyn IommuDriver, iommu: Node<'_>, args: &[u32]) -> Result<Vec<u32>, DriverError> {
+    xlate_as(
+        driver,
+        &Master::platform(iommu, Some("ee100000.mmc")),
+        iommu,
+        args,
+    )
+}
+
+/// The IDs `driver.of_xlate` gives for one specifier of `master`.
+fn xlate_as(
+    driver: &dyn IommuDriver,
+    master: &Master<'_>,
+    iommu: Node<'_>,
+    args: &[u32],
+) -> Result<Vec<u32>, DriverError> {
     let mut fwspec: FwSpec = FwSpec::new();
     let mut sink = fwspec.sink(iommu.id()).unwrap();
-    driver.of_xlate(iommu, InstanceData(0), args, &mut sink)?;
+    driver.of_xlate(master, iommu, InstanceData(0), args, &mut sink)?;
     Ok(fwspec.ids_for(iommu.id()).collect())
 }
 

@@ -41,6 +41,7 @@ impl IommuDriver for ArmSmmu {
     }
     fn of_xlate(
         &self,
+        _master: &iommugen_runtime::master::Master<'_>,
         iommu: Node<'_>,
         _: InstanceData,
         args: &[u32],
@@ -77,6 +78,7 @@ impl IommuDriver for SmmuV3 {
     }
     fn of_xlate(
         &self,
+        _master: &iommugen_runtime::master::Master<'_>,
         _: Node<'_>,
         _: InstanceData,
         args: &[u32],
@@ -108,6 +110,7 @@ impl IommuDriver for Rockchip {
     }
     fn of_xlate(
         &self,
+        _master: &iommugen_runtime::master::Master<'_>,
         _: Node<'_>,
         _: InstanceData,
         args: &[u32],
@@ -137,6 +140,7 @@ impl IommuDriver for Broken {
     }
     fn of_xlate(
         &self,
+        _master: &iommugen_runtime::master::Master<'_>,
         _: Node<'_>,
         _: InstanceData,
         _: &[u32],

@@ -1,10 +1,28 @@
 //! Shared by the equivalence tests (this crate's, and the `iommugen dt`
 //! interpreter's in the root crate): one IOMMU node to translate against,
-//! and `of_xlate` into a fresh fwspec.
+//! the masters to translate for, and `of_xlate` into a fresh fwspec.
+#![allow(dead_code)]
 
 use iommugen_runtime::decl::{DriverError, InstanceData, IommuDriver};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
+use iommugen_runtime::master::Master;
+
+/// The name Linux gives R-Car's SDHI0, on every shipped allow-list
+/// (ipmmu-vmsa.c's devices_allowlist), so a default master attaches.
+pub const SDHI0: &str = "ee100000.mmc";
+
+/// Masters of every kind for `iommu` (whose node stands in for theirs):
+/// a platform master on the allow-lists, one on none, one without a name,
+/// and a PCI function.
+pub fn masters(iommu: Node<'_>) -> [Master<'_>; 4] {
+    [
+        Master::platform(iommu, Some(SDHI0)),
+        Master::platform(iommu, Some("e6e88000.serial")),
+        Master::platform(iommu, None),
+        Master::pci(iommu, 0x100, Some("0000:01:00.0")),
+    ]
+}
 
 /// Run `f` on `/iommu@1000` with `#iommu-cells = cells` and, when given,
 /// a `stream-match-mask`.
@@ -27,14 +45,25 @@ pub fn with_node<R>(cells: u32, mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R
     f(tree.find_path("/iommu@1000").unwrap())
 }
 
-/// The IDs `driver`'s `of_xlate` stores for `args`.
+/// The IDs `driver`'s `of_xlate` stores for `args`, for a platform master
+/// named [`SDHI0`].
 pub fn xlate(
     driver: &dyn IommuDriver,
     iommu: Node<'_>,
     args: &[u32],
 ) -> Result<Vec<u32>, DriverError> {
+    xlate_as(driver, &Master::platform(iommu, Some(SDHI0)), iommu, args)
+}
+
+/// The IDs `driver`'s `of_xlate` stores for `args` of `master`.
+pub fn xlate_as(
+    driver: &dyn IommuDriver,
+    master: &Master<'_>,
+    iommu: Node<'_>,
+    args: &[u32],
+) -> Result<Vec<u32>, DriverError> {
     let mut fwspec: FwSpec = FwSpec::new();
     let mut sink = fwspec.sink(iommu.id()).unwrap();
-    driver.of_xlate(iommu, InstanceData(0), args, &mut sink)?;
+    driver.of_xlate(master, iommu, InstanceData(0), args, &mut sink)?;
     Ok(fwspec.ids_for(iommu.id()).collect())
 }
