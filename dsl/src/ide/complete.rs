@@ -220,6 +220,19 @@ mod tests {
             "{f:?}"
         );
         assert_eq!(labels("driver d { requests | }"), ["virtio-iommu"]);
+        assert!(f.contains(&"tegra-smmu".to_owned()), "{f:?}");
+        // Both formats' generations, each with its hover text as detail.
+        let g = candidates("driver d { page-table tegra-smmu { generation  } }", 46);
+        let names: Vec<&str> = g.iter().map(|c| c.label.as_str()).collect();
+        assert!(
+            names.contains(&"tegra124") && names.contains(&"t8103"),
+            "{names:?}"
+        );
+        let t124 = g
+            .iter()
+            .find(|c| c.label == "tegra124")
+            .map(|c| c.detail.as_str());
+        assert!(t124.is_some_and(|d| d.contains("34-bit")), "{t124:?}");
     }
 
     #[test]
