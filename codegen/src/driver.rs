@@ -189,7 +189,7 @@ fn init_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     }
 }
 
-/// Fields named by a check or an ID.
+/// Fields named by a check, a `child` statement or an ID.
 fn used_fields(driver: &Driver) -> Vec<bool> {
     /// With an explicit stack: the IR may come from outside the checker.
     fn walk(e: &ir::Expr, used: &mut [bool]) {
@@ -214,8 +214,10 @@ fn used_fields(driver: &Driver) -> Vec<bool> {
     for c in &driver.checks {
         walk(&c.expr, &mut used);
     }
-    for p in driver.ids.iter().flat_map(|p| &p.parts) {
-        if let Some(u) = used.get_mut(p.field) {
+    let child_fields = driver.children.iter().map(|c| c.field);
+    let id_fields = driver.ids.iter().flat_map(|p| &p.parts).map(|p| p.field);
+    for f in child_fields.chain(id_fields) {
+        if let Some(u) = used.get_mut(f) {
             *u = true;
         }
     }
@@ -223,7 +225,7 @@ fn used_fields(driver: &Driver) -> Vec<bool> {
 }
 
 /// `word`, `word & 0xffff`, `word >> 5` or `(word >> 5) & 0x1f`.
-fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
+pub(crate) fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
     let lsb = Literal::u8_unsuffixed(bits.lsb);
     let whole_top = u32::from(bits.lsb) + u32::from(bits.width) >= 32;
     let mask = if bits.width >= 32 {
@@ -293,12 +295,14 @@ fn field_stmt(
     }
 }
 
+/// Whether `of_xlate` reads the IOMMU node (a property or its children).
 fn uses_property(driver: &Driver) -> bool {
-    driver
-        .fields
-        .iter()
-        .flat_map(|f| &f.sources)
-        .any(|s| matches!(s, Source::Property { .. }))
+    !driver.children.is_empty()
+        || driver
+            .fields
+            .iter()
+            .flat_map(|f| &f.sources)
+            .any(|s| matches!(s, Source::Property { .. }))
 }
 
 /// Seed step (3): the specifier's cells to the master's IDs, straight-line.
@@ -327,6 +331,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             }
         }
     });
+    let children = crate::child::child_checks(driver, rt);
     let pushes = driver.ids.iter().map(|p| {
         let parts: Vec<TokenStream> = p
             .parts
@@ -382,6 +387,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             #(#unread)*
             #(#fields)*
             #(#checks)*
+            #(#children)*
             #(#pushes)*
             Ok(())
         }

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod child;
 mod driver;
 mod expr;
 mod module;

@@ -82,6 +82,8 @@ pub enum ItemKind {
     Ignore(Vec<IgnoreAst>),
     /// `check EXPR;`
     Check(ExprAst),
+    /// `child "a", "b" where FIELD == SOURCE else SOURCE ...;`
+    Child(ChildAst),
     /// `id = EXPR;`
     Id(ExprAst),
     /// `pci iommu-map;`
@@ -103,6 +105,7 @@ impl ItemKind {
             ItemKind::Field(_) => "field",
             ItemKind::Ignore(_) => "ignore",
             ItemKind::Check(_) => "check",
+            ItemKind::Child(_) => "child",
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
             ItemKind::PageTable(pt) if pt.requests => "requests",
@@ -120,6 +123,20 @@ pub struct FieldAst {
     /// The `N` of `uN`; its span covers the whole type.
     pub width: Num,
     pub sources: Vec<SourceAst>,
+}
+
+/// `child "COMPAT", … where FIELD == KEY else KEY …;`: the IOMMU node must
+/// have an available child node compatible with one of the strings whose
+/// key (the first of the sources the child has, each a property of the
+/// child) equals the field (Qualcomm's context banks, `qcom_iommu`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildAst {
+    pub compatibles: Vec<Str>,
+    /// The field the key must equal.
+    pub field: Ident,
+    /// Tried in order on each child; only `property "NAME"` sources are
+    /// meaningful (the checker refuses the others).
+    pub key: Vec<SourceAst>,
 }
 
 /// `BASE [hi:lo] >> shift & mask`, each suffix optional.

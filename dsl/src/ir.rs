@@ -47,6 +47,10 @@ pub struct Driver {
     /// Conditions every master's IDs must satisfy; checked in order by
     /// `of_xlate` after all fields are extracted.
     pub checks: Vec<Check>,
+    /// Child nodes the IOMMU node must have, one per `child` statement,
+    /// checked in order by `of_xlate` after the checks (Qualcomm's context
+    /// banks: the cell names a bank that must exist as a child).
+    pub children: Vec<ChildMatch>,
     /// How fields pack into the 32-bit IDs kept per master (Linux's
     /// `fwspec->ids`). Each entry yields one ID per `of_xlate` call; empty for
     /// IOMMUs that identify a master by the phandle alone (Rockchip).
@@ -337,6 +341,41 @@ pub struct Check {
     /// The condition as written, e.g. `stream_id < 1 << 16`.
     pub text: String,
     pub span: Span,
+}
+
+/// `child "COMPAT", … where FIELD == KEY else KEY …;`: `of_xlate` refuses
+/// a specifier unless the IOMMU node has an available child (`status`
+/// absent or okay, as Linux's `of_platform_populate` creates devices only
+/// for those) compatible with one of `compatibles` whose key equals the
+/// field. A child's key is the first of `key` it has; a child with none
+/// matches nothing. Reading a key follows Linux's `of_property_read_u32`:
+/// the first cell of a property at least one cell long.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildMatch {
+    /// Non-empty, in the order written.
+    pub compatibles: Vec<String>,
+    pub field: FieldId,
+    /// Non-empty; tried in order on each child.
+    pub key: Vec<ChildKey>,
+    /// The statement as written after `child`, for error messages, e.g.
+    /// `"qcom,msm-iommu-v1-ns" where asid == property "reg" >> 12`.
+    pub text: String,
+    pub span: Span,
+}
+
+/// Bits of a property of a child node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildKey {
+    pub property: String,
+    pub bits: BitRange,
+    pub span: Span,
+}
+
+impl ChildKey {
+    /// The key of a child whose property holds `first_cell`.
+    pub fn value(&self, first_cell: u32) -> u32 {
+        self.bits.extract(first_cell)
+    }
 }
 
 /// Integer expressions over fields. Arithmetic is on `u64` so that shifts such

@@ -25,6 +25,7 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "field",
     "ignore",
     "check",
+    "child",
     "id",
     "pci",
     "page-table",
@@ -1124,6 +1125,27 @@ impl<'a> P<'a> {
                 Some(e) => ItemKind::Check(self.expr(e, off)),
                 None => ItemKind::Pci,
             },
+            Rule::child => {
+                let mut compatibles = Vec::new();
+                let mut field = None;
+                let mut key = Vec::new();
+                for q in inner {
+                    match q.as_rule() {
+                        Rule::string => compatibles.push(self.string(&q, off)),
+                        Rule::ident => field = Some(self.ident(&q, off)),
+                        Rule::source => key.push(self.source(q, off)),
+                        _ => {}
+                    }
+                }
+                ItemKind::Child(ChildAst {
+                    compatibles,
+                    field: field.unwrap_or(Ident {
+                        name: String::new(),
+                        span: sp.clone(),
+                    }),
+                    key,
+                })
+            }
             Rule::id_stmt => match inner.next() {
                 Some(e) => ItemKind::Id(self.expr(e, off)),
                 None => ItemKind::Pci,

@@ -37,6 +37,11 @@ pub enum DriverError {
     /// dropped (`ignore`): refused rather than truncated into another
     /// master's ID. `bits` are the offending bits.
     UnreadBits { word: SpecWord, bits: u32 },
+    /// No available child node of the IOMMU node is compatible with the
+    /// spec's `child` strings and has `key` as its key (Qualcomm's
+    /// `qcom_iommu` refuses a context bank number no probed bank has);
+    /// `child` is the statement's text after `child`.
+    NoChild { child: &'static str, key: u64 },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
     /// The hardware or the node is unusable, in the driver's words.
@@ -80,6 +85,10 @@ impl core::fmt::Display for DriverError {
             DriverError::UnreadBits { word, bits } => write!(
                 f,
                 "{word} has bits {bits:#x} set that the driver neither reads nor ignores"
+            ),
+            DriverError::NoChild { child, key } => write!(
+                f,
+                "no available child node matches `child {child}` with key {key}"
             ),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::Other(why) => f.write_str(why),

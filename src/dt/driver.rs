@@ -18,6 +18,10 @@ pub struct SpecDriver {
     properties: Vec<&'static str>,
     /// What `of_xlate` refuses, for every length it accepts.
     refused: ir::RefusedBits,
+    /// Each `child` statement's text and compatibles, leaked for the
+    /// `&'static str`s [`DriverError::NoChild`] and the runtime's
+    /// `Node::children_compatible` take.
+    children: Vec<(&'static str, Vec<&'static str>)>,
 }
 
 impl SpecDriver {
@@ -36,10 +40,23 @@ impl SpecDriver {
             counts.push(1);
         }
         let refused = ir.refused_bits(&counts);
+        let children = ir
+            .children
+            .iter()
+            .map(|c| {
+                let compatibles = c
+                    .compatibles
+                    .iter()
+                    .map(|s| &*String::leak(s.clone()))
+                    .collect();
+                (&*String::leak(c.text.clone()), compatibles)
+            })
+            .collect();
         SpecDriver {
             ir,
             properties,
             refused,
+            children,
         }
     }
 
@@ -76,6 +93,29 @@ impl SpecDriver {
             word: SpecWord::Property(name),
             bits: unread,
         })
+    }
+
+    /// Refuses the specifier unless each `child` statement finds its child:
+    /// an available child of one of its compatibles whose key (the first
+    /// key property it has, bits selected) equals the field.
+    fn find_children(&self, iommu: Node<'_>, fields: &[u64]) -> Result<(), DriverError> {
+        for (c, (text, compatibles)) in self.ir.children.iter().zip(&self.children) {
+            let want = fields.get(c.field).copied().unwrap_or(0);
+            let found = iommu.children_compatible(compatibles).any(|child| {
+                let key = c
+                    .key
+                    .iter()
+                    .find_map(|k| child.first_u32(&k.property).map(|v| k.value(v)));
+                key.map(u64::from) == Some(want)
+            });
+            if !found {
+                return Err(DriverError::NoChild {
+                    child: text,
+                    key: want,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The text of check `index`, for error messages.
@@ -210,6 +250,7 @@ impl IommuDriver for SpecDriver {
                 return Err(DriverError::CheckFailed { check: i as u16 });
             }
         }
+        self.find_children(iommu, &fields)?;
         for packing in &self.ir.ids {
             let id = packing.parts.iter().fold(0u64, |acc, p| {
                 acc | fields.get(p.field).copied().unwrap_or(0) << p.shift

@@ -6,6 +6,7 @@
 //! returned when no driver had an error.
 
 mod bits;
+mod child;
 mod dma;
 mod extends;
 mod fields;
@@ -448,6 +449,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
     let fields = fields::fields(d, cells.as_ref(), diags);
     let dropped = bits::dropped(d, &fields, cells.as_ref(), diags);
     let checks = fields::checks(d, &fields, diags);
+    let children = child::children(d, &fields, diags);
     let ids = fields::ids(d, &fields, diags);
     // A field used only in text that did not parse is not unused.
     if !d.parse_errors {
@@ -542,6 +544,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
             .collect::<Option<Vec<_>>>()?,
         dropped,
         checks,
+        children,
         ids,
         pci,
         translation: page_table?,

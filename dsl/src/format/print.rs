@@ -156,6 +156,11 @@ fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool) -> Sep {
     if p.kind == Kind::BlockComment {
         return Sep::Space;
     }
+    if n.newlines > 0 && n.kind == Kind::Ident && &src[n.span.clone()] == "where" {
+        // A `child` statement's compatibles are long lists: its `where`
+        // may start a continuation line, kept where the source has it.
+        return Sep::Line { blank: false };
+    }
     if spaced(
         st,
         &src[p.span.clone()],

@@ -162,3 +162,15 @@ fn a_printer_that_changes_tokens_is_caught_per_item() {
     assert!(kept.is_empty());
     assert!(text.starts_with("driver a {\n    cells 1;\n}\n"));
 }
+
+/// A `child` statement prints on one line, or with `where` starting one
+/// continuation line when the source breaks there.
+#[test]
+fn child_statement_keeps_its_where_line() {
+    let one = "driver d {\n    child \"q,ns\", \"q,sec\" where asid == property \"qcom,ctx-asid\" else property \"reg\" >> 12;\n}\n";
+    assert_eq!(fmt(one), one);
+    let two = "driver d {\n    child \"q,ns\", \"q,sec\"\n        where asid == property \"reg\" >> 12;\n}\n";
+    assert_eq!(fmt(two), two);
+    let squeezed = "driver d{child \"q,ns\",\"q,sec\"\n where asid==property \"reg\">>12;}";
+    assert_eq!(fmt(squeezed), two);
+}

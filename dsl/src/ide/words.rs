@@ -28,6 +28,8 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("field", Scope::Driver, "`field NAME: uN = SOURCE else SOURCE …;`: a named value taken from the specifier; `uN` is u1..u32 and the first available source gives the value."),
     ("ignore", Scope::Driver, "`ignore cell[I][HI:LO], property \"NAME\"[HI:LO];`: bits of a cell or property the driver drops on purpose (otherwise bits no field reads are refused)."),
     ("check", Scope::Driver, "`check EXPR;`: a condition every master's fields must meet; the generated `of_xlate` rejects a specifier that fails it."),
+    ("child", Scope::Driver, "`child \"COMPAT\", … where FIELD == property \"NAME\" else …;`: the IOMMU node must have an available child node compatible with one of the strings whose key (the first of the child's properties listed, with bit selections) equals the field; `of_xlate` refuses the specifier otherwise (Qualcomm context banks). Keys are properties of the child (E0211)."),
+    ("where", Scope::Value, "`where FIELD == KEY` (in `child`): the field the child's key must equal."),
     ("id", Scope::Driver, "`id = FIELD << SHIFT | FIELD …;`: how fields pack into one 32-bit ID kept per master (Linux's fwspec IDs)."),
     ("pci", Scope::Driver, "`pci iommu-map;`: the driver can be the target of a PCI host bridge's `iommu-map`; `of_xlate` gets the single mapped cell."),
     ("page-table", Scope::Driver, "`page-table FORMAT { … }`: the translation-table format the hardware walks, fixed at build time (required unless `requests`; not both, E0412)."),
