@@ -22,6 +22,10 @@ const VOCAB: &[&str] = &[
     "|",
     "field",
     "ignore",
+    "child",
+    "where",
+    "wherex",
+    "\"q,ns\"",
     "x",
     "sid",
     ":",
@@ -146,6 +150,13 @@ fn statement_forms_parse_identically() {
         "driver extends extends extends { }",
         "driver d extends 1 { }",
         "driver d base { }",
+        "driver d { child \"q,ns\", \"q,sec\" where asid == property \"qcom,ctx-asid\" else property \"reg\" >> 12; }",
+        "driver d { child \"q\" where a == property \"reg\"[15:4] >> 2 & 0x3 else cell[0] else 7; }",
+        "driver d { child /* c */ \"q\" // c\n where /* c */ a == property \"p\" ; }",
+        "driver d { child \"q\" wherex a == property \"p\"; child where a == property \"p\"; }",
+        "driver d { child \"q\" where a = property \"p\"; child \"q\" where == property \"p\"; }",
+        "driver d { child \"q\", where a == property \"p\"; child \"q\" where a == ; child \"q\" where a == property \"p\" else; }",
+        "driver d { child \"q\" where a.b == property \"p\"; child q where a == property \"p\"; }",
     ] {
         same(s);
     }
