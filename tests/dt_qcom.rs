@@ -113,7 +113,11 @@ fn a_context_bank_that_does_not_exist_is_refused() {
              \t\tdma@130000 {\n\t\t\treg = <0x130000 0x1000>;\n\t\t\tiommus = <&apps_iommu 21>;\n\t\t};\n\n\
              \t\tapps_iommu: iommu@1ef0000 {\n",
         );
-    assert!(planted.contains("dma@130000") && planted.contains("ctx-asid") && planted.contains("disabled"));
+    assert!(
+        planted.contains("dma@130000")
+            && planted.contains("ctx-asid")
+            && planted.contains("disabled")
+    );
     let dir = scratch("dt_qcom", "missing_bank");
     let path = write(&dir, "board.dts", &planted);
     let (code, v) = json(&path);
@@ -130,7 +134,11 @@ fn a_context_bank_that_does_not_exist_is_refused() {
         let error = m["error"].as_str().unwrap_or_else(|| panic!("{m:#}"));
         assert!(error.contains("no available child node matches"), "{error}");
         assert!(error.contains("qcom,msm-iommu-v1-ns"), "{error}");
-        assert!(error.ends_with(&format!("with key {key}")) || error.contains(&format!("with key {key};")), "{error}");
+        assert!(
+            error.ends_with(&format!("with key {key}"))
+                || error.contains(&format!("with key {key};")),
+            "{error}"
+        );
         assert_ne!(m["translation"], "iommu", "{m:#}");
     }
     let by_asid = find(&v, "masters", "/soc@0/dma@120000");

@@ -30,7 +30,11 @@ fn lowers_compatibles_field_and_keys() {
     let c = &d.children[0];
     assert_eq!(c.compatibles, ["q,ns", "q,sec"]);
     assert_eq!(d.fields[c.field].name, "asid");
-    let keys: Vec<(&str, BitRange)> = c.key.iter().map(|k| (k.property.as_str(), k.bits)).collect();
+    let keys: Vec<(&str, BitRange)> = c
+        .key
+        .iter()
+        .map(|k| (k.property.as_str(), k.bits))
+        .collect();
     assert_eq!(
         keys,
         [
@@ -50,7 +54,9 @@ fn lowers_compatibles_field_and_keys() {
 #[test]
 fn a_field_only_a_child_statement_uses_is_not_unused() {
     let body = " field bank: u8 = cell[0][7:0];\n ignore cell[0][31:8];\n child \"q\" where bank == property \"reg\" >> 12;";
-    let s = src(body).replace(" field asid: u32 = cell[0];\n", "").replace(" id = asid;\n", "");
+    let s = src(body)
+        .replace(" field asid: u32 = cell[0];\n", "")
+        .replace(" id = asid;\n", "");
     let checked = check_source("t.iommu", &s);
     assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
 }
@@ -69,7 +75,10 @@ fn keys_must_be_properties_of_the_child() {
 
 #[test]
 fn unknown_fields_and_bad_bits_are_located() {
-    let checked = check_source("t.iommu", &src(" child \"q\" where asdi == property \"reg\";"));
+    let checked = check_source(
+        "t.iommu",
+        &src(" child \"q\" where asdi == property \"reg\";"),
+    );
     let d = &checked.diagnostics[0];
     assert_eq!(d.code, Code::UnknownField);
     assert!(d.help.as_deref().unwrap_or("").contains("asid"), "{d:?}");
