@@ -190,7 +190,7 @@ fn shipped() -> Vec<(String, String)> {
 
 fn keywords() -> Vec<&'static str> {
     let mut k: Vec<&str> = [DRIVER_ITEMS, PAGE_TABLE_ITEMS, DMA_ITEMS].concat();
-    k.extend(["driver", "cell", "property", "else", "iommu-map"]);
+    k.extend(["driver", "cell", "property", "else", "where", "iommu-map"]);
     k
 }
 
