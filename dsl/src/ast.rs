@@ -88,6 +88,9 @@ pub enum ItemKind {
     Id(ExprAst),
     /// `pci iommu-map;`
     Pci,
+    /// `main property "NAME";`: an instance whose node has `NAME` (a
+    /// phandle, maybe with cells) is a cache instance of a main one.
+    Main(Str),
     /// `page-table FORMAT { ... }` or `requests PROTOCOL { ... }`
     PageTable(PageTableAst),
     /// `dma { ... }`
@@ -108,6 +111,7 @@ impl ItemKind {
             ItemKind::Child(_) => "child",
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
+            ItemKind::Main(_) => "main",
             ItemKind::PageTable(pt) if pt.requests => "requests",
             ItemKind::PageTable(_) => "page-table",
             ItemKind::Dma(_) => "dma",

@@ -467,6 +467,10 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             lx.keyword("iommu-map")?;
             ItemKind::Pci
         }
+        "main" => {
+            lx.keyword("property")?;
+            ItemKind::Main(lx.string()?)
+        }
         "init" => {
             let mut path = list(lx.ident()?);
             while lx.at_punct("::") {

@@ -58,6 +58,10 @@ pub struct Driver {
     /// PCI support: present when the driver may be the target of a host
     /// bridge's `iommu-map` (the mapped ID arrives as a single cell).
     pub pci: Option<PciSupport>,
+    /// `main property "NAME";`: instances split into main ones, which host
+    /// the translation contexts, and cache ones, whose node has `NAME`
+    /// (Renesas R-Car Gen3/Gen4 IPMMUs and `renesas,ipmmu-main`).
+    pub main: Option<MainInstance>,
     /// How IOVAs are translated: tables the IOMMU walks, or requests to the
     /// host; fixed at build time.
     pub translation: Translation,
@@ -450,6 +454,20 @@ pub struct IdPacking {
 pub struct PackPart {
     pub field: FieldId,
     pub shift: u8,
+}
+
+/// `main property "NAME";`. A node of the driver that has `NAME` is a
+/// cache instance: `NAME` holds a phandle (and maybe cells Linux does not
+/// read) to the main instance whose contexts it uses. A node without it is
+/// a main instance: it hosts contexts and is not an IOMMU masters may name
+/// (Linux registers only the cache IPMMUs with the IOMMU core). A cache
+/// instance comes up only once a main instance of the same family (a node
+/// a driver of the same spec claims, without `NAME`) exists, as Linux's
+/// `ipmmu_probe` defers until `ipmmu_find_root` finds one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MainInstance {
+    pub property: String,
+    pub span: Span,
 }
 
 /// PCI through the host bridge's `iommu-map` / `iommu-map-mask`.

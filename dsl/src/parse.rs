@@ -28,6 +28,7 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "child",
     "id",
     "pci",
+    "main",
     "page-table",
     "requests",
     "dma",
@@ -1150,6 +1151,16 @@ impl<'a> P<'a> {
                 Some(e) => ItemKind::Id(self.expr(e, off)),
                 None => ItemKind::Pci,
             },
+            Rule::main => {
+                let name = inner
+                    .next()
+                    .and_then(|r| r.into_inner().find(|s| s.as_rule() == Rule::string))
+                    .map(|s| self.string(&s, off));
+                ItemKind::Main(name.unwrap_or(Str {
+                    value: String::new(),
+                    span: sp.clone(),
+                }))
+            }
             Rule::init => {
                 let segs = inner
                     .next()

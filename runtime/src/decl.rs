@@ -42,6 +42,14 @@ pub enum DriverError {
     /// `qcom_iommu` refuses a context bank number no probed bank has);
     /// `child` is the statement's text after `child`.
     NoChild { child: &'static str, key: u64 },
+    /// A cache instance (its node has the spec's `main` property) while the
+    /// tree has no main instance of its family: Linux's IPMMU probe waits
+    /// for one (`-EPROBE_DEFER`) and never comes up.
+    NoMainInstance { property: &'static str },
+    /// `of_xlate` on a main instance (no `main` property): it hosts the
+    /// cache instances' contexts and Linux does not register it as an
+    /// IOMMU, so masters cannot name it.
+    MainInstance { property: &'static str },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
     /// The hardware or the node is unusable, in the driver's words.
@@ -89,6 +97,14 @@ impl core::fmt::Display for DriverError {
             DriverError::NoChild { child, key } => write!(
                 f,
                 "no available child node matches `child {child}` with key {key}"
+            ),
+            DriverError::NoMainInstance { property } => write!(
+                f,
+                "a cache instance (it has `{property}`), but the tree has no main instance of its family to use (Linux defers its probe)"
+            ),
+            DriverError::MainInstance { property } => write!(
+                f,
+                "a main instance (no `{property}`): it hosts its cache instances' contexts and is not registered as an IOMMU"
             ),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::Other(why) => f.write_str(why),

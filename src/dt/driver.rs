@@ -8,6 +8,7 @@ use iommugen_runtime::decl::{
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
+use iommugen_runtime::instances;
 
 /// A spec's driver, ready to be registered.
 pub struct SpecDriver {
@@ -22,10 +23,21 @@ pub struct SpecDriver {
     /// `&'static str`s [`DriverError::NoChild`] and the runtime's
     /// `Node::children_compatible` take.
     children: Vec<(&'static str, Vec<&'static str>)>,
+    /// `main property`: the property, and the compatibles of the family
+    /// (the drivers of its spec) a main instance must be claimed by.
+    main: Option<(&'static str, Vec<&'static str>)>,
 }
 
 impl SpecDriver {
+    /// A driver alone: its own compatibles are its family.
     pub fn new(ir: ir::Driver) -> Self {
+        let family = ir.compatibles.clone();
+        Self::with_family(ir, &family)
+    }
+
+    /// A driver of a spec whose drivers claim `family` (where a cache
+    /// instance's main instance is looked for).
+    pub fn with_family(ir: ir::Driver, family: &[String]) -> Self {
         let mut properties: Vec<&'static str> = Vec::new();
         for s in ir.fields.iter().flat_map(|f| &f.sources) {
             if let Source::Property { name, .. } = s {
@@ -52,11 +64,16 @@ impl SpecDriver {
                 (&*String::leak(c.text.clone()), compatibles)
             })
             .collect();
+        let main = ir.main.as_ref().map(|m| {
+            let family = family.iter().map(|c| &*String::leak(c.clone())).collect();
+            (&*String::leak(m.property.clone()), family)
+        });
         SpecDriver {
             ir,
             properties,
             refused,
             children,
+            main,
         }
     }
 
@@ -116,6 +133,17 @@ impl SpecDriver {
             }
         }
         Ok(())
+    }
+
+    /// The `main` property, if the spec splits instances into main and
+    /// cache ones.
+    pub fn main_property(&self) -> Option<&'static str> {
+        self.main.as_ref().map(|(p, _)| *p)
+    }
+
+    /// The family's compatibles (the drivers of the spec).
+    pub fn family(&self) -> &[&'static str] {
+        self.main.as_ref().map_or(&[], |(_, f)| f.as_slice())
     }
 
     /// The text of check `index`, for error messages.
@@ -228,6 +256,13 @@ impl IommuDriver for SpecDriver {
         if !self.ir.cells.accepts(cells) {
             return Err(DriverError::WrongCellCount { got: cells });
         }
+        if let Some((property, family)) = &self.main {
+            if instances::is_cache(node, property)
+                && instances::main_instance(node.tree(), property, family).is_none()
+            {
+                return Err(DriverError::NoMainInstance { property });
+            }
+        }
         Ok(InstanceData(node.id().0 as usize))
     }
 
@@ -238,6 +273,11 @@ impl IommuDriver for SpecDriver {
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
+        if let Some((property, _)) = &self.main {
+            if !instances::is_cache(iommu, property) {
+                return Err(DriverError::MainInstance { property });
+            }
+        }
         let count = args.len() as u32;
         let from_pci_map = self.ir.pci.is_some() && count == 1;
         if !(self.ir.cells.accepts(count) || from_pci_map) {

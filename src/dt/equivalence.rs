@@ -33,7 +33,16 @@ fn interpreted() -> Vec<SpecDriver> {
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let spec = iommugen_dsl::check_source(file, &text).spec.unwrap();
-        out.extend(spec.drivers.into_iter().map(SpecDriver::new));
+        let family: Vec<String> = spec
+            .drivers
+            .iter()
+            .flat_map(|d| d.compatibles.iter().cloned())
+            .collect();
+        out.extend(
+            spec.drivers
+                .into_iter()
+                .map(|d| SpecDriver::with_family(d, &family)),
+        );
     }
     out
 }

@@ -10,9 +10,12 @@
 //! | `dt::W0313` | `iommu-map-mask` folds distinct requester IDs onto one ID |
 //! | `dt::W0314` | a master (or `iommu-map` entry) points at a disabled IOMMU |
 //! | `dt::W0315` | a specifier sets bits its driver's spec drops (`ignore`) |
+//! | `dt::W0316` | a cache instance's `main` property (`renesas,ipmmu-main`) does not name the main instance Linux uses |
 
 use iommugen_dsl::ir::Word;
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
+
+use iommugen_runtime::instances;
 
 use super::report::{path_of, DtError, Report, TreeDiagnostic};
 use super::Drivers;
@@ -49,6 +52,7 @@ pub fn lint(
     }
     duplicate_ids(report, &mut out);
     dropped_bits(report, drivers, &mut out);
+    main_phandles(&tree, report, drivers, &mut out);
     Ok(out)
 }
 
@@ -92,6 +96,53 @@ fn cell_count(node: Node<'_>, drivers: &Drivers, out: &mut Vec<TreeDiagnostic>) 
         ),
         "fix #iommu-cells to the binding's value, or the spec's `cells`",
     ));
+}
+
+/// W0316: a cache instance's `main` property names a node other than the
+/// main instance Linux's IPMMU driver uses (dangling, another family's,
+/// a cache, disabled). Linux reads only the property's presence and takes
+/// whichever main IPMMU probed, so the board boots, but the tree says
+/// something else than it does.
+fn main_phandles(
+    tree: &DeviceTree<'_>,
+    report: &Report,
+    drivers: &Drivers,
+    out: &mut Vec<TreeDiagnostic>,
+) {
+    for i in report.iommus.iter().filter(|i| i.cache) {
+        let Some(main) = &i.main else {
+            // No main instance at all: an init error already says so.
+            continue;
+        };
+        let Some(property) = drivers
+            .drivers()
+            .iter()
+            .find(|d| i.driver.as_deref() == Some(d.ir.name.as_str()))
+            .and_then(|d| d.main_property())
+        else {
+            continue;
+        };
+        let Some(node) = tree.find_path(&i.path) else {
+            continue;
+        };
+        let named = match instances::named_main(node, property) {
+            Some(Ok(n)) => path_of(n),
+            Some(Err(_)) => "no node".to_owned(),
+            None => continue,
+        };
+        if named == *main {
+            continue;
+        }
+        out.push(warning(
+            "dt::W0316",
+            (&i.path, property),
+            format!(
+                "{}: {property} names {named}, but the main instance Linux uses is {main}",
+                i.path
+            ),
+            "point the phandle at the family's main instance (Linux does not read it, the binding does)",
+        ));
+    }
 }
 
 /// W0314: `iommus` entries and `iommu-map` targets that are disabled

@@ -463,6 +463,14 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         fields::pci_one_cell(&fields, pci.span.clone(), diags);
     }
 
+    let main = single(d, "main", diags).and_then(|i| match &i.kind {
+        ItemKind::Main(p) => Some(ir::MainInstance {
+            property: p.value.clone(),
+            span: i.span.clone(),
+        }),
+        _ => None,
+    });
+
     let tables = single(d, "page-table", diags);
     let requests = single(d, "requests", diags);
     if let (Some(t), Some(r)) = (tables, requests) {
@@ -547,6 +555,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         children,
         ids,
         pci,
+        main,
         translation: page_table?,
         dma: dma?,
         init: init?,
