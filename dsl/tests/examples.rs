@@ -548,6 +548,11 @@ fn ipmmu_utlb_per_generation() {
         assert_eq!(pt.page_sizes, [K4, M2, G1]);
         // Linux puts every master of one IPMMU in one group (ipmmu_find_group).
         assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
+        // Gen3/Gen4 (has_cache_leaf_nodes): cache IPMMUs name the main one
+        // with renesas,ipmmu-main; Gen2 has none.
+        let main = d.main.as_ref().map(|m| m.property.as_str());
+        let want = (d.name != "ipmmu_vmsa").then_some("renesas,ipmmu-main");
+        assert_eq!(main, want, "{}", d.name);
         assert_eq!(d.init.to_path_string(), "crate::ipmmu::probe");
     }
 }

@@ -23,6 +23,7 @@ const VOCAB: &[&str] = &[
     "field",
     "ignore",
     "child",
+    "main",
     "where",
     "wherex",
     "\"q,ns\"",
@@ -157,6 +158,8 @@ fn statement_forms_parse_identically() {
         "driver d { child \"q\" where a = property \"p\"; child \"q\" where == property \"p\"; }",
         "driver d { child \"q\", where a == property \"p\"; child \"q\" where a == ; child \"q\" where a == property \"p\" else; }",
         "driver d { child \"q\" where a.b == property \"p\"; child q where a == property \"p\"; }",
+        "driver d { main property \"renesas,ipmmu-main\"; main /* c */ property // c\n \"p\" ; }",
+        "driver d { main \"p\"; main property; main property \"p\" \"q\"; main cell[0]; mainx property \"p\"; }",
     ] {
         same(s);
     }

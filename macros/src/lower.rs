@@ -21,7 +21,7 @@ pub struct Extra {
 }
 
 const KEYS: &str =
-    "compatible, cells, field, ignore, check, child, id, pci, page_table, requests, dma, init, name, runtime";
+    "compatible, cells, field, ignore, check, child, id, pci, main, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -173,6 +173,12 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
                 [TokenTree::Ident(v)] => out.push(&word(v), v.span()),
                 _ => render(value, out),
             }
+        }
+        "main" => {
+            // `main: property("renesas,ipmmu-main")`.
+            out.push("main", ks);
+            out.sep(" ");
+            render(value, out);
         }
         "init" => {
             out.push("init", ks);

@@ -113,6 +113,9 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
     if let Some(p) = &mut d.pci {
         p.span = 0..0;
     }
+    if let Some(m) = &mut d.main {
+        m.span = 0..0;
+    }
     match &mut d.translation {
         ir::Translation::Tables(pt) => pt.span = 0..0,
         ir::Translation::Requests(r) => r.span = 0..0,
@@ -258,6 +261,7 @@ fn attribute_and_spec_give_the_same_ir() {
                 field utlb: u32 = cell[0],
                 check: utlb < 48,
                 id: utlb,
+                main: property("renesas,ipmmu-main"),
                 page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K, 2M, 1G], pool: 64 },
                 init: crate::ipmmu::probe,
             },

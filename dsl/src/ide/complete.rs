@@ -153,6 +153,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
             .collect(),
         (Some(Block::Driver), Some("requests")) if only_first => values(&["virtio-iommu"]),
         (Some(Block::Driver), Some("pci")) => values(&["iommu-map"]),
+        (Some(Block::Driver), Some("main")) if only_first => values(&["property"]),
         (Some(Block::Driver), Some("field")) if saw_eq => values(&["cell", "property", "else"]),
         (Some(Block::Driver), Some("child")) if saw_eq => values(&["property", "else"]),
         (Some(Block::Driver), Some("child")) if !after_where && stmt_tokens >= 2 => {
@@ -184,6 +185,11 @@ mod tests {
         let at = src_with_cursor.find('|').unwrap();
         let src = src_with_cursor.replacen('|', "", 1);
         candidates(&src, at).into_iter().map(|c| c.label).collect()
+    }
+
+    #[test]
+    fn main_offers_property() {
+        assert_eq!(labels("driver d {\n    main |\n}"), ["property"]);
     }
 
     #[test]

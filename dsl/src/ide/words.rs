@@ -32,6 +32,7 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("where", Scope::Value, "`where FIELD == KEY` (in `child`): the field the child's key must equal."),
     ("id", Scope::Driver, "`id = FIELD << SHIFT | FIELD …;`: how fields pack into one 32-bit ID kept per master (Linux's fwspec IDs)."),
     ("pci", Scope::Driver, "`pci iommu-map;`: the driver can be the target of a PCI host bridge's `iommu-map`; `of_xlate` gets the single mapped cell."),
+    ("main", Scope::Driver, "`main property \"NAME\";`: the driver's instances are main or cache ones (Renesas R-Car Gen3/Gen4 IPMMUs, `renesas,ipmmu-main`): a node with the property is a cache instance, which comes up only when a main instance of its family (a node its spec claims, without the property) is in the tree; a main instance hosts the contexts and is no master's IOMMU."),
     ("page-table", Scope::Driver, "`page-table FORMAT { … }`: the translation-table format the hardware walks, fixed at build time (required unless `requests`; not both, E0412)."),
     ("requests", Scope::Driver, "`requests PROTOCOL { … }`: an IOMMU that takes map/unmap requests instead of walking tables (virtio-iommu)."),
     ("dma", Scope::Driver, "`dma { … }`: the DMA domain policy and default IOVA aperture."),
