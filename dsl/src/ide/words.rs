@@ -62,7 +62,7 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("t8103", Scope::Value, "`t8103`: DART1 (apple,t8103-dart, M1): 36-bit PA in place."),
     ("t6000", Scope::Value, "`t6000`: DART2 (apple,t6000-dart, M1 Pro/Max): 42-bit PA shifted by 4."),
     ("cell", Scope::Value, "`cell[I]`: cell I of the IOMMU specifier, available when the specifier has more than I cells."),
-    ("property", Scope::Value, "`property \"NAME\"`: a u32 property of the IOMMU node, available when the node has it."),
+    ("property", Scope::Value, "`property \"NAME\"`: a u32 property of the IOMMU node (in a `child` key, of the child node; after `main`, the phandle property naming the main instance), available when the node has it."),
     ("else", Scope::Value, "`else`: the next source, tried when the one before is not available."),
 ];
 
