@@ -5,6 +5,10 @@
 //! ipmmu_find_group (one group per IPMMU instance); which masters attach
 //! follows ipmmu-vmsa.c's ipmmu_device_is_allowed (devices_allowlist by
 //! dev_name, PCI always, soc_denylist).
+//! Main and cache IPMMUs
+//! (`renesas,ipmmu-main`) follow Linux's ipmmu_probe: a cache IPMMU waits
+//! for a main IPMMU of the driver (ipmmu_find_root), and only cache IPMMUs
+//! are registered as IOMMUs.
 
 use std::path::Path;
 
@@ -70,6 +74,12 @@ fn rcar_h3_sdhi_utlbs() {
         assert_eq!(i["status"], "initialised");
         assert_eq!(i["driver"], "ipmmu_rcar_gen3");
     }
+    // ipmmu_ds1 has renesas,ipmmu-main = <&ipmmu_mm 1>: a cache of ipmmu_mm.
+    let ds1 = find(&v, "iommus", "/soc/iommu@e7740000");
+    assert_eq!(ds1["main"], "/soc/iommu@e67b0000");
+    let mm = find(&v, "iommus", "/soc/iommu@e67b0000");
+    assert!(mm.get("main").is_none(), "{mm:#}");
+    assert_eq!(mm["caches"], serde_json::json!(["/soc/iommu@e7740000"]));
     // sdhi0..3: <&ipmmu_ds1 32> .. <&ipmmu_ds1 35>, each uTLB its ID; their
     // Linux names ("ee100000.mmc" ..) are on the allow-list.
     let ds1 = "/soc/iommu@e7740000";
@@ -140,18 +150,32 @@ fn rcar_h3_pci_function_is_allowed() {
 /// SDHI controllers, named as Linux's allow-list expects.
 #[test]
 fn utlb_past_the_generation_is_refused() {
+    // Gen3 and Gen4 IPMMUs are cache IPMMUs of a main one (ipmmu_mm),
+    // as on every such SoC.
     let dts = r#"/dts-v1/;
 / {
 	#address-cells = <1>;
 	#size-cells = <1>;
+	mm3: iommu@500 {
+		compatible = "renesas,ipmmu-r8a77961";
+		reg = <0x500 0x100>;
+		#iommu-cells = <1>;
+	};
+	mm4: iommu@600 {
+		compatible = "renesas,ipmmu-r8a779f0", "renesas,rcar-gen4-ipmmu-vmsa";
+		reg = <0x600 0x100>;
+		#iommu-cells = <1>;
+	};
 	gen3: iommu@1000 {
 		compatible = "renesas,ipmmu-r8a77961";
 		reg = <0x1000 0x1000>;
+		renesas,ipmmu-main = <&mm3 0>;
 		#iommu-cells = <1>;
 	};
 	gen4: iommu@2000 {
 		compatible = "renesas,ipmmu-r8a779f0", "renesas,rcar-gen4-ipmmu-vmsa";
 		reg = <0x2000 0x1000>;
+		renesas,ipmmu-main = <&mm4>;
 		#iommu-cells = <1>;
 	};
 	mmc@ee100000 {
@@ -196,9 +220,15 @@ fn denied_soc_refuses_every_master() {
 	compatible = "{machine}";
 	#address-cells = <1>;
 	#size-cells = <1>;
+	ipmmu_mm: iommu@e67b0000 {{
+		compatible = "renesas,ipmmu-r8a7796";
+		reg = <0xe67b0000 0x1000>;
+		#iommu-cells = <1>;
+	}};
 	ipmmu: iommu@e6740000 {{
 		compatible = "renesas,ipmmu-r8a7796";
 		reg = <0xe6740000 0x1000>;
+		renesas,ipmmu-main = <&ipmmu_mm 0>;
 		#iommu-cells = <1>;
 	}};
 	mmc@ee100000 {{
@@ -243,4 +273,124 @@ fn denied_soc_refuses_every_master() {
         // A whole-SoC entry is decided from the tree: no W0305.
         assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
     }
+}
+
+/// The R-Car H3 tree with its main IPMMU removed: ipmmu_ds1 still says
+/// `renesas,ipmmu-main`, so Linux's ipmmu_probe defers it for good
+/// (ipmmu_find_root finds no main IPMMU) and the SDHI controllers wait for
+/// it. The failure is located at the property.
+#[test]
+fn a_cache_ipmmu_without_a_main_ipmmu_never_comes_up() {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts"),
+    )
+    .unwrap();
+    let start = real.find("\t\tipmmu_mm: iommu@e67b0000 {").unwrap();
+    let end = start + real[start..].find("\t\t};\n").unwrap() + "\t\t};\n".len();
+    // The phandle now names nothing the tree has: dtc needs a node for
+    // `&ipmmu_mm`, so it names the SoC node instead, which no IPMMU spec
+    // claims.
+    let planted = format!("{}{}", &real[..start], &real[end..])
+        .replace("<&ipmmu_mm 1>", "<&soc 1>")
+        .replace("\tsoc {", "\tsoc: soc {");
+    let dir = scratch("dt_ipmmu", "no_main");
+    let path = write(&dir, "board.dts", &planted);
+    let (code, v) = json(&path);
+    assert_ne!(code, 0, "{v:#}");
+    let ds1 = find(&v, "iommus", "/soc/iommu@e7740000");
+    assert_eq!(ds1["status"], "failed", "{ds1:#}");
+    assert!(ds1["main"].is_null(), "{ds1:#}");
+    let why = ds1["error"].as_str().unwrap();
+    assert!(why.contains("no main instance"), "{why}");
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "dt::E0301")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    // Located at the property's name in the .dts.
+    let label = &d["labels"][0];
+    assert_eq!(label["label"], "this property", "{d:#}");
+    let line = label["line"].as_u64().unwrap() as usize;
+    let column = label["column"].as_u64().unwrap() as usize;
+    let text = planted.lines().nth(line - 1).unwrap();
+    assert!(
+        text[column - 1..].starts_with("renesas,ipmmu-main"),
+        "{text}"
+    );
+    assert_eq!(label["length"], "renesas,ipmmu-main".len());
+    for unit in ["ee100000", "ee120000", "ee140000", "ee160000"] {
+        let m = find(&v, "masters", &format!("/soc/mmc@{unit}"));
+        assert_eq!(m["translation"], "deferred", "{m:#}");
+    }
+}
+
+/// A master naming the main IPMMU itself: Linux registers only cache
+/// IPMMUs, so the main one is no IOMMU for it.
+#[test]
+fn the_main_ipmmu_is_not_a_masters_iommu() {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts"),
+    )
+    .unwrap();
+    let planted = real.replacen("<&ipmmu_ds1 32>", "<&ipmmu_mm 32>", 1);
+    let dir = scratch("dt_ipmmu", "main_master");
+    let path = write(&dir, "board.dts", &planted);
+    let (_, v) = json(&path);
+    let m = find(&v, "masters", "/soc/mmc@ee100000");
+    let error = m["error"].as_str().unwrap_or_else(|| panic!("{m:#}"));
+    assert!(error.contains("a main instance"), "{error}");
+    assert_ne!(m["translation"], "iommu", "{m:#}");
+    let other = find(&v, "masters", "/soc/mmc@ee120000");
+    assert_eq!(
+        translations(other),
+        vec![("/soc/iommu@e7740000".to_owned(), vec![33])]
+    );
+}
+
+/// `renesas,ipmmu-main` naming the cache IPMMU itself rather than
+/// ipmmu_mm: Linux does not read the phandle (ipmmu_find_root takes the
+/// probed main IPMMU), so the SDHI controllers still translate, but
+/// `--lint` flags the tree (dt::W0320).
+#[test]
+fn a_main_phandle_naming_another_node_is_a_lint() {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts"),
+    )
+    .unwrap();
+    let planted = real.replace("<&ipmmu_mm 1>", "<&ipmmu_ds1 1>");
+    let dir = scratch("dt_ipmmu", "main_lint");
+    let path = write(&dir, "board.dts", &planted);
+    tools::require("dtc", "device-tree-compiler");
+    let out = iommugen(&["dt", "--lint", "--format", "json", &path]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ds1 = find(&v, "iommus", "/soc/iommu@e7740000");
+    assert_eq!(ds1["status"], "initialised");
+    assert_eq!(ds1["main"], "/soc/iommu@e67b0000");
+    let m = find(&v, "masters", "/soc/mmc@ee100000");
+    assert_eq!(m["translation"], "iommu", "{m:#}");
+    let lints: Vec<&Value> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "dt::W0320")
+        .collect();
+    assert_eq!(lints.len(), 1, "{v:#}");
+    let message = lints[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("names /soc/iommu@e7740000")
+            && message.contains("Linux uses is /soc/iommu@e67b0000"),
+        "{message}"
+    );
+    // The real tree is clean.
+    let real_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let out = iommugen(&[
+        "dt",
+        "--lint",
+        "--format",
+        "json",
+        &real_path.display().to_string(),
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
 }

@@ -196,6 +196,7 @@ fn keywords() -> Vec<&'static str> {
         "property",
         "master",
         "else",
+        "where",
         "iommu-map",
         "masters",
         "soc",

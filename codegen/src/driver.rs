@@ -88,11 +88,14 @@ fn spec_docs(driver: &Driver) -> Vec<String> {
 
 /// Everything but the struct itself: constants, the `IommuDriver` impl, the
 /// page-table format, pool and engine alias. `rt` is the path to the runtime.
+/// `family`: the compatibles of every driver of the spec, where a cache
+/// instance's main instance is looked for (`main property`).
 pub fn driver_items(
     driver: &Driver,
     names: &ItemNames,
     origin: &Locator,
     rt: &TokenStream,
+    family: &[&str],
 ) -> TokenStream {
     let ty = &names.ty;
     let name = &driver.name;
@@ -103,7 +106,7 @@ pub fn driver_items(
         .iter()
         .map(|&c| Literal::u32_unsuffixed(c));
     let info = info_expr(driver, rt);
-    let init = init_fn(driver, rt);
+    let init = init_fn(driver, rt, family);
     let of_xlate = of_xlate_fn(driver, rt);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
@@ -171,17 +174,34 @@ fn count_pattern(counts: &[u32]) -> TokenStream {
     quote!(#(#lits)|*)
 }
 
-/// Seed step (2): check the node's `#iommu-cells`, then call the spec's hook.
-fn init_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
+/// Seed step (2): check the node's `#iommu-cells` (and, for a cache
+/// instance, that its family has a main instance), then call the hook.
+fn init_fn(driver: &Driver, rt: &TokenStream, family: &[&str]) -> TokenStream {
     let pattern = count_pattern(&driver.cells.allowed);
     let hook = path(&driver.init.to_path_string());
+    let bring_up = match &driver.main {
+        None => quote!(#hook(node)),
+        Some(main) => {
+            let property = &main.property;
+            quote! {
+                if #rt::instances::is_cache(node, #property)
+                    && #rt::instances::main_instance(node.tree(), #property, &[#(#family),*])
+                        .is_none()
+                {
+                    Err(#rt::decl::DriverError::NoMainInstance { property: #property })
+                } else {
+                    #hook(node)
+                }
+            }
+        }
+    };
     quote! {
         fn init(
             &self,
             node: #rt::fdt::Node<'_>,
         ) -> Result<#rt::decl::InstanceData, #rt::decl::DriverError> {
             match node.u32_property("#iommu-cells") {
-                Some(#pattern) => #hook(node),
+                Some(#pattern) => #bring_up,
                 Some(got) => Err(#rt::decl::DriverError::WrongCellCount { got }),
                 None => Err(#rt::decl::DriverError::Other("no #iommu-cells property")),
             }
@@ -189,7 +209,7 @@ fn init_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     }
 }
 
-/// Fields named by a check or an ID.
+/// Fields named by a check, a `child` statement or an ID.
 fn used_fields(driver: &Driver) -> Vec<bool> {
     /// With an explicit stack: the IR may come from outside the checker.
     fn walk(e: &ir::Expr, used: &mut [bool]) {
@@ -214,8 +234,10 @@ fn used_fields(driver: &Driver) -> Vec<bool> {
     for c in &driver.checks {
         walk(&c.expr, &mut used);
     }
-    for p in driver.ids.iter().flat_map(|p| &p.parts) {
-        if let Some(u) = used.get_mut(p.field) {
+    let child_fields = driver.children.iter().map(|c| c.field);
+    let id_fields = driver.ids.iter().flat_map(|p| &p.parts).map(|p| p.field);
+    for f in child_fields.chain(id_fields) {
+        if let Some(u) = used.get_mut(f) {
             *u = true;
         }
     }
@@ -223,7 +245,7 @@ fn used_fields(driver: &Driver) -> Vec<bool> {
 }
 
 /// `word`, `word & 0xffff`, `word >> 5` or `(word >> 5) & 0x1f`.
-fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
+pub(crate) fn extract(word: &TokenStream, bits: ir::BitRange) -> TokenStream {
     let lsb = Literal::u8_unsuffixed(bits.lsb);
     let whole_top = u32::from(bits.lsb) + u32::from(bits.width) >= 32;
     let mask = if bits.width >= 32 {
@@ -302,12 +324,16 @@ fn field_stmt(
     }
 }
 
+/// Whether `of_xlate` reads the IOMMU node (a property, its children, or
+/// whether it is a main instance).
 fn uses_property(driver: &Driver) -> bool {
-    driver
-        .fields
-        .iter()
-        .flat_map(|f| &f.sources)
-        .any(|s| matches!(s, Source::Property { .. }))
+    !driver.children.is_empty()
+        || driver.main.is_some()
+        || driver
+            .fields
+            .iter()
+            .flat_map(|f| &f.sources)
+            .any(|s| matches!(s, Source::Property { .. }))
 }
 
 fn uses_master_property(driver: &Driver) -> bool {
@@ -378,6 +404,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             }
         }
     });
+    let children = crate::child::child_checks(driver, rt);
     let pushes = driver.ids.iter().map(|p| {
         let parts: Vec<TokenStream> = p
             .parts
@@ -412,6 +439,15 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
     } else {
         quote!(_iommu)
     };
+    // Linux registers only cache instances: a main one is no master's IOMMU.
+    let not_main = driver.main.as_ref().map(|m| {
+        let property = &m.property;
+        quote! {
+            if !#rt::instances::is_cache(iommu, #property) {
+                return Err(#rt::decl::DriverError::MainInstance { property: #property });
+            }
+        }
+    });
     let ids = if driver.ids.is_empty() {
         quote!(_ids)
     } else {
@@ -446,6 +482,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             #ids: &mut #rt::fwspec::IdSink<'_>,
         ) -> Result<(), #rt::decl::DriverError> {
             #policy
+            #not_main
             if !matches!(args.len(), #pattern) {
                 return Err(#rt::decl::DriverError::WrongCellCount {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
@@ -455,6 +492,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             #master_property
             #(#fields)*
             #(#checks)*
+            #(#children)*
             #(#pushes)*
             Ok(())
         }

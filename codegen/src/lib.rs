@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod child;
 mod driver;
 mod expr;
 mod module;
@@ -107,7 +108,8 @@ pub fn spec_file(spec: &Spec, module: &str, origin: &Origin, options: &Options) 
     let pieces = module::Pieces::new(module, origin, options);
     let module_ident = &pieces.module;
     let (doc, head) = pieces.head();
-    let drivers = spec.drivers.iter().map(|d| pieces.driver(d));
+    let family = module::family(spec);
+    let drivers = spec.drivers.iter().map(|d| pieces.driver(d, &family));
     let tail = pieces.tail(spec);
     quote! {
         #doc
@@ -135,7 +137,15 @@ pub fn attribute_items(
         type_name: &type_name,
     };
     let item_names = ItemNames::for_type(ty);
-    let items = driver::driver_items(driver, &item_names, &Locator::new(&origin), &runtime);
+    // One driver is the whole spec: its own compatibles are the family.
+    let family: Vec<&str> = driver.compatibles.iter().map(String::as_str).collect();
+    let items = driver::driver_items(
+        driver,
+        &item_names,
+        &Locator::new(&origin),
+        &runtime,
+        &family,
+    );
     let registration = driver::registration(driver, &quote!(#ty), &runtime);
     quote! {
         #items

@@ -57,8 +57,8 @@ impl<'a> Pieces<'a> {
         )
     }
 
-    /// One driver's items.
-    pub(crate) fn driver(&self, driver: &Driver) -> TokenStream {
+    /// One driver's items; `family`: every compatible of its spec.
+    pub(crate) fn driver(&self, driver: &Driver, family: &[&str]) -> TokenStream {
         let ty = driver_type(driver);
         let item_names = ItemNames::for_type(&ty);
         let mut items = driver::struct_item(driver, &item_names, &self.locator);
@@ -67,6 +67,7 @@ impl<'a> Pieces<'a> {
             &item_names,
             &self.locator,
             &quote!(runtime),
+            family,
         ));
         items
     }
@@ -95,6 +96,18 @@ impl<'a> Pieces<'a> {
             #(#registrations)*
         }
     }
+}
+
+/// Every compatible string of the spec's drivers: the family in which a
+/// cache instance looks for its main instance (`main property`).
+pub(crate) fn family(spec: &Spec) -> Vec<&str> {
+    if spec.drivers.iter().all(|d| d.main.is_none()) {
+        return Vec::new();
+    }
+    spec.drivers
+        .iter()
+        .flat_map(|d| d.compatibles.iter().map(String::as_str))
+        .collect()
 }
 
 fn driver_type(driver: &Driver) -> Ident {
@@ -140,8 +153,9 @@ fn piecewise(
     let (doc, head) = pieces.head();
     let head = unparse(quote!(#doc pub mod #m { #head }))?;
     out.push_str(drop_last_line(&head)?);
+    let family = family(spec);
     for driver in &spec.drivers {
-        let body = pieces.driver(driver);
+        let body = pieces.driver(driver, &family);
         let text = unparse(quote!(pub mod #m { #body }))?;
         out.push_str(drop_last_line(drop_first_line(&text)?)?);
     }

@@ -60,6 +60,11 @@ fn snapshot_tegra_smmu() {
 }
 
 #[test]
+fn snapshot_qcom_iommu() {
+    expect_file!["snapshots/qcom_iommu.rs"].assert_eq(&generated("qcom-iommu.iommu"));
+}
+
+#[test]
 fn snapshot_sun50i_iommu() {
     expect_file!["snapshots/sun50i_iommu.rs"].assert_eq(&generated("sun50i-iommu.iommu"));
 }

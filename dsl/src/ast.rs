@@ -82,10 +82,15 @@ pub enum ItemKind {
     Ignore(Vec<IgnoreAst>),
     /// `check EXPR;`
     Check(ExprAst),
+    /// `child "a", "b" where FIELD == SOURCE else SOURCE ...;`
+    Child(ChildAst),
     /// `id = EXPR;`
     Id(ExprAst),
     /// `pci iommu-map;`
     Pci,
+    /// `main property "NAME";`: an instance whose node has `NAME` (a
+    /// phandle, maybe with cells) is a cache instance of a main one.
+    Main(Str),
     /// `page-table FORMAT { ... }` or `requests PROTOCOL { ... }`
     PageTable(PageTableAst),
     /// `dma { ... }`
@@ -117,8 +122,10 @@ impl ItemKind {
             ItemKind::Field(_) => "field",
             ItemKind::Ignore(_) => "ignore",
             ItemKind::Check(_) => "check",
+            ItemKind::Child(_) => "child",
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
+            ItemKind::Main(_) => "main",
             ItemKind::PageTable(pt) if pt.requests => "requests",
             ItemKind::PageTable(_) => "page-table",
             ItemKind::Dma(_) => "dma",
@@ -136,6 +143,20 @@ pub struct FieldAst {
     /// The `N` of `uN`; its span covers the whole type.
     pub width: Num,
     pub sources: Vec<SourceAst>,
+}
+
+/// `child "COMPAT", … where FIELD == KEY else KEY …;`: the IOMMU node must
+/// have an available child node compatible with one of the strings whose
+/// key (the first of the sources the child has, each a property of the
+/// child) equals the field (Qualcomm's context banks, `qcom_iommu`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildAst {
+    pub compatibles: Vec<Str>,
+    /// The field the key must equal.
+    pub field: Ident,
+    /// Tried in order on each child; only `property "NAME"` sources are
+    /// meaningful (the checker refuses the others).
+    pub key: Vec<SourceAst>,
 }
 
 /// `BASE [hi:lo] >> shift & mask`, each suffix optional.

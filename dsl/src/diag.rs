@@ -72,6 +72,7 @@ codes! {
     BadFieldType = "E0208", Error, "field type is not u1..u32";
     IgnoreOverlap = "E0209", Error, "`ignore` names bits a field reads, or bits already ignored";
     IgnoreUnreadProperty = "E0210", Error, "`ignore` names a property no field reads";
+    ChildKeyNotProperty = "E0211", Error, "`child` key is not a property of the child node";
     PackOverlap = "E0301", Error, "packed fields overlap";
     PackOverflow = "E0302", Error, "packed ID overflows 32 bits";
     BadPacking = "E0303", Error, "ID is not an OR of shifted fields";

@@ -458,6 +458,7 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
         }
         "ignore" => ignore(lx)?,
         "check" => ItemKind::Check(expr(lx, 0)?),
+        "child" => child(lx)?,
         "id" => {
             lx.punct("=")?;
             ItemKind::Id(expr(lx, 0)?)
@@ -483,6 +484,10 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
                 v.push(denied(lx)?);
             }
             ItemKind::DenySocs(v)
+        }
+        "main" => {
+            lx.keyword("property")?;
+            ItemKind::Main(lx.string()?)
         }
         "init" => {
             let mut path = list(lx.ident()?);
@@ -566,6 +571,31 @@ fn denied(lx: &mut Lexer<'_>) -> Option<DeniedSocAst> {
         machine,
         revision,
     })
+}
+
+/// `child`'s body, after the keyword: strings, `where FIELD ==`, sources.
+fn child(lx: &mut Lexer<'_>) -> Option<ItemKind> {
+    let mut compatibles = list(lx.string()?);
+    while lx.at_punct(",") {
+        lx.punct(",")?;
+        compatibles.push(lx.string()?);
+    }
+    match lx.next(false)? {
+        (Tok::Ident, s) if lx.text(&s) == "where" => {}
+        _ => return None,
+    }
+    let field = lx.ident()?;
+    lx.punct("==")?;
+    let mut key = list(source(lx)?);
+    while matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "else") {
+        lx.next(false)?;
+        key.push(source(lx)?);
+    }
+    Some(ItemKind::Child(ChildAst {
+        compatibles,
+        field,
+        key,
+    }))
 }
 
 /// `ignore`'s targets, after the keyword: `cell[N][hi:lo], property "p"[hi:lo]`.

@@ -13,6 +13,9 @@
 
 use core::ops::Range;
 
+mod nodes;
+pub use nodes::{ChildKey, ChildMatch, MainInstance};
+
 /// A byte range into the source a checked item came from.
 pub type Span = Range<usize>;
 
@@ -50,6 +53,10 @@ pub struct Driver {
     /// Conditions every master's IDs must satisfy; checked in order by
     /// `of_xlate` after all fields are extracted.
     pub checks: Vec<Check>,
+    /// Child nodes the IOMMU node must have, one per `child` statement,
+    /// checked in order by `of_xlate` after the checks (Qualcomm's context
+    /// banks: the cell names a bank that must exist as a child).
+    pub children: Vec<ChildMatch>,
     /// How fields pack into the 32-bit IDs kept per master (Linux's
     /// `fwspec->ids`). Each entry yields one ID per `of_xlate` call; empty for
     /// IOMMUs that identify a master by the phandle alone (Rockchip).
@@ -57,6 +64,10 @@ pub struct Driver {
     /// PCI support: present when the driver may be the target of a host
     /// bridge's `iommu-map` (the mapped ID arrives as a single cell).
     pub pci: Option<PciSupport>,
+    /// `main property "NAME";`: instances split into main ones, which host
+    /// the translation contexts, and cache ones, whose node has `NAME`
+    /// (Renesas R-Car Gen3/Gen4 IPMMUs and `renesas,ipmmu-main`).
+    pub main: Option<MainInstance>,
     /// How IOVAs are translated: tables the IOMMU walks, or requests to the
     /// host; fixed at build time.
     pub translation: Translation,

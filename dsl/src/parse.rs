@@ -25,8 +25,10 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "field",
     "ignore",
     "check",
+    "child",
     "id",
     "pci",
+    "main",
     "page-table",
     "requests",
     "dma",
@@ -1164,10 +1166,41 @@ impl<'a> P<'a> {
                 Some(e) => ItemKind::Check(self.expr(e, off)),
                 None => ItemKind::Pci,
             },
+            Rule::child => {
+                let mut compatibles = Vec::new();
+                let mut field = None;
+                let mut key = Vec::new();
+                for q in inner {
+                    match q.as_rule() {
+                        Rule::string => compatibles.push(self.string(&q, off)),
+                        Rule::ident => field = Some(self.ident(&q, off)),
+                        Rule::source => key.push(self.source(q, off)),
+                        _ => {}
+                    }
+                }
+                ItemKind::Child(ChildAst {
+                    compatibles,
+                    field: field.unwrap_or(Ident {
+                        name: String::new(),
+                        span: sp.clone(),
+                    }),
+                    key,
+                })
+            }
             Rule::id_stmt => match inner.next() {
                 Some(e) => ItemKind::Id(self.expr(e, off)),
                 None => ItemKind::Pci,
             },
+            Rule::main => {
+                let name = inner
+                    .next()
+                    .and_then(|r| r.into_inner().find(|s| s.as_rule() == Rule::string))
+                    .map(|s| self.string(&s, off));
+                ItemKind::Main(name.unwrap_or(Str {
+                    value: String::new(),
+                    span: sp.clone(),
+                }))
+            }
             Rule::init => {
                 let segs = inner
                     .next()

@@ -67,6 +67,7 @@ fn all_examples_check_clean_together() {
         "apple-dart.iommu",
         "exynos-sysmmu.iommu",
         "ipmmu-vmsa.iommu",
+        "qcom-iommu.iommu",
         "sun50i-iommu.iommu",
         "tegra-smmu.iommu",
         "virtio-iommu.iommu",
@@ -492,6 +493,7 @@ fn whole_cell_drivers_drop_no_bits() {
     for name in [
         "arm-smmu-v3.iommu",
         "apple-dart.iommu",
+        "qcom-iommu.iommu",
         "virtio-iommu.iommu",
     ] {
         for d in drivers(name) {
@@ -517,6 +519,7 @@ fn precomputed_refusals_match_the_accessors() {
         "exynos-sysmmu.iommu",
         "ipmmu-vmsa.iommu",
         "mediatek-m4u.iommu",
+        "qcom-iommu.iommu",
         "rockchip-iommu.iommu",
         "sun50i-iommu.iommu",
         "tegra-smmu.iommu",
@@ -596,6 +599,11 @@ fn ipmmu_utlb_per_generation() {
         assert_eq!(pt.page_sizes, [K4, M2, G1]);
         // Linux puts every master of one IPMMU in one group (ipmmu_find_group).
         assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
+        // Gen3/Gen4 (has_cache_leaf_nodes): cache IPMMUs name the main one
+        // with renesas,ipmmu-main; Gen2 has none.
+        let main = d.main.as_ref().map(|m| m.property.as_str());
+        let want = (d.name != "ipmmu_vmsa").then_some("renesas,ipmmu-main");
+        assert_eq!(main, want, "{}", d.name);
         assert_eq!(d.init.to_path_string(), "crate::ipmmu::probe");
     }
     // ipmmu-vmsa.c: R-Car Gen3/Gen4 and RZ/G2 (soc_needs_opt_in) admit PCI
@@ -630,4 +638,52 @@ fn ipmmu_utlb_per_generation() {
         ]
     );
     assert!(all[2].masters.deny.is_empty());
+}
+
+/// qcom,iommu.yaml: one cell, the context bank's number, which must name
+/// an enabled child bank (compatible "qcom,msm-iommu-v1-ns" and the like)
+/// whose `qcom,ctx-asid`, else `reg` offset / 0x1000, is that number
+/// (qcom_iommu.c's get_asid); the ID is the number. ARM_32_LPAE_S1 with
+/// ias 32, oas 40, and only 4K pages left of the driver's 4K|64K|1M|16M.
+#[test]
+fn qcom_iommu_context_bank_number() {
+    let d = driver("qcom-iommu.iommu");
+    assert_eq!(d.cells.allowed, [1]);
+    for c in [
+        "qcom,msm-iommu-v1",
+        "qcom,msm-iommu-v2",
+        "qcom,msm8916-iommu",
+    ] {
+        assert!(d.compatibles.iter().any(|x| x == c), "{c}");
+    }
+    // <&apps_iommu 4> (mdp): bank 4 is ID 4.
+    assert_eq!(packed(&d, &[4], &[]), [4]);
+    assert!(d.checks.is_empty());
+    let [child] = &d.children[..] else {
+        panic!("{:#?}", d.children)
+    };
+    assert_eq!(
+        child.compatibles,
+        [
+            "qcom,msm-iommu-v1-ns",
+            "qcom,msm-iommu-v1-sec",
+            "qcom,msm-iommu-v2-ns",
+            "qcom,msm-iommu-v2-sec"
+        ]
+    );
+    assert_eq!(d.fields[child.field].name, "asid");
+    let keys: Vec<&str> = child.key.iter().map(|k| k.property.as_str()).collect();
+    assert_eq!(keys, ["qcom,ctx-asid", "reg"]);
+    // iommu-ctx@4000 { reg = <0x4000 0x1000>; }: bank 4.
+    assert_eq!(child.key[1].value(0x4000), 4);
+    // iommu-ctx@15000 { qcom,ctx-asid = <20>; }: taken whole.
+    assert_eq!(child.key[0].value(20), 20);
+    let pt = d.translation.page_table().expect("tables");
+    assert_eq!(
+        (pt.format, pt.granule, pt.ias, pt.oas, pt.coherent_walk),
+        (Format::ArmLpaeS1, Granule::K4, 32, 40, false)
+    );
+    assert_eq!(pt.page_sizes, [K4]);
+    // generic_device_group: a group per master.
+    assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
 }

@@ -22,6 +22,11 @@ const VOCAB: &[&str] = &[
     "|",
     "field",
     "ignore",
+    "child",
+    "main",
+    "where",
+    "wherex",
+    "\"q,ns\"",
     "x",
     "sid",
     ":",
@@ -161,6 +166,15 @@ fn statement_forms_parse_identically() {
         "driver d { deny soc \"renesas,r8a7795\" revision \"ES2.*\", \"renesas,r8a7796\" ; }",
         "driver d { deny soc \"a,b\" /* c */ revision // c\n \"ES1.*\"; deny soc \"a,b\" revision; deny soc; }",
         "driver d { deny socs \"a,b\"; allow mastersx \"a\"; deny soc \"a,b\" revisionx \"c\"; }",
+        "driver d { child \"q,ns\", \"q,sec\" where asid == property \"qcom,ctx-asid\" else property \"reg\" >> 12; }",
+        "driver d { child \"q\" where a == property \"reg\"[15:4] >> 2 & 0x3 else cell[0] else 7; }",
+        "driver d { child /* c */ \"q\" // c\n where /* c */ a == property \"p\" ; }",
+        "driver d { child \"q\" wherex a == property \"p\"; child where a == property \"p\"; }",
+        "driver d { child \"q\" where a = property \"p\"; child \"q\" where == property \"p\"; }",
+        "driver d { child \"q\", where a == property \"p\"; child \"q\" where a == ; child \"q\" where a == property \"p\" else; }",
+        "driver d { child \"q\" where a.b == property \"p\"; child q where a == property \"p\"; }",
+        "driver d { main property \"renesas,ipmmu-main\"; main /* c */ property // c\n \"p\" ; }",
+        "driver d { main \"p\"; main property; main property \"p\" \"q\"; main cell[0]; mainx property \"p\"; }",
     ] {
         same(s);
     }

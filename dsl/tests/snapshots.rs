@@ -108,6 +108,7 @@ cases! {
     e0210_ignore_unread_property => with("id = sid;", "ignore property \"stream-match-mask\"[31:16];\n    id = sid;");
     e0201_ignore_cell_out_of_range => with("id = sid;", "ignore cell[1];\n    id = sid;");
     e0202_ignore_bad_range => with("id = sid;", "ignore cell[0][40:16], cell[0][16:31];\n    id = sid;");
+    e0211_child_key_not_a_property => with("id = sid;", "child \"vendor,ctx\" where sid == cell[0] else property \"reg\" >> 12;\n    id = sid;");
     e0301_pack_overlap => with("id = sid;", "field hi: u8 = cell[0][23:16];\n    id = hi << 8 | sid;");
     e0302_pack_overflow => with("id = sid;", "id = sid << 20;");
     e0303_bad_packing => with("id = sid;", "id = sid + 1;");

@@ -10,6 +10,7 @@ fn main() -> Result<(), iommugen_codegen::Error> {
             "../exynos-sysmmu.iommu",
             "../ipmmu-vmsa.iommu",
             "../mediatek-m4u.iommu",
+            "../qcom-iommu.iommu",
             "../rockchip-iommu.iommu",
             "../sun50i-iommu.iommu",
             "../tegra-smmu.iommu",

@@ -21,7 +21,7 @@ pub struct Extra {
 }
 
 const KEYS: &str =
-    "compatible, cells, field, ignore, check, id, pci, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
+"compatible, cells, field, ignore, check, child, id, pci, main, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -146,6 +146,20 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.sep(" ");
             render(value, out);
         }
+        "child" => {
+            // `child: ["a", "b"] where f == property("p") else ..` (a
+            // bracket list, since top-level commas split arguments), or
+            // `child: "a" where ..`.
+            out.push("child", ks);
+            out.sep(" ");
+            match value {
+                [TokenTree::Group(g), rest @ ..] if g.delimiter() == Delimiter::Bracket => {
+                    list(&value[..1], ", ", out);
+                    render(rest, out);
+                }
+                _ => render(value, out),
+            }
+        }
         "id" => {
             out.push("id", ks);
             out.sep(" = ");
@@ -159,6 +173,12 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
                 [TokenTree::Ident(v)] => out.push(&word(v), v.span()),
                 _ => render(value, out),
             }
+        }
+        "main" => {
+            // `main: property("renesas,ipmmu-main")`.
+            out.push("main", ks);
+            out.sep(" ");
+            render(value, out);
         }
         "init" => {
             out.push("init", ks);

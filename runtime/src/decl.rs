@@ -38,6 +38,19 @@ pub enum DriverError {
     /// dropped (`ignore`): refused rather than truncated into another
     /// master's ID. `bits` are the offending bits.
     UnreadBits { word: SpecWord, bits: u32 },
+    /// No available child node of the IOMMU node is compatible with the
+    /// spec's `child` strings and has `key` as its key (Qualcomm's
+    /// `qcom_iommu` refuses a context bank number no probed bank has);
+    /// `child` is the statement's text after `child`.
+    NoChild { child: &'static str, key: u64 },
+    /// A cache instance (its node has the spec's `main` property) while the
+    /// tree has no main instance of its family: Linux's IPMMU probe waits
+    /// for one (`-EPROBE_DEFER`) and never comes up.
+    NoMainInstance { property: &'static str },
+    /// `of_xlate` on a main instance (no `main` property): it hosts the
+    /// cache instances' contexts and Linux does not register it as an
+    /// IOMMU, so masters cannot name it.
+    MainInstance { property: &'static str },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
     /// The driver does not let this master attach (Linux's `-ENODEV`
@@ -87,6 +100,18 @@ impl core::fmt::Display for DriverError {
             DriverError::UnreadBits { word, bits } => write!(
                 f,
                 "{word} has bits {bits:#x} set that the driver neither reads nor ignores"
+            ),
+            DriverError::NoChild { child, key } => write!(
+                f,
+                "no available child node matches `child {child}` with key {key}"
+            ),
+            DriverError::NoMainInstance { property } => write!(
+                f,
+                "a cache instance (it has `{property}`), but the tree has no main instance of its family to use (Linux defers its probe)"
+            ),
+            DriverError::MainInstance { property } => write!(
+                f,
+                "a main instance (no `{property}`): it hosts its cache instances' contexts and is not registered as an IOMMU"
             ),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::MasterRefused(r) => r.fmt(f),

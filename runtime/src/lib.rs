@@ -20,6 +20,7 @@ pub mod domain;
 pub mod fdt;
 pub mod fwspec;
 pub mod init;
+pub mod instances;
 pub mod iova;
 pub mod map_id;
 pub mod master;

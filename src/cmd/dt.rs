@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Also look for tree mistakes the boot flow accepts (warnings
-    /// dt::W0310..W0315, listed in the book's "The boot flow" chapter).
+    /// dt::W0310..W0320, listed in the book's "The boot flow" chapter).
     #[arg(long)]
     pub lint: bool,
     /// Exit with status 1 when there is any warning (spec, tree or lint;

@@ -8,6 +8,7 @@ use iommugen_runtime::decl::{
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
+use iommugen_runtime::instances;
 use iommugen_runtime::master::{DeniedSoc, Master, MasterPolicy};
 
 /// A spec's driver, ready to be registered.
@@ -24,6 +25,13 @@ pub struct SpecDriver {
     /// `allow masters` / `deny soc` as the runtime checks them (names
     /// leaked for the `'static` the policy holds).
     policy: MasterPolicy<'static>,
+    /// Each `child` statement's text and compatibles, leaked for the
+    /// `&'static str`s [`DriverError::NoChild`] and the runtime's
+    /// `Node::children_compatible` take.
+    children: Vec<(&'static str, Vec<&'static str>)>,
+    /// `main property`: the property, and the compatibles of the family
+    /// (the drivers of its spec) a main instance must be claimed by.
+    main: Option<(&'static str, Vec<&'static str>)>,
 }
 
 /// The IR's master policy as the runtime's, its strings leaked.
@@ -48,7 +56,15 @@ fn runtime_policy(p: &ir::MasterPolicy) -> MasterPolicy<'static> {
 }
 
 impl SpecDriver {
+    /// A driver alone: its own compatibles are its family.
     pub fn new(ir: ir::Driver) -> Self {
+        let family = ir.compatibles.clone();
+        Self::with_family(ir, &family)
+    }
+
+    /// A driver of a spec whose drivers claim `family` (where a cache
+    /// instance's main instance is looked for).
+    pub fn with_family(ir: ir::Driver, family: &[String]) -> Self {
         let mut properties: Vec<&'static str> = Vec::new();
         let mut master_properties: Vec<&'static str> = Vec::new();
         for s in ir.fields.iter().flat_map(|f| &f.sources) {
@@ -68,12 +84,30 @@ impl SpecDriver {
             counts.push(1);
         }
         let refused = ir.refused_bits(&counts);
+        let children = ir
+            .children
+            .iter()
+            .map(|c| {
+                let compatibles = c
+                    .compatibles
+                    .iter()
+                    .map(|s| &*String::leak(s.clone()))
+                    .collect();
+                (&*String::leak(c.text.clone()), compatibles)
+            })
+            .collect();
+        let main = ir.main.as_ref().map(|m| {
+            let family = family.iter().map(|c| &*String::leak(c.clone())).collect();
+            (&*String::leak(m.property.clone()), family)
+        });
         SpecDriver {
             ir,
             properties,
             master_properties,
             refused,
             policy,
+            children,
+            main,
         }
     }
 
@@ -125,6 +159,40 @@ impl SpecDriver {
     /// Which masters the driver lets attach, as the runtime checks it.
     pub fn policy(&self) -> &MasterPolicy<'static> {
         &self.policy
+    }
+
+    /// Refuses the specifier unless each `child` statement finds its child:
+    /// an available child of one of its compatibles whose key (the first
+    /// key property it has, bits selected) equals the field.
+    fn find_children(&self, iommu: Node<'_>, fields: &[u64]) -> Result<(), DriverError> {
+        for (c, (text, compatibles)) in self.ir.children.iter().zip(&self.children) {
+            let want = fields.get(c.field).copied().unwrap_or(0);
+            let found = iommu.children_compatible(compatibles).any(|child| {
+                let key = c
+                    .key
+                    .iter()
+                    .find_map(|k| child.first_u32(&k.property).map(|v| k.value(v)));
+                key.map(u64::from) == Some(want)
+            });
+            if !found {
+                return Err(DriverError::NoChild {
+                    child: text,
+                    key: want,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The `main` property, if the spec splits instances into main and
+    /// cache ones.
+    pub fn main_property(&self) -> Option<&'static str> {
+        self.main.as_ref().map(|(p, _)| *p)
+    }
+
+    /// The family's compatibles (the drivers of the spec).
+    pub fn family(&self) -> &[&'static str] {
+        self.main.as_ref().map_or(&[], |(_, f)| f.as_slice())
     }
 
     /// The text of check `index`, for error messages.
@@ -253,6 +321,13 @@ impl IommuDriver for SpecDriver {
         if !self.ir.cells.accepts(cells) {
             return Err(DriverError::WrongCellCount { got: cells });
         }
+        if let Some((property, family)) = &self.main {
+            if instances::is_cache(node, property)
+                && instances::main_instance(node.tree(), property, family).is_none()
+            {
+                return Err(DriverError::NoMainInstance { property });
+            }
+        }
         Ok(InstanceData(node.id().0 as usize))
     }
 
@@ -267,6 +342,11 @@ impl IommuDriver for SpecDriver {
         self.policy
             .admit(master)
             .map_err(DriverError::MasterRefused)?;
+        if let Some((property, _)) = &self.main {
+            if !instances::is_cache(iommu, property) {
+                return Err(DriverError::MainInstance { property });
+            }
+        }
         let count = args.len() as u32;
         let from_pci_map = self.ir.pci.is_some() && count == 1;
         if !(self.ir.cells.accepts(count) || from_pci_map) {
@@ -279,6 +359,7 @@ impl IommuDriver for SpecDriver {
                 return Err(DriverError::CheckFailed { check: i as u16 });
             }
         }
+        self.find_children(iommu, &fields)?;
         for packing in &self.ir.ids {
             let id = packing.parts.iter().fold(0u64, |acc, p| {
                 acc | fields.get(p.field).copied().unwrap_or(0) << p.shift

@@ -24,6 +24,7 @@ fn interpreted() -> Vec<SpecDriver> {
         "examples/exynos-sysmmu.iommu",
         "examples/ipmmu-vmsa.iommu",
         "examples/mediatek-m4u.iommu",
+        "examples/qcom-iommu.iommu",
         "examples/rockchip-iommu.iommu",
         "examples/sun50i-iommu.iommu",
         "examples/tegra-smmu.iommu",
@@ -33,7 +34,16 @@ fn interpreted() -> Vec<SpecDriver> {
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let spec = iommugen_dsl::check_source(file, &text).spec.unwrap();
-        out.extend(spec.drivers.into_iter().map(SpecDriver::new));
+        let family: Vec<String> = spec
+            .drivers
+            .iter()
+            .flat_map(|d| d.compatibles.iter().cloned())
+            .collect();
+        out.extend(
+            spec.drivers
+                .into_iter()
+                .map(|d| SpecDriver::with_family(d, &family)),
+        );
     }
     out
 }
@@ -53,6 +63,7 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
         "mtk_mt8192_m4u" => &mediatek_m4u::MtkMt8192M4u,
         "mtk_mt8195_iommu" => &mediatek_m4u::MtkMt8195Iommu,
         "mtk_m4u_4gb" => &mediatek_m4u::MtkM4u4gb,
+        "qcom_iommu" => &qcom_iommu::QcomIommu,
         "rockchip_iommu" => &rockchip_iommu::RockchipIommu,
         "rockchip_rk3568_iommu" => &rockchip_iommu::RockchipRk3568Iommu,
         "exynos_sysmmu" => &exynos_sysmmu::ExynosSysmmu,

@@ -54,6 +54,13 @@ impl Report {
                 i.driver.as_deref().unwrap_or("-"),
                 at(i.source.as_ref())
             );
+            if i.cache {
+                let main = i.main.as_deref().unwrap_or("none in the tree");
+                let _ = writeln!(out, "    cache instance of main {main}");
+            }
+            if !i.caches.is_empty() {
+                let _ = writeln!(out, "    main instance of {}", i.caches.join(", "));
+            }
         }
         let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
         for m in &report.masters {

@@ -14,9 +14,12 @@
 //! | `dt::W0317` | a `dma-ranges` entry reaches parent addresses the parent's window does not cover (`lint/dma.rs`) |
 //! | `dt::W0318` | a master needs more IOMMUs or IDs than the default fwspec holds (`lint/fwspec.rs`) |
 //! | `dt::W0319` | a master's `iommus` names IOMMUs of more than one driver (`lint/fwspec.rs`) |
+//! | `dt::W0320` | a cache instance's `main` property (`renesas,ipmmu-main`) does not name the main instance Linux uses |
 
 use iommugen_dsl::ir::Word;
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
+
+use iommugen_runtime::instances;
 
 use super::report::{path_of, DtError, Report, TreeDiagnostic};
 use super::Drivers;
@@ -59,6 +62,7 @@ pub fn lint(
     duplicate_ids(report, &mut out);
     dropped_bits(report, drivers, &mut out);
     fwspec::capacity_and_drivers(report, drivers, &mut out);
+    main_phandles(&tree, report, drivers, &mut out);
     Ok(out)
 }
 
@@ -102,6 +106,53 @@ fn cell_count(node: Node<'_>, drivers: &Drivers, out: &mut Vec<TreeDiagnostic>) 
         ),
         "fix #iommu-cells to the binding's value, or the spec's `cells`",
     ));
+}
+
+/// W0320: a cache instance's `main` property names a node other than the
+/// main instance Linux's IPMMU driver uses (dangling, another family's,
+/// a cache, disabled). Linux reads only the property's presence and takes
+/// whichever main IPMMU probed, so the board boots, but the tree says
+/// something else than it does.
+fn main_phandles(
+    tree: &DeviceTree<'_>,
+    report: &Report,
+    drivers: &Drivers,
+    out: &mut Vec<TreeDiagnostic>,
+) {
+    for i in report.iommus.iter().filter(|i| i.cache) {
+        let Some(main) = &i.main else {
+            // No main instance at all: an init error already says so.
+            continue;
+        };
+        let Some(property) = drivers
+            .drivers()
+            .iter()
+            .find(|d| i.driver.as_deref() == Some(d.ir.name.as_str()))
+            .and_then(|d| d.main_property())
+        else {
+            continue;
+        };
+        let Some(node) = tree.find_path(&i.path) else {
+            continue;
+        };
+        let named = match instances::named_main(node, property) {
+            Some(Ok(n)) => path_of(n),
+            Some(Err(_)) => "no node".to_owned(),
+            None => continue,
+        };
+        if named == *main {
+            continue;
+        }
+        out.push(warning(
+            "dt::W0320",
+            (&i.path, property),
+            format!(
+                "{}: {property} names {named}, but the main instance Linux uses is {main}",
+                i.path
+            ),
+            "point the phandle at the family's main instance (Linux does not read it, the binding does)",
+        ));
+    }
 }
 
 /// W0314: `iommus` entries and `iommu-map` targets that are disabled

@@ -56,8 +56,23 @@ impl Drivers {
     }
 
     /// Every driver of every spec.
+    /// Each spec is a family: a cache instance (`main property`) looks for
+    /// its main instance among the nodes its spec's drivers claim.
     pub fn from_specs(specs: impl IntoIterator<Item = ir::Spec>) -> Self {
-        Self::new(specs.into_iter().flat_map(|s| s.drivers))
+        let mut drivers = Vec::new();
+        for spec in specs {
+            let family: Vec<String> = spec
+                .drivers
+                .iter()
+                .flat_map(|d| d.compatibles.iter().cloned())
+                .collect();
+            drivers.extend(
+                spec.drivers
+                    .into_iter()
+                    .map(|d| SpecDriver::with_family(d, &family)),
+            );
+        }
+        Self { drivers }
     }
 
     pub fn drivers(&self) -> &[SpecDriver] {

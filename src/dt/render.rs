@@ -47,10 +47,16 @@ impl Report {
                     IommuStatus::Unclaimed => ("unclaimed", None),
                     IommuStatus::Failed(e) => ("failed", Some(e.clone())),
                 };
-                located(
-                    json!({ "path": i.path, "driver": i.driver, "status": status, "error": error }),
-                    i.source.as_ref(),
-                )
+                let mut v =
+                    json!({ "path": i.path, "driver": i.driver, "status": status, "error": error });
+                // Only for drivers whose spec says `main property`.
+                if i.cache {
+                    v["main"] = json!(i.main);
+                }
+                if !i.caches.is_empty() {
+                    v["caches"] = json!(i.caches);
+                }
+                located(v, i.source.as_ref())
             })
             .collect();
         let masters: Vec<Value> = report.masters.iter().map(master_json).collect();

@@ -21,6 +21,7 @@ use super::source::SourceLocation;
 use super::specifier::{self, SpecifierEntry};
 use super::translation::{self, Reason, Translation, Untranslated};
 use super::Drivers;
+use iommugen_runtime::instances;
 
 /// IDs and IOMMU instances one master may have on the host (generous: the
 /// host allocates, a kernel would size these to its boards).
@@ -41,6 +42,14 @@ pub struct IommuEntry {
     pub path: String,
     pub driver: Option<String>,
     pub status: IommuStatus,
+    /// For a cache instance (its spec says `main property` and the node has
+    /// it): the main instance whose contexts it uses, as Linux's IPMMU
+    /// driver finds it (`None` when the tree has none).
+    pub main: Option<String>,
+    /// Whether the node is a cache instance.
+    pub cache: bool,
+    /// For a main instance: the cache instances that use it, in order.
+    pub caches: Vec<String>,
     /// Where the node is in the `.dts` sources ([`Report::locate`]).
     pub source: Option<SourceLocation>,
 }
@@ -215,7 +224,7 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     let mut per_instance = vec![0u32; iommus.records().len()];
     let mut domains = DomainTable::new(&mut domain_store, &mut per_instance).with_dma_facts(facts);
 
-    describe_iommus(&tree, &iommus, &mut report);
+    describe_iommus(&tree, &iommus, drivers, &mut report);
     report
         .diagnostics
         .extend(super::socs::undecidable(&tree, &iommus, drivers));
@@ -260,7 +269,13 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     Ok(report)
 }
 
-fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &mut Report) {
+fn describe_iommus(
+    tree: &DeviceTree<'_>,
+    iommus: &IommuTable<'_, '_>,
+    drivers: &[SpecDriver],
+    report: &mut Report,
+) {
+    let first = report.iommus.len();
     for r in iommus.records() {
         let Some(node) = tree.node(r.node) else {
             continue;
@@ -288,14 +303,39 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
             IommuState::Disabled { decl } => (decl.map(|d| d.driver.name()), IommuStatus::Disabled),
             IommuState::Unclaimed => (None, IommuStatus::Unclaimed),
         };
+        // A cache instance that cannot come up is the `main` property's fault.
+        let at_property = match r.state {
+            IommuState::Failed {
+                error: DriverError::NoMainInstance { property },
+                ..
+            } => Some(property),
+            _ => None,
+        };
+        let spec = driver.and_then(|name| drivers.iter().find(|d| d.ir.name == name));
+        let main_property = spec.and_then(SpecDriver::main_property);
+        let cache = main_property.is_some_and(|p| instances::is_cache(node, p));
+        let main = match (spec, main_property) {
+            (Some(spec), Some(p)) if cache => {
+                instances::main_instance(*tree, p, spec.family()).map(path_of)
+            }
+            _ => None,
+        };
         match &status {
-            IommuStatus::Failed(e) => report.diagnostics.push(TreeDiagnostic::about(
-                "error",
-                "dt::E0301",
-                &path,
-                None,
-                format!("{path}: {e}"),
-            )),
+            IommuStatus::Failed(e) => {
+                let d = TreeDiagnostic::about(
+                    "error",
+                    "dt::E0301",
+                    &path,
+                    at_property,
+                    format!("{path}: {e}"),
+                );
+                report.diagnostics.push(match at_property {
+                    Some(_) => d.help(
+                        "add the family's main instance to the tree (a node its spec claims, without this property)",
+                    ),
+                    None => d,
+                });
+            }
             IommuStatus::Unclaimed => report.diagnostics.push(
                 TreeDiagnostic::about(
                     "warning",
@@ -315,8 +355,20 @@ fn describe_iommus(tree: &DeviceTree<'_>, iommus: &IommuTable<'_, '_>, report: &
             path,
             driver: driver.map(str::to_owned),
             status,
+            main,
+            cache,
+            caches: Vec::new(),
             source: None,
         });
+    }
+    // Each main instance lists the cache instances that use it.
+    for i in first..report.iommus.len() {
+        if let Some(main) = report.iommus[i].main.clone() {
+            let cache = report.iommus[i].path.clone();
+            if let Some(m) = report.iommus[first..].iter_mut().find(|m| m.path == main) {
+                m.caches.push(cache);
+            }
+        }
     }
 }
 

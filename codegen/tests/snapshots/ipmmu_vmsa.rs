@@ -6,17 +6,17 @@ pub mod ipmmu_vmsa {
     use ::iommugen_runtime as runtime;
     /// Renesas IPMMU, R-Car Gen2 / RZ/G1: one cell, the uTLB (32 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:34` (driver `ipmmu_vmsa`).
+    /// Generated from `ipmmu-vmsa.iommu:44` (driver `ipmmu_vmsa`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuVmsa;
     impl IpmmuVmsa {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:34`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:44`).
         pub const NAME: &'static str = "ipmmu_vmsa";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:34`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:44`).
         pub const COMPATIBLES: &'static [&'static str] = &["renesas,ipmmu-vmsa"];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:36`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:46`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:34`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:44`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -78,14 +78,14 @@ pub mod ipmmu_vmsa {
         }
     }
     impl IpmmuVmsa {
-        /// An empty page table of this driver's format with tables from [`IPMMU_VMSA_POOL`] (from `ipmmu-vmsa.iommu:40`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_VMSA_POOL`] (from `ipmmu-vmsa.iommu:50`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuVmsaPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_VMSA_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:40`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:50`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuVmsaFormat;
     impl runtime::pgtable::LpaeFormat for IpmmuVmsaFormat {
@@ -96,11 +96,11 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_vmsa`: 64 tables of 4K (from `ipmmu-vmsa.iommu:40`).
+    /// The static pool type of `ipmmu_vmsa`: 64 tables of 4K (from `ipmmu-vmsa.iommu:50`).
     pub type IpmmuVmsaPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 64>;
-    /// The table pool every `ipmmu_vmsa` page table takes its tables from (from `ipmmu-vmsa.iommu:40`).
+    /// The table pool every `ipmmu_vmsa` page table takes its tables from (from `ipmmu-vmsa.iommu:50`).
     pub static IPMMU_VMSA_POOL: IpmmuVmsaPool = IpmmuVmsaPool::new();
-    /// The page-table engine specialised for `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:40`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:50`); `T` does the TLB maintenance.
     pub type IpmmuVmsaPageTable<T> = runtime::pgtable::PageTable<
         IpmmuVmsaFormat,
         &'static IpmmuVmsaPool,
@@ -108,13 +108,13 @@ pub mod ipmmu_vmsa {
     >;
     /// Renesas IPMMU, R-Car Gen3 / RZ/G2: one cell, the uTLB (48 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:51` (driver `ipmmu_rcar_gen3`).
+    /// Generated from `ipmmu-vmsa.iommu:61` (driver `ipmmu_rcar_gen3`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen3;
     impl IpmmuRcarGen3 {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:51`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:61`).
         pub const NAME: &'static str = "ipmmu_rcar_gen3";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:51`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:61`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "renesas,ipmmu-r8a7795",
             "renesas,ipmmu-r8a7796",
@@ -129,9 +129,9 @@ pub mod ipmmu_vmsa {
             "renesas,ipmmu-r8a774c0",
             "renesas,ipmmu-r8a774e1",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:57`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:67`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:51`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:61`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -152,7 +152,38 @@ pub mod ipmmu_vmsa {
             node: runtime::fdt::Node<'_>,
         ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
             match node.u32_property("#iommu-cells") {
-                Some(1) => crate::ipmmu::probe(node),
+                Some(1) => {
+                    if runtime::instances::is_cache(node, "renesas,ipmmu-main")
+                        && runtime::instances::main_instance(
+                                node.tree(),
+                                "renesas,ipmmu-main",
+                                &[
+                                    "renesas,ipmmu-vmsa",
+                                    "renesas,ipmmu-r8a7795",
+                                    "renesas,ipmmu-r8a7796",
+                                    "renesas,ipmmu-r8a77961",
+                                    "renesas,ipmmu-r8a77965",
+                                    "renesas,ipmmu-r8a77970",
+                                    "renesas,ipmmu-r8a77980",
+                                    "renesas,ipmmu-r8a77990",
+                                    "renesas,ipmmu-r8a77995",
+                                    "renesas,ipmmu-r8a774a1",
+                                    "renesas,ipmmu-r8a774b1",
+                                    "renesas,ipmmu-r8a774c0",
+                                    "renesas,ipmmu-r8a774e1",
+                                    "renesas,ipmmu-r8a779a0",
+                                    "renesas,rcar-gen4-ipmmu-vmsa",
+                                ],
+                            )
+                            .is_none()
+                    {
+                        Err(runtime::decl::DriverError::NoMainInstance {
+                            property: "renesas,ipmmu-main",
+                        })
+                    } else {
+                        crate::ipmmu::probe(node)
+                    }
+                }
                 Some(got) => {
                     Err(runtime::decl::DriverError::WrongCellCount {
                         got,
@@ -166,7 +197,7 @@ pub mod ipmmu_vmsa {
         fn of_xlate(
             &self,
             master: &runtime::master::Master<'_>,
-            _iommu: runtime::fdt::Node<'_>,
+            iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
             ids: &mut runtime::fwspec::IdSink<'_>,
@@ -191,6 +222,11 @@ pub mod ipmmu_vmsa {
                 ],
             };
             POLICY.admit(master).map_err(runtime::decl::DriverError::MasterRefused)?;
+            if !runtime::instances::is_cache(iommu, "renesas,ipmmu-main") {
+                return Err(runtime::decl::DriverError::MainInstance {
+                    property: "renesas,ipmmu-main",
+                });
+            }
             if !matches!(args.len(), 1) {
                 return Err(runtime::decl::DriverError::WrongCellCount {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
@@ -213,14 +249,14 @@ pub mod ipmmu_vmsa {
         }
     }
     impl IpmmuRcarGen3 {
-        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN3_POOL`] (from `ipmmu-vmsa.iommu:61`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN3_POOL`] (from `ipmmu-vmsa.iommu:72`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuRcarGen3PageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_RCAR_GEN3_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:61`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:72`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen3Format;
     impl runtime::pgtable::LpaeFormat for IpmmuRcarGen3Format {
@@ -231,14 +267,14 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_rcar_gen3`: 64 tables of 4K (from `ipmmu-vmsa.iommu:61`).
+    /// The static pool type of `ipmmu_rcar_gen3`: 64 tables of 4K (from `ipmmu-vmsa.iommu:72`).
     pub type IpmmuRcarGen3Pool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `ipmmu_rcar_gen3` page table takes its tables from (from `ipmmu-vmsa.iommu:61`).
+    /// The table pool every `ipmmu_rcar_gen3` page table takes its tables from (from `ipmmu-vmsa.iommu:72`).
     pub static IPMMU_RCAR_GEN3_POOL: IpmmuRcarGen3Pool = IpmmuRcarGen3Pool::new();
-    /// The page-table engine specialised for `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:61`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:72`); `T` does the TLB maintenance.
     pub type IpmmuRcarGen3PageTable<T> = runtime::pgtable::PageTable<
         IpmmuRcarGen3Format,
         &'static IpmmuRcarGen3Pool,
@@ -246,20 +282,20 @@ pub mod ipmmu_vmsa {
     >;
     /// Renesas IPMMU, R-Car Gen4: one cell, the uTLB (64 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:75` (driver `ipmmu_rcar_gen4`).
+    /// Generated from `ipmmu-vmsa.iommu:86` (driver `ipmmu_rcar_gen4`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen4;
     impl IpmmuRcarGen4 {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:75`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:86`).
         pub const NAME: &'static str = "ipmmu_rcar_gen4";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:75`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:86`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "renesas,ipmmu-r8a779a0",
             "renesas,rcar-gen4-ipmmu-vmsa",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:77`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:88`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:75`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:86`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -280,7 +316,38 @@ pub mod ipmmu_vmsa {
             node: runtime::fdt::Node<'_>,
         ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
             match node.u32_property("#iommu-cells") {
-                Some(1) => crate::ipmmu::probe(node),
+                Some(1) => {
+                    if runtime::instances::is_cache(node, "renesas,ipmmu-main")
+                        && runtime::instances::main_instance(
+                                node.tree(),
+                                "renesas,ipmmu-main",
+                                &[
+                                    "renesas,ipmmu-vmsa",
+                                    "renesas,ipmmu-r8a7795",
+                                    "renesas,ipmmu-r8a7796",
+                                    "renesas,ipmmu-r8a77961",
+                                    "renesas,ipmmu-r8a77965",
+                                    "renesas,ipmmu-r8a77970",
+                                    "renesas,ipmmu-r8a77980",
+                                    "renesas,ipmmu-r8a77990",
+                                    "renesas,ipmmu-r8a77995",
+                                    "renesas,ipmmu-r8a774a1",
+                                    "renesas,ipmmu-r8a774b1",
+                                    "renesas,ipmmu-r8a774c0",
+                                    "renesas,ipmmu-r8a774e1",
+                                    "renesas,ipmmu-r8a779a0",
+                                    "renesas,rcar-gen4-ipmmu-vmsa",
+                                ],
+                            )
+                            .is_none()
+                    {
+                        Err(runtime::decl::DriverError::NoMainInstance {
+                            property: "renesas,ipmmu-main",
+                        })
+                    } else {
+                        crate::ipmmu::probe(node)
+                    }
+                }
                 Some(got) => {
                     Err(runtime::decl::DriverError::WrongCellCount {
                         got,
@@ -294,7 +361,7 @@ pub mod ipmmu_vmsa {
         fn of_xlate(
             &self,
             master: &runtime::master::Master<'_>,
-            _iommu: runtime::fdt::Node<'_>,
+            iommu: runtime::fdt::Node<'_>,
             _data: runtime::decl::InstanceData,
             args: &[u32],
             ids: &mut runtime::fwspec::IdSink<'_>,
@@ -306,6 +373,11 @@ pub mod ipmmu_vmsa {
                 deny: &[],
             };
             POLICY.admit(master).map_err(runtime::decl::DriverError::MasterRefused)?;
+            if !runtime::instances::is_cache(iommu, "renesas,ipmmu-main") {
+                return Err(runtime::decl::DriverError::MainInstance {
+                    property: "renesas,ipmmu-main",
+                });
+            }
             if !matches!(args.len(), 1) {
                 return Err(runtime::decl::DriverError::WrongCellCount {
                     got: u32::try_from(args.len()).unwrap_or(u32::MAX),
@@ -328,14 +400,14 @@ pub mod ipmmu_vmsa {
         }
     }
     impl IpmmuRcarGen4 {
-        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN4_POOL`] (from `ipmmu-vmsa.iommu:81`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN4_POOL`] (from `ipmmu-vmsa.iommu:93`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuRcarGen4PageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_RCAR_GEN4_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:81`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:93`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen4Format;
     impl runtime::pgtable::LpaeFormat for IpmmuRcarGen4Format {
@@ -346,14 +418,14 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_rcar_gen4`: 64 tables of 4K (from `ipmmu-vmsa.iommu:81`).
+    /// The static pool type of `ipmmu_rcar_gen4`: 64 tables of 4K (from `ipmmu-vmsa.iommu:93`).
     pub type IpmmuRcarGen4Pool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `ipmmu_rcar_gen4` page table takes its tables from (from `ipmmu-vmsa.iommu:81`).
+    /// The table pool every `ipmmu_rcar_gen4` page table takes its tables from (from `ipmmu-vmsa.iommu:93`).
     pub static IPMMU_RCAR_GEN4_POOL: IpmmuRcarGen4Pool = IpmmuRcarGen4Pool::new();
-    /// The page-table engine specialised for `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:81`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:93`); `T` does the TLB maintenance.
     pub type IpmmuRcarGen4PageTable<T> = runtime::pgtable::PageTable<
         IpmmuRcarGen4Format,
         &'static IpmmuRcarGen4Pool,

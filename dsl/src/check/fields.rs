@@ -98,7 +98,7 @@ pub(super) fn fields<'a>(
     out
 }
 
-fn source(
+pub(super) fn source(
     s: &SourceAst,
     field: &str,
     width: u8,
@@ -365,7 +365,7 @@ fn lower_expr(
     })
 }
 
-fn unknown_field(id: &Ident, fields: &[FieldInfo<'_>]) -> Diagnostic {
+pub(super) fn unknown_field(id: &Ident, fields: &[FieldInfo<'_>]) -> Diagnostic {
     let names: Vec<&str> = fields.iter().map(|f| f.name.name.as_str()).collect();
     let help = match suggest(&id.name, &names) {
         Some(s) => format!("did you mean `{s}`?"),
@@ -550,8 +550,13 @@ pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Di
     }
     let mut used = Set::default();
     for item in &d.items {
-        if let ItemKind::Check(e) | ItemKind::Id(e) = &item.kind {
-            names(e, &mut used);
+        match &item.kind {
+            ItemKind::Check(e) | ItemKind::Id(e) => names(e, &mut used),
+            // A field a child node's key must equal is checked, so used.
+            ItemKind::Child(c) => {
+                used.insert(c.field.name.as_str());
+            }
+            _ => {}
         }
     }
     for f in fields.iter().filter(|f| f.parsed) {

@@ -6,6 +6,7 @@
 //! returned when no driver had an error.
 
 mod bits;
+mod child;
 mod dma;
 mod extends;
 mod fields;
@@ -449,6 +450,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
     let fields = fields::fields(d, cells.as_ref(), diags);
     let dropped = bits::dropped(d, &fields, cells.as_ref(), diags);
     let checks = fields::checks(d, &fields, diags);
+    let children = child::children(d, &fields, diags);
     let ids = fields::ids(d, &fields, diags);
     // A field used only in text that did not parse is not unused.
     if !d.parse_errors {
@@ -461,6 +463,14 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
     if let Some(pci) = &pci {
         fields::pci_one_cell(&fields, pci.span.clone(), diags);
     }
+
+    let main = single(d, "main", diags).and_then(|i| match &i.kind {
+        ItemKind::Main(p) => Some(ir::MainInstance {
+            property: p.value.clone(),
+            span: i.span.clone(),
+        }),
+        _ => None,
+    });
 
     let tables = single(d, "page-table", diags);
     let requests = single(d, "requests", diags);
@@ -545,8 +555,10 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
             .collect::<Option<Vec<_>>>()?,
         dropped,
         checks,
+        children,
         ids,
         pci,
+        main,
         translation: page_table?,
         dma: dma?,
         init: init?,

@@ -36,6 +36,9 @@ struct State {
     /// The current statement is `check` or `id`: `-` subtracts (elsewhere
     /// it joins a dashed word such as `arm-lpae-s1`).
     expr: bool,
+    /// The current statement is `child`: its `where` starts a continuation
+    /// line (the compatible lists are long).
+    child: bool,
     /// Open `[` in the current statement.
     brackets: usize,
     /// The current output line already ends a statement or brace.
@@ -95,6 +98,7 @@ fn advance(st: &mut State, kind: Kind, text: &str, closes: bool) {
         st.in_stmt = false;
         st.cont = false;
         st.expr = false;
+        st.child = false;
         st.brackets = 0;
         st.line_done = true;
     };
@@ -111,6 +115,7 @@ fn advance(st: &mut State, kind: Kind, text: &str, closes: bool) {
     if !st.in_stmt {
         st.in_stmt = true;
         st.expr = kind == Kind::Ident && matches!(text, "check" | "id");
+        st.child = kind == Kind::Ident && text == "child";
     }
     match (kind, text) {
         (Kind::Punct, "[") => st.brackets += 1,
@@ -155,6 +160,9 @@ fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool) -> Sep {
     }
     if p.kind == Kind::BlockComment {
         return Sep::Space;
+    }
+    if st.child && n.kind == Kind::Ident && &src[n.span.clone()] == "where" {
+        return Sep::Line { blank: false };
     }
     if spaced(
         st,

@@ -168,3 +168,15 @@ fn a_printer_that_changes_tokens_is_caught_per_item() {
     assert!(kept.is_empty());
     assert!(text.starts_with("driver a {\n    cells 1;\n}\n"));
 }
+
+/// A `child` statement's `where` always starts a continuation line, one
+/// level deeper, however the source lays it out.
+#[test]
+fn child_statement_breaks_before_where() {
+    let two = "driver d {\n    child \"q,ns\", \"q,sec\"\n        where asid == property \"qcom,ctx-asid\" else property \"reg\" >> 12;\n}\n";
+    assert_eq!(fmt(two), two);
+    let one = two.replace("\n        where", " where");
+    assert_eq!(fmt(&one), two);
+    let squeezed = "driver d{child \"q,ns\",\"q,sec\"\n where asid==property \"qcom,ctx-asid\"else property \"reg\">>12;}";
+    assert_eq!(fmt(squeezed), two);
+}

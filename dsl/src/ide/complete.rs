@@ -50,6 +50,8 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
     let mut stmt: Option<usize> = None;
     let mut stmt_tokens = 0usize;
     let mut saw_eq = false;
+    // In a `child` statement: the last token was `where`.
+    let mut after_where = false;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut pending_field = false;
     for t in lex::tokens(source) {
@@ -96,7 +98,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
                 } else if pending_field && t.kind == Kind::Ident {
                     fields.push((text.to_owned(), String::new()));
                     pending_field = false;
-                } else if text == "=" {
+                } else if text == "=" || text == "==" {
                     saw_eq = true;
                 } else if t.kind == Kind::Ident
                     && fields.last().is_some_and(|f| f.1.is_empty())
@@ -108,6 +110,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
                     }
                 }
                 stmt_tokens += 1;
+                after_where = text == "where";
             }
         }
         if stmt.is_none() {
@@ -153,10 +156,15 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
         (Some(Block::Driver), Some("allow")) if stmt_tokens == 1 => values(&["masters"]),
         (Some(Block::Driver), Some("deny")) if stmt_tokens == 1 => values(&["soc"]),
         (Some(Block::Driver), Some("deny")) if stmt_tokens >= 3 => values(&["revision"]),
+        (Some(Block::Driver), Some("main")) if only_first => values(&["property"]),
         (Some(Block::Driver), Some("field")) if saw_eq => {
             values(&["cell", "property", "master", "else"])
         }
-        (Some(Block::Driver), Some("check" | "id")) => fields
+        (Some(Block::Driver), Some("child")) if saw_eq => values(&["property", "else"]),
+        (Some(Block::Driver), Some("child")) if !after_where && stmt_tokens >= 2 => {
+            values(&["where"])
+        }
+        (Some(Block::Driver), Some("check" | "id" | "child")) => fields
             .into_iter()
             .map(|(name, ty)| Candidate {
                 label: name,
@@ -184,6 +192,25 @@ mod tests {
         let at = src_with_cursor.find('|').unwrap();
         let src = src_with_cursor.replacen('|', "", 1);
         candidates(&src, at).into_iter().map(|c| c.label).collect()
+    }
+
+    #[test]
+    fn main_offers_property() {
+        assert_eq!(labels("driver d {\n    main |\n}"), ["property"]);
+    }
+
+    #[test]
+    fn child_statement_offers_where_then_fields_then_sources() {
+        let head = "driver d {\n    field asid: u8 = cell[0];\n    ";
+        assert_eq!(labels(&format!("{head}child \"q,ns\" |\n}}")), ["where"]);
+        assert_eq!(
+            labels(&format!("{head}child \"q,ns\" where |\n}}")),
+            ["asid"]
+        );
+        assert_eq!(
+            labels(&format!("{head}child \"q,ns\" where asid == |\n}}")),
+            ["property", "else"]
+        );
     }
 
     #[test]

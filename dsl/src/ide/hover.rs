@@ -176,6 +176,20 @@ mod tests {
     }
 
     #[test]
+    fn child_where_and_its_field() {
+        let src = "driver d {\n    field asid: u32 = cell[0];\n    child \"q,ns\" where asid == property \"reg\" >> 12;\n}\n";
+        let (spec, _) = crate::parse::parse(src);
+        let on = |needle: &str| hover(src, &spec, src.find(needle).unwrap() + 1).unwrap();
+        let h = on("child");
+        assert!(h.text.starts_with("`child \"COMPAT\""), "{}", h.text);
+        assert!(on("where")
+            .text
+            .contains("the field the child's key must equal"));
+        let h = on("asid ==");
+        assert!(h.text.starts_with("field `asid`: `u32`"), "{}", h.text);
+    }
+
+    #[test]
     fn nothing_on_punctuation_or_past_the_end() {
         let (spec, _) = crate::parse::parse(SRC);
         assert_eq!(hover(SRC, &spec, SRC.len() + 10), None);

@@ -68,14 +68,19 @@ fn declaration<'d>(d: &'d DriverAst, name: &str) -> Option<&'d Ident> {
     })
 }
 
-/// Every name in the driver's `check` and `id` expressions, in source
-/// order. An explicit stack: expressions are shallow (the parser's limit)
+/// Every name in the driver's `check` and `id` expressions and the field
+/// of each `child`, in source order. An explicit stack: expressions are shallow (the parser's limit)
 /// but no pass over one recurses.
 fn uses(d: &DriverAst) -> impl Iterator<Item = &Ident> {
     let mut names = Vec::new();
     for item in &d.items {
-        let (ItemKind::Check(e) | ItemKind::Id(e)) = &item.kind else {
-            continue;
+        let e = match &item.kind {
+            ItemKind::Check(e) | ItemKind::Id(e) => e,
+            ItemKind::Child(c) => {
+                names.push(&c.field);
+                continue;
+            }
+            _ => continue,
         };
         let mut todo = vec![e];
         while let Some(e) = todo.pop() {

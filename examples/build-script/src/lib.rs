@@ -21,6 +21,7 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/exynos_sysmmu.rs"));
     include!(concat!(env!("OUT_DIR"), "/ipmmu_vmsa.rs"));
     include!(concat!(env!("OUT_DIR"), "/mediatek_m4u.rs"));
+    include!(concat!(env!("OUT_DIR"), "/qcom_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/rockchip_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/sun50i_iommu.rs"));
     include!(concat!(env!("OUT_DIR"), "/tegra_smmu.rs"));
@@ -62,6 +63,7 @@ pub static TABLES: &[&[Declaration<'static>]] = &[
     generated::exynos_sysmmu::DECLARATIONS,
     generated::ipmmu_vmsa::DECLARATIONS,
     generated::mediatek_m4u::DECLARATIONS,
+    generated::qcom_iommu::DECLARATIONS,
     generated::rockchip_iommu::DECLARATIONS,
     generated::sun50i_iommu::DECLARATIONS,
     generated::tegra_smmu::DECLARATIONS,
@@ -93,6 +95,7 @@ hook!(mtk, "MediaTek M4U");
 hook!(rockchip, "Rockchip IOMMU");
 hook!(exynos, "Samsung Exynos SysMMU");
 hook!(ipmmu, "Renesas IPMMU-VMSA");
+hook!(qcom_iommu, "Qualcomm msm8916-family IOMMU");
 hook!(sun50i, "Allwinner sun50i IOMMU");
 hook!(tegra, "NVIDIA Tegra30-generation SMMU (memory controller)");
 hook!(virtio_iommu, "virtio-iommu");

@@ -356,21 +356,31 @@ fn tegra_swgroup_is_the_id() {
 }
 
 /// renesas,ipmmu-vmsa.yaml: one cell, the master's uTLB, kept whole; a
-/// uTLB past the generation's count (32, 48, 64) is refused.
+/// uTLB past the generation's count (32, 48, 64) is refused. Gen3 and Gen4
+/// masters sit behind a cache IPMMU (`renesas,ipmmu-main`); Linux does not
+/// register the main one as an IOMMU, so it takes no master.
 #[test]
 fn ipmmu_utlb_per_generation() {
-    let gens: [(&dyn IommuDriver, &str, u32, &'static str); 3] = [
-        (&IpmmuVmsa, "renesas,ipmmu-vmsa", 32, "utlb < 32"),
-        (&IpmmuRcarGen3, "renesas,ipmmu-r8a77961", 48, "utlb < 48"),
+    let gens: [(&dyn IommuDriver, &str, u32, &'static str, bool); 3] = [
+        (&IpmmuVmsa, "renesas,ipmmu-vmsa", 32, "utlb < 32", false),
+        (
+            &IpmmuRcarGen3,
+            "renesas,ipmmu-r8a77961",
+            48,
+            "utlb < 48",
+            true,
+        ),
         (
             &IpmmuRcarGen4,
             "renesas,rcar-gen4-ipmmu-vmsa",
             64,
             "utlb < 64",
+            true,
         ),
     ];
-    for (driver, compatible, count, check) in gens {
-        with_node(compatible, 1, None, |node| {
+    for (driver, compatible, count, check, has_caches) in gens {
+        with_ipmmus(compatible, |main, cache| {
+            let node = if has_caches { cache } else { main };
             for utlb in [0, 16, count - 1] {
                 assert_eq!(xlate(driver, node, &[utlb]), Ok(vec![utlb]));
             }
@@ -382,8 +392,78 @@ fn ipmmu_utlb_per_generation() {
                 xlate(driver, node, &[1, 2]),
                 Err(DriverError::WrongCellCount { got: 2 })
             );
+            assert!(driver.init(main).is_ok() && driver.init(cache).is_ok());
+            if has_caches {
+                assert_eq!(
+                    xlate(driver, main, &[0]),
+                    Err(DriverError::MainInstance {
+                        property: "renesas,ipmmu-main"
+                    })
+                );
+            }
         });
     }
+}
+
+/// A cache IPMMU whose tree has no main IPMMU never comes up (Linux's
+/// ipmmu_probe defers until ipmmu_find_root finds one).
+#[test]
+fn ipmmu_cache_without_main_is_not_initialised() {
+    with_ipmmus("renesas,ipmmu-r8a7795", |_, cache| {
+        // The main node is there: fine.
+        assert!(IpmmuRcarGen3.init(cache).is_ok());
+    });
+    let blob = ipmmu_blob("renesas,ipmmu-r8a7795", false);
+    with_blob(&blob, |tree| {
+        let cache = tree.find_path("/iommu@2000").unwrap();
+        assert_eq!(
+            IpmmuRcarGen3.init(cache),
+            Err(DriverError::NoMainInstance {
+                property: "renesas,ipmmu-main"
+            })
+        );
+    });
+}
+
+/// A tree with `/iommu@2000`, a cache IPMMU with `renesas,ipmmu-main =
+/// <1 0>`, and, when `with_main`, `/iommu@1000`, the main IPMMU (phandle 1).
+fn ipmmu_blob(compatible: &str, with_main: bool) -> Vec<u8> {
+    let mut w = vm_fdt::FdtWriter::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    if with_main {
+        let n = w.begin_node("iommu@1000").unwrap();
+        w.property_string("compatible", compatible).unwrap();
+        w.property_u32("#iommu-cells", 1).unwrap();
+        w.property_u32("phandle", 1).unwrap();
+        w.end_node(n).unwrap();
+    }
+    let n = w.begin_node("iommu@2000").unwrap();
+    w.property_string("compatible", compatible).unwrap();
+    w.property_u32("#iommu-cells", 1).unwrap();
+    w.property_array_u32("renesas,ipmmu-main", &[1, 0]).unwrap();
+    w.end_node(n).unwrap();
+    w.end_node(root).unwrap();
+    w.finish().unwrap()
+}
+
+fn with_blob<R>(blob: &[u8], f: impl FnOnce(&DeviceTree<'_>) -> R) -> R {
+    let fdt = Fdt::new(blob).unwrap();
+    let (n, p) = DeviceTree::measure(&fdt).unwrap();
+    let mut nodes = vec![NodeEntry::EMPTY; n];
+    let mut phandles = vec![PhandleEntry::EMPTY; p];
+    let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
+    f(&tree)
+}
+
+/// Runs `f` on the main and the cache IPMMU of [`ipmmu_blob`].
+fn with_ipmmus<R>(compatible: &str, f: impl FnOnce(Node<'_>, Node<'_>) -> R) -> R {
+    let blob = ipmmu_blob(compatible, true);
+    with_blob(&blob, |tree| {
+        f(
+            tree.find_path("/iommu@1000").unwrap(),
+            tree.find_path("/iommu@2000").unwrap(),
+        )
+    })
 }
 
 /// virtio/iommu.yaml: one cell, the endpoint ID (for PCI, the ID

@@ -99,6 +99,12 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
     for c in &mut d.checks {
         c.span = 0..0;
     }
+    for c in &mut d.children {
+        c.span = 0..0;
+        for k in &mut c.key {
+            k.span = 0..0;
+        }
+    }
     for p in &mut d.ids {
         p.span = 0..0;
     }
@@ -108,6 +114,9 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
     match &mut d.translation {
         ir::Translation::Tables(pt) => pt.span = 0..0,
         ir::Translation::Requests(r) => r.span = 0..0,
+    }
+    if let Some(m) = &mut d.main {
+        m.span = 0..0;
     }
     d.dma.span = 0..0;
     d.init.span = 0..0;
@@ -250,6 +259,24 @@ fn attribute_and_spec_give_the_same_ir() {
             },
         ),
         (
+            "qcom-iommu.iommu",
+            "QcomIommu",
+            quote! {
+                compatible: ["qcom,msm-iommu-v1", "qcom,msm-iommu-v2"],
+                compatible: ["qcom,msm8916-iommu", "qcom,msm8953-iommu", "qcom,msm8976-iommu"],
+                cells: 1,
+                field asid: u32 = cell[0],
+                child: [
+                    "qcom,msm-iommu-v1-ns", "qcom,msm-iommu-v1-sec",
+                    "qcom,msm-iommu-v2-ns", "qcom,msm-iommu-v2-sec"
+                ] where asid == property("qcom,ctx-asid") else property("reg") >> 12,
+                id: asid,
+                page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K], pool: 64 },
+                dma: { domain: per_device },
+                init: crate::qcom_iommu::probe,
+            },
+        ),
+        (
             "ipmmu-vmsa.iommu#1",
             "IpmmuRcarGen3",
             quote! {
@@ -264,6 +291,7 @@ fn attribute_and_spec_give_the_same_ir() {
                 field utlb: u32 = cell[0],
                 check: utlb < 48,
                 id: utlb,
+                main: property("renesas,ipmmu-main"),
                 page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K, 2M, 1G], pool: 64 },
                 init: crate::ipmmu::probe,
                 pci: iommu_map,

@@ -19,7 +19,34 @@ fn probe(node: Node<'_>) -> Result<InstanceData, DriverError> {
 )]
 pub struct VirtioIommu;
 
+/// A Qualcomm-style IOMMU: the cell must name a context-bank child.
+#[iommu_driver(
+    compatible: ["acme,banked-iommu"],
+    cells: 1,
+    field asid: u32 = cell[0],
+    child: ["acme,ctx-ns", "acme,ctx-sec"] where asid == property("acme,ctx-asid") else property("reg") >> 12,
+    id: asid,
+    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K], pool: 16 },
+    init: crate::probe,
+)]
+pub struct Banked;
+
+/// A Renesas-style IOMMU: cache instances of a main instance.
+#[iommu_driver(
+    compatible: ["acme,cached-iommu"],
+    cells: 1,
+    field utlb: u32 = cell[0],
+    check: utlb < 48,
+    id: utlb,
+    main: property("acme,main"),
+    page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, pool: 16 },
+    init: crate::probe,
+)]
+pub struct Cached;
+
 fn main() {
+    assert_eq!(Banked::NAME, "banked");
+    assert_eq!(Cached.name(), "cached");
     assert_eq!(VirtioIommu::NAME, "virtio_iommu");
     assert_eq!(VirtioIommu.name(), "virtio_iommu");
     assert_eq!(VirtioIommu::COMPATIBLES, ["virtio,pci-iommu", "pci1af4,1057"]);

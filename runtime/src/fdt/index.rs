@@ -434,6 +434,35 @@ impl<'a> Node<'a> {
         self.property(name).and_then(|p| p.as_u32())
     }
 
+    /// The first cell of property `name`, if it is at least one cell long
+    /// (Linux's `of_property_read_u32` and `of_property_read_u32_index(..,
+    /// 0, ..)`: `reg` gives its first address cell).
+    pub fn first_u32(&self, name: &str) -> Option<u32> {
+        self.property(name).and_then(|p| p.cells()?.get(0))
+    }
+
+    /// Whether `compatible` lists `want` (Linux's `of_device_is_compatible`).
+    pub fn is_compatible(&self, want: &str) -> bool {
+        self.property("compatible")
+            .is_some_and(|p| p.strings().any(|s| s == want.as_bytes()))
+    }
+
+    /// The available direct children compatible with any of `compatibles`,
+    /// in document order: the devices Linux's `of_platform_populate`
+    /// creates for a node's children that a driver matching these strings
+    /// binds (Qualcomm's IOMMU context banks). One pass over the children.
+    pub fn children_compatible<'c>(
+        &self,
+        compatibles: &'c [&'c str],
+    ) -> impl Iterator<Item = Node<'a>> + 'c
+    where
+        'a: 'c,
+    {
+        self.children().filter(move |c| {
+            c.is_available() && compatibles.iter().any(|want| c.is_compatible(want))
+        })
+    }
+
     /// `status` absent, `"okay"` or `"ok"` (the Devicetree Specification and
     /// Linux's `of_device_is_available`).
     pub fn is_available(&self) -> bool {

@@ -25,7 +25,9 @@ pub fn masters(iommu: Node<'_>) -> [Master<'_>; 4] {
 }
 
 /// Run `f` on `/iommu@1000` with `#iommu-cells = cells` and, when given,
-/// a `stream-match-mask`.
+/// a `stream-match-mask`. The node has Qualcomm-style context-bank
+/// children (`child` statements): banks 1 (`reg` 0x1000) and 7 (`reg`
+/// 0x3000, `qcom,ctx-asid = <7>`), and a disabled bank 2.
 pub fn with_node<R>(cells: u32, mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R) -> R {
     let mut w = vm_fdt::FdtWriter::new().unwrap();
     let root = w.begin_node("").unwrap();
@@ -33,6 +35,24 @@ pub fn with_node<R>(cells: u32, mask: Option<u32>, f: impl FnOnce(Node<'_>) -> R
     w.property_u32("#iommu-cells", cells).unwrap();
     if let Some(mask) = mask {
         w.property_u32("stream-match-mask", mask).unwrap();
+    }
+    w.property_u32("#address-cells", 1).unwrap();
+    w.property_u32("#size-cells", 1).unwrap();
+    for (unit, compatible, asid, disabled) in [
+        (0x1000u32, "qcom,msm-iommu-v1-ns", None, false),
+        (0x2000, "qcom,msm-iommu-v1-ns", None, true),
+        (0x3000, "qcom,msm-iommu-v1-sec", Some(7u32), false),
+    ] {
+        let c = w.begin_node(&format!("iommu-ctx@{unit:x}")).unwrap();
+        w.property_string("compatible", compatible).unwrap();
+        w.property_array_u32("reg", &[unit, 0x1000]).unwrap();
+        if let Some(asid) = asid {
+            w.property_u32("qcom,ctx-asid", asid).unwrap();
+        }
+        if disabled {
+            w.property_string("status", "disabled").unwrap();
+        }
+        w.end_node(c).unwrap();
     }
     w.end_node(n).unwrap();
     w.end_node(root).unwrap();
