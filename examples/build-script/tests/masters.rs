@@ -40,6 +40,11 @@ fn machine_blob(machine: &str, iommu: &str, os_ids: &[(&str, Option<u32>)]) -> V
     w.property_string("compatible", iommu).unwrap();
     w.property_u32("#iommu-cells", 1).unwrap();
     w.property_u32("iommugen,os-id", 0xf).unwrap();
+    if iommu.starts_with("renesas,ipmmu-r8a") {
+        // A cache IPMMU (the only kind masters use on Gen3/Gen4); its main
+        // IPMMU's phandle is not read by of_xlate.
+        w.property_array_u32("renesas,ipmmu-main", &[1, 0]).unwrap();
+    }
     w.end_node(n).unwrap();
     for (name, os) in os_ids {
         let n = w.begin_node(name).unwrap();
