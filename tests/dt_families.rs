@@ -15,7 +15,8 @@ use serde_json::Value;
 mod tools;
 
 mod cli;
-use cli::{iommugen, scratch, write};
+use cli::report::{find, translations};
+use cli::{scratch, write};
 
 fn dts(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,42 +35,7 @@ fn dt_json(file: &str, lint: bool) -> (i32, Value) {
 /// As `dt_json`, for a tree at `path`.
 fn dt_json_at(path: &str, lint: bool) -> (i32, Value) {
     tools::require("dtc", "device-tree-compiler");
-    let path = path.to_owned();
-    let mut args = vec!["dt", "--format", "json"];
-    if lint {
-        args.push("--lint");
-    }
-    args.push(&path);
-    let out = iommugen(&args);
-    let text = cli::stdout(&out);
-    let v: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", cli::stderr(&out)));
-    (out.status.code().unwrap_or(-1), v)
-}
-
-fn find<'a>(v: &'a Value, list: &str, path: &str) -> &'a Value {
-    v[list]
-        .as_array()
-        .and_then(|a| a.iter().find(|m| m["path"] == path))
-        .unwrap_or_else(|| panic!("no {path} in {list}: {v:#}"))
-}
-
-/// `[(iommu, [ids])]` of a master: the fwspec's IOMMU instances in order,
-/// each with the IDs its `of_xlate` stored.
-fn translations(m: &Value) -> Vec<(String, Vec<u64>)> {
-    m["translations"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|t| {
-                    let ids = t["ids"]
-                        .as_array()
-                        .map_or(vec![], |ids| ids.iter().filter_map(Value::as_u64).collect());
-                    (t["iommu"].as_str().unwrap_or("").to_owned(), ids)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    cli::report::dt_json(path, if lint { &["--lint"] } else { &[] })
 }
 
 /// The codes of the report's diagnostics.

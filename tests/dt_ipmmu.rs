@@ -17,45 +17,15 @@ use serde_json::Value;
 mod tools;
 
 mod cli;
+use cli::report::{find, translations};
 use cli::{iommugen, scratch, write};
+fn json_with(path: &str, extra: &[&str]) -> (i32, Value) {
+    tools::require("dtc", "device-tree-compiler");
+    cli::report::dt_json(path, extra)
+}
 
 fn json(path: &str) -> (i32, Value) {
     json_with(path, &[])
-}
-
-fn json_with(path: &str, extra: &[&str]) -> (i32, Value) {
-    tools::require("dtc", "device-tree-compiler");
-    let mut args = vec!["dt", "--format", "json", path];
-    args.extend(extra);
-    let out = iommugen(&args);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", cli::stderr(&out)));
-    (out.status.code().unwrap_or(-1), v)
-}
-
-fn find<'a>(v: &'a Value, list: &str, path: &str) -> &'a Value {
-    v[list]
-        .as_array()
-        .and_then(|a| a.iter().find(|m| m["path"] == path))
-        .unwrap_or_else(|| panic!("no {path} in {list}: {v:#}"))
-}
-
-/// `[(iommu, [ids])]` of a master.
-fn translations(m: &Value) -> Vec<(String, Vec<u64>)> {
-    m["translations"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|t| {
-                    let ids = t["ids"]
-                        .as_array()
-                        .map_or(vec![], |ids| ids.iter().filter_map(Value::as_u64).collect());
-                    (t["iommu"].as_str().unwrap_or("").to_owned(), ids)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

@@ -13,39 +13,11 @@ use serde_json::Value;
 mod tools;
 
 mod cli;
-use cli::{iommugen, scratch, write};
-
+use cli::report::{find, translations};
+use cli::{scratch, write};
 fn json(path: &str) -> (i32, Value) {
     tools::require("dtc", "device-tree-compiler");
-    let out = iommugen(&["dt", "--format", "json", path]);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", cli::stderr(&out)));
-    (out.status.code().unwrap_or(-1), v)
-}
-
-fn find<'a>(v: &'a Value, list: &str, path: &str) -> &'a Value {
-    v[list]
-        .as_array()
-        .and_then(|a| a.iter().find(|m| m["path"] == path))
-        .unwrap_or_else(|| panic!("no {path} in {list}: {v:#}"))
-}
-
-/// `[(iommu, [ids])]` of a master.
-fn translations(m: &Value) -> Vec<(String, Vec<u64>)> {
-    m["translations"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|t| {
-                    let ids = t["ids"]
-                        .as_array()
-                        .map_or(vec![], |ids| ids.iter().filter_map(Value::as_u64).collect());
-                    (t["iommu"].as_str().unwrap_or("").to_owned(), ids)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    cli::report::dt_json(path, &[])
 }
 
 const MC: &str = "/memory-controller@70019000";

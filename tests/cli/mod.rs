@@ -1,6 +1,8 @@
 //! Running the built `iommugen` from the CLI tests, and their scratch files.
 #![allow(dead_code)]
 
+pub mod report;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
