@@ -12,7 +12,7 @@
 //!   addresses are translated with the offset of a parent entry that does
 //!   not cover them. The boot flow here clips instead (see `dma.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use iommugen_runtime::dma::{self, DmaWindow, Range};
 use iommugen_runtime::fdt::{DeviceTree, Node};
@@ -39,12 +39,13 @@ pub(super) fn uncovered_memory(
     if memory.is_empty() {
         return;
     }
+    let nodes = direct_nodes(tree, report);
     let mut buses = Buses::new();
     for m in &report.masters {
         if m.translation != Translation::Direct {
             continue;
         }
-        let Some(node) = tree.find_path(&m.path) else {
+        let Some(&node) = nodes.get(m.path.as_str()) else {
             continue;
         };
         if let (Ok(Some(w)), Some(bus)) = (dma::dma_window(node), limiting_bus(node)) {
@@ -55,7 +56,7 @@ pub(super) fn uncovered_memory(
         if p.translation != Translation::Direct {
             continue;
         }
-        let Some(host) = tree.find_path(&p.host) else {
+        let Some(&host) = nodes.get(p.host.as_str()) else {
             continue;
         };
         if let (Ok(Some(w)), Some(bus)) = (dma::dma_window_below(host), limiting_bus_from(host)) {
@@ -86,6 +87,36 @@ pub(super) fn uncovered_memory(
             "widen dma-ranges to cover memory, or put an IOMMU in front of these masters",
         ));
     }
+}
+
+/// The nodes of the direct-DMA masters and host bridges the report names,
+/// by path, in one pass over the tree (a look-up by path per master would
+/// scan every sibling at each level: quadratic on a flat bus).
+fn direct_nodes<'t>(tree: DeviceTree<'t>, report: &Report) -> HashMap<String, Node<'t>> {
+    let mut wanted: HashSet<&str> = report
+        .masters
+        .iter()
+        .filter(|m| m.translation == Translation::Direct)
+        .map(|m| m.path.as_str())
+        .collect();
+    wanted.extend(
+        report
+            .pci
+            .iter()
+            .filter(|p| p.translation == Translation::Direct)
+            .map(|p| p.host.as_str()),
+    );
+    let mut found = HashMap::new();
+    if wanted.is_empty() {
+        return found;
+    }
+    for node in tree.nodes() {
+        let path = path_of(node);
+        if wanted.contains(path.as_str()) {
+            found.insert(path, node);
+        }
+    }
+    found
 }
 
 /// Note `master` below `bus`, whose window is `w` (the same for all of them).
