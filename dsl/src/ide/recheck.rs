@@ -90,6 +90,15 @@ impl Document {
                 let after = self.drivers.get(inside + 1);
                 before.is_none_or(|p| p.span.end <= d.start)
                     && after.is_none_or(|n| d.end <= n.span.start)
+            })
+            // A parser diagnostic kept outside every driver but touching
+            // this one (an empty one at its last byte, "found end of
+            // item") may belong to what the edit changes.
+            .filter(|d| {
+                !self.loose.iter().any(|l| {
+                    l.primary_span()
+                        .is_some_and(|s| s.start <= d.end && d.start <= s.end)
+                })
             });
         self.text.replace_range(a..b, new_text);
         let delta = new_text.len() as isize - (b - a) as isize;
@@ -350,6 +359,19 @@ mod tests {
             ("\"x,a\"", "\"x,a"),
             ("/", "/*"),
         ]);
+    }
+
+    /// An open string at the end of the file leaves the parser's "found
+    /// end of item" at the driver's last byte, outside its span; closing
+    /// the string inside the driver must take that diagnostic away.
+    #[test]
+    fn an_error_at_a_drivers_last_byte_goes_with_the_edit() {
+        let spec = format!("{SPEC}driver c extends b {{ compatible \"x extends a}}");
+        let mut doc = Document::new(spec);
+        same(&doc);
+        let at = doc.text().rfind("patible \"x").unwrap_or(0);
+        doc.edit(at..at + 9, "*/");
+        same(&doc);
     }
 
     #[test]
