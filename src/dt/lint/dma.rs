@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use iommugen_runtime::dma::{self, DmaWindow, Range};
+use iommugen_runtime::dma::{self, DmaFacts, DmaWindow, NodeDma, Range};
 use iommugen_runtime::fdt::{DeviceTree, Node};
 
 use super::super::report::{path_of, Report, TreeDiagnostic};
@@ -40,6 +40,15 @@ pub(super) fn uncovered_memory(
         return;
     }
     let nodes = direct_nodes(tree, report);
+    if nodes.is_empty() {
+        return;
+    }
+    // Every node's window in one pass over the tree, as the report's own
+    // (a walk of each master's ancestors would repeat the buses' work).
+    let mut store = vec![NodeDma::EMPTY; tree.len()];
+    let Ok(facts) = DmaFacts::new(&tree, &mut store) else {
+        return;
+    };
     let mut buses = Buses::new();
     for m in &report.masters {
         if m.translation != Translation::Direct {
@@ -48,7 +57,7 @@ pub(super) fn uncovered_memory(
         let Some(&node) = nodes.get(m.path.as_str()) else {
             continue;
         };
-        if let (Ok(Some(w)), Some(bus)) = (dma::dma_window(node), limiting_bus(node)) {
+        if let (Ok(Some(w)), Some(bus)) = (facts.dma_window(node), limiting_bus(node)) {
             below(&mut buses, bus, w, m.path.clone());
         }
     }
@@ -59,7 +68,7 @@ pub(super) fn uncovered_memory(
         let Some(&host) = nodes.get(p.host.as_str()) else {
             continue;
         };
-        if let (Ok(Some(w)), Some(bus)) = (dma::dma_window_below(host), limiting_bus_from(host)) {
+        if let (Ok(Some(w)), Some(bus)) = (facts.dma_window_below(host), limiting_bus_from(host)) {
             below(&mut buses, bus, w, format!("{} RID {:#06x}", p.host, p.rid));
         }
     }
@@ -203,7 +212,7 @@ fn parent_spans(node: Node<'_>) -> Option<(String, Vec<Span>)> {
 }
 
 /// The bus whose non-empty `dma-ranges` limits a device at `node` (as
-/// `dma::dma_window` finds it).
+/// `DmaFacts::dma_window` finds it).
 fn limiting_bus(node: Node<'_>) -> Option<Node<'_>> {
     limiting_bus_from(node.parent()?)
 }
