@@ -117,19 +117,127 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     /// [`PageTable::map`] through this handle.
     #[inline]
     pub fn map(&mut self, iova: u64, paddr: u64, size: u64, prot: Prot) -> Result<(), MapError> {
+        if size == Self::G {
+            if let Some(done) = self.map_hit(iova, paddr, prot) {
+                return done;
+            }
+        }
+        self.map_other(iova, paddr, size, prot)
+    }
+
+    /// [`PageTable::unmap`] through this handle.
+    #[inline]
+    pub fn unmap(&mut self, iova: u64, size: u64) -> u64 {
+        if size == Self::G {
+            if let Some(n) = self.unmap_hit(iova) {
+                return n;
+            }
+        }
+        self.unmap_other(iova, size)
+    }
+
+    /// The common single-page map, small enough to inline into the
+    /// caller: the way holds the table, no table was retired since it was
+    /// checked, a credit is at hand and the entry is free. None (nothing
+    /// changed) sends the call to [`map_other`](Self::map_other), which
+    /// decides everything again.
+    #[inline(always)]
+    fn map_hit(&mut self, iova: u64, paddr: u64, prot: Prot) -> Option<Result<(), MapError>> {
+        if PageTable::<F, P, T>::START >= 3 {
+            return None;
+        }
+        let pt = self.pt;
+        let key = PageTable::<F, P, T>::hint_key(iova);
+        let way = &mut self.ways[key as usize % WAYS];
+        if way.key != key || way.credits == 0 || way.epoch != pt.retirements::<true>() {
+            return None;
+        }
+        let attrs = match pt.map_attrs(iova, paddr, Self::G, prot) {
+            Ok(a) => a,
+            Err(e) => return Some(Err(e)),
+        };
+        let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
+        if e.load(Relaxed) != 0 {
+            return None;
+        }
+        Self::leaf_store(pt, way, e, F::leaf(paddr, attrs, 3, false));
+        Some(Ok(()))
+    }
+
+    /// The common single-page unmap (as [`map_hit`](Self::map_hit)): a
+    /// mapped page, not part of a contiguous group, in a held table.
+    #[inline(always)]
+    fn unmap_hit(&mut self, iova: u64) -> Option<u64> {
+        if PageTable::<F, P, T>::START >= 3 {
+            return None;
+        }
+        let pt = self.pt;
+        let key = PageTable::<F, P, T>::hint_key(iova);
+        let w = key as usize % WAYS;
+        let way = &mut self.ways[w];
+        if way.key != key || way.epoch != pt.retirements::<true>() {
+            return None;
+        }
+        PageTable::<F, P, T>::unmap_end(iova, Self::G)?;
+        let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
+        let d = e.load(Acquire);
+        if d == 0 || (Derived::<F>::HAS_CONTIG && F::is_contig(d, 3)) {
+            return None;
+        }
+        self.unmap_leaf(w, iova, e);
+        Some(Self::G)
+    }
+
+    /// Every single-page map [`map_hit`](Self::map_hit) did not take, and
+    /// every other map: kept out of line so the common call stays small.
+    #[inline(never)]
+    fn map_other(&mut self, iova: u64, paddr: u64, size: u64, prot: Prot) -> Result<(), MapError> {
         if size == Self::G && self.admit(iova) {
             return self.map_page(iova, paddr, prot);
         }
         self.pt.map(iova, paddr, size, prot)
     }
 
-    /// [`PageTable::unmap`] through this handle.
-    #[inline]
-    pub fn unmap(&mut self, iova: u64, size: u64) -> u64 {
+    /// Every unmap [`unmap_hit`](Self::unmap_hit) did not take.
+    #[inline(never)]
+    fn unmap_other(&mut self, iova: u64, size: u64) -> u64 {
         if size == Self::G && self.admit(iova) {
             return self.unmap_page(iova);
         }
         self.pt.unmap(iova, size)
+    }
+
+    /// A map's leaf store into way `way`'s held table, spending a credit.
+    #[inline(always)]
+    fn leaf_store(pt: &PageTable<F, P, T>, way: &mut Way, e: &F::Desc, leaf: u64) {
+        // Release: see `PageTable::leaf_fence`.
+        e.store(leaf, Release);
+        pt.clean(e, 1);
+        way.credits -= 1;
+        #[cfg(debug_assertions)]
+        {
+            let lw = pt.pool.live(way.path[3]).load(Acquire);
+            debug_assert!(
+                lw & DEAD == 0 && lw >> 32 == way.gen && lw & COUNT_MASK > HOLDER_ONE,
+                "a handle mapped into a table it does not hold: {lw:#x} gen {:#x}",
+                way.gen
+            );
+        }
+    }
+
+    /// An unmap's clear of a mapped entry in way `w`'s held table, earning
+    /// a credit (surplus goes back), with the page's invalidation.
+    #[inline(always)]
+    fn unmap_leaf(&mut self, w: usize, iova: u64, e: &F::Desc) {
+        let pt = self.pt;
+        e.store(0, Release);
+        pt.clean(e, 1);
+        self.ways[w].credits += 1;
+        pt.tlb.inv_range(iova, Self::G, Self::G, true);
+        pt.tlb.sync();
+        if self.ways[w].credits > 2 * BATCH {
+            self.give_back(w, BATCH);
+        }
     }
 
     /// Whether a single-page call at `iova` goes through the handle's
@@ -161,19 +269,7 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
             let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
             // A taken entry: the general path reports it.
             if e.load(Relaxed) == 0 {
-                // Release: see `PageTable::leaf_fence`.
-                e.store(F::leaf(paddr, attrs, 3, false), Release);
-                pt.clean(e, 1);
-                way.credits -= 1;
-                #[cfg(debug_assertions)]
-                {
-                    let lw = pt.pool.live(way.path[3]).load(Acquire);
-                    debug_assert!(
-                        lw & DEAD == 0 && lw >> 32 == way.gen && lw & COUNT_MASK > HOLDER_ONE,
-                        "a handle mapped into a table it does not hold: {lw:#x} gen {:#x}",
-                        way.gen
-                    );
-                }
+                Self::leaf_store(pt, way, e, F::leaf(paddr, attrs, 3, false));
                 return Ok(());
             }
         } else if pt.map_page_shared(iova, paddr, attrs) {
@@ -190,19 +286,11 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
             return 0;
         };
         if let Some(w) = self.way(iova, false) {
-            let way = &mut self.ways[w];
-            let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
+            let e = entry(pt.ptr(self.ways[w].path[3]), Derived::<F>::index(3, iova));
             let d = e.load(Acquire);
             // Empty, or part of a contiguous group: the general path.
             if d != 0 && !(Derived::<F>::HAS_CONTIG && F::is_contig(d, 3)) {
-                e.store(0, Release);
-                pt.clean(e, 1);
-                way.credits += 1;
-                pt.tlb.inv_range(iova, Self::G, Self::G, true);
-                pt.tlb.sync();
-                if way.credits > 2 * BATCH {
-                    self.give_back(w, BATCH);
-                }
+                self.unmap_leaf(w, iova, e);
                 return Self::G;
             }
         } else if let Some(n) = pt.unmap_page_shared(iova) {
@@ -301,7 +389,8 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     }
 
     /// Give `n` of way `w`'s credits back (the holder mark stays, so the
-    /// table cannot empty).
+    /// table cannot empty). Out of line: one unmap in `BATCH` comes here.
+    #[inline(never)]
     fn give_back(&mut self, w: usize, n: u64) {
         let way = &mut self.ways[w];
         if self.pt.sub_live(way.path[3], way.gen, n).is_some() {
