@@ -143,13 +143,10 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     /// decides everything again.
     #[inline(always)]
     fn map_hit(&mut self, iova: u64, paddr: u64, prot: Prot) -> Option<Result<(), MapError>> {
-        if PageTable::<F, P, T>::START >= 3 {
-            return None;
-        }
         let pt = self.pt;
-        let key = PageTable::<F, P, T>::hint_key(iova);
-        let way = &mut self.ways[key as usize % WAYS];
-        if way.key != key || way.credits == 0 || way.epoch != pt.retirements::<true>() {
+        let w = self.held_way(iova)?;
+        let way = &mut self.ways[w];
+        if way.credits == 0 {
             return None;
         }
         let attrs = match pt.map_attrs(iova, paddr, Self::G, prot) {
@@ -168,16 +165,9 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
     /// mapped page, not part of a contiguous group, in a held table.
     #[inline(always)]
     fn unmap_hit(&mut self, iova: u64) -> Option<u64> {
-        if PageTable::<F, P, T>::START >= 3 {
-            return None;
-        }
         let pt = self.pt;
-        let key = PageTable::<F, P, T>::hint_key(iova);
-        let w = key as usize % WAYS;
-        let way = &mut self.ways[w];
-        if way.key != key || way.epoch != pt.retirements::<true>() {
-            return None;
-        }
+        let w = self.held_way(iova)?;
+        let way = &self.ways[w];
         PageTable::<F, P, T>::unmap_end(iova, Self::G)?;
         let e = entry(pt.ptr(way.path[3]), Derived::<F>::index(3, iova));
         let d = e.load(Acquire);
@@ -186,6 +176,21 @@ impl<'t, F: Format, P: TablePool, T: TlbOps> Handle<'t, F, P, T> {
         }
         self.unmap_leaf(w, iova, e);
         Some(Self::G)
+    }
+
+    /// The way that holds `iova`'s last-level table with no table retired
+    /// since it was last checked: the one test both hits make before they
+    /// touch an entry. None sends the call out of line, where
+    /// [`way`](Self::way) fills or re-checks the way.
+    #[inline(always)]
+    fn held_way(&self, iova: u64) -> Option<usize> {
+        if PageTable::<F, P, T>::START >= 3 {
+            return None;
+        }
+        let key = PageTable::<F, P, T>::hint_key(iova);
+        let w = key as usize % WAYS;
+        let way = &self.ways[w];
+        (way.key == key && way.epoch == self.pt.retirements::<true>()).then_some(w)
     }
 
     /// Every single-page map [`map_hit`](Self::map_hit) did not take, and
