@@ -249,6 +249,16 @@ fn mediatek_family_cells_and_outputs() {
         }
         assert_eq!(d.dropped_bits(&Word::Cell(0)), 0xffff_fc00, "{name}");
     }
+    // mtk_iommu's single IOVA region: 0 .. 4 GiB - 8 MiB
+    // (MTK_IOMMU_IOVA_SZ_4G), page 0 never handed out by iommu-dma.
+    for d in &all {
+        assert_eq!(
+            (d.dma.aperture_base, d.dma.aperture_size),
+            (0x1000, 0xff80_0000 - 0x1000),
+            "{}",
+            d.name
+        );
+    }
     assert_eq!(by("mtk_mt8192_m4u").extends.as_deref(), Some("mtk_m4u"));
     assert_eq!(
         by("mtk_mt8195_iommu").compatibles,

@@ -16,11 +16,11 @@ pub mod mediatek_m4u {
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8183-m4u"];
         /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:33`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
-            aperture_base: 0x4000_0000,
-            aperture_size: 0xc000_0000,
+            aperture_base: 0x1000,
+            aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
         };
@@ -107,21 +107,21 @@ pub mod mediatek_m4u {
     ///
     /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `mediatek-m4u.iommu:51` (driver `mtk_mt8192_m4u`).
+    /// Generated from `mediatek-m4u.iommu:55` (driver `mtk_mt8192_m4u`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8192M4u;
     impl MtkMt8192M4u {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:51`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:55`).
         pub const NAME: &'static str = "mtk_mt8192_m4u";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:51`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:55`).
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8192-m4u"];
         /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:33`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
-            aperture_base: 0x4000_0000,
-            aperture_size: 0xc000_0000,
+            aperture_base: 0x1000,
+            aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
         };
@@ -211,13 +211,13 @@ pub mod mediatek_m4u {
     ///
     /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `mediatek-m4u.iommu:60` (driver `mtk_mt8195_iommu`).
+    /// Generated from `mediatek-m4u.iommu:64` (driver `mtk_mt8195_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Iommu;
     impl MtkMt8195Iommu {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:60`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:64`).
         pub const NAME: &'static str = "mtk_mt8195_iommu";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:60`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:64`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-vdo",
             "mediatek,mt8195-iommu-vpp",
@@ -225,11 +225,11 @@ pub mod mediatek_m4u {
         ];
         /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:33`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
-            aperture_base: 0x4000_0000,
-            aperture_size: 0xc000_0000,
+            aperture_base: 0x1000,
+            aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
         };
@@ -317,24 +317,24 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
     ///
-    /// Generated from `mediatek-m4u.iommu:78` (driver `mtk_m4u_4gb`).
+    /// Generated from `mediatek-m4u.iommu:82` (driver `mtk_m4u_4gb`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u4gb;
     impl MtkM4u4gb {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:78`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:82`).
         pub const NAME: &'static str = "mtk_m4u_4gb";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:78`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:82`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8173-m4u",
             "mediatek,mt2712-m4u",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:80`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:84`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:91`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:96`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
-            aperture_base: 0x4000_0000,
-            aperture_size: 0xc000_0000,
+            aperture_base: 0x1000,
+            aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
         };
@@ -394,27 +394,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkM4u4gb {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:85`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:89`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:85`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:89`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:85`).
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:89`).
     pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:85`).
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:89`).
     pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
-    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:85`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:89`); `T` does the TLB maintenance.
     pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
         MtkM4u4gbFormat,
         &'static MtkM4u4gbPool,

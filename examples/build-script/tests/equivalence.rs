@@ -47,7 +47,7 @@ pub struct ArmSmmuV3;
     ignore: cell[0][31:10],
     id: larb << 5 | port,
     page_table: arm_v7s { oas: 35, mtk_ext, sizes: [4K, 64K, 1M, 16M], pool: 256 },
-    dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },
+    dma: { domain: per_instance, aperture: 0x1000..0xff80_0000 },
     init: crate::hooks::probe,
 )]
 pub struct MtkM4u;
