@@ -110,13 +110,12 @@ fn lpae_walk(j: &Value, iova: u64) -> Option<u64> {
 fn v7s_walk(j: &Value, iova: u64) -> Option<u64> {
     let cfg = arm_v7s::WalkConfig {
         mtk_ext: j["mtk-ext"].as_bool().unwrap(),
+        ias: j["ias"].as_u64().unwrap() as u32,
     };
     let mem = Dump::new(j);
-    arm_v7s::walk(&cfg, roots(j)[0], u32::try_from(iova).ok()?, &|pa| {
-        mem.read32(pa)
-    })
-    .ok()
-    .map(|t| t.pa)
+    arm_v7s::walk(&cfg, roots(j)[0], iova, &|pa| mem.read32(pa))
+        .ok()
+        .map(|t| t.pa)
 }
 
 /// Apple DART through every TTBR root, by `refwalk::apple_dart`.

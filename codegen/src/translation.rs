@@ -103,12 +103,21 @@ fn tables(
                 ""
             };
             let doc = format!(
-                " Page-table format of `{name}` (from {at_pt}): ARMv7 short descriptors, 32-bit IOVA, {}-bit OAS, mappings of {size_text}{ext}{walk}.",
-                pt.oas
+                " Page-table format of `{name}` (from {at_pt}): ARMv7 short descriptors, {}-bit IOVA, {}-bit OAS, mappings of {size_text}{ext}{walk}.",
+                pt.ias, pt.oas
             );
-            let item = quote! {
-                #[doc = #doc]
-                pub type #format = #rt::pgtable::ArmV7s<#mtk_ext, { #sizes }, #coherent>;
+            // The 32-bit default stays implicit, so existing output is unchanged.
+            let item = if pt.ias == 32 {
+                quote! {
+                    #[doc = #doc]
+                    pub type #format = #rt::pgtable::ArmV7s<#mtk_ext, { #sizes }, #coherent>;
+                }
+            } else {
+                let ias = Literal::u32_unsuffixed(u32::from(pt.ias));
+                quote! {
+                    #[doc = #doc]
+                    pub type #format = #rt::pgtable::ArmV7s<#mtk_ext, { #sizes }, #coherent, #ias>;
+                }
             };
             // Slots are second-level tables; the 16K first level takes 16.
             (item, quote!(#rt::pgtable::Table1K), "1K".to_owned())

@@ -1,5 +1,5 @@
 //! Checker, generator and engine agree on Apple DART, Rockchip, Exynos
-//! SysMMU, sun50i and the Tegra SMMU: every generation, version and leaf-size choice the
+//! SysMMU, sun50i, the Tegra SMMU and ARMv7 short descriptors' input sizes: every generation, version and leaf-size choice the
 //! checker accepts, with and without
 //! `coherent-walk`, goes through the real generator into one file that
 //! trybuild compiles and runs. Running it maps a page through each
@@ -71,6 +71,18 @@ fn blocks() -> Vec<(String, String)> {
             ));
         }
     }
+    // Short descriptors: 32-bit input, MediaTek's 34-bit input (64-slot
+    // first level), and a 34-bit input without the extension (refused).
+    for (name, block) in [
+        ("v7s_narrow", "arm-v7s { oas 32; pool 17; }"),
+        (
+            "v7s_mtk_wide",
+            "arm-v7s { ias 34; oas 35; mtk-ext; pool 65; }",
+        ),
+        ("v7s_plain_wide", "arm-v7s { ias 34; oas 32; pool 65; }"),
+    ] {
+        out.push((name.to_owned(), block.to_owned()));
+    }
     out
 }
 
@@ -113,7 +125,8 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
     // Both generations and both versions, each with and without a coherent
     // walk; t8112, Rockchip versions 0 and 3, Exynos versions 0 and 8, a
     // sun50i pool without room for its 16K directory and Tegra20 (whose
-    // GART is no SMMU) are refused.
+    // GART is no SMMU) and a 34-bit short-descriptor input without
+    // `mtk-ext` are refused.
     assert_eq!(
         names,
         [
@@ -145,7 +158,9 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
             "tegra132_nc",
             "tegra132_c",
             "tegra210_nc",
-            "tegra210_c"
+            "tegra210_c",
+            "v7s_narrow",
+            "v7s_mtk_wide"
         ]
     );
     let spec: String = accepted
@@ -178,6 +193,7 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
             "    {{\n\
                  use combos::*;\n\
                  assert_eq!(<{ty}Format as Format>::OAS, {oas});\n\
+                 assert_eq!(<{ty}Format as Format>::IAS, {ias});\n\
                  assert_eq!(<{ty}Format as Format>::COHERENT_WALK, {coherent});\n\
                  {pool}.set_phys_base(0x4000_0000);\n\
                  let t = {ty}::page_table(NoTlb).unwrap();\n\
@@ -186,6 +202,7 @@ fn every_accepted_table_format_spec_generates_code_that_compiles_and_maps() {
                  assert_eq!(t.iova_to_phys(0x10_0000 + {page:#x}), None);\n\
              }}",
             oas = pt.oas,
+            ias = pt.ias,
             coherent = pt.coherent_walk,
         );
     }

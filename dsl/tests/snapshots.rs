@@ -139,6 +139,9 @@ cases! {
     e0401_v7s_oas_beyond_mtk_ext => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { oas 36; mtk-ext; pool 64; }");
     e0401_dart_oas_of_generation => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table apple-dart { generation t6000; oas 36; pool 64; }");
     e0403_v7s_ias => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { ias 40; oas 32; pool 64; }");
+    e0403_v7s_ias_34_needs_mtk_ext => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { ias 34; oas 32; pool 64; }");
+    e0403_v7s_mtk_ias => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { ias 33; oas 35; mtk-ext; pool 64; }");
+    e0406_v7s_34_bit_pool => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { ias 34; oas 35; mtk-ext; pool 64; }");
     e0403_requests_ias => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "requests virtio-iommu { granule 4K; ias 65; }");
     e0404_v7s_size => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "page-table arm-v7s { oas 32; sizes 4K 2M; pool 64; }");
     e0404_requests_size => with("page-table arm-lpae-s1 { granule 4K; ias 48; oas 48; pool 64; }", "requests virtio-iommu { granule 64K; ias 48; sizes 4K 64K; }");

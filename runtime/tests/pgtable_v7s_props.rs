@@ -15,22 +15,24 @@ use proptest::prelude::*;
 /// The four leaf sizes.
 const UNITS: [u64; 4] = [1 << 12, 1 << 16, 1 << 20, 1 << 24];
 
-struct V7s<const MTK: bool>;
+/// `IAS` 34: MediaTek's wider input (64 KiB first level).
+struct V7s<const MTK: bool, const IAS: u32 = 32>;
 
-impl<const MTK: bool> FormatUnderTest for V7s<MTK> {
-    type F = ArmV7s<MTK>;
+impl<const MTK: bool, const IAS: u32> FormatUnderTest for V7s<MTK, IAS> {
+    type F = ArmV7s<MTK, { iommugen_runtime::pgtable::legal::arm_v7s::SIZES }, true, IAS>;
     type Mem = Table1K;
     type Word = u32;
     type Attrs = Attrs;
-    /// The 16 KiB first level.
-    const ROOT_SLOTS: usize = 16;
-    /// 16 KiB aligned and below 4 GiB (table pointers hold 32 bits).
+    /// The 16 KiB first level (64 KiB at a 34-bit input).
+    const ROOT_SLOTS: usize = 1 << (IAS - 28);
+    /// 64 KiB aligned and below 4 GiB (table pointers hold 32 bits).
     const POOL_PA: u64 = 0x4000_0000;
     const UNITS: &'static [u64] = &UNITS;
     /// 256 small pages per second-level table: a section.
     const TABLE_SPAN: u64 = UNITS[2];
-    /// Four supersections at the top of the 32-bit input.
-    const WINDOW_BASE: u64 = (1 << 32) - 4 * UNITS[3];
+    /// Four supersections at the top of the input (above 4 GiB at 34 bits,
+    /// where the first-level index has its two extra bits).
+    const WINDOW_BASE: u64 = (1 << IAS) - 4 * UNITS[3];
     /// At the top of the output range (above 4 GiB with the extension).
     const PA_BASE: u64 = (1 << <ArmV7s<MTK> as Format>::OAS) - 8 * UNITS[3];
     /// Quarters of a supersection, and one page off every larger size.
@@ -59,14 +61,20 @@ impl<const MTK: bool> FormatUnderTest for V7s<MTK> {
     }
 
     fn walk(root: u64, ia: u64, read: &dyn Fn(u64) -> u32) -> Option<(u64, Attrs)> {
-        let cfg = WalkConfig { mtk_ext: MTK };
-        let t = walk(&cfg, root, u32::try_from(ia).ok()?, read).ok()?;
+        let cfg = WalkConfig {
+            mtk_ext: MTK,
+            ias: IAS,
+        };
+        let t = walk(&cfg, root, ia, read).ok()?;
         Some((t.pa, t.attrs))
     }
 
     fn leaves(root: u64, read: &dyn Fn(u64) -> u32) -> Leaves<Attrs> {
-        let (found, tables) =
-            leaves(&WalkConfig { mtk_ext: MTK }, root, read).map_err(|f| format!("{f:?}"))?;
+        let cfg = WalkConfig {
+            mtk_ext: MTK,
+            ias: IAS,
+        };
+        let (found, tables) = leaves(&cfg, root, read).map_err(|f| format!("{f:?}"))?;
         let spans = found.iter().map(|l| Span {
             ia: l.ia,
             size: l.size,
@@ -94,6 +102,13 @@ proptest! {
     fn v7s_mtk_random_ops(ops in ops::<V7s<true>>()) {
         static POOL: StaticPool<Table1K, 40> = StaticPool::new();
         run::<V7s<true>, 40>(&POOL, &ops);
+    }
+
+    #[test]
+    fn v7s_mtk_34bit_random_ops(ops in ops::<V7s<true, 34>>()) {
+        // 64 slots of root, up to 24 second-level tables.
+        static POOL: StaticPool<Table1K, 88> = StaticPool::new();
+        run::<V7s<true, 34>, 88>(&POOL, &ops);
     }
 }
 

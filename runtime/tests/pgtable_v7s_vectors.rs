@@ -223,3 +223,39 @@ fn a_million_pages() {
     assert_eq!(pt.unmap(0, PAGES << 12), (PAGES - 256) << 12);
     assert_eq!(POOL.in_use(), 16);
 }
+
+/// MediaTek's 34-bit input (IOVA_34_EN): io-pgtable-arm-v7s widens only
+/// the first level, to `ias - 20` = 14 index bits, so the root is 16384
+/// words (64 KiB, 64 pool slots, 64 KiB aligned) and an IOVA's bits 33:20
+/// index it. mt8192's CCU0 region starts at 0x2_4000_0000: first-level
+/// index 0x2400.
+#[test]
+fn mediatek_34_bit_input() {
+    type Mtk34 = ArmV7s<true, { iommugen_runtime::pgtable::legal::arm_v7s::SIZES }, true, 34>;
+    static POOL: StaticPool<Table1K, 80> = StaticPool::new();
+    POOL.set_phys_base(POOL_PA);
+    let pt: PageTable<Mtk34, _, _> = PageTable::new(&POOL, NoTlb).unwrap();
+    assert_eq!((Mtk34::IAS, Mtk34::OAS), (34, 35));
+    assert_eq!(POOL.in_use(), 64);
+    assert_eq!(pt.root() % (64 << 10), 0);
+    let rw = Prot::READ | Prot::WRITE;
+    let read = reader(&POOL);
+    // A small page in the CCU0 region: a table at first-level word 0x2400.
+    pt.map(0x2_4000_3000, 0x1_2345_6000, 0x1000, rw).unwrap();
+    let l1 = read(pt.root() + 0x2400 * 4);
+    assert_eq!(l1 & 0b11, 0b01);
+    let l2 = u64::from(l1 & !0x3ff);
+    // Small page, PA[32] in bit 9, no permission bits: S|nG|TEX0 = 0xc4 at
+    // bit 4 (0xc40) | type 0x2 | PA[32] 0x200 -> 0x2345_6e42.
+    assert_eq!(read(l2 + 3 * 4), 0x2345_6e42);
+    assert_eq!(pt.iova_to_phys(0x2_4000_3abc), Some(0x1_2345_6abc));
+    // Word 0x400 (0x4000_0000 and up, 4 GiB lower) stays empty.
+    assert_eq!(read(pt.root() + 0x400 * 4), 0);
+    // A section at the top of the 16 GiB input; the input ends there.
+    pt.map(0x3_fff0_0000, 0x10_0000, 0x10_0000, rw).unwrap();
+    assert_eq!(read(pt.root() + 0x3fff * 4) & 0b11, 0b10);
+    assert_eq!(
+        pt.map(0x4_0000_0000, 0, 0x1000, rw),
+        Err(MapError::IovaOutOfRange)
+    );
+}

@@ -43,13 +43,15 @@ pub(super) fn arm_v7s(
         "the `arm-v7s` format",
         diags,
     );
+    let mtk_ext = items.find("mtk-ext").is_some();
+    let ias = v7s_ias(&items, mtk_ext, diags);
     let fixed = Fixed {
         granule_shift: r::GRANULE_SHIFT,
-        ias: r::IAS,
+        // The written value when refused, so the refusal is not repeated.
+        ias: ias.unwrap_or_else(|| items.num("ias").map_or(r::IAS, |n| n.value as u32)),
         sizes: r::SIZES,
     };
     fixed_granule_and_ias(&items, &fixed, "arm-v7s", diags);
-    let mtk_ext = items.find("mtk-ext").is_some();
     let oas = match items.need("oas", "oas 32;", diags) {
         Some(PtKind::Oas(n)) => {
             let max = r::max_oas(mtk_ext);
@@ -82,11 +84,17 @@ pub(super) fn arm_v7s(
         _ => None,
     };
     let page_sizes = sizes(&items, &fixed, "arm-v7s", diags);
-    // Pool slots are 1K second-level tables; the 16K first level takes 16.
+    // Pool slots are 1K second-level tables; the first level takes 16 (64
+    // at a 34-bit input).
+    let walk = r::pool_min(ias.unwrap_or(r::IAS));
     let pool = pool(
         &items,
-        17,
-        "the 16K first level (16 slots of 1K) and one 1K second-level table",
+        walk,
+        &format!(
+            "the {}K first level ({} slots of 1K) and one 1K second-level table",
+            walk - 1,
+            walk - 1
+        ),
         diags,
     );
     if errors_since(diags, mark) {
@@ -95,13 +103,50 @@ pub(super) fn arm_v7s(
     Some(ir::PageTable {
         format: ir::Format::ArmV7s { mtk_ext },
         granule: Granule::K4,
-        ias: r::IAS as u8,
+        ias: ias? as u8,
         oas: oas?,
         page_sizes: page_sizes?,
         coherent_walk: items.find("coherent-walk").is_some(),
         pool_tables: pool?,
         span,
     })
+}
+
+/// `arm-v7s`'s `ias`: 32 (the default), or 34 with `mtk-ext` (MediaTek's
+/// IOVA_34_EN). None after a diagnostic.
+fn v7s_ias(items: &Items<'_>, mtk_ext: bool, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    use legal::arm_v7s as r;
+    let Some(n) = items.num("ias") else {
+        return Some(r::IAS);
+    };
+    if n.value == u64::from(r::IAS) || (mtk_ext && n.value == u64::from(r::MTK_IAS)) {
+        return Some(n.value as u32);
+    }
+    let help = if n.value == u64::from(r::MTK_IAS) {
+        "a 34-bit IOVA is MediaTek's (Linux's IOVA_34_EN, with IO_PGTABLE_QUIRK_ARM_MTK_EXT): add `mtk-ext;`".to_owned()
+    } else if mtk_ext {
+        format!(
+            "`arm-v7s` with `mtk-ext` takes `ias {}` or `ias {}`",
+            r::IAS,
+            r::MTK_IAS
+        )
+    } else {
+        format!(
+            "`arm-v7s` has `ias {}` only; write that or leave it out",
+            r::IAS
+        )
+    };
+    diags.push(bad(
+        Code::BadInputSize,
+        n,
+        format!(
+            "input address size {} is not one `arm-v7s` can express",
+            n.value
+        ),
+        "input address size",
+        help,
+    ));
+    None
 }
 
 /// What a format other than LPAE and ARMv7s has: its items, its fixed

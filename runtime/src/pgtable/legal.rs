@@ -86,9 +86,23 @@ pub mod lpae {
 pub mod arm_v7s {
     /// Always 4K small pages.
     pub const GRANULE_SHIFT: u32 = 12;
-    /// The only input size: 4096 first-level entries of 1M.
+    /// The input size: 4096 first-level entries of 1M.
     pub const IAS: u32 = 32;
+    /// MediaTek's wider input (IOVA_34_EN), only with the extension:
+    /// 16384 first-level entries.
+    pub const MTK_IAS: u32 = 34;
     use crate::pgtable::{ArmV7s, Format};
+
+    /// Smallest pool that holds one walk at input size `ias` (32 or 34):
+    /// the first level (16 or 64 slots of 1 KiB) and one second-level table.
+    pub const fn pool_min(ias: u32) -> u64 {
+        if ias == MTK_IAS {
+            super::one_walk_in_1k_slots::<ArmV7s<true, SIZES, true, MTK_IAS>>()
+        } else {
+            super::one_walk_in_1k_slots::<ArmV7s>()
+        }
+    }
+    const _: () = assert!(pool_min(IAS) == 17 && pool_min(MTK_IAS) == 65);
 
     /// Leaf sizes: 4K small, 64K large, 1M section, 16M supersection.
     pub const SIZES: u64 = crate::pgtable::formats::arm_v7s::ALL_SIZES;

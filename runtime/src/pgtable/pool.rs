@@ -159,9 +159,11 @@ impl Default for LiveWord {
 #[repr(C, align(64))]
 struct AllocState {
     /// Free lists of runs of `1 << order` slots, by order (orders above 0
-    /// only for concatenated roots): `tag << 32 | (slot + 1)`, 0 in the low
+    /// only for roots larger than a table: LPAE's concatenated stage-2
+    /// roots, up to 16 slots, and short-descriptor first levels, up to 64
+    /// at MediaTek's 34-bit input): `tag << 32 | (slot + 1)`, 0 in the low
     /// half when empty.
-    free_head: [AtomicU64; 5],
+    free_head: [AtomicU64; 7],
     bump: AtomicUsize,
     in_use: AtomicUsize,
 }
@@ -230,7 +232,7 @@ impl<T: TableMem, const N: usize> StaticPool<T, N> {
             next: [const { AtomicU32::new(0) }; N],
             dirty: [const { AtomicBool::new(false) }; N],
             state: AllocState {
-                free_head: [const { AtomicU64::new(0) }; 5],
+                free_head: [const { AtomicU64::new(0) }; 7],
                 bump: AtomicUsize::new(0),
                 in_use: AtomicUsize::new(0),
             },

@@ -6,7 +6,8 @@
 //! engine: it reads raw 32-bit descriptors through a callback.
 //!
 //! Configuration assumed (what a driver programs with this format):
-//! TTBCR.N = 0 (TTBR0 covers 4 GiB, the first-level table is 16 KiB),
+//! TTBCR.N = 0 (TTBR0 covers 4 GiB, the first-level table is 16 KiB; 16
+//! GiB and 64 KiB with MediaTek's 34-bit input),
 //! SCTLR.TRE = 1 and AFE = 1 (TEX\[0\]:C:B index PRRR/NMRR, AP\[0\] is an
 //! access flag), PRRR/NMRR as the format documents: index 1 Device, 4
 //! Normal non-cacheable, 7 Normal write-back.
@@ -19,6 +20,22 @@ pub struct WalkConfig {
     /// MediaTek 4GB mode: leaves carry PA\[32\], PA\[33\], PA\[34\] in bits
     /// 9, 4, 5, and no permission bits are interpreted.
     pub mtk_ext: bool,
+    /// Input address bits: 32, or 34 for MediaTek's IOVA_34_EN, where (as
+    /// Linux's io-pgtable-arm-v7s sizes it) the first level alone grows, to
+    /// `ias - 20` index bits, and the table to `4 << (ias - 20)` bytes.
+    pub ias: u32,
+}
+
+impl WalkConfig {
+    /// First-level entries.
+    fn l1_entries(&self) -> u64 {
+        1 << (self.ias - 20)
+    }
+
+    /// The first-level table's base in `ttbr` (aligned to its size).
+    fn root(&self, ttbr: u64) -> u64 {
+        ttbr & !(self.l1_entries() * 4 - 1)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,24 +170,28 @@ fn l2_leaf(cfg: &WalkConfig, d: u32) -> (u64, u64, Attrs) {
     }
 }
 
-/// Translate `ia` (32 bits) by walking from the first-level table at
-/// `ttbr`, reading descriptors with `read(physical_address)`.
+/// Translate `ia` (`cfg.ias` bits; a wider address faults at the first
+/// level) by walking from the first-level table at `ttbr`, reading
+/// descriptors with `read(physical_address)`.
 pub fn walk(
     cfg: &WalkConfig,
     ttbr: u64,
-    ia: u32,
+    ia: u64,
     read: &dyn Fn(u64) -> u32,
 ) -> Result<Translation, Fault> {
-    let l1 = read((ttbr & !0x3fff) | ((ia >> 20) as u64) << 2);
+    if ia >> cfg.ias != 0 {
+        return Err(Fault::Level1);
+    }
+    let l1 = read(cfg.root(ttbr) | (ia >> 20) << 2);
     match l1 & 0b11 {
         0b01 => {
-            let l2 = read((l1 & 0xffff_fc00) as u64 | (((ia >> 12) & 0xff) as u64) << 2);
+            let l2 = read((l1 & 0xffff_fc00) as u64 | ((ia >> 12) & 0xff) << 2);
             if l2 & 0b11 == 0 {
                 return Err(Fault::Level2);
             }
             let (base, size, attrs) = l2_leaf(cfg, l2);
             Ok(Translation {
-                pa: base | (ia as u64 & (size - 1)),
+                pa: base | (ia & (size - 1)),
                 size,
                 attrs,
             })
@@ -178,7 +199,7 @@ pub fn walk(
         0b10 => {
             let (base, size, attrs) = l1_leaf(cfg, l1);
             Ok(Translation {
-                pa: base | (ia as u64 & (size - 1)),
+                pa: base | (ia & (size - 1)),
                 size,
                 attrs,
             })
@@ -206,9 +227,9 @@ pub fn leaves(
 ) -> Result<(Vec<Leaf>, usize), Fault> {
     let mut out = Vec::new();
     let mut tables = 0;
-    let root = ttbr & !0x3fff;
+    let root = cfg.root(ttbr);
     let mut i = 0u64;
-    while i < 4096 {
+    while i < cfg.l1_entries() {
         let ia = i << 20;
         let d = read(root + i * 4);
         match d & 0b11 {

@@ -124,6 +124,10 @@ pub fn run(pt: &ir::PageTable, ops: &[Op], mem: &Memory) -> Result<Run, String> 
         ir::Format::ArmV7s { mtk_ext: false } => {
             apply::<ArmV7s<false, { legal::arm_v7s::SIZES }, true>, 10>(pt, ops, mem)
         }
+        ir::Format::ArmV7s { mtk_ext: true } if u32::from(pt.ias) == legal::arm_v7s::MTK_IAS => {
+            const IAS: u32 = legal::arm_v7s::MTK_IAS;
+            apply::<ArmV7s<true, { legal::arm_v7s::SIZES }, true, IAS>, 10>(pt, ops, mem)
+        }
         ir::Format::ArmV7s { mtk_ext: true } => {
             apply::<ArmV7s<true, { legal::arm_v7s::SIZES }, true>, 10>(pt, ops, mem)
         }

@@ -3,7 +3,8 @@
 //! [`Format`].
 //!
 //! Geometry: a 32-bit IOVA, a first-level table of 4096 32-bit entries
-//! (16 KiB, each mapping 1 MiB) and second-level tables of 256 entries
+//! (16 KiB, each mapping 1 MiB; 16384 entries, 64 KiB, for MediaTek's
+//! 34-bit IOVA) and second-level tables of 256 entries
 //! (1 KiB, each mapping 4 KiB). Leaves: 4K small pages, 64K large pages (16
 //! identical second-level entries), 1M sections and 16M supersections (16
 //! identical first-level entries). In the engine's numbering the first
@@ -72,15 +73,21 @@ pub const ALL_SIZES: u64 = (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24);
 
 /// An ARMv7 short-descriptor format. `MTK_EXT`: MediaTek's 35-bit output
 /// extension; `SIZES`: allowed leaf sizes (a subset of [`ALL_SIZES`],
-/// must include 4K); `COHERENT`: the walker snoops CPU caches.
+/// must include 4K); `COHERENT`: the walker snoops CPU caches; `IA_BITS`:
+/// the IOVA size, 32, or 34 with `MTK_EXT` (MediaTek's IOVA_34_EN: Linux's
+/// io-pgtable-arm-v7s widens only the first level, to `ias - 20` index
+/// bits, so its table is 64 KiB of 16384 entries).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ArmV7s<
     const MTK_EXT: bool = false,
     const SIZES: u64 = ALL_SIZES,
     const COHERENT: bool = true,
+    const IA_BITS: u32 = 32,
 >;
 
-impl<const MTK_EXT: bool, const SIZES: u64, const COHERENT: bool> ArmV7s<MTK_EXT, SIZES, COHERENT> {
+impl<const MTK_EXT: bool, const SIZES: u64, const COHERENT: bool, const IA_BITS: u32>
+    ArmV7s<MTK_EXT, SIZES, COHERENT, IA_BITS>
+{
     /// Whether leaves carry MediaTek's PA bits 32-34 (and no permissions).
     pub const MTK_EXT: bool = MTK_EXT;
 
@@ -209,23 +216,29 @@ const SMALL_MASK: u32 = 0xffff_f000;
 const LARGE_MASK: u32 = 0xffff_0000;
 const TABLE_MASK: u32 = 0xffff_fc00;
 
-impl<const MTK_EXT: bool, const SIZES: u64, const COHERENT: bool> Format
-    for ArmV7s<MTK_EXT, SIZES, COHERENT>
+impl<const MTK_EXT: bool, const SIZES: u64, const COHERENT: bool, const IA_BITS: u32> Format
+    for ArmV7s<MTK_EXT, SIZES, COHERENT, IA_BITS>
 {
     type Desc = AtomicU32;
-    const VALID: () = assert!(
-        SIZES & !ALL_SIZES == 0 && SIZES & (1 << 12) != 0,
-        "ARMv7 short descriptors map 4K (required), 64K, 1M and 16M"
-    );
+    const VALID: () = {
+        assert!(
+            SIZES & !ALL_SIZES == 0 && SIZES & (1 << 12) != 0,
+            "ARMv7 short descriptors map 4K (required), 64K, 1M and 16M"
+        );
+        assert!(
+            IA_BITS == 32 || (IA_BITS == 34 && MTK_EXT),
+            "short descriptors take a 32-bit IOVA, or 34 bits with MediaTek's extension"
+        );
+    };
     const GRANULE_SHIFT: u32 = 12;
-    const IAS: u32 = 32;
+    const IAS: u32 = IA_BITS;
     const OAS: u32 = if MTK_EXT { 35 } else { 32 };
     const TABLE_PA_BITS: u32 = 32;
     const PAGE_SIZES: u64 = SIZES;
     const COHERENT_WALK: bool = COHERENT;
     const START: u32 = 2;
-    const SHIFT: [u32; 4] = [32, 32, 20, 12];
-    const INDEX_BITS: [u32; 4] = [0, 0, 12, 8];
+    const SHIFT: [u32; 4] = [IA_BITS, IA_BITS, 20, 12];
+    const INDEX_BITS: [u32; 4] = [0, 0, IA_BITS - 20, 8];
     const CONTIG: [u32; 4] = [0, 0, 4, 4];
     const ROOT_TABLES: u32 = 1;
     const LINEAR_OA: bool = !MTK_EXT;
