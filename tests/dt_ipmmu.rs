@@ -380,3 +380,53 @@ fn a_main_phandle_naming_another_node_is_a_lint() {
         .collect();
     assert_eq!(codes, ["dt::W0305", "dt::W0313"], "{v:#}");
 }
+
+/// `--soc-revision`: Linux matches soc_denylist's `ES2.*` against the
+/// revision the chip reports (soc_device_match, glob_match). On an H3
+/// ES2.0 every master is refused, PCI included, for that reason; on
+/// ES1.1 the allow-list decides as without the entry. Either way the
+/// revision is known, so no W0305, and the report says which it used.
+#[test]
+fn rcar_h3_soc_revision_decides_the_deny_entry() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let path = path.display().to_string();
+    let rid = ["--rid", "/soc/pcie@fe000000@0x100"];
+    let (code, v) = json_with(&path, &[&rid[..], &["--soc-revision", "ES2.0"]].concat());
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["soc_revision"], "ES2.0");
+    for unit in ["ee100000", "ee120000", "ee140000", "ee160000"] {
+        let m = find(&v, "masters", &format!("/soc/mmc@{unit}"));
+        assert_eq!(m["translation"], "direct", "{m:#}");
+        assert_eq!(m["untranslated"]["reason"], "master-refused", "{m:#}");
+        let why = m["untranslated"]["message"].as_str().unwrap();
+        assert!(why.contains("renesas,r8a7795 revision ES2.*"), "{why}");
+    }
+    let pci = &v["pci"][0];
+    assert_eq!(pci["untranslated"]["reason"], "master-refused", "{pci:#}");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
+
+    let (code, v) = json_with(&path, &[&rid[..], &["--soc-revision", "ES1.1"]].concat());
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["soc_revision"], "ES1.1");
+    let sdhi = find(&v, "masters", "/soc/mmc@ee100000");
+    assert_eq!(sdhi["translation"], "iommu", "{sdhi:#}");
+    let dmac = find(&v, "masters", "/soc/dma-controller@e6700000");
+    assert_eq!(dmac["untranslated"]["reason"], "master-refused");
+    assert!(dmac["untranslated"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("allow-list"));
+    assert_eq!(v["pci"][0]["translation"], "iommu");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
+
+    // Without the flag: unknown revision, W0305 (rcar_h3_sdhi_utlbs).
+    let (_, v) = json(&path);
+    assert!(v["soc_revision"].is_null(), "{v:#}");
+    assert_eq!(v["diagnostics"][0]["code"], "dt::W0305");
+
+    // The human report names the revision it used.
+    tools::require("dtc", "device-tree-compiler");
+    let out = iommugen(&["dt", "--soc-revision", "ES2.0", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("SoC revision: ES2.0"), "{text}");
+}

@@ -19,6 +19,7 @@ pub mod dma;
 pub mod domain;
 pub mod fdt;
 pub mod fwspec;
+pub mod glob;
 pub mod init;
 pub mod instances;
 pub mod iova;

@@ -39,6 +39,9 @@ impl Report {
         for s in &report.specs {
             let _ = writeln!(out, "  {s}");
         }
+        if let Some(rev) = &report.soc_revision {
+            let _ = writeln!(out, "\nSoC revision: {rev} (--soc-revision)");
+        }
         let _ = writeln!(out, "\nIOMMUs ({}):", report.iommus.len());
         for i in &report.iommus {
             let status = match &i.status {

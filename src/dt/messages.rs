@@ -98,9 +98,16 @@ pub fn untranslated_note(
                     Some(n) => format!("its device name \"{n}\" is not on the allow-list"),
                     None => "it has no device name to match the allow-list".into(),
                 },
-                Refusal::SocDenied { machine } => {
-                    format!("the driver attaches no master on {machine}")
-                }
+                Refusal::SocDenied {
+                    machine,
+                    revision: None,
+                } => format!("the driver attaches no master on {machine}"),
+                Refusal::SocDenied {
+                    machine,
+                    revision: Some(glob),
+                } => format!(
+                    "the driver attaches no master on {machine} revision {glob}, which the chip's revision matches"
+                ),
             };
             Some(format!(
                 "IOMMU {iommu}'s driver refuses the master: {why} (Linux's of_xlate returns -ENODEV): runs untranslated"

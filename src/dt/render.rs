@@ -92,6 +92,7 @@ impl Report {
         }));
         json!({
             "specs": report.specs,
+            "soc_revision": report.soc_revision,
             "iommus": iommus,
             "masters": masters,
             "pci": pci,

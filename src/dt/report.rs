@@ -145,6 +145,9 @@ pub struct Report {
     /// The spec files the drivers came from, as the caller names them
     /// (the library does not read files; the CLI fills this in).
     pub specs: Vec<String>,
+    /// The chip revision the deny lists were matched on
+    /// ([`Drivers::with_soc_revision`]); `None`: unknown.
+    pub soc_revision: Option<String>,
 }
 
 impl Report {
@@ -204,6 +207,7 @@ impl From<FdtError> for DtError {
 /// blob that cannot be read at all is an error.
 pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, DtError> {
     let table = drivers.table();
+    let soc_revision = drivers.soc_revision();
     let drivers = drivers.drivers();
     let fdt = Fdt::new(blob)?;
     let (n, p) = DeviceTree::measure(&fdt)?;
@@ -219,15 +223,21 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
             capacity: tree.len(),
         })
     })?;
-    let mut report = Report::default();
+    let mut report = Report {
+        soc_revision: soc_revision.map(str::to_owned),
+        ..Report::default()
+    };
     let mut domain_store = vec![DomainInfo::EMPTY; tree.len() + rids.len()];
     let mut per_instance = vec![0u32; iommus.records().len()];
     let mut domains = DomainTable::new(&mut domain_store, &mut per_instance).with_dma_facts(facts);
 
     describe_iommus(&tree, &iommus, drivers, &mut report);
-    report
-        .diagnostics
-        .extend(super::socs::undecidable(&tree, &iommus, drivers));
+    report.diagnostics.extend(super::socs::undecidable(
+        &tree,
+        &iommus,
+        drivers,
+        soc_revision,
+    ));
     let mut fw = HostFwSpec::new();
     let populated = platform::populated(&tree);
     for node in tree
