@@ -12,6 +12,7 @@ extern crate alloc;
 
 pub mod boot;
 pub mod configure;
+pub mod contexts;
 pub mod decl;
 pub mod deferred;
 pub mod devname;

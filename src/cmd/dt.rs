@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Also look for tree mistakes the boot flow accepts (warnings
-    /// dt::W0310..W0320, listed in the book's "The boot flow" chapter).
+    /// dt::W0310..W0321, listed in the book's "The boot flow" chapter).
     #[arg(long)]
     pub lint: bool,
     /// The chip's revision (e.g. `ES2.0`), which a device tree does not

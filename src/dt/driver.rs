@@ -3,6 +3,7 @@
 //! performs, evaluated at run time.
 
 use iommugen_dsl::ir::{self, Expr, Source};
+use iommugen_runtime::contexts::ContextPool;
 use iommugen_runtime::decl::{
     DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
 };
@@ -377,6 +378,17 @@ impl IommuDriver for SpecDriver {
             ids.push(id as u32)?;
         }
         Ok(())
+    }
+
+    /// `contexts N reserved K`, drawn from the main instance's pool for a
+    /// cache instance, as generated drivers do.
+    fn contexts(&self, iommu: Node<'_>) -> Option<ContextPool> {
+        let c = self.ir.contexts.as_ref()?;
+        let main = self
+            .main
+            .as_ref()
+            .map(|(property, family)| (*property, family.as_slice()));
+        ContextPool::of(iommu, c.total, c.reserved, main)
     }
 }
 

@@ -65,6 +65,13 @@ impl Report {
                 let _ = writeln!(out, "    main instance of {}", i.caches.join(", "));
             }
         }
+        for u in &report.contexts {
+            let _ = writeln!(
+                out,
+                "  {}: {} of {} translation contexts ({} reserved) held, {} domains needed",
+                u.iommu, u.held, u.total, u.reserved, u.needed
+            );
+        }
         let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
         for m in &report.masters {
             master(&mut out, m);

@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod contexts;
 pub mod driver;
 pub mod dtc;
 mod excerpt;
@@ -29,6 +30,7 @@ pub mod translation;
 #[cfg(test)]
 mod equivalence;
 
+pub use contexts::ContextUse;
 pub use excerpt::SourceTexts;
 pub use lint::lint;
 pub use report::{

@@ -10,7 +10,7 @@ use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::map_id::of_map_id;
 use iommugen_runtime::master::NAME_LEN;
-use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
+use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainOwner, DomainTable};
 
 use super::driver::SpecDriver;
 use super::messages::{
@@ -148,6 +148,8 @@ pub struct Report {
     /// The chip revision the deny lists were matched on
     /// ([`Drivers::with_soc_revision`]); `None`: unknown.
     pub soc_revision: Option<String>,
+    /// Each context-holding instance the tree asks for contexts (`contexts`).
+    pub contexts: Vec<super::contexts::ContextUse>,
 }
 
 impl Report {
@@ -239,12 +241,16 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
         soc_revision,
     ));
     let mut fw = HostFwSpec::new();
+    let mut needs = super::contexts::Needs::default();
     let populated = platform::populated(&tree);
     for node in tree
         .nodes()
         .filter(|n| platform::is_dma_master(*n, &populated))
     {
         let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &facts);
+        if no_context(&entry.untranslated) {
+            needs.refused(DomainOwner::Device(node.id()), fw.iommus(), &iommus, &tree);
+        }
         if let Some(e) = &entry.error {
             // A configuring error is about the master's `iommus`; a setup
             // error (dma-ranges, domains) about the node.
@@ -264,6 +270,13 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     }
     for q in rids {
         let entry = pci_entry(&tree, q, &iommus, &mut fw, &mut domains, drivers);
+        if let (true, Some(host)) = (no_context(&entry.untranslated), tree.find_path(&q.host)) {
+            let owner = DomainOwner::Pci {
+                host: host.id(),
+                rid: q.rid,
+            };
+            needs.refused(owner, fw.iommus(), &iommus, &tree);
+        }
         if let Some(e) = &entry.error {
             report.diagnostics.push(TreeDiagnostic::about(
                 "error",
@@ -276,7 +289,12 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
         report.pci.push(entry);
     }
     report.domains = domains.domains().len();
+    report.contexts = needs.finish(domains.domains(), &iommus, &tree);
     Ok(report)
+}
+
+fn no_context(u: &Option<Untranslated>) -> bool {
+    u.as_ref().is_some_and(|u| u.reason == Reason::NoContext)
 }
 
 fn describe_iommus(
@@ -461,7 +479,11 @@ fn master_entry(
                 reason,
                 message: failure_consequence(t, &message),
             });
-            entry.error = Some(message);
+            // Out of contexts, Linux logs and runs the master untranslated:
+            // an outcome, not a mistake of the tree (`--lint` W0321 says it).
+            if reason != Reason::NoContext {
+                entry.error = Some(message);
+            }
         }
     }
     entry
@@ -529,7 +551,11 @@ fn pci_entry(
                 reason,
                 message: failure_consequence(t, &message),
             });
-            entry.error = Some(message);
+            // Out of contexts, Linux logs and runs the master untranslated:
+            // an outcome, not a mistake of the tree (`--lint` W0321 says it).
+            if reason != Reason::NoContext {
+                entry.error = Some(message);
+            }
         }
     }
     entry
