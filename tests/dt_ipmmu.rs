@@ -514,6 +514,15 @@ fn more_domains_than_contexts_leaves_the_last_untranslated() {
             && message.contains("8 translation contexts (1 reserved)"),
         "{message}"
     );
+    // The human report says the same per main IPMMU.
+    let out = iommugen(&[&["dt"][..], &args, &[path.as_str()]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "/iommu@e67b0000: 7 of 8 translation contexts (1 reserved) held, 8 domains needed"
+        ),
+        "{text}"
+    );
     // The real H3 fragment needs two of ipmmu_mm's seven (ipmmu_ds1's SDHI
     // and, with a RID, ipmmu_hc's PCIe): no warning.
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
