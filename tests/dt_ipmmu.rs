@@ -380,3 +380,156 @@ fn a_main_phandle_naming_another_node_is_a_lint() {
         .collect();
     assert_eq!(codes, ["dt::W0305", "dt::W0313"], "{v:#}");
 }
+
+/// `--soc-revision`: Linux matches soc_denylist's `ES2.*` against the
+/// revision the chip reports (soc_device_match, glob_match). On an H3
+/// ES2.0 every master is refused, PCI included, for that reason; on
+/// ES1.1 the allow-list decides as without the entry. Either way the
+/// revision is known, so no W0305, and the report says which it used.
+#[test]
+fn rcar_h3_soc_revision_decides_the_deny_entry() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let path = path.display().to_string();
+    let rid = ["--rid", "/soc/pcie@fe000000@0x100"];
+    let (code, v) = json_with(&path, &[&rid[..], &["--soc-revision", "ES2.0"]].concat());
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["soc_revision"], "ES2.0");
+    for unit in ["ee100000", "ee120000", "ee140000", "ee160000"] {
+        let m = find(&v, "masters", &format!("/soc/mmc@{unit}"));
+        assert_eq!(m["translation"], "direct", "{m:#}");
+        assert_eq!(m["untranslated"]["reason"], "master-refused", "{m:#}");
+        let why = m["untranslated"]["message"].as_str().unwrap();
+        assert!(why.contains("renesas,r8a7795 revision ES2.*"), "{why}");
+    }
+    let pci = &v["pci"][0];
+    assert_eq!(pci["untranslated"]["reason"], "master-refused", "{pci:#}");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
+
+    let (code, v) = json_with(&path, &[&rid[..], &["--soc-revision", "ES1.1"]].concat());
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["soc_revision"], "ES1.1");
+    let sdhi = find(&v, "masters", "/soc/mmc@ee100000");
+    assert_eq!(sdhi["translation"], "iommu", "{sdhi:#}");
+    let dmac = find(&v, "masters", "/soc/dma-controller@e6700000");
+    assert_eq!(dmac["untranslated"]["reason"], "master-refused");
+    assert!(dmac["untranslated"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("allow-list"));
+    assert_eq!(v["pci"][0]["translation"], "iommu");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v:#}");
+
+    // Without the flag: unknown revision, W0305 (rcar_h3_sdhi_utlbs).
+    let (_, v) = json(&path);
+    assert!(v["soc_revision"].is_null(), "{v:#}");
+    assert_eq!(v["diagnostics"][0]["code"], "dt::W0305");
+
+    // The human report names the revision it used.
+    tools::require("dtc", "device-tree-compiler");
+    let out = iommugen(&["dt", "--soc-revision", "ES2.0", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("SoC revision: ES2.0"), "{text}");
+}
+
+/// Contexts: an R-Car M3-W+ (Gen3: 8 contexts, context 0 reserved, so 7
+/// domains) with eight cache IPMMUs, each with one master Linux lets
+/// attach: four SDHI controllers and four PCIe host bridges' RIDs. Linux
+/// puts each cache IPMMU's masters in one group (ipmmu_find_group), so
+/// eight domains want a context of ipmmu_mm; the eighth attach finds none
+/// (ipmmu_domain_allocate_context: -EBUSY) and that function keeps direct
+/// DMA. `--lint` names the main IPMMU, its count and the need.
+#[test]
+fn more_domains_than_contexts_leaves_the_last_untranslated() {
+    let mut dts = String::from(
+        "/dts-v1/;\n/ {\n\tcompatible = \"renesas,r8a77961\";\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\tmm: iommu@e67b0000 {\n\t\tcompatible = \"renesas,ipmmu-r8a77961\";\n\t\treg = <0xe67b0000 0x1000>;\n\t\t#iommu-cells = <1>;\n\t};\n",
+    );
+    for i in 0..8u32 {
+        dts += &format!(
+            "\tc{i}: iommu@{:x} {{\n\t\tcompatible = \"renesas,ipmmu-r8a77961\";\n\t\treg = <{:#x} 0x1000>;\n\t\trenesas,ipmmu-main = <&mm {i}>;\n\t\t#iommu-cells = <1>;\n\t}};\n",
+            0xe680_0000u32 + i * 0x1_0000,
+            0xe680_0000u32 + i * 0x1_0000
+        );
+    }
+    for (i, unit) in ["ee100000", "ee120000", "ee140000", "ee160000"]
+        .iter()
+        .enumerate()
+    {
+        dts += &format!(
+            "\tmmc@{unit} {{\n\t\treg = <0x{unit} 0x2000>;\n\t\tiommus = <&c{i} {}>;\n\t}};\n",
+            32 + i
+        );
+    }
+    let mut rids = Vec::new();
+    for i in 4..8u32 {
+        let base = 0xfe00_0000u32 + (i - 4) * 0x10_0000;
+        dts += &format!(
+            "\tpcie@{base:x} {{\n\t\treg = <{base:#x} 0x80000>;\n\t\tiommu-map = <0 &c{i} 0 1>;\n\t\tiommu-map-mask = <0>;\n\t}};\n"
+        );
+        rids.push(format!("/pcie@{base:x}@0x0"));
+    }
+    dts += "};\n";
+    let dir = scratch("dt_ipmmu", "contexts");
+    let path = write(&dir, "board.dts", &dts);
+    let mut args = vec!["--lint"];
+    for r in &rids {
+        args.extend(["--rid", r.as_str()]);
+    }
+    let (code, v) = json_with(&path, &args);
+    // Running out of contexts is an outcome, not an error: exit 0.
+    assert_eq!(code, 0, "{v:#}");
+    for unit in ["ee100000", "ee120000", "ee140000", "ee160000"] {
+        let m = find(&v, "masters", &format!("/mmc@{unit}"));
+        assert_eq!(m["translation"], "iommu", "{m:#}");
+    }
+    let pci = v["pci"].as_array().unwrap();
+    for p in &pci[..3] {
+        assert_eq!(p["translation"], "iommu", "{p:#}");
+    }
+    let last = &pci[3];
+    assert_eq!(last["translation"], "direct", "{last:#}");
+    assert_eq!(last["untranslated"]["reason"], "no-context", "{last:#}");
+    assert!(last["error"].is_null(), "{last:#}");
+    let why = last["untranslated"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("no translation context left on IOMMU /iommu@e67b0000"),
+        "{why}"
+    );
+    assert!(why.contains("8 contexts (1 reserved)"), "{why}");
+    assert_eq!(
+        v["contexts"],
+        serde_json::json!([{ "iommu": "/iommu@e67b0000", "total": 8, "reserved": 1,
+                             "held": 7, "needed": 8 }])
+    );
+    let w: Vec<&Value> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "dt::W0321")
+        .collect();
+    assert_eq!(w.len(), 1, "{v:#}");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("/iommu@e67b0000")
+            && message.contains("needs 8 domains")
+            && message.contains("8 translation contexts (1 reserved)"),
+        "{message}"
+    );
+    // The human report says the same per main IPMMU.
+    let out = iommugen(&[&["dt"][..], &args, &[path.as_str()]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "/iommu@e67b0000: 7 of 8 translation contexts (1 reserved) held, 8 domains needed"
+        ),
+        "{text}"
+    );
+    // The real H3 fragment needs two of ipmmu_mm's seven (ipmmu_ds1's SDHI
+    // and, with a RID, ipmmu_hc's PCIe): no warning.
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/r8a77951-ipmmu.dts");
+    let (_, v) = json_with(
+        &real.display().to_string(),
+        &["--lint", "--rid", "/soc/pcie@fe000000@0x100"],
+    );
+    assert_eq!(v["contexts"][0]["needed"], 2, "{v:#}");
+    assert_eq!(v["contexts"][0]["held"], 2, "{v:#}");
+}

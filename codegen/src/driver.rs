@@ -108,6 +108,7 @@ pub fn driver_items(
     let info = info_expr(driver, rt);
     let init = init_fn(driver, rt, family);
     let of_xlate = of_xlate_fn(driver, rt);
+    let contexts = crate::contexts::contexts_fn(driver, rt, family);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
@@ -142,6 +143,8 @@ pub fn driver_items(
             #init
 
             #of_xlate
+
+            #contexts
         }
 
         #translation

@@ -21,6 +21,7 @@
 
 mod builder;
 mod child;
+mod contexts;
 mod driver;
 mod expr;
 mod module;

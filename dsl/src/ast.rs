@@ -91,6 +91,9 @@ pub enum ItemKind {
     /// `main property "NAME";`: an instance whose node has `NAME` (a
     /// phandle, maybe with cells) is a cache instance of a main one.
     Main(Str),
+    /// `contexts N reserved K;`: each main instance has N translation
+    /// contexts, the first K (none when left out) kept from domains.
+    Contexts { total: Num, reserved: Option<Num> },
     /// `page-table FORMAT { ... }` or `requests PROTOCOL { ... }`
     PageTable(PageTableAst),
     /// `dma { ... }`
@@ -126,6 +129,7 @@ impl ItemKind {
             ItemKind::Id(_) => "id",
             ItemKind::Pci => "pci",
             ItemKind::Main(_) => "main",
+            ItemKind::Contexts { .. } => "contexts",
             ItemKind::PageTable(pt) if pt.requests => "requests",
             ItemKind::PageTable(_) => "page-table",
             ItemKind::Dma(_) => "dma",

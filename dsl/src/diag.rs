@@ -95,6 +95,9 @@ codes! {
     BadMasterName = "E0701", Error, "`allow masters` names a device name Linux never makes";
     DuplicateListEntry = "E0702", Error, "a name or SoC listed twice in `allow masters` or `deny soc`";
     BadDeniedSoc = "E0703", Error, "`deny soc` entry is not a machine compatible or revision pattern";
+    NoContexts = "E0901", Error, "`contexts 0`: a driver with no translation context";
+    AllContextsReserved = "E0902", Error, "`contexts N reserved K` with K >= N: no context left for domains";
+    ContextsTooMany = "E0903", Error, "`contexts` count does not fit in 32 bits";
     UnusedField = "W0001", Warning, "field is never used by a check or an ID";
     FieldWiderThanBits = "W0002", Warning, "field type wider than any of its sources";
 }

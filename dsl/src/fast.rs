@@ -489,6 +489,17 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             lx.keyword("property")?;
             ItemKind::Main(lx.string()?)
         }
+        "contexts" => {
+            let total = lx.number()?;
+            let reserved = if matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "reserved")
+            {
+                lx.next(false)?;
+                Some(lx.number()?)
+            } else {
+                None
+            };
+            ItemKind::Contexts { total, reserved }
+        }
         "init" => {
             let mut path = list(lx.ident()?);
             while lx.at_punct("::") {

@@ -25,6 +25,9 @@ pub use masters::{AllowList, DeniedSoc, MasterPolicy};
 mod refused;
 pub use refused::RefusedBits;
 
+mod contexts;
+pub use contexts::Contexts;
+
 /// One checked source file: every driver it declares, in source order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -71,6 +74,8 @@ pub struct Driver {
     /// the translation contexts, and cache ones, whose node has `NAME`
     /// (Renesas R-Car Gen3/Gen4 IPMMUs and `renesas,ipmmu-main`).
     pub main: Option<MainInstance>,
+    /// `contexts N reserved K;`: how many domains each main instance holds.
+    pub contexts: Option<Contexts>,
     /// How IOVAs are translated: tables the IOMMU walks, or requests to the
     /// host; fixed at build time.
     pub translation: Translation,

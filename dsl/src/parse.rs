@@ -29,6 +29,7 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "id",
     "pci",
     "main",
+    "contexts",
     "page-table",
     "requests",
     "dma",
@@ -1200,6 +1201,19 @@ impl<'a> P<'a> {
                     value: String::new(),
                     span: sp.clone(),
                 }))
+            }
+            Rule::contexts => {
+                let mut nums = inner
+                    .filter(|n| n.as_rule() == Rule::number)
+                    .map(|n| self.num(&n, off));
+                let total = nums.next().unwrap_or(Num {
+                    value: 0,
+                    span: sp.clone(),
+                });
+                ItemKind::Contexts {
+                    total,
+                    reserved: nums.next(),
+                }
             }
             Rule::init => {
                 let segs = inner

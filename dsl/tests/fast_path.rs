@@ -24,6 +24,8 @@ const VOCAB: &[&str] = &[
     "ignore",
     "child",
     "main",
+    "contexts",
+    "reserved",
     "where",
     "wherex",
     "\"q,ns\"",
@@ -175,6 +177,9 @@ fn statement_forms_parse_identically() {
         "driver d { child \"q\" where a.b == property \"p\"; child q where a == property \"p\"; }",
         "driver d { main property \"renesas,ipmmu-main\"; main /* c */ property // c\n \"p\" ; }",
         "driver d { main \"p\"; main property; main property \"p\" \"q\"; main cell[0]; mainx property \"p\"; }",
+        "driver d { contexts 8 reserved 1; contexts 16; contexts /* c */ 8 // c\n reserved 0x1 ; }",
+        "driver d { contexts; contexts 8 reserved; contexts reserved 1; contexts 8 reservedx 1; contexts 8 1; }",
+        "driver d { contexts 0; contexts 8 reserved 8; contexts 99999999999; contexts 4K; }",
     ] {
         same(s);
     }

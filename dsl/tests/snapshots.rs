@@ -109,6 +109,9 @@ cases! {
     e0201_ignore_cell_out_of_range => with("id = sid;", "ignore cell[1];\n    id = sid;");
     e0202_ignore_bad_range => with("id = sid;", "ignore cell[0][40:16], cell[0][16:31];\n    id = sid;");
     e0211_child_key_not_a_property => with("id = sid;", "child \"vendor,ctx\" where sid == cell[0] else property \"reg\" >> 12;\n    id = sid;");
+    e0901_no_contexts => with("id = sid;", "id = sid;\n    contexts 0;");
+    e0902_all_contexts_reserved => with("id = sid;", "id = sid;\n    contexts 8 reserved 8;");
+    e0903_contexts_too_many => with("id = sid;", "id = sid;\n    contexts 0x1_0000_0000;");
     e0301_pack_overlap => with("id = sid;", "field hi: u8 = cell[0][23:16];\n    id = hi << 8 | sid;");
     e0302_pack_overflow => with("id = sid;", "id = sid << 20;");
     e0303_bad_packing => with("id = sid;", "id = sid + 1;");

@@ -21,7 +21,7 @@ pub struct Extra {
 }
 
 const KEYS: &str =
-"compatible, cells, field, ignore, check, child, id, pci, main, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
+"compatible, cells, field, ignore, check, child, id, pci, main, contexts, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -177,6 +177,12 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
         "main" => {
             // `main: property("renesas,ipmmu-main")`.
             out.push("main", ks);
+            out.sep(" ");
+            render(value, out);
+        }
+        // `contexts: 8 reserved 1` (or `contexts: 1`).
+        "contexts" => {
+            out.push("contexts", ks);
             out.sep(" ");
             render(value, out);
         }

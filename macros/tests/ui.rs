@@ -36,6 +36,7 @@ fn ui() {
     t.pass("tests/ui/pass_include_spec.rs");
     t.compile_fail("tests/ui/cell_out_of_range.rs");
     t.compile_fail("tests/ui/bad_master_name.rs");
+    t.compile_fail("tests/ui/contexts_all_reserved.rs");
     t.compile_fail("tests/ui/field_too_narrow.rs");
     t.compile_fail("tests/ui/child_key_cell.rs");
     t.compile_fail("tests/ui/unknown_argument.rs");

@@ -166,6 +166,13 @@ pub trait IommuDriver: Sync {
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError>;
+
+    /// The translation contexts instance `iommu` draws on (the spec's
+    /// `contexts N reserved K`); `None`: domains are not counted. Each new
+    /// domain attached takes one ([`crate::ops`]).
+    fn contexts(&self, _iommu: Node<'_>) -> Option<crate::contexts::ContextPool> {
+        None
+    }
 }
 
 /// One row of the declaration table.

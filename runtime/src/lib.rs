@@ -12,6 +12,7 @@ extern crate alloc;
 
 pub mod boot;
 pub mod configure;
+pub mod contexts;
 pub mod decl;
 pub mod deferred;
 pub mod devname;
@@ -19,6 +20,7 @@ pub mod dma;
 pub mod domain;
 pub mod fdt;
 pub mod fwspec;
+pub mod glob;
 pub mod init;
 pub mod instances;
 pub mod iova;

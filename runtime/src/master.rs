@@ -14,6 +14,7 @@
 
 use crate::devname::{self, DevNameError};
 use crate::fdt::Node;
+use crate::glob::glob_match;
 
 /// Room for a device name: `%llx.` and a 31-character node name fit many
 /// times over; only long chains of unnamed parents can exceed it.
@@ -112,16 +113,34 @@ pub struct DeniedSoc<'a> {
     /// A root-node compatible, e.g. `renesas,r8a7796`.
     pub machine: &'a str,
     /// Only these revisions (a glob, `ES2.*`); `None`: all of them. The
-    /// revision is read from the chip, not the tree, so an entry with one
-    /// never matches here: the caller that knows the revision decides.
+    /// revision is read from the chip, not the tree: an entry with one
+    /// matches only through [`MasterPolicy::admit_on`] given the revision.
     pub revision: Option<&'a str>,
+}
+
+impl DeniedSoc<'_> {
+    /// Linux's `soc_device_match_attr`: the machine, and the revision
+    /// glob against the chip's revision when the entry has one (an
+    /// unknown revision matches no such entry).
+    pub fn matches(&self, master: &Master<'_>, revision: Option<&str>) -> bool {
+        let revision_ok = match (self.revision, revision) {
+            (None, _) => true,
+            (Some(glob), Some(rev)) => glob_match(glob, rev),
+            (Some(_), None) => false,
+        };
+        revision_ok && master.machine_is(self.machine)
+    }
 }
 
 /// Why a master was refused (Linux's `-ENODEV` from `of_xlate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// The machine is on the driver's SoC deny list.
-    SocDenied { machine: &'static str },
+    /// The machine is on the driver's SoC deny list; `revision`: the
+    /// entry's revision glob, when the refusal came from one.
+    SocDenied {
+        machine: &'static str,
+        revision: Option<&'static str>,
+    },
     /// A platform master whose name is not on the driver's allow-list.
     NotAllowed,
 }
@@ -129,9 +148,17 @@ pub enum Refusal {
 impl core::fmt::Display for Refusal {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Refusal::SocDenied { machine } => {
-                write!(f, "the driver attaches no master on {machine}")
-            }
+            Refusal::SocDenied {
+                machine,
+                revision: None,
+            } => write!(f, "the driver attaches no master on {machine}"),
+            Refusal::SocDenied {
+                machine,
+                revision: Some(glob),
+            } => write!(
+                f,
+                "the driver attaches no master on {machine} revision {glob}"
+            ),
             Refusal::NotAllowed => f.write_str("the master is not on the driver's allow-list"),
         }
     }
@@ -149,11 +176,22 @@ pub struct MasterPolicy<'a> {
 impl MasterPolicy<'_> {
     /// Linux's order: the SoC deny list, then PCI functions (always
     /// allowed), then the names.
+    /// The chip's revision is unknown: revision-limited deny entries do
+    /// not match ([`Self::admit_on`] with `None`).
     pub fn admit(&self, master: &Master<'_>) -> Result<(), Refusal> {
+        self.admit_on(master, None)
+    }
+
+    /// [`Self::admit`] on a chip of a known `revision` (what the Renesas
+    /// SoC driver reads from PRR, e.g. `ES2.0`), matched against each deny
+    /// entry's glob as `soc_device_match` does (Linux's
+    /// `ipmmu_device_is_allowed`).
+    pub fn admit_on(&self, master: &Master<'_>, revision: Option<&str>) -> Result<(), Refusal> {
         for soc in self.deny {
-            if soc.revision.is_none() && master.machine_is(soc.machine) {
+            if soc.matches(master, revision) {
                 return Err(Refusal::SocDenied {
                     machine: soc.machine,
+                    revision: soc.revision,
                 });
             }
         }

@@ -46,6 +46,9 @@ pub struct DomainInfo {
     pub aperture_size: u64,
     /// Largest granule among the attached drivers.
     pub granule: u64,
+    /// The translation context it holds: (the instance holding it, its
+    /// index), for drivers that count them ([`crate::contexts`]).
+    pub context: Option<(NodeId, u32)>,
 }
 
 impl DomainInfo {
@@ -56,6 +59,7 @@ impl DomainInfo {
         aperture_base: 0,
         aperture_size: 0,
         granule: 0,
+        context: None,
     };
 
     pub fn attached(&self) -> &[NodeId] {
@@ -105,6 +109,14 @@ pub enum SetupError {
     NotInitialised {
         node: NodeId,
     },
+    /// A new domain found every translation context of `host` taken
+    /// (Linux's `ipmmu_domain_allocate_context` returns `-EBUSY`, the
+    /// attach fails and the master keeps direct DMA): runs untranslated.
+    NoContext {
+        host: NodeId,
+        total: u32,
+        reserved: u32,
+    },
 }
 
 impl core::fmt::Display for SetupError {
@@ -121,6 +133,12 @@ impl core::fmt::Display for SetupError {
                 f.write_str("IOMMU aperture and DMA window do not overlap")
             }
             SetupError::NotInitialised { .. } => f.write_str("IOMMU instance not initialised"),
+            SetupError::NoContext {
+                total, reserved, ..
+            } => write!(
+                f,
+                "every translation context is taken ({total}, {reserved} reserved)"
+            ),
         }
     }
 }
@@ -244,6 +262,7 @@ pub fn arch_setup_dma_ops<const IDS: usize, const IOMMUS: usize>(
     let coherent = own_coherence(master).unwrap_or(bus_coherent);
     let window = window.map_err(SetupError::DmaRanges)?;
     setup(
+        master,
         DomainOwner::Device(master.id()),
         coherent,
         window,
@@ -268,10 +287,11 @@ pub fn arch_setup_pci_dma_ops<const IDS: usize, const IOMMUS: usize>(
         host: host.id(),
         rid,
     };
-    setup(owner, coherent, window, fwspec, iommus, domains)
+    setup(host, owner, coherent, window, fwspec, iommus, domains)
 }
 
 fn setup<const IDS: usize, const IOMMUS: usize>(
+    at: Node<'_>,
     device: DomainOwner,
     coherent: bool,
     window: Option<DmaWindow>,
@@ -318,8 +338,10 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
         return Err(SetupError::EmptyIovaWindow);
     }
     let iova_last = u64::try_from(hi - 1).unwrap_or(u64::MAX);
+    let context = |domains: &DomainTable<'_>| context_for(at, fwspec, iommus, domains);
     let domain = if per_device {
-        new_domain(domains, device, fwspec, aperture, granule)?
+        let context = context(domains)?;
+        new_domain(domains, device, fwspec, aperture, granule, context)?
     } else {
         let first = fwspec.iommus()[0];
         let slot = iommus
@@ -327,12 +349,14 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
             .ok_or(SetupError::NotInitialised { node: first })?;
         let existing = domains.per_instance.get(slot).copied().unwrap_or(NONE);
         let id = if existing == NONE {
+            let context = context(domains)?;
             let id = new_domain(
                 domains,
                 DomainOwner::Instance(first),
                 fwspec,
                 aperture,
                 granule,
+                context,
             )?;
             if let Some(s) = domains.per_instance.get_mut(slot) {
                 *s = id.0;
@@ -362,9 +386,11 @@ fn new_domain<const IDS: usize, const IOMMUS: usize>(
     fwspec: &FwSpec<IDS, IOMMUS>,
     aperture: (u64, u128),
     granule: u64,
+    context: Option<(NodeId, u32)>,
 ) -> Result<DomainId, SetupError> {
     let mut info = DomainInfo::EMPTY;
     info.owner = owner;
+    info.context = context;
     info.aperture_base = aperture.0;
     info.aperture_size =
         u64::try_from(aperture.1.saturating_sub(u128::from(aperture.0))).unwrap_or(u64::MAX);
@@ -372,6 +398,43 @@ fn new_domain<const IDS: usize, const IOMMUS: usize>(
     let id = domains.push(info)?;
     attach_all(domains, id, fwspec)?;
     Ok(id)
+}
+
+/// The context a new domain for `fwspec` takes: from the pool of its first
+/// instance whose driver counts contexts (Linux's domain lives on one
+/// IPMMU, `domain->mmu`, and its root's contexts), after every domain that
+/// already holds one of that pool. `at`: a node of the tree, to reach the
+/// instances' nodes.
+fn context_for<const IDS: usize, const IOMMUS: usize>(
+    at: Node<'_>,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+    iommus: &IommuTable<'_, '_>,
+    domains: &DomainTable<'_>,
+) -> Result<Option<(NodeId, u32)>, SetupError> {
+    let tree = at.tree();
+    for &node in fwspec.iommus() {
+        let Some(IommuState::Initialised { decl, .. }) = iommus.get(node).map(|r| r.state) else {
+            continue;
+        };
+        let Some(pool) = tree.node(node).and_then(|n| decl.driver.contexts(n)) else {
+            continue;
+        };
+        let used = domains
+            .domains()
+            .iter()
+            .filter(|d| matches!(d.context, Some((h, _)) if h == pool.host))
+            .count();
+        let used = u32::try_from(used).unwrap_or(u32::MAX);
+        return match pool.next(used) {
+            Some(index) => Ok(Some((pool.host, index))),
+            None => Err(SetupError::NoContext {
+                host: pool.host,
+                total: pool.total,
+                reserved: pool.reserved,
+            }),
+        };
+    }
+    Ok(None)
 }
 
 fn attach_all<const IDS: usize, const IOMMUS: usize>(

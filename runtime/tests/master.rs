@@ -265,8 +265,30 @@ fn master_carries_node_pci_and_name() {
         assert_eq!(
             denied.admit(&m),
             Err(Refusal::SocDenied {
-                machine: "renesas,r8a7795"
+                machine: "renesas,r8a7795",
+                revision: None,
             })
+        );
+        // With the chip's revision known, the ES2.* entry applies to
+        // ES2.x (the PCI function too: the deny list comes first) and not
+        // to ES1.1, where the allow-list decides.
+        let h3_es2 = MasterPolicy {
+            allow: Some(ALLOW),
+            deny: DENY,
+        };
+        let es2 = Err(Refusal::SocDenied {
+            machine: "renesas,r8a7795",
+            revision: Some("ES2.*"),
+        });
+        assert_eq!(h3_es2.admit_on(&p, Some("ES2.0")), es2);
+        assert_eq!(h3_es2.admit_on(&m, Some("ES2.1")), es2);
+        assert_eq!(h3_es2.admit_on(&p, Some("ES1.1")), Ok(()));
+        assert_eq!(h3_es2.admit_on(&m, Some("ES3.0")), Ok(()));
+        assert_eq!(h3_es2.admit_on(&p, None), Ok(()));
+        let sata = Master::platform(mmc, Some("ee300000.sata"));
+        assert_eq!(
+            h3_es2.admit_on(&sata, Some("ES1.1")),
+            Err(Refusal::NotAllowed)
         );
         // Without a name, an allow-list admits no platform master.
         let unnamed = Master::platform(mmc, None);

@@ -67,9 +67,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Also look for tree mistakes the boot flow accepts (warnings
-    /// dt::W0310..W0320, listed in the book's "The boot flow" chapter).
+    /// dt::W0310..W0321, listed in the book's "The boot flow" chapter).
     #[arg(long)]
     pub lint: bool,
+    /// The chip's revision (e.g. `ES2.0`), which a device tree does not
+    /// record: `deny soc ... revision "GLOB"` entries are matched on it as
+    /// Linux's soc_device_match does, instead of warning (dt::W0305).
+    #[arg(long, value_name = "REV")]
+    pub soc_revision: Option<String>,
     /// Exit with status 1 when there is any warning (spec, tree or lint;
     /// not dtc's own, dt::W0399).
     #[arg(long)]
@@ -195,7 +200,7 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
         texts,
         dtc_warnings,
     } = board::load(&args.board, &flags)?;
-    let drivers = Drivers::from_specs(specs);
+    let drivers = Drivers::from_specs(specs).with_soc_revision(args.soc_revision.clone());
     let spec_names: Vec<String> = spec_paths.iter().map(|p| p.display().to_string()).collect();
     let mut report = match dt::run(&blob, &drivers, &rids) {
         Ok(report) => report,
@@ -208,7 +213,8 @@ fn run_inner(args: &Args) -> Result<ExitCode, Stop> {
                     "message": message, "help": null, "labels": [],
                 }));
                 print_json(&json!({
-                    "specs": spec_names, "iommus": [], "masters": [], "pci": [],
+                    "specs": spec_names, "soc_revision": args.soc_revision,
+                    "iommus": [], "masters": [], "pci": [],
                     "diagnostics": spec_diags,
                 }))?;
             }

@@ -3,6 +3,7 @@
 //! performs, evaluated at run time.
 
 use iommugen_dsl::ir::{self, Expr, Source};
+use iommugen_runtime::contexts::ContextPool;
 use iommugen_runtime::decl::{
     DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
 };
@@ -25,6 +26,9 @@ pub struct SpecDriver {
     /// `allow masters` / `deny soc` as the runtime checks them (names
     /// leaked for the `'static` the policy holds).
     policy: MasterPolicy<'static>,
+    /// The chip's revision the policy's deny list is matched on (leaked
+    /// with the rest); `None`: unknown.
+    soc_revision: Option<&'static str>,
     /// Each `child` statement's text and compatibles, leaked for the
     /// `&'static str`s [`DriverError::NoChild`] and the runtime's
     /// `Node::children_compatible` take.
@@ -106,9 +110,15 @@ impl SpecDriver {
             master_properties,
             refused,
             policy,
+            soc_revision: None,
             children,
             main,
         }
+    }
+
+    /// See [`super::Drivers::with_soc_revision`].
+    pub(super) fn set_soc_revision(&mut self, revision: Option<&'static str>) {
+        self.soc_revision = revision;
     }
 
     /// Refuses bits of the specifier's cells that no field reads and the
@@ -340,7 +350,7 @@ impl IommuDriver for SpecDriver {
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
         self.policy
-            .admit(master)
+            .admit_on(master, self.soc_revision)
             .map_err(DriverError::MasterRefused)?;
         if let Some((property, _)) = &self.main {
             if !instances::is_cache(iommu, property) {
@@ -368,6 +378,17 @@ impl IommuDriver for SpecDriver {
             ids.push(id as u32)?;
         }
         Ok(())
+    }
+
+    /// `contexts N reserved K`, drawn from the main instance's pool for a
+    /// cache instance, as generated drivers do.
+    fn contexts(&self, iommu: Node<'_>) -> Option<ContextPool> {
+        let c = self.ir.contexts.as_ref()?;
+        let main = self
+            .main
+            .as_ref()
+            .map(|(property, family)| (*property, family.as_slice()));
+        ContextPool::of(iommu, c.total, c.reserved, main)
     }
 }
 

@@ -135,6 +135,8 @@ proptest! {
                     );
                 }
                 prop_assert_eq!(spec.init(node).is_ok(), generated.init(node).is_ok());
+                // `contexts`: the same pool (count, reserved, host).
+                prop_assert_eq!(spec.contexts(node), generated.contexts(node), "driver {}", spec.ir.name);
             }
             Ok(())
         })?;

@@ -39,6 +39,9 @@ impl Report {
         for s in &report.specs {
             let _ = writeln!(out, "  {s}");
         }
+        if let Some(rev) = &report.soc_revision {
+            let _ = writeln!(out, "\nSoC revision: {rev} (--soc-revision)");
+        }
         let _ = writeln!(out, "\nIOMMUs ({}):", report.iommus.len());
         for i in &report.iommus {
             let status = match &i.status {
@@ -61,6 +64,13 @@ impl Report {
             if !i.caches.is_empty() {
                 let _ = writeln!(out, "    main instance of {}", i.caches.join(", "));
             }
+        }
+        for u in &report.contexts {
+            let _ = writeln!(
+                out,
+                "  {}: {} of {} translation contexts ({} reserved) held, {} domains needed",
+                u.iommu, u.held, u.total, u.reserved, u.needed
+            );
         }
         let _ = writeln!(out, "\nMasters ({}):", report.masters.len());
         for m in &report.masters {

@@ -15,6 +15,7 @@
 //! | `dt::W0318` | a master needs more IOMMUs or IDs than the default fwspec holds (`lint/fwspec.rs`) |
 //! | `dt::W0319` | a master's `iommus` names IOMMUs of more than one driver (`lint/fwspec.rs`) |
 //! | `dt::W0320` | a cache instance's `main` property (`renesas,ipmmu-main`) does not name the main instance Linux uses |
+//! | `dt::W0321` | an instance's masters need more domains than it has translation contexts (`contexts`; `contexts.rs`) |
 
 use iommugen_dsl::ir::Word;
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
@@ -63,6 +64,7 @@ pub fn lint(
     dropped_bits(report, drivers, &mut out);
     fwspec::capacity_and_drivers(report, drivers, &mut out);
     main_phandles(&tree, report, drivers, &mut out);
+    super::contexts::lint(report, &mut out);
     Ok(out)
 }
 

@@ -7,6 +7,7 @@ use iommugen_runtime::decl::DriverError;
 use iommugen_runtime::fdt::{DeviceTree, Node, NodeId};
 use iommugen_runtime::init::{IommuState, IommuTable};
 use iommugen_runtime::master::Refusal;
+use iommugen_runtime::ops::SetupError;
 
 use super::driver::SpecDriver;
 use super::report::path_of;
@@ -79,6 +80,14 @@ pub fn master_error(
                 name(node)
             )
         }
+        MasterError::Setup(SetupError::NoContext {
+            host,
+            total,
+            reserved,
+        }) => format!(
+            "no translation context left on IOMMU {}: its {total} contexts ({reserved} reserved) are held by other domains (Linux's ipmmu_domain_allocate_context returns -EBUSY and the attach fails)",
+            name(host)
+        ),
         other => other.to_string(),
     }
 }
@@ -98,9 +107,16 @@ pub fn untranslated_note(
                     Some(n) => format!("its device name \"{n}\" is not on the allow-list"),
                     None => "it has no device name to match the allow-list".into(),
                 },
-                Refusal::SocDenied { machine } => {
-                    format!("the driver attaches no master on {machine}")
-                }
+                Refusal::SocDenied {
+                    machine,
+                    revision: None,
+                } => format!("the driver attaches no master on {machine}"),
+                Refusal::SocDenied {
+                    machine,
+                    revision: Some(glob),
+                } => format!(
+                    "the driver attaches no master on {machine} revision {glob}, which the chip's revision matches"
+                ),
             };
             Some(format!(
                 "IOMMU {iommu}'s driver refuses the master: {why} (Linux's of_xlate returns -ENODEV): runs untranslated"

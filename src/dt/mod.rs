@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod contexts;
 pub mod driver;
 pub mod dtc;
 mod excerpt;
@@ -29,6 +30,7 @@ pub mod translation;
 #[cfg(test)]
 mod equivalence;
 
+pub use contexts::ContextUse;
 pub use excerpt::SourceTexts;
 pub use lint::lint;
 pub use report::{
@@ -46,13 +48,34 @@ use driver::SpecDriver;
 /// The drivers of a set of checked specs, ready for [`run`].
 pub struct Drivers {
     drivers: Vec<SpecDriver>,
+    /// The chip's revision (`--soc-revision`), which a tree does not
+    /// record; `None`: unknown.
+    soc_revision: Option<String>,
 }
 
 impl Drivers {
     pub fn new(drivers: impl IntoIterator<Item = ir::Driver>) -> Self {
         Self {
             drivers: drivers.into_iter().map(SpecDriver::new).collect(),
+            soc_revision: None,
         }
+    }
+
+    /// The same drivers on a chip of a known revision (e.g. `ES2.0`, what
+    /// Linux's Renesas SoC driver reads from PRR): revision-limited `deny
+    /// soc` entries then match by glob as `soc_device_match` does.
+    pub fn with_soc_revision(mut self, revision: Option<String>) -> Self {
+        let leaked = revision.as_ref().map(|r| &*String::leak(r.clone()));
+        for d in &mut self.drivers {
+            d.set_soc_revision(leaked);
+        }
+        self.soc_revision = revision;
+        self
+    }
+
+    /// The revision given to [`Self::with_soc_revision`].
+    pub fn soc_revision(&self) -> Option<&str> {
+        self.soc_revision.as_deref()
     }
 
     /// Every driver of every spec.
@@ -72,7 +95,10 @@ impl Drivers {
                     .map(|d| SpecDriver::with_family(d, &family)),
             );
         }
-        Self { drivers }
+        Self {
+            drivers,
+            soc_revision: None,
+        }
     }
 
     pub fn drivers(&self) -> &[SpecDriver] {

@@ -92,6 +92,11 @@ impl Report {
         }));
         json!({
             "specs": report.specs,
+            "soc_revision": report.soc_revision,
+            "contexts": report.contexts.iter().map(|u| json!({
+                "iommu": u.iommu, "total": u.total, "reserved": u.reserved,
+                "held": u.held, "needed": u.needed,
+            })).collect::<Vec<_>>(),
             "iommus": iommus,
             "masters": masters,
             "pci": pci,

@@ -10,7 +10,7 @@ use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord, IommuState, IommuTable, TooManyIommus};
 use iommugen_runtime::map_id::of_map_id;
 use iommugen_runtime::master::NAME_LEN;
-use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainTable};
+use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainOwner, DomainTable};
 
 use super::driver::SpecDriver;
 use super::messages::{
@@ -21,7 +21,10 @@ use super::source::SourceLocation;
 use super::specifier::{self, SpecifierEntry};
 use super::translation::{self, Reason, Translation, Untranslated};
 use super::Drivers;
+
+mod pci;
 use iommugen_runtime::instances;
+use pci::pci_entry;
 
 /// IDs and IOMMU instances one master may have on the host (generous: the
 /// host allocates, a kernel would size these to its boards).
@@ -145,6 +148,11 @@ pub struct Report {
     /// The spec files the drivers came from, as the caller names them
     /// (the library does not read files; the CLI fills this in).
     pub specs: Vec<String>,
+    /// The chip revision the deny lists were matched on
+    /// ([`Drivers::with_soc_revision`]); `None`: unknown.
+    pub soc_revision: Option<String>,
+    /// Each context-holding instance the tree asks for contexts (`contexts`).
+    pub contexts: Vec<super::contexts::ContextUse>,
 }
 
 impl Report {
@@ -204,6 +212,7 @@ impl From<FdtError> for DtError {
 /// blob that cannot be read at all is an error.
 pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, DtError> {
     let table = drivers.table();
+    let soc_revision = drivers.soc_revision();
     let drivers = drivers.drivers();
     let fdt = Fdt::new(blob)?;
     let (n, p) = DeviceTree::measure(&fdt)?;
@@ -219,22 +228,32 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
             capacity: tree.len(),
         })
     })?;
-    let mut report = Report::default();
+    let mut report = Report {
+        soc_revision: soc_revision.map(str::to_owned),
+        ..Report::default()
+    };
     let mut domain_store = vec![DomainInfo::EMPTY; tree.len() + rids.len()];
     let mut per_instance = vec![0u32; iommus.records().len()];
     let mut domains = DomainTable::new(&mut domain_store, &mut per_instance).with_dma_facts(facts);
 
     describe_iommus(&tree, &iommus, drivers, &mut report);
-    report
-        .diagnostics
-        .extend(super::socs::undecidable(&tree, &iommus, drivers));
+    report.diagnostics.extend(super::socs::undecidable(
+        &tree,
+        &iommus,
+        drivers,
+        soc_revision,
+    ));
     let mut fw = HostFwSpec::new();
+    let mut needs = super::contexts::Needs::default();
     let populated = platform::populated(&tree);
     for node in tree
         .nodes()
         .filter(|n| platform::is_dma_master(*n, &populated))
     {
         let entry = master_entry(node, &iommus, &mut fw, &mut domains, drivers, &facts);
+        if no_context(&entry.untranslated) {
+            needs.refused(DomainOwner::Device(node.id()), fw.iommus(), &iommus, &tree);
+        }
         if let Some(e) = &entry.error {
             // A configuring error is about the master's `iommus`; a setup
             // error (dma-ranges, domains) about the node.
@@ -254,6 +273,13 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
     }
     for q in rids {
         let entry = pci_entry(&tree, q, &iommus, &mut fw, &mut domains, drivers);
+        if let (true, Some(host)) = (no_context(&entry.untranslated), tree.find_path(&q.host)) {
+            let owner = DomainOwner::Pci {
+                host: host.id(),
+                rid: q.rid,
+            };
+            needs.refused(owner, fw.iommus(), &iommus, &tree);
+        }
         if let Some(e) = &entry.error {
             report.diagnostics.push(TreeDiagnostic::about(
                 "error",
@@ -266,7 +292,12 @@ pub fn run(blob: &[u8], drivers: &Drivers, rids: &[RidQuery]) -> Result<Report, 
         report.pci.push(entry);
     }
     report.domains = domains.domains().len();
+    report.contexts = needs.finish(domains.domains(), &iommus, &tree);
     Ok(report)
+}
+
+fn no_context(u: &Option<Untranslated>) -> bool {
+    u.as_ref().is_some_and(|u| u.reason == Reason::NoContext)
 }
 
 fn describe_iommus(
@@ -451,75 +482,11 @@ fn master_entry(
                 reason,
                 message: failure_consequence(t, &message),
             });
-            entry.error = Some(message);
-        }
-    }
-    entry
-}
-
-fn pci_entry(
-    tree: &DeviceTree<'_>,
-    q: &RidQuery,
-    iommus: &IommuTable<'_, '_>,
-    fw: &mut HostFwSpec,
-    domains: &mut DomainTable<'_>,
-    drivers: &[SpecDriver],
-) -> PciEntry {
-    let mut entry = PciEntry {
-        host: q.host.clone(),
-        rid: q.rid,
-        iommu: None,
-        id: None,
-        ids: vec![],
-        note: None,
-        error: None,
-        translation: Translation::None,
-        untranslated: None,
-        source: None,
-    };
-    let Some(host) = tree.find_path(&q.host) else {
-        let why = format!("no node at {}", q.host);
-        entry.untranslated = Some(Untranslated {
-            reason: Reason::NotCreated,
-            message: why.clone(),
-        });
-        entry.error = Some(why);
-        return entry;
-    };
-    entry.host = path_of(host);
-    match setup_pci(host, q.rid, iommus, fw, domains) {
-        Ok((s, mapped)) => {
-            if let Some((n, id)) = mapped {
-                entry.iommu = tree.node(n).map(path_of);
-                entry.id = Some(id);
-                entry.ids = fw.ids_for(n).collect();
+            // Out of contexts, Linux logs and runs the master untranslated:
+            // an outcome, not a mistake of the tree (`--lint` W0321 says it).
+            if reason != Reason::NoContext {
+                entry.error = Some(message);
             }
-            entry.note = untranslated_note(s.configured, tree, None);
-            let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
-            let (t, reason) = translation::configured(s.configured, iommu);
-            entry.translation = t;
-            entry.untranslated = reason.map(|reason| Untranslated {
-                reason,
-                message: entry.note.clone().unwrap_or_default(),
-            });
-        }
-        Err(e) => {
-            if let MasterError::Configure(ConfigureError::NotInitialised { .. }) = e {
-                // of_map_id found an entry; only the IOMMU's driver is
-                // missing: say where the requester landed.
-                if let Ok(Some((n, id))) = of_map_id(host, q.rid, "iommu-map", "iommu-map-mask") {
-                    entry.iommu = tree.node(n).map(path_of);
-                    entry.id = Some(id);
-                }
-            }
-            let message = master_error(e, tree, iommus, drivers);
-            let (t, reason) = translation::failed(e, iommus);
-            entry.translation = t;
-            entry.untranslated = Some(Untranslated {
-                reason,
-                message: failure_consequence(t, &message),
-            });
-            entry.error = Some(message);
         }
     }
     entry

@@ -5,6 +5,9 @@
 //! `iommugen_runtime::master::DeniedSoc`) treats such an entry as not
 //! matching, so masters attach as on the revisions it does not name, and
 //! says so with `dt::W0305` whenever the tree's machine is the entry's.
+//! Given the revision (`iommugen dt --soc-revision`), the interpreter
+//! matches the entry's glob (`SpecDriver`, `MasterPolicy::admit_on`) and
+//! there is nothing left undecided: no warning.
 
 use iommugen_runtime::fdt::DeviceTree;
 use iommugen_runtime::init::{IommuState, IommuTable};
@@ -19,7 +22,11 @@ pub fn undecidable(
     tree: &DeviceTree<'_>,
     iommus: &IommuTable<'_, '_>,
     drivers: &[SpecDriver],
+    soc_revision: Option<&str>,
 ) -> Vec<TreeDiagnostic> {
+    if soc_revision.is_some() {
+        return Vec::new();
+    }
     let machine: Vec<&[u8]> = tree
         .root()
         .property("compatible")
@@ -53,7 +60,7 @@ pub fn undecidable(
                     "/",
                     Some("compatible"),
                     format!(
-                        "/: {name} attaches no master on {} revision {revision}; a device tree does not record the chip's revision, so this report assumes another one and lets masters attach",
+                        "/: {name} attaches no master on {} revision {revision}; a device tree does not record the chip's revision, so this report assumes another one and lets masters attach (--soc-revision gives it)",
                         soc.machine
                     ),
                 )

@@ -7,6 +7,7 @@
 use iommugen_runtime::boot::MasterError;
 use iommugen_runtime::configure::{ConfigureError, Configured};
 use iommugen_runtime::init::{IommuState, IommuTable};
+use iommugen_runtime::ops::SetupError;
 
 /// The DMA ops a master ends up with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +64,10 @@ pub enum Reason {
     /// specifier, bad `iommu-map`): Linux logs "Adding to IOMMU failed"
     /// and uses direct DMA.
     IommuError,
+    /// Its domain found every translation context of the IOMMU taken
+    /// (`contexts N`; Linux's `ipmmu_domain_allocate_context` gives
+    /// `-EBUSY`, the attach fails, direct DMA): runs untranslated.
+    NoContext,
     /// The master's own `status` is not okay: no device.
     NotCreated,
     /// The DMA setup after configuration failed (`dma-ranges`, domains).
@@ -79,6 +84,7 @@ impl Reason {
             Reason::IommuUnclaimed => "iommu-unclaimed",
             Reason::IommuFailed => "iommu-failed",
             Reason::IommuError => "iommu-error",
+            Reason::NoContext => "no-context",
             Reason::NotCreated => "not-created",
             Reason::SetupError => "setup-error",
         }
@@ -108,6 +114,9 @@ pub fn failed(e: MasterError, iommus: &IommuTable<'_, '_>) -> (Translation, Reas
             }
         }
         MasterError::Configure(_) => (Translation::Direct, Reason::IommuError),
+        MasterError::Setup(SetupError::NoContext { .. }) => {
+            (Translation::Direct, Reason::NoContext)
+        }
         MasterError::Setup(_) => (Translation::None, Reason::SetupError),
     }
 }

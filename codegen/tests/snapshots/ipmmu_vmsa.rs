@@ -6,17 +6,17 @@ pub mod ipmmu_vmsa {
     use ::iommugen_runtime as runtime;
     /// Renesas IPMMU, R-Car Gen2 / RZ/G1: one cell, the uTLB (32 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:44` (driver `ipmmu_vmsa`).
+    /// Generated from `ipmmu-vmsa.iommu:55` (driver `ipmmu_vmsa`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuVmsa;
     impl IpmmuVmsa {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:44`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:55`).
         pub const NAME: &'static str = "ipmmu_vmsa";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:44`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:55`).
         pub const COMPATIBLES: &'static [&'static str] = &["renesas,ipmmu-vmsa"];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:46`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:57`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:44`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:55`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -76,16 +76,22 @@ pub mod ipmmu_vmsa {
             ids.push(utlb)?;
             Ok(())
         }
+        fn contexts(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+        ) -> Option<runtime::contexts::ContextPool> {
+            runtime::contexts::ContextPool::of(iommu, 1, 0, None)
+        }
     }
     impl IpmmuVmsa {
-        /// An empty page table of this driver's format with tables from [`IPMMU_VMSA_POOL`] (from `ipmmu-vmsa.iommu:50`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_VMSA_POOL`] (from `ipmmu-vmsa.iommu:61`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuVmsaPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_VMSA_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:50`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:61`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuVmsaFormat;
     impl runtime::pgtable::LpaeFormat for IpmmuVmsaFormat {
@@ -96,11 +102,11 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_vmsa`: 64 tables of 4K (from `ipmmu-vmsa.iommu:50`).
+    /// The static pool type of `ipmmu_vmsa`: 64 tables of 4K (from `ipmmu-vmsa.iommu:61`).
     pub type IpmmuVmsaPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 64>;
-    /// The table pool every `ipmmu_vmsa` page table takes its tables from (from `ipmmu-vmsa.iommu:50`).
+    /// The table pool every `ipmmu_vmsa` page table takes its tables from (from `ipmmu-vmsa.iommu:61`).
     pub static IPMMU_VMSA_POOL: IpmmuVmsaPool = IpmmuVmsaPool::new();
-    /// The page-table engine specialised for `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:50`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_vmsa` (from `ipmmu-vmsa.iommu:61`); `T` does the TLB maintenance.
     pub type IpmmuVmsaPageTable<T> = runtime::pgtable::PageTable<
         IpmmuVmsaFormat,
         &'static IpmmuVmsaPool,
@@ -108,13 +114,13 @@ pub mod ipmmu_vmsa {
     >;
     /// Renesas IPMMU, R-Car Gen3 / RZ/G2: one cell, the uTLB (48 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:61` (driver `ipmmu_rcar_gen3`).
+    /// Generated from `ipmmu-vmsa.iommu:73` (driver `ipmmu_rcar_gen3`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen3;
     impl IpmmuRcarGen3 {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:61`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:73`).
         pub const NAME: &'static str = "ipmmu_rcar_gen3";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:61`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:73`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "renesas,ipmmu-r8a7795",
             "renesas,ipmmu-r8a7796",
@@ -129,9 +135,9 @@ pub mod ipmmu_vmsa {
             "renesas,ipmmu-r8a774c0",
             "renesas,ipmmu-r8a774e1",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:67`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:79`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:61`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:73`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -247,16 +253,46 @@ pub mod ipmmu_vmsa {
             ids.push(utlb)?;
             Ok(())
         }
+        fn contexts(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+        ) -> Option<runtime::contexts::ContextPool> {
+            runtime::contexts::ContextPool::of(
+                iommu,
+                8,
+                1,
+                Some((
+                    "renesas,ipmmu-main",
+                    &[
+                        "renesas,ipmmu-vmsa",
+                        "renesas,ipmmu-r8a7795",
+                        "renesas,ipmmu-r8a7796",
+                        "renesas,ipmmu-r8a77961",
+                        "renesas,ipmmu-r8a77965",
+                        "renesas,ipmmu-r8a77970",
+                        "renesas,ipmmu-r8a77980",
+                        "renesas,ipmmu-r8a77990",
+                        "renesas,ipmmu-r8a77995",
+                        "renesas,ipmmu-r8a774a1",
+                        "renesas,ipmmu-r8a774b1",
+                        "renesas,ipmmu-r8a774c0",
+                        "renesas,ipmmu-r8a774e1",
+                        "renesas,ipmmu-r8a779a0",
+                        "renesas,rcar-gen4-ipmmu-vmsa",
+                    ][..],
+                )),
+            )
+        }
     }
     impl IpmmuRcarGen3 {
-        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN3_POOL`] (from `ipmmu-vmsa.iommu:72`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN3_POOL`] (from `ipmmu-vmsa.iommu:85`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuRcarGen3PageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_RCAR_GEN3_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:72`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:85`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen3Format;
     impl runtime::pgtable::LpaeFormat for IpmmuRcarGen3Format {
@@ -267,14 +303,14 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_rcar_gen3`: 64 tables of 4K (from `ipmmu-vmsa.iommu:72`).
+    /// The static pool type of `ipmmu_rcar_gen3`: 64 tables of 4K (from `ipmmu-vmsa.iommu:85`).
     pub type IpmmuRcarGen3Pool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `ipmmu_rcar_gen3` page table takes its tables from (from `ipmmu-vmsa.iommu:72`).
+    /// The table pool every `ipmmu_rcar_gen3` page table takes its tables from (from `ipmmu-vmsa.iommu:85`).
     pub static IPMMU_RCAR_GEN3_POOL: IpmmuRcarGen3Pool = IpmmuRcarGen3Pool::new();
-    /// The page-table engine specialised for `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:72`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_rcar_gen3` (from `ipmmu-vmsa.iommu:85`); `T` does the TLB maintenance.
     pub type IpmmuRcarGen3PageTable<T> = runtime::pgtable::PageTable<
         IpmmuRcarGen3Format,
         &'static IpmmuRcarGen3Pool,
@@ -282,20 +318,20 @@ pub mod ipmmu_vmsa {
     >;
     /// Renesas IPMMU, R-Car Gen4: one cell, the uTLB (64 of them).
     ///
-    /// Generated from `ipmmu-vmsa.iommu:86` (driver `ipmmu_rcar_gen4`).
+    /// Generated from `ipmmu-vmsa.iommu:99` (driver `ipmmu_rcar_gen4`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen4;
     impl IpmmuRcarGen4 {
-        /// The driver's name in reports (from `ipmmu-vmsa.iommu:86`).
+        /// The driver's name in reports (from `ipmmu-vmsa.iommu:99`).
         pub const NAME: &'static str = "ipmmu_rcar_gen4";
-        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:86`).
+        /// The `compatible` strings the driver claims (from `ipmmu-vmsa.iommu:99`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "renesas,ipmmu-r8a779a0",
             "renesas,rcar-gen4-ipmmu-vmsa",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:88`).
+        /// The `#iommu-cells` values the driver accepts (from `ipmmu-vmsa.iommu:101`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:86`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `ipmmu-vmsa.iommu:99`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -398,16 +434,46 @@ pub mod ipmmu_vmsa {
             ids.push(utlb)?;
             Ok(())
         }
+        fn contexts(
+            &self,
+            iommu: runtime::fdt::Node<'_>,
+        ) -> Option<runtime::contexts::ContextPool> {
+            runtime::contexts::ContextPool::of(
+                iommu,
+                16,
+                1,
+                Some((
+                    "renesas,ipmmu-main",
+                    &[
+                        "renesas,ipmmu-vmsa",
+                        "renesas,ipmmu-r8a7795",
+                        "renesas,ipmmu-r8a7796",
+                        "renesas,ipmmu-r8a77961",
+                        "renesas,ipmmu-r8a77965",
+                        "renesas,ipmmu-r8a77970",
+                        "renesas,ipmmu-r8a77980",
+                        "renesas,ipmmu-r8a77990",
+                        "renesas,ipmmu-r8a77995",
+                        "renesas,ipmmu-r8a774a1",
+                        "renesas,ipmmu-r8a774b1",
+                        "renesas,ipmmu-r8a774c0",
+                        "renesas,ipmmu-r8a774e1",
+                        "renesas,ipmmu-r8a779a0",
+                        "renesas,rcar-gen4-ipmmu-vmsa",
+                    ][..],
+                )),
+            )
+        }
     }
     impl IpmmuRcarGen4 {
-        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN4_POOL`] (from `ipmmu-vmsa.iommu:93`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`IPMMU_RCAR_GEN4_POOL`] (from `ipmmu-vmsa.iommu:107`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<IpmmuRcarGen4PageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&IPMMU_RCAR_GEN4_POOL, tlb)
         }
     }
-    /// Page-table format of `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:93`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
+    /// Page-table format of `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:107`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K, 2M, 1G.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct IpmmuRcarGen4Format;
     impl runtime::pgtable::LpaeFormat for IpmmuRcarGen4Format {
@@ -418,14 +484,14 @@ pub mod ipmmu_vmsa {
         const PAGE_SIZES: u64 = (1 << 12) | (1 << 21) | (1 << 30);
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `ipmmu_rcar_gen4`: 64 tables of 4K (from `ipmmu-vmsa.iommu:93`).
+    /// The static pool type of `ipmmu_rcar_gen4`: 64 tables of 4K (from `ipmmu-vmsa.iommu:107`).
     pub type IpmmuRcarGen4Pool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `ipmmu_rcar_gen4` page table takes its tables from (from `ipmmu-vmsa.iommu:93`).
+    /// The table pool every `ipmmu_rcar_gen4` page table takes its tables from (from `ipmmu-vmsa.iommu:107`).
     pub static IPMMU_RCAR_GEN4_POOL: IpmmuRcarGen4Pool = IpmmuRcarGen4Pool::new();
-    /// The page-table engine specialised for `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:93`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `ipmmu_rcar_gen4` (from `ipmmu-vmsa.iommu:107`); `T` does the TLB maintenance.
     pub type IpmmuRcarGen4PageTable<T> = runtime::pgtable::PageTable<
         IpmmuRcarGen4Format,
         &'static IpmmuRcarGen4Pool,

@@ -7,6 +7,7 @@
 
 mod bits;
 mod child;
+mod contexts;
 mod dma;
 mod extends;
 mod fields;
@@ -472,6 +473,8 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         _ => None,
     });
 
+    let contexts = contexts::contexts(d, diags);
+
     let tables = single(d, "page-table", diags);
     let requests = single(d, "requests", diags);
     if let (Some(t), Some(r)) = (tables, requests) {
@@ -559,6 +562,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         ids,
         pci,
         main,
+        contexts,
         translation: page_table?,
         dma: dma?,
         init: init?,

@@ -157,6 +157,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
         (Some(Block::Driver), Some("deny")) if stmt_tokens == 1 => values(&["soc"]),
         (Some(Block::Driver), Some("deny")) if stmt_tokens >= 3 => values(&["revision"]),
         (Some(Block::Driver), Some("main")) if only_first => values(&["property"]),
+        (Some(Block::Driver), Some("contexts")) if stmt_tokens == 2 => values(&["reserved"]),
         (Some(Block::Driver), Some("field")) if saw_eq => {
             values(&["cell", "property", "master", "else"])
         }
@@ -232,6 +233,7 @@ mod tests {
         assert_eq!(labels("driver d { allow | }"), ["masters"]);
         assert_eq!(labels("driver d { deny | }"), ["soc"]);
         assert_eq!(labels("driver d { deny soc \"a,b\" | }"), ["revision"]);
+        assert_eq!(labels("driver d { contexts 8 | }"), ["reserved"]);
         assert!(labels("driver d { field f: u8 = | }").contains(&"master".to_owned()));
         assert_eq!(
             labels("driver d { dma { domain per-| } }"),

@@ -38,6 +38,7 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("dma", Scope::Driver, "`dma { … }`: the DMA domain policy and default IOVA aperture."),
     ("init", Scope::Driver, "`init PATH;`: the Rust path of the early-init hook, called once per matching IOMMU node (required, E0104)."),
     ("allow", Scope::Driver, "`allow masters \"NAME\", …;`: only the platform masters with these Linux device names (`ee100000.mmc`: translated `reg` address, a dot, node name) attach, and every PCI function; others are refused and run untranslated, as Linux's Renesas IPMMU does (E0701, E0702)."),
+    ("contexts", Scope::Driver, "`contexts N [reserved K];`: each main instance (the instance itself without `main property`) has N translation contexts, the first K kept back; every domain attached takes one, and a master whose domain finds none left runs untranslated (Renesas IPMMU: number_of_contexts, reserved_context; ipmmu_domain_allocate_context's -EBUSY) (E0901-E0903)."),
     ("deny", Scope::Driver, "`deny soc \"MACHINE\" [revision \"GLOB\"], …;`: no master attaches on an SoC whose root node lists MACHINE; with `revision`, only on those chip revisions, which a device tree does not record (`iommugen dt` warns, dt::W0305) (E0702, E0703)."),
     ("granule", Scope::PageTable, "`granule 4K;`: translation granule, 4K, 16K or 64K (E0407)."),
     ("ias", Scope::PageTable, "`ias 48;`: input (IOVA or IPA) address size in bits (E0403)."),
@@ -74,6 +75,7 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("master", Scope::Value, "`master property \"NAME\"`: a u32 property of the master's own node, available when the master is a platform device whose node has it (a PCI function has none)."),
     ("masters", Scope::Value, "`allow masters`: the list that follows names the platform masters that may attach."),
     ("soc", Scope::Value, "`deny soc`: the list that follows names SoCs, by root compatible, on which no master attaches."),
+    ("reserved", Scope::Value, "`reserved K` (after `contexts N`): the first K contexts are kept from domains (Renesas IPMMU's reserved_context: context 0); K must be below N (E0902)."),
     ("revision", Scope::Value, "`revision \"GLOB\"` (after a `deny soc` machine): only chips of these revisions, e.g. `ES2.*`; read from the chip, not the tree."),
     ("else", Scope::Value, "`else`: the next source, tried when the one before is not available."),
 ];

@@ -90,6 +90,7 @@ fn ipmmu_allow_list_and_deny_list() {
             let refused = |r| Err(DriverError::MasterRefused(r));
             let soc = Refusal::SocDenied {
                 machine: "renesas,r8a7796",
+                revision: None,
             };
             if denied {
                 assert_eq!(xlate_as(driver, &sdhi, iommu, &[35]), refused(soc));

@@ -118,6 +118,9 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
     if let Some(m) = &mut d.main {
         m.span = 0..0;
     }
+    if let Some(c) = &mut d.contexts {
+        c.span = 0..0;
+    }
     d.dma.span = 0..0;
     d.init.span = 0..0;
     if let Some(a) = &mut d.masters.allow {
@@ -292,6 +295,7 @@ fn attribute_and_spec_give_the_same_ir() {
                 check: utlb < 48,
                 id: utlb,
                 main: property("renesas,ipmmu-main"),
+                contexts: 8 reserved 1,
                 page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K, 2M, 1G], pool: 64 },
                 init: crate::ipmmu::probe,
                 pci: iommu_map,
