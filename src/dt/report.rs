@@ -475,21 +475,32 @@ fn master_entry(
             });
         }
         Err(e) => {
-            let message = master_error(e, tree, iommus, drivers);
-            let (t, reason) = translation::failed(e, iommus);
-            entry.translation = t;
-            entry.untranslated = Some(Untranslated {
-                reason,
-                message: failure_consequence(t, &message),
-            });
-            // Out of contexts, Linux logs and runs the master untranslated:
-            // an outcome, not a mistake of the tree (`--lint` W0321 says it).
-            if reason != Reason::NoContext {
-                entry.error = Some(message);
-            }
+            (entry.translation, entry.untranslated, entry.error) =
+                failure(e, tree, iommus, drivers);
         }
     }
     entry
+}
+
+/// A master's (or requester's) failed set-up as the report shows it: its
+/// translation, why it runs untranslated, and the error, if the failure is
+/// the tree's mistake. Out of contexts, Linux logs and runs the master
+/// untranslated: an outcome, not a mistake of the tree (`--lint` W0321
+/// says it), so no error.
+fn failure(
+    e: MasterError,
+    tree: &DeviceTree<'_>,
+    iommus: &IommuTable<'_, '_>,
+    drivers: &[SpecDriver],
+) -> (Translation, Option<Untranslated>, Option<String>) {
+    let message = master_error(e, tree, iommus, drivers);
+    let (t, reason) = translation::failed(e, iommus);
+    let untranslated = Untranslated {
+        reason,
+        message: failure_consequence(t, &message),
+    };
+    let error = (reason != Reason::NoContext).then_some(message);
+    (t, Some(untranslated), error)
 }
 
 #[cfg(test)]

@@ -57,18 +57,8 @@ pub(super) fn pci_entry(
                     entry.id = Some(id);
                 }
             }
-            let message = master_error(e, tree, iommus, drivers);
-            let (t, reason) = translation::failed(e, iommus);
-            entry.translation = t;
-            entry.untranslated = Some(Untranslated {
-                reason,
-                message: failure_consequence(t, &message),
-            });
-            // Out of contexts, Linux logs and runs the master untranslated:
-            // an outcome, not a mistake of the tree (`--lint` W0321 says it).
-            if reason != Reason::NoContext {
-                entry.error = Some(message);
-            }
+            (entry.translation, entry.untranslated, entry.error) =
+                failure(e, tree, iommus, drivers);
         }
     }
     entry
