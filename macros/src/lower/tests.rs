@@ -181,7 +181,7 @@ fn attribute_and_spec_give_the_same_ir() {
                 ignore: cell[0][31:10],
                 id: larb << 5 | port,
                 page_table: arm_v7s { mtk_ext, oas: 35, sizes: [4K, 64K, 1M, 16M], pool: 256 },
-                dma: { domain: per_instance, aperture: 0x4000_0000..0x1_0000_0000 },
+                dma: { domain: per_instance, aperture: 0x1000..0xff80_0000 },
                 init: crate::mtk::probe,
             },
         ),
