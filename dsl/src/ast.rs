@@ -105,6 +105,20 @@ pub enum ItemKind {
     AllowMasters(Vec<Str>),
     /// `deny soc "renesas,r8a7796", "renesas,r8a7795" revision "ES2.*";`
     DenySocs(Vec<DeniedSocAst>),
+    /// `master one instance;` or `master same FIELD;`: a rule over all of
+    /// a master's specifiers, checked after the last `of_xlate`.
+    Probe(ProbeAst),
+}
+
+/// A probe-policy statement (`master ...;`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeAst {
+    /// `master one instance;`: the master's specifiers name one instance
+    /// of the driver.
+    OneInstance,
+    /// `master same FIELD;`: every ID of the master has the same value
+    /// in FIELD.
+    Same(Ident),
 }
 
 /// One entry of `deny soc`: a machine compatible and, optionally, the
@@ -136,6 +150,7 @@ impl ItemKind {
             ItemKind::Init(_) => "init",
             ItemKind::AllowMasters(_) => "allow",
             ItemKind::DenySocs(_) => "deny",
+            ItemKind::Probe(_) => "master",
         }
     }
 }

@@ -95,6 +95,9 @@ codes! {
     BadMasterName = "E0701", Error, "`allow masters` names a device name Linux never makes";
     DuplicateListEntry = "E0702", Error, "a name or SoC listed twice in `allow masters` or `deny soc`";
     BadDeniedSoc = "E0703", Error, "`deny soc` entry is not a machine compatible or revision pattern";
+    ProbeUnknownField = "E0704", Error, "`master same` names no field of the driver";
+    ProbeRepeated = "E0705", Error, "a `master` probe statement given more than once";
+    ProbeFieldNotInId = "E0706", Error, "`master same` names a field not packed at one place in every ID";
     NoContexts = "E0901", Error, "`contexts 0`: a driver with no translation context";
     AllContextsReserved = "E0902", Error, "`contexts N reserved K` with K >= N: no context left for domains";
     ContextsTooMany = "E0903", Error, "`contexts` count does not fit in 32 bits";

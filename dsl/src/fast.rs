@@ -489,6 +489,20 @@ fn stmt_in(lx: &mut Lexer<'_>) -> Option<(ItemKind, Span, Span)> {
             lx.keyword("property")?;
             ItemKind::Main(lx.string()?)
         }
+        "master" => {
+            let (k, s) = lx.next(false)?;
+            if k != Tok::Ident {
+                return None;
+            }
+            match lx.text(&s) {
+                "one" => {
+                    lx.keyword("instance")?;
+                    ItemKind::Probe(ProbeAst::OneInstance)
+                }
+                "same" => ItemKind::Probe(ProbeAst::Same(lx.ident()?)),
+                _ => return None,
+            }
+        }
         "contexts" => {
             let total = lx.number()?;
             let reserved = if matches!(lx.peek(false)?, (Tok::Ident, s) if lx.text(&s) == "reserved")

@@ -28,6 +28,9 @@ pub use refused::RefusedBits;
 mod contexts;
 pub use contexts::Contexts;
 
+mod probe;
+pub use probe::{ProbePolicy, SameField};
+
 /// One checked source file: every driver it declares, in source order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -76,6 +79,10 @@ pub struct Driver {
     pub main: Option<MainInstance>,
     /// `contexts N reserved K;`: how many domains each main instance holds.
     pub contexts: Option<Contexts>,
+    /// `master one instance;` / `master same FIELD;`: rules over all of a
+    /// master's IDs, checked once its last specifier is read (Linux's
+    /// `probe_device`); a master breaking one runs untranslated.
+    pub probe: ProbePolicy,
     /// How IOVAs are translated: tables the IOMMU walks, or requests to the
     /// host; fixed at build time.
     pub translation: Translation,

@@ -36,6 +36,7 @@ pub const DRIVER_ITEMS: &[&str] = &[
     "init",
     "allow",
     "deny",
+    "master",
 ];
 /// Keywords inside `page-table { }`.
 pub const PAGE_TABLE_ITEMS: &[&str] = &[
@@ -1201,6 +1202,24 @@ impl<'a> P<'a> {
                     value: String::new(),
                     span: sp.clone(),
                 }))
+            }
+            Rule::probe => {
+                let rule =
+                    inner.find(|p| matches!(p.as_rule(), Rule::probe_one | Rule::probe_same));
+                match rule {
+                    Some(r) if r.as_rule() == Rule::probe_same => {
+                        let name = r
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::ident)
+                            .map(|p| self.ident(&p, off))
+                            .unwrap_or(Ident {
+                                name: String::new(),
+                                span: sp.clone(),
+                            });
+                        ItemKind::Probe(ProbeAst::Same(name))
+                    }
+                    _ => ItemKind::Probe(ProbeAst::OneInstance),
+                }
             }
             Rule::contexts => {
                 let mut nums = inner

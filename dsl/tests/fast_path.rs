@@ -26,6 +26,10 @@ const VOCAB: &[&str] = &[
     "main",
     "contexts",
     "reserved",
+    "master",
+    "one",
+    "instance",
+    "same",
     "where",
     "wherex",
     "\"q,ns\"",
@@ -180,6 +184,8 @@ fn statement_forms_parse_identically() {
         "driver d { contexts 8 reserved 1; contexts 16; contexts /* c */ 8 // c\n reserved 0x1 ; }",
         "driver d { contexts; contexts 8 reserved; contexts reserved 1; contexts 8 reservedx 1; contexts 8 1; }",
         "driver d { contexts 0; contexts 8 reserved 8; contexts 99999999999; contexts 4K; }",
+        "driver d { master one instance; master same larb; master /* c */ one // c\n instance ; master same\n x ; }",
+        "driver d { master; master one; master instance; master one instances; master same; master same 3; master same a b; master oneinstance; mastersame x; master same \"x\"; }",
     ] {
         same(s);
     }

@@ -163,6 +163,9 @@ cases! {
     e0702_master_listed_twice => with("id = sid;", "id = sid;\n    allow masters \"ee100000.mmc\", \"ee120000.mmc\", \"ee100000.mmc\";");
     e0702_soc_listed_twice => with("id = sid;", "id = sid;\n    deny soc \"renesas,r8a7796\", \"renesas,r8a7796\";");
     e0703_bad_machine => with("id = sid;", "id = sid;\n    deny soc \"r8a7796\";");
+    e0704_probe_unknown_field => with("id = sid;", "id = sid;\n    master same sd;");
+    e0705_probe_repeated => with("id = sid;", "id = sid;\n    master one instance;\n    master one instance;");
+    e0706_probe_field_not_in_id => with("id = sid;", "field hi: u8 = cell[0][23:16];\n    check hi < 4;\n    id = sid;\n    master same hi;");
     e0207_master_property_may_be_missing => with("id = sid;", "field os: u4 = master property \"os-id\"[3:0];\n    id = os << 16 | sid;");
     w0002_field_wider_than_bits => with("u16 = cell[0][15:0]", "u32 = cell[0][15:0]");
     w0001_unused_field => with("id = sid;", "id = sid;\n    field spare: u8 = cell[0][23:16];");

@@ -556,6 +556,10 @@ pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Di
             ItemKind::Child(c) => {
                 used.insert(c.field.name.as_str());
             }
+            // Compared across a master's IDs: used.
+            ItemKind::Probe(ProbeAst::Same(f)) => {
+                used.insert(f.name.as_str());
+            }
             _ => {}
         }
     }

@@ -15,6 +15,7 @@ mod formats;
 pub mod geometry;
 mod masters;
 mod page_table;
+mod probe;
 mod pt_items;
 
 use std::borrow::Cow;
@@ -542,6 +543,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
     };
 
     let masters = masters::policy(d, diags);
+    let probe = probe::policy(d, &fields, &ids, diags);
 
     if errors_since(diags, mark) {
         return None;
@@ -567,6 +569,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
         dma: dma?,
         init: init?,
         masters,
+        probe,
         span: d.span.clone(),
     })
 }

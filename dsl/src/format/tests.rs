@@ -27,6 +27,8 @@ driver d {
     allow masters \"ee100000.mmc\", \"firmware:optee\";
     deny soc \"renesas,r8a7795\" revision \"ES2.*\", \"renesas,r8a7796\";
     contexts 8 reserved 1;
+    master one instance;
+    master same sid;
     page-table arm-lpae-s1 {
         granule 4K;
         sizes 4K, 2M 1G;
@@ -55,7 +57,7 @@ fn squeezed_and_stretched_text_comes_out_canonical() {
         ignore cell[0][31:16],cell[1],master property \"os\"[31:4];check!(sid==0x1000)&&m-1<4K;\
         id=m<<16|sid;pci iommu-map;allow masters \"ee100000.mmc\",\"firmware:optee\";\
         deny soc \"renesas,r8a7795\"revision \"ES2.*\",\"renesas,r8a7796\";\
-        contexts 8 reserved 1;page-table arm-lpae-s1{granule 4K;sizes 4K,2M 1G;coherent-walk;}\
+        contexts 8 reserved 1;master one instance;master same sid;page-table arm-lpae-s1{granule 4K;sizes 4K,2M 1G;coherent-walk;}\
         dma{domain per-device;aperture 0x1000..0xffff_ffff;}init crate::d::probe;}";
     assert_eq!(fmt(squeezed), CANONICAL);
     // Spaces and line ends everywhere they may go, tabs and CRLF.

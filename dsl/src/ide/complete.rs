@@ -49,6 +49,8 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
     // many significant tokens it has so far.
     let mut stmt: Option<usize> = None;
     let mut stmt_tokens = 0usize;
+    // The statement's second significant token (`master one` or `master same`).
+    let mut second: Option<&str> = None;
     let mut saw_eq = false;
     // In a `child` statement: the last token was `where`.
     let mut after_where = false;
@@ -93,6 +95,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
                 if stmt.is_none() {
                     stmt = Some(t.span.start);
                     stmt_tokens = 0;
+                    second = None;
                     saw_eq = false;
                     pending_field = blocks.last() == Some(&Block::Driver) && text == "field";
                 } else if pending_field && t.kind == Kind::Ident {
@@ -108,6 +111,9 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
                     if let Some(last) = fields.last_mut() {
                         last.1 = text.to_owned();
                     }
+                }
+                if stmt_tokens == 1 {
+                    second = Some(text);
                 }
                 stmt_tokens += 1;
                 after_where = text == "where";
@@ -158,6 +164,10 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
         (Some(Block::Driver), Some("deny")) if stmt_tokens >= 3 => values(&["revision"]),
         (Some(Block::Driver), Some("main")) if only_first => values(&["property"]),
         (Some(Block::Driver), Some("contexts")) if stmt_tokens == 2 => values(&["reserved"]),
+        (Some(Block::Driver), Some("master")) if stmt_tokens == 1 => values(&["one", "same"]),
+        (Some(Block::Driver), Some("master")) if stmt_tokens == 2 && second == Some("one") => {
+            values(&["instance"])
+        }
         (Some(Block::Driver), Some("field")) if saw_eq => {
             values(&["cell", "property", "master", "else"])
         }
@@ -165,7 +175,7 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
         (Some(Block::Driver), Some("child")) if !after_where && stmt_tokens >= 2 => {
             values(&["where"])
         }
-        (Some(Block::Driver), Some("check" | "id" | "child")) => fields
+        (Some(Block::Driver), Some("check" | "id" | "child" | "master")) => fields
             .into_iter()
             .map(|(name, ty)| Candidate {
                 label: name,
@@ -234,6 +244,12 @@ mod tests {
         assert_eq!(labels("driver d { deny | }"), ["soc"]);
         assert_eq!(labels("driver d { deny soc \"a,b\" | }"), ["revision"]);
         assert_eq!(labels("driver d { contexts 8 | }"), ["reserved"]);
+        assert_eq!(labels("driver d { master | }"), ["one", "same"]);
+        assert_eq!(labels("driver d { master one | }"), ["instance"]);
+        assert_eq!(
+            labels("driver d { field larb: u5 = cell[0]; master same | }"),
+            ["larb"]
+        );
         assert!(labels("driver d { field f: u8 = | }").contains(&"master".to_owned()));
         assert_eq!(
             labels("driver d { dma { domain per-| } }"),
