@@ -7,12 +7,13 @@
 //! IOMMU whose driver has not initialised it is a retryable error (Linux
 //! defers the probe); any malformed entry is an error.
 
-use crate::decl::DriverError;
+use crate::decl::{DriverError, IommuDriver};
 use crate::fdt::{Cells, DeviceTree, Node, NodeId, PhandleError, Property};
 use crate::fwspec::{FwSpec, FwSpecFull};
 use crate::init::{IommuState, IommuTable};
 use crate::map_id::{of_map_id, MapError};
 use crate::master::{Master, Refusal, NAME_LEN};
+use crate::probe::ProbeRefusal;
 
 /// Most cells a specifier may have (Linux's `MAX_PHANDLE_ARGS`).
 pub const MAX_SPECIFIER_CELLS: u32 = 16;
@@ -40,6 +41,9 @@ pub enum ConfigureError {
         node: NodeId,
         error: DriverError,
     },
+    /// The driver of IOMMU `node` failed its probe step with `error`
+    /// (other than refusing the master).
+    Probe { node: NodeId, error: DriverError },
     /// The fwspec's fixed storage is full.
     Full(FwSpecFull),
     /// The host bridge's `iommu-map` is unusable.
@@ -76,6 +80,7 @@ impl core::fmt::Display for ConfigureError {
             ConfigureError::Driver { entry, error, .. } => {
                 write!(f, "iommus entry {entry}: of_xlate: {error}")
             }
+            ConfigureError::Probe { error, .. } => write!(f, "probe_device: {error}"),
             ConfigureError::Full(e) => e.fmt(f),
             ConfigureError::Map(e) => write!(f, "iommu-map: {e}"),
         }
@@ -96,6 +101,10 @@ pub enum Configured {
     /// The driver of IOMMU `node` refused the master (Linux's `-ENODEV`
     /// from `of_xlate`, e.g. Renesas IPMMU's allow-list): runs untranslated.
     MasterRefused { node: NodeId, refusal: Refusal },
+    /// The probe step of IOMMU `node`'s driver refused the master once all
+    /// its specifiers were read (Linux's `probe_device` failing, the
+    /// device left without an IOMMU): runs untranslated.
+    ProbeRefused { node: NodeId, refusal: ProbeRefusal },
 }
 
 /// Configure `master` from its `iommus` property into `fwspec` (cleared
@@ -135,11 +144,52 @@ fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
             return Ok(done);
         }
     }
-    Ok(if fwspec.is_empty() {
-        Configured::NoIommu
-    } else {
-        Configured::Translated
-    })
+    if fwspec.is_empty() {
+        return Ok(Configured::NoIommu);
+    }
+    Ok(probe(&who, iommus, fwspec)?.unwrap_or(Configured::Translated))
+}
+
+/// The driver owning instance `node`, by name (a fwspec's instances of
+/// one driver share it; generated drivers are unit structs, whose
+/// addresses say nothing).
+fn driver_of<'d>(iommus: &IommuTable<'_, 'd>, node: NodeId) -> Option<&'d dyn IommuDriver> {
+    match iommus.get(node).map(|r| r.state) {
+        Some(IommuState::Initialised { decl, .. }) => Some(decl.driver),
+        _ => None,
+    }
+}
+
+/// The probe step: each driver of the fwspec, once, in the order its
+/// first instance was named, sees its part of the fwspec. `Ok(Some(_))`:
+/// a driver refused the master.
+fn probe<const IDS: usize, const IOMMUS: usize>(
+    master: &Master<'_>,
+    iommus: &IommuTable<'_, '_>,
+    fwspec: &FwSpec<IDS, IOMMUS>,
+) -> Result<Option<Configured>, ConfigureError> {
+    let named = fwspec.iommus();
+    for (i, &node) in named.iter().enumerate() {
+        let Some(driver) = driver_of(iommus, node) else {
+            continue;
+        };
+        let name = driver.name();
+        let same = |n: NodeId| driver_of(iommus, n).is_some_and(|d| d.name() == name);
+        if named
+            .get(..i)
+            .is_some_and(|before| before.iter().any(|&n| same(n)))
+        {
+            continue;
+        }
+        match driver.probe_device(master, &fwspec.probe_view(&same)) {
+            Ok(()) => {}
+            Err(DriverError::ProbeRefused(refusal)) => {
+                return Ok(Some(Configured::ProbeRefused { node, refusal }));
+            }
+            Err(error) => return Err(ConfigureError::Probe { node, error }),
+        }
+    }
+    Ok(None)
 }
 
 /// One non-empty entry of a master's `iommus`.
@@ -273,7 +323,7 @@ pub fn of_pci_iommu_configure<const IDS: usize, const IOMMUS: usize>(
     let who = Master::pci(host, rid, named);
     let result = match xlate(&who, iommu, iommus, &[id], 0, fwspec) {
         Ok(Some(done)) => Ok(done),
-        Ok(None) => Ok(Configured::Translated),
+        Ok(None) => probe(&who, iommus, fwspec).map(|p| p.unwrap_or(Configured::Translated)),
         Err(e) => Err(e),
     };
     if !matches!(result, Ok(Configured::Translated)) {

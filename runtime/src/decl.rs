@@ -10,6 +10,7 @@
 use crate::fdt::Node;
 use crate::fwspec::{FwSpecFull, IdSink};
 use crate::master::{Master, Refusal};
+use crate::probe::{ProbeRefusal, ProbeView};
 
 /// What a driver's early-init hook hands back: an opaque token for its
 /// per-instance state (an index into driver-owned storage, or the address of
@@ -53,6 +54,10 @@ pub enum DriverError {
     MainInstance { property: &'static str },
     /// The master's fwspec is full.
     FwSpecFull(FwSpecFull),
+    /// The driver's probe step refused the master once all its
+    /// specifiers were read (Linux's `probe_device` failing, e.g.
+    /// MediaTek's "Can only use one larb"): it runs untranslated.
+    ProbeRefused(ProbeRefusal),
     /// The driver does not let this master attach (Linux's `-ENODEV`
     /// from `of_xlate`): the master runs untranslated, not an error.
     MasterRefused(Refusal),
@@ -115,6 +120,7 @@ impl core::fmt::Display for DriverError {
             ),
             DriverError::FwSpecFull(e) => e.fmt(f),
             DriverError::MasterRefused(r) => r.fmt(f),
+            DriverError::ProbeRefused(r) => r.fmt(f),
             DriverError::Other(why) => f.write_str(why),
         }
     }
@@ -166,6 +172,21 @@ pub trait IommuDriver: Sync {
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError>;
+
+    /// Linux's `probe_device`: called once per driver of the master's
+    /// fwspec after every specifier went through [`Self::of_xlate`], with
+    /// the driver's part of the fwspec. Refusing with
+    /// [`DriverError::ProbeRefused`] leaves the master untranslated
+    /// ([`crate::configure::Configured::ProbeRefused`]). The default
+    /// accepts every master: most drivers have no rule across a master's
+    /// specifiers.
+    fn probe_device(
+        &self,
+        _master: &Master<'_>,
+        _fwspec: &ProbeView<'_>,
+    ) -> Result<(), DriverError> {
+        Ok(())
+    }
 
     /// The translation contexts instance `iommu` draws on (the spec's
     /// `contexts N reserved K`); `None`: domains are not counted. Each new

@@ -3,6 +3,7 @@
 //! IDs each one knows it by. Fixed capacity; overflow is an error.
 
 use crate::fdt::NodeId;
+use crate::probe::ProbeView;
 
 /// The fwspec has no room left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +85,17 @@ impl<const IDS: usize, const IOMMUS: usize> FwSpec<IDS, IOMMUS> {
         self.all_ids()
             .filter(move |&(n, _)| n == iommu)
             .map(|(_, id)| id)
+    }
+
+    /// What a driver's probe step sees: the instances `mine` accepts
+    /// (the driver's own) and their IDs ([`crate::probe`]).
+    pub fn probe_view<'a>(&'a self, mine: &'a dyn Fn(NodeId) -> bool) -> ProbeView<'a> {
+        ProbeView {
+            iommus: self.iommus(),
+            ids: &self.ids[..self.n_ids],
+            owner: &self.owner[..self.n_ids],
+            mine,
+        }
     }
 
     /// An [`IdSink`] adding to `iommu`'s slot (created on first use).

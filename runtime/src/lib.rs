@@ -29,6 +29,7 @@ pub mod master;
 pub mod msi;
 pub mod ops;
 pub mod pgtable;
+pub mod probe;
 pub mod prot;
 #[cfg(feature = "refwalk")]
 pub mod refwalk;
