@@ -109,6 +109,7 @@ pub fn driver_items(
     let init = init_fn(driver, rt, family);
     let of_xlate = of_xlate_fn(driver, rt);
     let contexts = crate::contexts::contexts_fn(driver, rt, family);
+    let (probe_const, probe_device) = crate::probe::probe_items(driver, rt, origin);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
@@ -128,7 +129,7 @@ pub fn driver_items(
             pub const CELLS: &'static [u32] = &[#(#cells),*];
             #[doc = #doc_info]
             pub const INFO: #rt::decl::DriverInfo = #info;
-
+            #probe_const
         }
 
         impl #rt::decl::IommuDriver for #ty {
@@ -143,6 +144,8 @@ pub fn driver_items(
             #init
 
             #of_xlate
+
+            #probe_device
 
             #contexts
         }

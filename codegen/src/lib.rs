@@ -28,6 +28,7 @@ mod module;
 mod names;
 mod options;
 mod origin;
+mod probe;
 mod translation;
 mod unread;
 

@@ -6,23 +6,32 @@ pub mod mediatek_m4u {
     use ::iommugen_runtime as runtime;
     /// MediaTek M4U: one cell holding larb and port.
     ///
-    /// Generated from `mediatek-m4u.iommu:15` (driver `mtk_m4u`).
+    /// Generated from `mediatek-m4u.iommu:19` (driver `mtk_m4u`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u;
     impl MtkM4u {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:15`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:19`).
         pub const NAME: &'static str = "mtk_m4u";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:15`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:19`).
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8183-m4u"];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:21`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:46`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
+        pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
+            one_instance: false,
+            same: Some(runtime::probe::SameField {
+                name: "larb",
+                shift: 5,
+                width: 5,
+            }),
         };
     }
     impl runtime::decl::IommuDriver for MtkM4u {
@@ -78,26 +87,33 @@ pub mod mediatek_m4u {
             ids.push((larb << 5) | port)?;
             Ok(())
         }
+        fn probe_device(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            fwspec: &runtime::probe::ProbeView<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
+        }
     }
     impl MtkM4u {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:27`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U_POOL`] (from `mediatek-m4u.iommu:36`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4uPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:27`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u` (from `mediatek-m4u.iommu:36`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4uFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:27`).
+    /// The static pool type of `mtk_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:36`).
     pub type MtkM4uPool = runtime::pgtable::StaticPool<runtime::pgtable::Table1K, 256>;
-    /// The table pool every `mtk_m4u` page table takes its tables from (from `mediatek-m4u.iommu:27`).
+    /// The table pool every `mtk_m4u` page table takes its tables from (from `mediatek-m4u.iommu:36`).
     pub static MTK_M4U_POOL: MtkM4uPool = MtkM4uPool::new();
-    /// The page-table engine specialised for `mtk_m4u` (from `mediatek-m4u.iommu:27`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u` (from `mediatek-m4u.iommu:36`); `T` does the TLB maintenance.
     pub type MtkM4uPageTable<T> = runtime::pgtable::PageTable<
         MtkM4uFormat,
         &'static MtkM4uPool,
@@ -107,23 +123,32 @@ pub mod mediatek_m4u {
     ///
     /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `mediatek-m4u.iommu:55` (driver `mtk_mt8192_m4u`).
+    /// Generated from `mediatek-m4u.iommu:64` (driver `mtk_mt8192_m4u`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8192M4u;
     impl MtkMt8192M4u {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:55`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:64`).
         pub const NAME: &'static str = "mtk_mt8192_m4u";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:55`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:64`).
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8192-m4u"];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:21`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:46`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
+        pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
+            one_instance: false,
+            same: Some(runtime::probe::SameField {
+                name: "larb",
+                shift: 5,
+                width: 5,
+            }),
         };
     }
     impl runtime::decl::IommuDriver for MtkMt8192M4u {
@@ -179,29 +204,36 @@ pub mod mediatek_m4u {
             ids.push((larb << 5) | port)?;
             Ok(())
         }
+        fn probe_device(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            fwspec: &runtime::probe::ProbeView<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
+        }
     }
     impl MtkMt8192M4u {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8192_M4U_POOL`] (from `mediatek-m4u.iommu:27`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8192_M4U_POOL`] (from `mediatek-m4u.iommu:36`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8192M4uPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8192_M4U_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:27`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:36`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8192M4uFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_mt8192_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:27`).
+    /// The static pool type of `mtk_mt8192_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:36`).
     pub type MtkMt8192M4uPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8192_m4u` page table takes its tables from (from `mediatek-m4u.iommu:27`).
+    /// The table pool every `mtk_mt8192_m4u` page table takes its tables from (from `mediatek-m4u.iommu:36`).
     pub static MTK_MT8192_M4U_POOL: MtkMt8192M4uPool = MtkMt8192M4uPool::new();
-    /// The page-table engine specialised for `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:27`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:36`); `T` does the TLB maintenance.
     pub type MtkMt8192M4uPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8192M4uFormat,
         &'static MtkMt8192M4uPool,
@@ -211,27 +243,36 @@ pub mod mediatek_m4u {
     ///
     /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `mediatek-m4u.iommu:64` (driver `mtk_mt8195_iommu`).
+    /// Generated from `mediatek-m4u.iommu:73` (driver `mtk_mt8195_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Iommu;
     impl MtkMt8195Iommu {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:64`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:73`).
         pub const NAME: &'static str = "mtk_mt8195_iommu";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:64`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:73`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-vdo",
             "mediatek,mt8195-iommu-vpp",
             "mediatek,mt8195-iommu-infra",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:17`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:21`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:37`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:46`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
+        pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
+            one_instance: false,
+            same: Some(runtime::probe::SameField {
+                name: "larb",
+                shift: 5,
+                width: 5,
+            }),
         };
     }
     impl runtime::decl::IommuDriver for MtkMt8195Iommu {
@@ -287,29 +328,36 @@ pub mod mediatek_m4u {
             ids.push((larb << 5) | port)?;
             Ok(())
         }
+        fn probe_device(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            fwspec: &runtime::probe::ProbeView<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
+        }
     }
     impl MtkMt8195Iommu {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_IOMMU_POOL`] (from `mediatek-m4u.iommu:27`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_IOMMU_POOL`] (from `mediatek-m4u.iommu:36`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8195IommuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8195_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:27`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:36`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8195IommuFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_mt8195_iommu`: 256 tables of 1K (from `mediatek-m4u.iommu:27`).
+    /// The static pool type of `mtk_mt8195_iommu`: 256 tables of 1K (from `mediatek-m4u.iommu:36`).
     pub type MtkMt8195IommuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_iommu` page table takes its tables from (from `mediatek-m4u.iommu:27`).
+    /// The table pool every `mtk_mt8195_iommu` page table takes its tables from (from `mediatek-m4u.iommu:36`).
     pub static MTK_MT8195_IOMMU_POOL: MtkMt8195IommuPool = MtkMt8195IommuPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:27`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:36`); `T` does the TLB maintenance.
     pub type MtkMt8195IommuPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8195IommuFormat,
         &'static MtkMt8195IommuPool,
@@ -317,26 +365,35 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
     ///
-    /// Generated from `mediatek-m4u.iommu:82` (driver `mtk_m4u_4gb`).
+    /// Generated from `mediatek-m4u.iommu:91` (driver `mtk_m4u_4gb`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u4gb;
     impl MtkM4u4gb {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:82`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:91`).
         pub const NAME: &'static str = "mtk_m4u_4gb";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:82`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:91`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8173-m4u",
             "mediatek,mt2712-m4u",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:84`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:93`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:96`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:108`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:100`).
+        pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
+            one_instance: false,
+            same: Some(runtime::probe::SameField {
+                name: "larb",
+                shift: 5,
+                width: 5,
+            }),
         };
     }
     impl runtime::decl::IommuDriver for MtkM4u4gb {
@@ -392,29 +449,36 @@ pub mod mediatek_m4u {
             ids.push((larb << 5) | port)?;
             Ok(())
         }
+        fn probe_device(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            fwspec: &runtime::probe::ProbeView<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
+        }
     }
     impl MtkM4u4gb {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:89`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:101`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:89`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:101`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:89`).
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:101`).
     pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:89`).
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:101`).
     pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
-    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:89`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:101`); `T` does the TLB maintenance.
     pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
         MtkM4u4gbFormat,
         &'static MtkM4u4gbPool,

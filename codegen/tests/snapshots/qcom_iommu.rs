@@ -6,13 +6,13 @@ pub mod qcom_iommu {
     use ::iommugen_runtime as runtime;
     /// Qualcomm msm8916-family IOMMU: one cell, a context bank that must exist.
     ///
-    /// Generated from `qcom-iommu.iommu:31` (driver `qcom_iommu`).
+    /// Generated from `qcom-iommu.iommu:33` (driver `qcom_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomIommu;
     impl QcomIommu {
-        /// The driver's name in reports (from `qcom-iommu.iommu:31`).
+        /// The driver's name in reports (from `qcom-iommu.iommu:33`).
         pub const NAME: &'static str = "qcom_iommu";
-        /// The `compatible` strings the driver claims (from `qcom-iommu.iommu:31`).
+        /// The `compatible` strings the driver claims (from `qcom-iommu.iommu:33`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "qcom,msm-iommu-v1",
             "qcom,msm-iommu-v2",
@@ -20,15 +20,20 @@ pub mod qcom_iommu {
             "qcom,msm8953-iommu",
             "qcom,msm8976-iommu",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `qcom-iommu.iommu:34`).
+        /// The `#iommu-cells` values the driver accepts (from `qcom-iommu.iommu:36`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `qcom-iommu.iommu:46`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `qcom-iommu.iommu:49`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `qcom-iommu.iommu:41`).
+        pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
+            one_instance: true,
+            same: None,
         };
     }
     impl runtime::decl::IommuDriver for QcomIommu {
@@ -98,16 +103,23 @@ pub mod qcom_iommu {
             ids.push(asid)?;
             Ok(())
         }
+        fn probe_device(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            fwspec: &runtime::probe::ProbeView<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
+        }
     }
     impl QcomIommu {
-        /// An empty page table of this driver's format with tables from [`QCOM_IOMMU_POOL`] (from `qcom-iommu.iommu:39`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`QCOM_IOMMU_POOL`] (from `qcom-iommu.iommu:42`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<QcomIommuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&QCOM_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `qcom_iommu` (from `qcom-iommu.iommu:39`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
+    /// Page-table format of `qcom_iommu` (from `qcom-iommu.iommu:42`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomIommuFormat;
     impl runtime::pgtable::LpaeFormat for QcomIommuFormat {
@@ -118,11 +130,11 @@ pub mod qcom_iommu {
         const PAGE_SIZES: u64 = 1 << 12;
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `qcom_iommu`: 64 tables of 4K (from `qcom-iommu.iommu:39`).
+    /// The static pool type of `qcom_iommu`: 64 tables of 4K (from `qcom-iommu.iommu:42`).
     pub type QcomIommuPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 64>;
-    /// The table pool every `qcom_iommu` page table takes its tables from (from `qcom-iommu.iommu:39`).
+    /// The table pool every `qcom_iommu` page table takes its tables from (from `qcom-iommu.iommu:42`).
     pub static QCOM_IOMMU_POOL: QcomIommuPool = QcomIommuPool::new();
-    /// The page-table engine specialised for `qcom_iommu` (from `qcom-iommu.iommu:39`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `qcom_iommu` (from `qcom-iommu.iommu:42`); `T` does the TLB maintenance.
     pub type QcomIommuPageTable<T> = runtime::pgtable::PageTable<
         QcomIommuFormat,
         &'static QcomIommuPool,
