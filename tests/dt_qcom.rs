@@ -120,3 +120,41 @@ fn a_context_bank_that_does_not_exist_is_refused() {
     let mdp = find(&v, "masters", "/soc@0/mdss@1a00000/mdp@1a01000");
     assert_eq!(translations(mdp), vec![(APPS.to_owned(), vec![4])]);
 }
+
+/// tests/dts/msm8916-two-iommus.dts: a master whose `iommus` name a bank
+/// of apps_iommu and a bank of gpu_iommu. Linux's qcom_iommu_of_xlate
+/// keeps the first qcom_iommu a master names and fails an entry naming
+/// another with -EINVAL, so of_dma_configure carries on without the IOMMU
+/// (direct DMA); the spec's `master one instance;` refuses it once both
+/// entries are read: `probe-refused`, not an error of the tree.
+#[test]
+fn a_master_across_two_qcom_iommus_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dts/msm8916-two-iommus.dts");
+    let (code, v) = json(&path.display().to_string());
+    assert_eq!(code, 0, "{v:#}");
+    let m = find(&v, "masters", "/soc@0/dma@100000");
+    assert!(m["error"].is_null(), "{m:#}");
+    assert_eq!(m["translation"], "direct", "{m:#}");
+    assert!(m["domain"].is_null(), "{m:#}");
+    assert_eq!(m["untranslated"]["reason"], "probe-refused", "{m:#}");
+    let message = m["untranslated"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(APPS) && message.contains(GPU) && message.contains("master one instance"),
+        "{message}"
+    );
+    // Two banks of one IOMMU stay fine.
+    let gpu = find(&v, "masters", "/soc@0/gpu@1c00000");
+    assert_eq!(gpu["translation"], "iommu", "{gpu:#}");
+    assert_eq!(translations(gpu), vec![(GPU.to_owned(), vec![1, 2])]);
+    // The human report names the reason too.
+    let path = path.display().to_string();
+    let text = cli::stdout(&cli::iommugen(&["dt", &path]));
+    assert!(
+        text.contains("IOMMU /soc@0/iommu@1ef0000's driver refuses the master once all its specifiers are read"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ops: direct (untranslated, probe-refused)"),
+        "{text}"
+    );
+}

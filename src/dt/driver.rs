@@ -11,6 +11,7 @@ use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
 use iommugen_runtime::instances;
 use iommugen_runtime::master::{DeniedSoc, Master, MasterPolicy};
+use iommugen_runtime::probe::{ProbePolicy, ProbeView, SameField};
 
 /// A spec's driver, ready to be registered.
 pub struct SpecDriver {
@@ -36,6 +37,21 @@ pub struct SpecDriver {
     /// `main property`: the property, and the compatibles of the family
     /// (the drivers of its spec) a main instance must be claimed by.
     main: Option<(&'static str, Vec<&'static str>)>,
+    /// `master one instance` / `master same FIELD` as the runtime checks
+    /// them (the field's name leaked for the `'static` it holds).
+    probe: ProbePolicy,
+}
+
+/// The IR's probe policy as the runtime's.
+fn runtime_probe(p: &ir::ProbePolicy) -> ProbePolicy {
+    ProbePolicy {
+        one_instance: p.one_instance.is_some(),
+        same: p.same.as_ref().map(|s| SameField {
+            name: String::leak(s.name.clone()),
+            shift: s.shift,
+            width: s.width,
+        }),
+    }
 }
 
 /// The IR's master policy as the runtime's, its strings leaked.
@@ -104,8 +120,10 @@ impl SpecDriver {
             let family = family.iter().map(|c| &*String::leak(c.clone())).collect();
             (&*String::leak(m.property.clone()), family)
         });
+        let probe = runtime_probe(&ir.probe);
         SpecDriver {
             ir,
+            probe,
             properties,
             master_properties,
             refused,
@@ -378,6 +396,15 @@ impl IommuDriver for SpecDriver {
             ids.push(id as u32)?;
         }
         Ok(())
+    }
+
+    /// The probe policy, checked by the runtime as generated drivers do.
+    fn probe_device(
+        &self,
+        _master: &Master<'_>,
+        fwspec: &ProbeView<'_>,
+    ) -> Result<(), DriverError> {
+        self.probe.check(fwspec).map_err(DriverError::ProbeRefused)
     }
 
     /// `contexts N reserved K`, drawn from the main instance's pool for a

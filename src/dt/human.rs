@@ -7,7 +7,7 @@ use iommugen_dsl::render::{Cap, HumanStyle};
 use super::excerpt::{self, Prepared, SourceTexts};
 use super::report::{IommuStatus, MasterEntry, PciEntry, Report};
 use super::source::SourceLocation;
-use super::translation::Translation;
+use super::translation::{Reason, Translation};
 
 fn hex_list(ids: &[u32]) -> String {
     let ids: Vec<String> = ids.iter().map(|id| format!("{id:#x}")).collect();
@@ -168,6 +168,14 @@ fn master(out: &mut String, m: &MasterEntry) {
     };
     let ops = match (m.translation, m.domain) {
         (_, Some(d)) => format!("IOMMU, domain #{d}"),
+        // Every specifier was accepted, so say which step refused.
+        (Translation::Direct, None)
+            if m.untranslated
+                .as_ref()
+                .is_some_and(|u| u.reason == Reason::ProbeRefused) =>
+        {
+            "direct (untranslated, probe-refused)".into()
+        }
         (Translation::Direct, None) => "direct (untranslated)".into(),
         (Translation::Deferred, None) => "deferred, then direct (untranslated)".into(),
         _ => "none".into(),

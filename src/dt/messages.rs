@@ -8,6 +8,7 @@ use iommugen_runtime::fdt::{DeviceTree, Node, NodeId};
 use iommugen_runtime::init::{IommuState, IommuTable};
 use iommugen_runtime::master::Refusal;
 use iommugen_runtime::ops::SetupError;
+use iommugen_runtime::probe::ProbeRefusal;
 
 use super::driver::SpecDriver;
 use super::report::path_of;
@@ -120,6 +121,29 @@ pub fn untranslated_note(
             };
             Some(format!(
                 "IOMMU {iommu}'s driver refuses the master: {why} (Linux's of_xlate returns -ENODEV): runs untranslated"
+            ))
+        }
+        Configured::ProbeRefused { node, refusal } => {
+            let path = |n: NodeId| tree.node(n).map(path_of).unwrap_or_default();
+            let why = match refusal {
+                ProbeRefusal::SeveralInstances { first, other } => format!(
+                    "its iommus name {} and {}, two instances of a driver that takes one per master (`master one instance`)",
+                    path(first),
+                    path(other)
+                ),
+                ProbeRefusal::FieldDiffers {
+                    field,
+                    first,
+                    other,
+                    first_id,
+                    other_id,
+                } => format!(
+                    "ID {other_id:#x} has {field} {other} and the first ID {first_id:#x} {field} {first}, and the driver takes one {field} per master (`master same {field}`)"
+                ),
+            };
+            Some(format!(
+                "IOMMU {}'s driver refuses the master once all its specifiers are read: {why} (Linux's driver fails the probe with -EINVAL and the master gets no IOMMU): runs untranslated",
+                path(node)
             ))
         }
         Configured::IommuDisabled { node } => Some(format!(

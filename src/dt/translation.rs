@@ -56,6 +56,10 @@ pub enum Reason {
     /// The IOMMU's driver refused the master (`allow masters` / `deny
     /// soc`; Linux's `-ENODEV` from `of_xlate`): runs untranslated.
     MasterRefused,
+    /// The IOMMU's driver refused the master once all its specifiers were
+    /// read (`master one instance` / `master same FIELD`; Linux's
+    /// `probe_device` failing): no IOMMU, direct DMA.
+    ProbeRefused,
     /// No spec's driver claims the IOMMU.
     IommuUnclaimed,
     /// The IOMMU's driver failed to initialise it.
@@ -81,6 +85,7 @@ impl Reason {
             Reason::IommuDisabled => "iommu-disabled",
             Reason::NoMapEntry => "no-map-entry",
             Reason::MasterRefused => "master-refused",
+            Reason::ProbeRefused => "probe-refused",
             Reason::IommuUnclaimed => "iommu-unclaimed",
             Reason::IommuFailed => "iommu-failed",
             Reason::IommuError => "iommu-error",
@@ -101,6 +106,7 @@ pub fn configured(c: Configured, translated: bool) -> (Translation, Option<Reaso
         Configured::IommuDisabled { .. } => (Translation::Direct, Some(Reason::IommuDisabled)),
         Configured::NoMapEntry => (Translation::Direct, Some(Reason::NoMapEntry)),
         Configured::MasterRefused { .. } => (Translation::Direct, Some(Reason::MasterRefused)),
+        Configured::ProbeRefused { .. } => (Translation::Direct, Some(Reason::ProbeRefused)),
     }
 }
 
