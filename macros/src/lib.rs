@@ -44,6 +44,8 @@ use quote::quote;
 /// | `id: EXPR` | `id = EXPR;` |
 /// | `pci: iommu_map` | `pci iommu-map;` |
 /// | `contexts: 8 reserved 1` | `contexts 8 reserved 1;` |
+/// | `master: one_instance` | `master one instance;` |
+/// | `master: same(larb)` | `master same larb;` |
 /// | `allow_masters: ["ee100000.mmc", ..]` | `allow masters "ee100000.mmc", ..;` |
 /// | `deny_soc: ["renesas,r8a7796", "renesas,r8a7795" revision "ES2.*"]` | `deny soc "renesas,r8a7796", "renesas,r8a7795" revision "ES2.*";` |
 /// | `page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M], coherent_walk, pool: 64 }` | `page-table arm-lpae-s1 { .. }` |

@@ -21,7 +21,7 @@ pub struct Extra {
 }
 
 const KEYS: &str =
-"compatible, cells, field, ignore, check, child, id, pci, main, contexts, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
+"compatible, cells, field, ignore, check, child, id, pci, main, contexts, master, allow_masters, deny_soc, page_table, requests, dma, init, name, runtime";
 
 /// Lowers the attribute's arguments for the driver type `ty` (with `docs`,
 /// the type's doc-comment lines) to a one-driver spec.
@@ -185,6 +185,24 @@ fn statement(item: &[TokenTree], out: &mut Synth, extra: &mut Extra) -> Result<(
             out.push("contexts", ks);
             out.sep(" ");
             render(value, out);
+        }
+        // `master: one_instance` or `master: same(larb)`: the probe policy.
+        "master" => {
+            out.push("master", ks);
+            out.sep(" ");
+            match value {
+                [TokenTree::Ident(v)] if v == "one_instance" => out.push("one instance", v.span()),
+                [TokenTree::Ident(v), TokenTree::Group(g)]
+                    if v == "same" && g.delimiter() == Delimiter::Parenthesis =>
+                {
+                    out.push("same", v.span());
+                    out.sep(" ");
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    render(&inner, out);
+                }
+                // Anything else goes to the parser as written, which reports it.
+                _ => render(value, out),
+            }
         }
         "init" => {
             out.push("init", ks);

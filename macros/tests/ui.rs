@@ -37,6 +37,7 @@ fn ui() {
     t.compile_fail("tests/ui/cell_out_of_range.rs");
     t.compile_fail("tests/ui/bad_master_name.rs");
     t.compile_fail("tests/ui/contexts_all_reserved.rs");
+    t.compile_fail("tests/ui/probe_unknown_field.rs");
     t.compile_fail("tests/ui/field_too_narrow.rs");
     t.compile_fail("tests/ui/child_key_cell.rs");
     t.compile_fail("tests/ui/unknown_argument.rs");

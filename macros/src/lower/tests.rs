@@ -121,6 +121,12 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
     if let Some(c) = &mut d.contexts {
         c.span = 0..0;
     }
+    if let Some(s) = &mut d.probe.one_instance {
+        *s = 0..0;
+    }
+    if let Some(s) = &mut d.probe.same {
+        s.span = 0..0;
+    }
     d.dma.span = 0..0;
     d.init.span = 0..0;
     if let Some(a) = &mut d.masters.allow {
@@ -180,6 +186,7 @@ fn attribute_and_spec_give_the_same_ir() {
                 field port: u5 = cell[0] & 0x1f,
                 ignore: cell[0][31:10],
                 id: larb << 5 | port,
+                master: same(larb),
                 page_table: arm_v7s { mtk_ext, oas: 35, sizes: [4K, 64K, 1M, 16M], pool: 256 },
                 dma: { domain: per_instance, aperture: 0x1000..0xff80_0000 },
                 init: crate::mtk::probe,
@@ -274,6 +281,7 @@ fn attribute_and_spec_give_the_same_ir() {
                     "qcom,msm-iommu-v2-ns", "qcom,msm-iommu-v2-sec"
                 ] where asid == property("qcom,ctx-asid") else property("reg") >> 12,
                 id: asid,
+                master: one_instance,
                 page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K], pool: 64 },
                 dma: { domain: per_device },
                 init: crate::qcom_iommu::probe,

@@ -26,10 +26,25 @@ pub struct VirtioIommu;
     field asid: u32 = cell[0],
     child: ["acme,ctx-ns", "acme,ctx-sec"] where asid == property("acme,ctx-asid") else property("reg") >> 12,
     id: asid,
+    master: one_instance,
     page_table: arm_lpae_s1 { granule: 4K, ias: 32, oas: 40, sizes: [4K], pool: 16 },
     init: crate::probe,
 )]
 pub struct Banked;
+
+/// A MediaTek-style IOMMU: a master's ports all in one larb.
+#[iommu_driver(
+    compatible: ["acme,larb-iommu"],
+    cells: 1,
+    field larb: u5 = cell[0] >> 5 & 0x1f,
+    field port: u5 = cell[0] & 0x1f,
+    ignore: cell[0][31:10],
+    id: larb << 5 | port,
+    master: same(larb),
+    page_table: arm_v7s { mtk_ext, oas: 35, pool: 256 },
+    init: crate::probe,
+)]
+pub struct OneLarb;
 
 /// A Renesas-style IOMMU: cache instances of a main instance.
 #[iommu_driver(
