@@ -166,6 +166,14 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_probe_field_is_replaced() {
+        let src = GOOD.replace("    id = s;\n", "    id = s;\n    master same ss;\n");
+        let (f, _) = fixes_for(&src, Code::ProbeUnknownField);
+        assert_eq!(f[0].title, "Replace `ss` with `s`");
+        clean(&apply(&src, &f[0]));
+    }
+
+    #[test]
     fn a_missing_statement_gets_a_skeleton() {
         let src = GOOD.replace("    init crate::p;\n", "");
         let (f, _) = fixes_for(&src, Code::MissingInit);
