@@ -150,9 +150,9 @@ fn configure_iommus<const IDS: usize, const IOMMUS: usize>(
     Ok(probe(&who, iommus, fwspec)?.unwrap_or(Configured::Translated))
 }
 
-/// The driver owning instance `node`, by name (a fwspec's instances of
-/// one driver share it; generated drivers are unit structs, whose
-/// addresses say nothing).
+/// The driver owning instance `node`. The probe step tells drivers apart
+/// by [`IommuDriver::name`]: generated drivers are unit structs, and two
+/// zero-sized statics may share an address, so a pointer says nothing.
 fn driver_of<'d>(iommus: &IommuTable<'_, 'd>, node: NodeId) -> Option<&'d dyn IommuDriver> {
     match iommus.get(node).map(|r| r.state) {
         Some(IommuState::Initialised { decl, .. }) => Some(decl.driver),
@@ -161,8 +161,10 @@ fn driver_of<'d>(iommus: &IommuTable<'_, 'd>, node: NodeId) -> Option<&'d dyn Io
 }
 
 /// The probe step: each driver of the fwspec, once, in the order its
-/// first instance was named, sees its part of the fwspec. `Ok(Some(_))`:
-/// a driver refused the master.
+/// first instance was named, sees its part of the fwspec (the instances
+/// whose driver has its name; a driver that `extends` another has a name
+/// of its own, so counts apart). `Ok(Some(_))`: a driver refused the
+/// master.
 fn probe<const IDS: usize, const IOMMUS: usize>(
     master: &Master<'_>,
     iommus: &IommuTable<'_, '_>,
