@@ -1,8 +1,9 @@
 //! Definition and references of fields: a field is declared once
-//! (`field NAME: …`) and used by name in `check` and `id` expressions.
+//! (`field NAME: …`) and used by name in `check` and `id` expressions,
+//! `child` and `master same`.
 //! The base a driver `extends` leads to that driver's name.
 
-use crate::ast::{DriverAst, ExprAst, Ident, ItemKind, SpecAst};
+use crate::ast::{DriverAst, ExprAst, Ident, ItemKind, ProbeAst, SpecAst};
 use crate::ir::Span;
 
 use super::{driver_at, touches};
@@ -68,8 +69,8 @@ fn declaration<'d>(d: &'d DriverAst, name: &str) -> Option<&'d Ident> {
     })
 }
 
-/// Every name in the driver's `check` and `id` expressions and the field
-/// of each `child`, in source order. An explicit stack: expressions are shallow (the parser's limit)
+/// Every name in the driver's `check` and `id` expressions, the field
+/// of each `child` and of `master same`, in source order. An explicit stack: expressions are shallow (the parser's limit)
 /// but no pass over one recurses.
 fn uses(d: &DriverAst) -> impl Iterator<Item = &Ident> {
     let mut names = Vec::new();
@@ -78,6 +79,10 @@ fn uses(d: &DriverAst) -> impl Iterator<Item = &Ident> {
             ItemKind::Check(e) | ItemKind::Id(e) => e,
             ItemKind::Child(c) => {
                 names.push(&c.field);
+                continue;
+            }
+            ItemKind::Probe(ProbeAst::Same(f)) => {
+                names.push(f);
                 continue;
             }
             _ => continue,
@@ -120,6 +125,19 @@ mod tests {
         assert_eq!(def, 7..8);
         // A base no driver above is called: nowhere to go.
         assert_eq!(definition(&spec, src.find("extends z").unwrap() + 8), None);
+    }
+
+    #[test]
+    fn master_same_is_a_use() {
+        let src =
+            "driver d {\n    field larb: u5 = cell[0];\n    id = larb;\n    master same larb;\n}\n";
+        let spec = crate::parse::parse(src).0;
+        let at = src.find("same larb").unwrap() + 6;
+        assert_eq!(
+            definition(&spec, at).unwrap().start,
+            src.find("larb:").unwrap()
+        );
+        assert_eq!(references(&spec, at, true).len(), 3);
     }
 
     #[test]
