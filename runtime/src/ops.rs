@@ -157,9 +157,9 @@ impl core::fmt::Display for SetupError {
                 f,
                 "every translation context is taken ({total}, {reserved} reserved)"
             ),
-            SetupError::NoGroup { .. } => {
-                f.write_str("in none of the IOMMU driver's groups (and it attaches only grouped masters)")
-            }
+            SetupError::NoGroup { .. } => f.write_str(
+                "in none of the IOMMU driver's groups (and it attaches only grouped masters)",
+            ),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod qcom_iommu {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomIommu {

@@ -40,7 +40,10 @@ pub(super) fn dma(
             group(item, pt, fields, &mut group_names, &mut groups, diags);
         }
     }
-    for item in items.iter().filter(|i| !matches!(i.kind, DmaKind::Group { .. })) {
+    for item in items
+        .iter()
+        .filter(|i| !matches!(i.kind, DmaKind::Group { .. }))
+    {
         if let Some(first) = seen
             .iter()
             .find(|s| s.kind.keyword() == item.kind.keyword())

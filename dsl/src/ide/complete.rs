@@ -232,7 +232,7 @@ mod tests {
         assert!(!pt.contains(&"cells".to_owned()));
         assert_eq!(
             labels("driver d { dma { | } }"),
-            ["domain", "aperture", "group", "default"]
+            ["domain", "group", "default", "aperture"]
         );
         assert_eq!(labels("driver d { allow | }"), ["masters"]);
         assert_eq!(labels("driver d { deny | }"), ["soc"]);
