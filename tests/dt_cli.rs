@@ -584,16 +584,24 @@ fn t6000_darts_one_stream_cell_per_dart() {
 #[test]
 fn mt8195_vdo_m4u_and_infra_iommu() {
     // mediatek,iommu.yaml: the cell is MTK_M4U_ID(larb, port), kept whole:
-    // M4U_PORT_L0_DISP_OVL0_RDMA0 → 2, M4U_PORT_L0_DISP_RDMA0 → 0. The
-    // mt8195 strings are claimed by `mtk_mt8195_iommu extends mtk_m4u`.
+    // M4U_PORT_L0_DISP_OVL0_RDMA0 → 2, M4U_PORT_L0_DISP_RDMA0 → 0. Both
+    // are on larb 0, so in IOVA region 0 (mt8195_larb_region_msk), one
+    // group and one domain.
     let (code, v) = dt_json("mt8195-iommu.dts", &[]);
     assert_eq!(code, 0);
     let vdo = "/soc/iommu@1c01f000";
-    assert_eq!(iommu(&v, vdo)["driver"], "mtk_mt8195_iommu");
+    assert_eq!(iommu(&v, vdo)["driver"], "mtk_mt8195_mm");
     assert_eq!(
         iommu(&v, "/soc/infra-iommu@10315000")["driver"],
-        "mtk_mt8195_iommu"
+        "mtk_mt8195_infra"
     );
+    let (ovl, rdma) = (
+        master(&v, "/soc/ovl@1c000000"),
+        master(&v, "/soc/rdma@1c002000"),
+    );
+    assert_eq!(ovl["group"], "region0");
+    assert_eq!(rdma["group"], "region0");
+    assert_eq!(ovl["domain"], rdma["domain"]);
     assert_eq!(
         translations(master(&v, "/soc/ovl@1c000000")),
         vec![(vdo.into(), vec![2])]
@@ -602,4 +610,50 @@ fn mt8195_vdo_m4u_and_infra_iommu() {
         translations(master(&v, "/soc/rdma@1c002000")),
         vec![(vdo.into(), vec![0])]
     );
+}
+
+/// mt8192's IOVA regions (Linux's mt8192_larb_region_msk, one IOMMU group
+/// each, mtk_iommu_device_group): a master is in the first region holding
+/// every port it uses; one that fits none gets no group, so no IOMMU, and
+/// runs untranslated (Linux logs "Can NOT find the region").
+#[test]
+fn mt8192_masters_land_in_linux_iova_regions() {
+    let (code, v) = dt_json("mt8192-regions.dts", &[]);
+    assert_eq!(code, 1, "the two masters in no region are errors");
+    let group = |p: &str| master(&v, p)["group"].as_str().map(str::to_owned);
+    assert_eq!(group("/soc/ovl@14005000").as_deref(), Some("region0"));
+    assert_eq!(group("/soc/vdec@16000000").as_deref(), Some("region1"));
+    assert_eq!(group("/soc/vdec@16010000").as_deref(), Some("region1"));
+    assert_eq!(group("/soc/cam@1a000000").as_deref(), Some("region2"));
+    assert_eq!(group("/soc/ccu@1a101000").as_deref(), Some("ccu0"));
+    // One domain per region: the two decoders share theirs, every region
+    // has its own.
+    let domain = |p: &str| master(&v, p)["domain"].as_u64().unwrap();
+    assert_eq!(domain("/soc/vdec@16000000"), domain("/soc/vdec@16010000"));
+    let mut all = vec![
+        domain("/soc/ovl@14005000"),
+        domain("/soc/vdec@16000000"),
+        domain("/soc/cam@1a000000"),
+        domain("/soc/ccu@1a101000"),
+    ];
+    all.dedup();
+    assert_eq!(all.len(), 4);
+    for p in ["/soc/mixed@1a200000", "/soc/lonely@1a300000"] {
+        let m = master(&v, p);
+        assert_eq!(m["translation"], "direct", "{p}");
+        assert_eq!(m["untranslated"]["reason"], "no-group", "{p}");
+        assert!(m["group"].is_null(), "{p}");
+        assert!(
+            m["error"]
+                .as_str()
+                .unwrap()
+                .contains("none of driver `mtk_mt8192_m4u`'s groups"),
+            "{p}"
+        );
+    }
+    // The human report names the group.
+    let path = dts("mt8192-regions.dts");
+    let out = iommugen(&["dt", &path]);
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert!(human.contains("group region1"), "{human}");
 }

@@ -2,9 +2,13 @@
 //! (tests/dts/tegra124-smmu.dts, from Linux's tegra124.dtsi): the memory
 //! controller is the IOMMU and every `iommus` master is claimed by it with
 //! its TEGRA_SWGROUP_* number as its one ID (tegra_smmu_of_xlate stores
-//! the cell whole); the nodes without `iommus` stay untranslated. A
-//! Tegra30 controller is taken by the 32-bit driver, and a swgroup no SoC
-//! table names is stored, not refused, as in Linux.
+//! the cell whole); the nodes without `iommus` stay untranslated. Current
+//! Linux gives every master an identity default domain
+//! (tegra_smmu_def_domain_type), so each is reported untranslated, reason
+//! identity-default, in its IOMMU group: DC, DCB and VIC in the SoC's
+//! "drm" group, every other master in one of its own. A Tegra30
+//! controller is taken by its own driver, and a swgroup no SoC table names
+//! is stored, not refused, as in Linux.
 
 use std::path::Path;
 
@@ -30,34 +34,29 @@ fn tegra124_masters_carry_their_swgroups() {
     let mc = find(&v, "iommus", MC);
     assert_eq!(mc["status"], "initialised");
     assert_eq!(mc["driver"], "tegra124_smmu");
-    // (master, TEGRA_SWGROUP_*) from tegra124.dtsi and tegra124-mc.h.
+    // (master, TEGRA_SWGROUP_*, group) from tegra124.dtsi, tegra124-mc.h
+    // and tegra124.c's tegra124_groups.
     let masters = [
-        ("/host1x@50000000", 6),               // HC
-        ("/host1x@50000000/vi@54080000", 25),  // VI
-        ("/host1x@50000000/dc@54200000", 1),   // DC
-        ("/host1x@50000000/dc@54240000", 2),   // DCB
-        ("/host1x@50000000/vic@54340000", 24), // VIC
-        ("/gpu@57000000", 19),                 // GPU
+        ("/host1x@50000000", 6, None),                      // HC
+        ("/host1x@50000000/vi@54080000", 25, None),         // VI
+        ("/host1x@50000000/dc@54200000", 1, Some("drm")),   // DC
+        ("/host1x@50000000/dc@54240000", 2, Some("drm")),   // DCB
+        ("/host1x@50000000/vic@54340000", 24, Some("drm")), // VIC
+        ("/gpu@57000000", 19, None),                        // GPU
     ];
-    let mut domains = Vec::new();
-    for (path, swgroup) in masters {
+    for (path, swgroup, group) in masters {
         let m = find(&v, "masters", path);
         assert!(m["error"].is_null(), "{m:#}");
-        assert_eq!(m["translation"], "iommu", "{path}");
+        assert_eq!(m["translation"], "direct", "{path}");
+        assert_eq!(m["untranslated"]["reason"], "identity-default", "{path}");
         assert_eq!(
             translations(m),
             vec![(MC.to_owned(), vec![swgroup])],
             "{path}"
         );
-        assert!(m["domain"].is_u64(), "{m:#}");
-        domains.push(m["domain"].as_u64());
+        assert!(m["domain"].is_null(), "{m:#}");
+        assert_eq!(m["group"].as_str(), group, "{path}");
     }
-    // `domain per-device`: each master its own domain (Linux: each its own
-    // IOMMU group but for the drm group of DC, DCB and VIC; see the spec).
-    let mut unique = domains.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    assert_eq!(unique.len(), masters.len(), "{domains:?}");
     // No `iommus` in the dtsi: untranslated, and no error.
     for path in ["/hda@70030000", "/mmc@700b0600"] {
         let m = find(&v, "masters", path);
@@ -68,7 +67,7 @@ fn tegra124_masters_carry_their_swgroups() {
     assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0));
 }
 
-/// tegra30.dtsi's controller is "nvidia,tegra30-mc": the 32-bit driver.
+/// tegra30.dtsi's controller is "nvidia,tegra30-mc": its own driver.
 /// A master listing two swgroups keeps both IDs (of_xlate runs per
 /// entry); a swgroup past every SoC table (255) is stored all the same.
 #[test]
@@ -105,4 +104,7 @@ fn tegra30_controller_and_unlisted_swgroups() {
     let far = find(&v, "masters", "/dma@60000000");
     assert!(far["error"].is_null(), "{far:#}");
     assert_eq!(translations(far), vec![(mc.to_owned(), vec![255])]);
+    // Tegra30's "drm" group holds DC and DCB: both IDs are in it.
+    assert_eq!(find(&v, "masters", "/dc@54200000")["group"], "drm");
+    assert!(far["group"].is_null());
 }

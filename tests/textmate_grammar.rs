@@ -235,7 +235,15 @@ fn every_token_of_every_shipped_spec_gets_a_scope_of_its_kind() {
                 Kind::Number => &["constant.numeric"],
                 // `master` is a keyword only before `property`; it is also
                 // a field name (sun50i-iommu.iommu).
-                Kind::Ident if kw.contains(&word) && word != "master" => &["keyword."],
+                // A keyword after `-` is the tail of a dashed value
+                // (`per-group`), which takes the value's scope.
+                Kind::Ident
+                    if kw.contains(&word)
+                        && word != "master"
+                        && !text[..t.span.start].ends_with('-') =>
+                {
+                    &["keyword."]
+                }
                 Kind::Ident => &[
                     "keyword.",
                     "support.type.format",

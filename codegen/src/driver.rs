@@ -110,6 +110,7 @@ pub fn driver_items(
     let of_xlate = of_xlate_fn(driver, rt);
     let contexts = crate::contexts::contexts_fn(driver, rt, family);
     let (probe_const, probe_device) = crate::probe::probe_items(driver, rt, origin);
+    let groups = crate::groups::group_fn(driver, rt);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
@@ -148,6 +149,8 @@ pub fn driver_items(
             #probe_device
 
             #contexts
+
+            #groups
         }
 
         #translation
@@ -158,7 +161,9 @@ fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
     let domain = ident(match driver.dma.domain {
         ir::DomainPolicy::PerInstance => "PerInstance",
         ir::DomainPolicy::PerDevice => "PerDevice",
+        ir::DomainPolicy::PerGroup => "PerGroup",
     });
+    let identity = driver.dma.identity_default;
     let base = int_literal(driver.dma.aperture_base);
     let size = int_literal(driver.dma.aperture_size);
     let pci = driver.pci.is_some();
@@ -170,6 +175,7 @@ fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
             aperture_size: #size,
             pci: #pci,
             granule: #granule,
+            identity_default: #identity,
         }
     }
 }
@@ -239,6 +245,9 @@ fn used_fields(driver: &Driver) -> Vec<bool> {
     let mut used = vec![false; driver.fields.len()];
     for c in &driver.checks {
         walk(&c.expr, &mut used);
+    }
+    for g in &driver.dma.groups {
+        walk(&g.cond, &mut used);
     }
     let child_fields = driver.children.iter().map(|c| c.field);
     let id_fields = driver.ids.iter().flat_map(|p| &p.parts).map(|p| p.field);
@@ -411,6 +420,8 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
         }
     });
     let children = crate::child::child_checks(driver, rt);
+    let group_mask = crate::groups::mask_stmt(driver);
+    let grouped = group_mask.is_some();
     let pushes = driver.ids.iter().map(|p| {
         let parts: Vec<TokenStream> = p
             .parts
@@ -434,10 +445,15 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
                 }
             })
             .collect();
-        if parts.is_empty() {
-            quote!(ids.push(0)?;)
+        let id = if parts.is_empty() {
+            quote!(0)
         } else {
-            quote!(ids.push(#(#parts)|*)?;)
+            quote!(#(#parts)|*)
+        };
+        if grouped {
+            quote!(ids.push_in(#id, groups)?;)
+        } else {
+            quote!(ids.push(#id)?;)
         }
     });
     let iommu = if uses_property(driver) {
@@ -499,6 +515,7 @@ fn of_xlate_fn(driver: &Driver, rt: &TokenStream) -> TokenStream {
             #(#fields)*
             #(#checks)*
             #(#children)*
+            #group_mask
             #(#pushes)*
             Ok(())
         }

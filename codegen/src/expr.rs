@@ -297,6 +297,20 @@ pub fn failure_condition(driver: &Driver, expr: &Expr) -> TokenStream {
     Emitter { driver }.negated(expr)
 }
 
+/// A condition that holds exactly when `expr` does (a group's), under the
+/// same depth guard as [`failure_condition`].
+pub fn holding_condition(driver: &Driver, expr: &Expr) -> TokenStream {
+    if iommugen_dsl::depth::ir_too_deep(expr) {
+        let msg = format!(
+            "iommugen: a group of driver `{}` nests deeper than {} levels",
+            driver.name,
+            iommugen_dsl::depth::MAX_EXPR_DEPTH
+        );
+        return quote!(::core::compile_error!(#msg));
+    }
+    Emitter { driver }.bool_top(expr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

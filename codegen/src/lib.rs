@@ -24,6 +24,7 @@ mod child;
 mod contexts;
 mod driver;
 mod expr;
+mod groups;
 mod module;
 mod names;
 mod options;

@@ -290,6 +290,14 @@ pub enum DmaKind {
     Domain(Ident),
     /// `aperture START..END;` (half-open)
     Aperture { start: Num, end: Num },
+    /// `group NAME [aperture START..END] where COND;`
+    Group {
+        name: Ident,
+        aperture: Option<(Num, Num)>,
+        cond: ExprAst,
+    },
+    /// `default identity;` or `default translated;`
+    Default(Ident),
 }
 
 impl DmaKind {
@@ -297,6 +305,8 @@ impl DmaKind {
         match self {
             DmaKind::Domain(_) => "domain",
             DmaKind::Aperture { .. } => "aperture",
+            DmaKind::Group { .. } => "group",
+            DmaKind::Default(_) => "default",
         }
     }
 }

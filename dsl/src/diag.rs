@@ -90,6 +90,10 @@ codes! {
     UnknownProtocol = "E0413", Error, "unknown request protocol";
     BadAperture = "E0501", Error, "IOVA aperture empty, unaligned or outside the input range";
     UnknownDomainPolicy = "E0502", Error, "unknown DMA domain policy";
+    DuplicateGroup = "E0503", Error, "two groups of one driver have the same name";
+    TooManyGroups = "E0504", Error, "more groups than a master's IDs can carry (32)";
+    PerGroupWithoutGroups = "E0505", Error, "`domain per-group` in a driver with no group";
+    UnknownDefaultDomain = "E0506", Error, "unknown default domain type";
     DuplicateCompatible = "E0601", Error, "compatible string claimed by two drivers";
     PciNeedsOneCell = "E0602", Error, "a field cannot be computed from the single cell `iommu-map` gives";
     BadMasterName = "E0701", Error, "`allow masters` names a device name Linux never makes";

@@ -51,7 +51,7 @@ pub const PAGE_TABLE_ITEMS: &[&str] = &[
     "version",
 ];
 /// Keywords inside `dma { }`.
-pub const DMA_ITEMS: &[&str] = &["domain", "aperture"];
+pub const DMA_ITEMS: &[&str] = &["domain", "aperture", "group", "default"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -1370,13 +1370,44 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
             return Ok(None);
         };
         let sp = span(&p, start);
+        let empty = |sp: &Span| Ident {
+            name: String::new(),
+            span: sp.clone(),
+        };
         let kind = match p.as_rule() {
             Rule::domain => {
                 let w = p.into_inner().next();
-                DmaKind::Domain(w.map(|w| self.ident(&w, start)).unwrap_or(Ident {
-                    name: String::new(),
+                DmaKind::Domain(w.map(|w| self.ident(&w, start)).unwrap_or(empty(&sp)))
+            }
+            Rule::default_ty => {
+                let w = p.into_inner().next();
+                DmaKind::Default(w.map(|w| self.ident(&w, start)).unwrap_or(empty(&sp)))
+            }
+            Rule::group => {
+                let mut name = empty(&sp);
+                let mut aperture = None;
+                let mut cond = ExprAst::Lit(Num {
+                    value: 1,
                     span: sp.clone(),
-                }))
+                });
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => name = self.ident(&q, start),
+                        Rule::group_range => {
+                            let mut it = q.into_inner().map(|n| self.num(&n, start));
+                            if let (Some(a), Some(b)) = (it.next(), it.next()) {
+                                aperture = Some((a, b));
+                            }
+                        }
+                        Rule::expr => cond = self.expr(q, start),
+                        _ => {}
+                    }
+                }
+                DmaKind::Group {
+                    name,
+                    aperture,
+                    cond,
+                }
             }
             _ => {
                 let mut it = p.into_inner();

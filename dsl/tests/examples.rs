@@ -53,6 +53,31 @@ fn packed(d: &Driver, cells: &[u32], props: &[(&str, u32)]) -> Vec<u32> {
         .collect()
 }
 
+/// The groups (by name) a specifier's fields satisfy, in order: the first
+/// is the master's when it has this one ID.
+fn groups_of(d: &Driver, cells: &[u32]) -> Vec<String> {
+    fn eval(e: &iommugen_dsl::ir::Expr, f: &[u64]) -> u64 {
+        use iommugen_dsl::ir::Expr;
+        match e {
+            Expr::Field(i) => f[*i],
+            Expr::Lit(v) => *v,
+            Expr::Not(x) => u64::from(eval(x, f) == 0),
+            Expr::Binary(op, a, b) => op.apply(eval(a, f), eval(b, f)),
+        }
+    }
+    let values: Vec<u64> = d
+        .fields
+        .iter()
+        .map(|f| u64::from(field_value(f, cells, &[]).unwrap()))
+        .collect();
+    d.dma
+        .groups
+        .iter()
+        .filter(|g| eval(&g.cond, &values) != 0)
+        .map(|g| g.name.clone())
+        .collect()
+}
+
 const K4: u64 = 4 << 10;
 const M2: u64 = 2 << 20;
 const G1: u64 = 1 << 30;
@@ -225,9 +250,10 @@ fn mediatek_larb_and_port_in_one_cell() {
     assert!(d.pci.is_none());
 }
 
-/// mediatek,iommu.yaml: mt8192 and mt8195 extend the mt8183's driver (same
-/// MTK_M4U_ID cell, 35-bit output); mt8173 and mt2712 read the same cell
-/// but, with Linux's 4GB mode, a 33-bit output.
+/// mediatek,iommu.yaml: every M4U keeps the mt8183's MTK_M4U_ID cell
+/// (35-bit output; mt8173 and mt2712 with Linux's 4GB mode, 33 bits); the
+/// mt8192's and mt8195's multimedia M4Us add a 34-bit IOVA split into
+/// Linux's IOVA regions, each a group with its own aperture.
 #[test]
 fn mediatek_family_cells_and_outputs() {
     let all = drivers("mediatek-m4u.iommu");
@@ -238,15 +264,16 @@ fn mediatek_family_cells_and_outputs() {
     // mt8173-larb-port.h: MTK_M4U_ID(5, 4) = 0xa4.
     for (name, cell) in [
         ("mtk_mt8192_m4u", 3u32),
-        ("mtk_mt8195_iommu", 30),
+        ("mtk_mt8195_mm", 0x263),
+        ("mtk_mt8195_infra", 30),
         ("mtk_m4u_4gb", 0xa4),
     ] {
         let d = by(name);
         assert_eq!(d.cells.allowed, [1], "{name}");
         assert_eq!(packed(d, &[cell], &[]), [cell], "{name}");
-        if d.extends.is_some() {
-            assert_eq!(d.fields, base.fields, "{name}");
-        }
+        let shape =
+            |d: &Driver| -> Vec<_> { d.fields.iter().map(|f| (f.name.clone(), f.width)).collect() };
+        assert_eq!(shape(d), shape(base), "{name}");
         assert_eq!(d.dropped_bits(&Word::Cell(0)), 0xffff_fc00, "{name}");
     }
     // mtk_iommu's single IOVA region: 0 .. 4 GiB - 8 MiB
@@ -259,15 +286,92 @@ fn mediatek_family_cells_and_outputs() {
             d.name
         );
     }
-    assert_eq!(by("mtk_mt8192_m4u").extends.as_deref(), Some("mtk_m4u"));
+    // IOVA_34_EN on the multimedia M4Us only.
+    for (name, ias) in [
+        ("mtk_m4u", 32),
+        ("mtk_mt8192_m4u", 34),
+        ("mtk_mt8195_mm", 34),
+        ("mtk_mt8195_infra", 32),
+    ] {
+        assert_eq!(
+            by(name).translation.page_table().unwrap().ias,
+            ias,
+            "{name}"
+        );
+    }
+    // mt8192_larb_region_msk and mt8192_multi_dom: (larb, port) -> the
+    // region; ports mt8192-larb-port.h names: larb13 ports 9/10 and larb14
+    // ports 4/5 are the CCU's.
+    let mt8192 = by("mtk_mt8192_m4u");
+    assert_eq!(mt8192.dma.domain, iommugen_dsl::ir::DomainPolicy::PerGroup);
+    let region =
+        |d: &Driver, larb: u32, port: u32| groups_of(d, &[larb << 5 | port]).into_iter().next();
+    for (larb, port, want) in [
+        (0, 3, Some("region0")),
+        (1, 0, Some("region0")),
+        (4, 2, Some("region1")),
+        (7, 0, Some("region1")),
+        (2, 0, Some("region2")),
+        (13, 0, Some("region2")),
+        (13, 9, Some("ccu0")),
+        (13, 10, Some("ccu0")),
+        (14, 4, Some("ccu1")),
+        (14, 3, Some("region2")),
+        (20, 1, Some("region2")),
+        (3, 0, None),
+        (6, 0, None),
+        (21, 0, None),
+    ] {
+        assert_eq!(
+            region(mt8192, larb, port).as_deref(),
+            want,
+            "larb {larb} port {port}"
+        );
+    }
+    let aperture = |d: &Driver, name: &str| {
+        d.dma
+            .groups
+            .iter()
+            .find(|g| g.name == name)
+            .unwrap()
+            .aperture
+    };
     assert_eq!(
-        by("mtk_mt8195_iommu").compatibles,
-        [
-            "mediatek,mt8195-iommu-vdo",
-            "mediatek,mt8195-iommu-vpp",
-            "mediatek,mt8195-iommu-infra"
-        ]
+        aperture(mt8192, "region1"),
+        Some((0x1_0000_0000, 0xff80_0000))
     );
+    assert_eq!(
+        aperture(mt8192, "region2"),
+        Some((0x2_0000_0000, 0xff80_0000))
+    );
+    assert_eq!(aperture(mt8192, "ccu0"), Some((0x2_4000_0000, 0x400_0000)));
+    assert_eq!(aperture(mt8192, "ccu1"), Some((0x2_4400_0000, 0x400_0000)));
+    // mt8195_larb_region_msk.
+    let mt8195 = by("mtk_mt8195_mm");
+    for (larb, port, want) in [
+        (0, 0, Some("region0")),
+        (3, 5, Some("region0")),
+        (19, 0, Some("region1")),
+        (24, 0, Some("region1")),
+        (4, 0, Some("region2")),
+        (17, 0, Some("region2")),
+        (25, 0, Some("region2")),
+        (28, 0, Some("region2")),
+        (18, 1, Some("ccu0")),
+        (18, 3, Some("ccu1")),
+        (18, 4, None),
+        (29, 0, None),
+    ] {
+        assert_eq!(
+            region(mt8195, larb, port).as_deref(),
+            want,
+            "larb {larb} port {port}"
+        );
+    }
+    // The infra IOMMU's USB bank (ports 20 to 31) is a group of its own.
+    let infra = by("mtk_mt8195_infra");
+    assert_eq!(region(infra, 0, 20).as_deref(), Some("usb"));
+    assert_eq!(region(infra, 0, 16), None);
     let four_gb = by("mtk_m4u_4gb");
     assert_eq!(four_gb.extends, None);
     let pt = four_gb.translation.page_table().expect("tables");
@@ -385,27 +489,64 @@ fn sun50i_master_id() {
 fn tegra_swgroup_ids() {
     let ds = drivers("tegra-smmu.iommu");
     let names: Vec<&str> = ds.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["tegra30_smmu", "tegra124_smmu"]);
     assert_eq!(
-        ds[0].compatibles,
-        ["nvidia,tegra30-mc", "nvidia,tegra114-mc"]
-    );
-    assert_eq!(
-        ds[1].compatibles,
+        names,
         [
-            "nvidia,tegra124-mc",
-            "nvidia,tegra132-mc",
-            "nvidia,tegra210-mc"
+            "tegra30_smmu",
+            "tegra114_smmu",
+            "tegra124_smmu",
+            "tegra210_smmu"
         ]
     );
-    for (d, generation, oas) in [
-        (&ds[0], TegraGeneration::Tegra30, 32),
-        (&ds[1], TegraGeneration::Tegra124, 34),
+    assert_eq!(
+        ds[2].compatibles,
+        ["nvidia,tegra124-mc", "nvidia,tegra132-mc"]
+    );
+    // Linux's SoC group tables (tegra30.c, tegra114.c, tegra124.c,
+    // tegra210.c) in each SoC's swgroup numbers.
+    for (d, generation, oas, group, members) in [
+        (
+            &ds[0],
+            TegraGeneration::Tegra30,
+            32,
+            "drm",
+            &[1u32, 2, 4, 9, 10][..],
+        ),
+        (
+            &ds[1],
+            TegraGeneration::Tegra114,
+            32,
+            "drm",
+            &[1, 2, 4, 6][..],
+        ),
+        (
+            &ds[2],
+            TegraGeneration::Tegra124,
+            34,
+            "drm",
+            &[1, 2, 24][..],
+        ),
+        (
+            &ds[3],
+            TegraGeneration::Tegra210,
+            34,
+            "display",
+            &[1, 2][..],
+        ),
     ] {
         assert_eq!(d.cells.allowed, [1]);
-        for swgroup in [1, 2, 6, 19, 24, 25] {
+        for swgroup in 0..64 {
             assert_eq!(packed(d, &[swgroup], &[]), [swgroup]);
+            let want: Vec<String> = if members.contains(&swgroup) {
+                vec![group.to_owned()]
+            } else {
+                vec![]
+            };
+            assert_eq!(groups_of(d, &[swgroup]), want, "{} {swgroup}", d.name);
         }
+        // tegra_smmu_def_domain_type: identity for every master.
+        assert!(d.dma.identity_default, "{}", d.name);
+        assert_eq!(d.dma.domain, iommugen_dsl::ir::DomainPolicy::PerDevice);
         // Nothing refused: a number no SoC table names is stored too.
         assert!(d.checks.is_empty());
         assert_eq!(packed(d, &[0xffff_ffff], &[]), [0xffff_ffff]);

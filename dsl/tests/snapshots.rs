@@ -156,6 +156,12 @@ cases! {
     e0501_bad_aperture => with("    init", "    dma { aperture 0x1000..0x2_0000_0000_0000; }\n    init");
     e0501_unaligned_aperture => with("    init", "    dma { aperture 0x1800..0x10000; }\n    init");
     e0502_unknown_domain_policy => with("    init", "    dma { domain per-devise; }\n    init");
+    e0503_duplicate_group => with("    init", "    dma { group a where sid < 4; group a where sid >= 4; }\n    init");
+    e0504_too_many_groups => with("    init", &format!("    dma {{ {} }}\n    init", (0..33).map(|i| format!("group g{i} where sid == {i};")).collect::<Vec<_>>().join(" ")));
+    e0505_per_group_without_groups => with("    init", "    dma { domain per-group; }\n    init");
+    e0506_unknown_default_domain => with("    init", "    dma { default identy; }\n    init");
+    e0205_group_names_an_unknown_field => with("    init", "    dma { group a where sdi < 4; }\n    init");
+    e0501_group_aperture_unaligned => with("    init", "    dma { group a aperture 0x1800..0x10000 where sid < 4; }\n    init");
     e0601_duplicate_compatible => format!("{BASE}{}", BASE.replace("driver d", "driver e"));
     e0602_pci_needs_one_cell => with("cells 1;", "cells 2;\n    pci iommu-map;\n    field ctx: u8 = cell[1][7:0];\n    id = ctx << 16 | sid;");
     e0701_bad_master_name => with("id = sid;", "id = sid;\n    allow masters \"ee100000.mmc\", \"0xEE120000.mmc\";");

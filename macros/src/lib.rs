@@ -50,6 +50,7 @@ use quote::quote;
 /// | `deny_soc: ["renesas,r8a7796", "renesas,r8a7795" revision "ES2.*"]` | `deny soc "renesas,r8a7796", "renesas,r8a7795" revision "ES2.*";` |
 /// | `page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M], coherent_walk, pool: 64 }` | `page-table arm-lpae-s1 { .. }` |
 /// | `dma: { domain: per_device, aperture: A..B }` | `dma { .. }` |
+/// | `dma: { group: drm where swgroup == 1, default: identity }` | `group drm where ..; default identity;` |
 /// | `init: crate::path::probe` | `init crate::path::probe;` |
 ///
 /// and two that are Rust-only: `name: snake_name` (default: the type's name

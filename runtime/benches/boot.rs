@@ -31,6 +31,7 @@ impl IommuDriver for OneCell {
             aperture_size: 1 << 48,
             pci: true,
             granule: 4096,
+            identity_default: false,
         }
     }
     fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError> {

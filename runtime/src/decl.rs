@@ -133,6 +133,19 @@ pub enum DomainPolicy {
     PerInstance,
     /// One domain per master: isolation.
     PerDevice,
+    /// Only masters in one of the driver's groups attach; the others keep
+    /// direct DMA (Linux's `device_group` fails for them).
+    PerGroup,
+}
+
+/// One of a driver's IOMMU groups: its masters share a domain per instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupInfo<'a> {
+    pub name: &'a str,
+    /// The group's IOVA aperture `[aperture_base, aperture_base +
+    /// aperture_size)`.
+    pub aperture_base: u64,
+    pub aperture_size: u64,
 }
 
 /// The spec's DMA facts about a driver, as data.
@@ -146,6 +159,9 @@ pub struct DriverInfo {
     pub pci: bool,
     /// Smallest page the domain maps (the granule).
     pub granule: u64,
+    /// Masters start in an identity domain: the IOMMU passes their DMA
+    /// through (Linux's `def_domain_type` returning identity).
+    pub identity_default: bool,
 }
 
 /// What a driver does at boot. Generated drivers implement it on a unit
@@ -155,6 +171,13 @@ pub trait IommuDriver: Sync {
     fn name(&self) -> &str;
 
     fn info(&self) -> DriverInfo;
+
+    /// The driver's group `index` (`0..32`, the bit its `of_xlate` sets
+    /// with [`IdSink::push_in`]); `None` past the last.
+    fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
+        let _ = index;
+        None
+    }
 
     /// Seed step (2): bring up the IOMMU at `node` (status already checked).
     fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError>;
@@ -241,7 +264,8 @@ pub fn match_node<'d>(
 ///     fn name(&self) -> &str { "smmu_v3" }
 ///     fn info(&self) -> DriverInfo {
 ///         DriverInfo { domain: DomainPolicy::PerInstance, aperture_base: 0,
-///                      aperture_size: 1 << 32, pci: true, granule: 4096 }
+///                      aperture_size: 1 << 32, pci: true, granule: 4096,
+///                      identity_default: false }
 ///     }
 ///     fn init(&self, _: Node<'_>) -> Result<InstanceData, DriverError> { Ok(InstanceData(0)) }
 ///     fn of_xlate(&self, _: &Master<'_>, _: Node<'_>, _: InstanceData, args: &[u32],

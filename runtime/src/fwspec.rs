@@ -38,6 +38,8 @@ pub struct FwSpec<const IDS: usize = DEFAULT_IDS, const IOMMUS: usize = DEFAULT_
     n_iommus: usize,
     ids: [u32; IDS],
     owner: [u8; IDS],
+    /// Per ID, the driver's groups it satisfies (bit `g`: group `g`).
+    groups: [u32; IDS],
     n_ids: usize,
 }
 
@@ -54,6 +56,7 @@ impl<const IDS: usize, const IOMMUS: usize> FwSpec<IDS, IOMMUS> {
             n_iommus: 0,
             ids: [0; IDS],
             owner: [0; IDS],
+            groups: [0; IDS],
             n_ids: 0,
         }
     }
@@ -98,6 +101,19 @@ impl<const IDS: usize, const IOMMUS: usize> FwSpec<IDS, IOMMUS> {
         }
     }
 
+    /// The groups every ID `iommu` knows the master by satisfies (bit `g`:
+    /// the driver's group `g`); all ones when it has no ID.
+    pub fn groups_for(&self, iommu: NodeId) -> u32 {
+        let Some(slot) = self.iommus().iter().position(|&n| n == iommu) else {
+            return u32::MAX;
+        };
+        self.owner[..self.n_ids]
+            .iter()
+            .zip(&self.groups[..self.n_ids])
+            .filter(|&(&o, _)| o as usize == slot)
+            .fold(u32::MAX, |acc, (_, &g)| acc & g)
+    }
+
     /// An [`IdSink`] adding to `iommu`'s slot (created on first use).
     pub fn sink(&mut self, iommu: NodeId) -> Result<IdSink<'_>, FwSpecFull> {
         let slot = match self.iommus().iter().position(|&n| n == iommu) {
@@ -114,6 +130,7 @@ impl<const IDS: usize, const IOMMUS: usize> FwSpec<IDS, IOMMUS> {
         Ok(IdSink {
             ids: &mut self.ids,
             owner: &mut self.owner,
+            groups: &mut self.groups,
             len: &mut self.n_ids,
             slot: slot as u8,
             pushed: 0,
@@ -125,6 +142,7 @@ impl<const IDS: usize, const IOMMUS: usize> FwSpec<IDS, IOMMUS> {
 pub struct IdSink<'f> {
     ids: &'f mut [u32],
     owner: &'f mut [u8],
+    groups: &'f mut [u32],
     len: &'f mut usize,
     slot: u8,
     pushed: usize,
@@ -133,6 +151,12 @@ pub struct IdSink<'f> {
 impl IdSink<'_> {
     /// Add one ID. Repeats are kept, as Linux's `iommu_fwspec_add_ids` does.
     pub fn push(&mut self, id: u32) -> Result<(), FwSpecFull> {
+        self.push_in(id, 0)
+    }
+
+    /// Add one ID that satisfies the driver's groups `groups` (bit `g`:
+    /// group `g`, see [`DriverInfo`](crate::decl::IommuDriver::group)).
+    pub fn push_in(&mut self, id: u32, groups: u32) -> Result<(), FwSpecFull> {
         let n = *self.len;
         if n >= self.ids.len() {
             return Err(FwSpecFull::Ids {
@@ -141,6 +165,7 @@ impl IdSink<'_> {
         }
         self.ids[n] = id;
         self.owner[n] = self.slot;
+        self.groups[n] = groups;
         *self.len = n + 1;
         self.pushed += 1;
         Ok(())

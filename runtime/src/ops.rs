@@ -1,12 +1,14 @@
 //! Seed step (4): `arch_setup_dma_ops`. Per master: coherent or not, the DMA
 //! window and mask, and the ops: direct, or through the IOMMU with a domain
-//! chosen by the drivers' policy (one per instance, or one per device).
+//! chosen by the drivers' policy (one per instance, one per device, one per
+//! group of the driver's), or pass-through when the driver's default
+//! domain is identity.
 //!
 //! A master behind several IOMMUs gets one domain (one address space) that
 //! is attached to every one of its instances; its IOVA window is the
 //! intersection of their apertures and the device's DMA window.
 
-use crate::decl::DomainPolicy;
+use crate::decl::{DomainPolicy, IommuDriver};
 use crate::dma::{
     dma_window_below, is_coherent, own_coherence, DmaFacts, DmaRangeError, DmaWindow,
 };
@@ -27,6 +29,8 @@ pub enum DomainOwner {
     Device(NodeId),
     /// Private to PCI function `rid` below host bridge `host`.
     Pci { host: NodeId, rid: u32 },
+    /// Shared by the masters of the driver's group `group` on `instance`.
+    Group { instance: NodeId, group: u32 },
 }
 
 /// Most IOMMU instances one domain can be attached to.
@@ -49,6 +53,10 @@ pub struct DomainInfo {
     /// The translation context it holds: (the instance holding it, its
     /// index), for drivers that count them ([`crate::contexts`]).
     pub context: Option<(NodeId, u32)>,
+    /// The next shared domain of the same instance (instance or group
+    /// owner), `u32::MAX` at the end: a chain per instance, so finding a
+    /// group's domain costs at most its driver's groups, not every domain.
+    pub next_shared: u32,
 }
 
 impl DomainInfo {
@@ -60,6 +68,7 @@ impl DomainInfo {
         aperture_size: 0,
         granule: 0,
         context: None,
+        next_shared: NONE,
     };
 
     pub fn attached(&self) -> &[NodeId] {
@@ -72,6 +81,9 @@ impl DomainInfo {
 pub enum DmaOps {
     /// No IOMMU: bus addresses are (translated) physical addresses.
     Direct,
+    /// Behind an IOMMU in an identity domain: it passes DMA through, so
+    /// bus addresses are physical addresses, as with [`DmaOps::Direct`].
+    Identity,
     /// Through the IOMMU: allocate IOVAs in `domain` within `[iova_base,
     /// iova_last]` (`Domain::map_within`); the domain may be shared with
     /// devices whose windows differ.
@@ -117,6 +129,12 @@ pub enum SetupError {
         total: u32,
         reserved: u32,
     },
+    /// `domain per-group` and the master is in none of the driver's groups
+    /// on `node` (Linux's `device_group` fails, so the master gets no
+    /// IOMMU): runs untranslated.
+    NoGroup {
+        node: NodeId,
+    },
 }
 
 impl core::fmt::Display for SetupError {
@@ -138,6 +156,9 @@ impl core::fmt::Display for SetupError {
             } => write!(
                 f,
                 "every translation context is taken ({total}, {reserved} reserved)"
+            ),
+            SetupError::NoGroup { .. } => f.write_str(
+                "in none of the IOMMU driver's groups (and it attaches only grouped masters)",
             ),
         }
     }
@@ -313,6 +334,8 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
     }
     // Gather each instance's driver facts.
     let mut per_device = false;
+    let mut identity = false;
+    let mut group: Option<(NodeId, u32)> = None;
     let mut aperture: (u64, u128) = (0, u128::MAX);
     let mut granule = 0;
     for &node in fwspec.iommus() {
@@ -321,14 +344,27 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
         };
         let info = decl.driver.info();
         per_device |= info.domain == DomainPolicy::PerDevice;
-        aperture = intersect(
-            aperture,
-            (
-                info.aperture_base,
-                u128::from(info.aperture_base) + u128::from(info.aperture_size),
-            ),
-        );
+        identity |= info.identity_default;
+        let (base, size) = match group_of(decl.driver, fwspec.groups_for(node)) {
+            Some((g, gi)) => {
+                group.get_or_insert((node, g));
+                (gi.aperture_base, gi.aperture_size)
+            }
+            None if info.domain == DomainPolicy::PerGroup => {
+                return Err(SetupError::NoGroup { node });
+            }
+            None => (info.aperture_base, info.aperture_size),
+        };
+        aperture = intersect(aperture, (base, u128::from(base) + u128::from(size)));
         granule = granule.max(info.granule);
+    }
+    if identity {
+        return Ok(DmaConfig {
+            coherent,
+            window,
+            mask,
+            ops: DmaOps::Identity,
+        });
     }
     let device_range = window.map_or((0, 1u128 << 64), |w| {
         (w.base, u128::from(w.base) + u128::from(w.size))
@@ -338,35 +374,20 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
         return Err(SetupError::EmptyIovaWindow);
     }
     let iova_last = u64::try_from(hi - 1).unwrap_or(u64::MAX);
-    let context = |domains: &DomainTable<'_>| context_for(at, fwspec, iommus, domains);
-    let domain = if per_device {
-        let context = context(domains)?;
-        new_domain(domains, device, fwspec, aperture, granule, context)?
-    } else {
-        let first = fwspec.iommus()[0];
-        let slot = iommus
-            .index_of(first)
-            .ok_or(SetupError::NotInitialised { node: first })?;
-        let existing = domains.per_instance.get(slot).copied().unwrap_or(NONE);
-        let id = if existing == NONE {
-            let context = context(domains)?;
-            let id = new_domain(
-                domains,
-                DomainOwner::Instance(first),
-                fwspec,
-                aperture,
-                granule,
-                context,
-            )?;
-            if let Some(s) = domains.per_instance.get_mut(slot) {
-                *s = id.0;
-            }
-            id
-        } else {
-            DomainId(existing)
-        };
-        attach_all(domains, id, fwspec)?;
-        id
+    let shape = Shape {
+        at,
+        fwspec,
+        iommus,
+        aperture,
+        granule,
+    };
+    let domain = match group {
+        Some((instance, group)) => shared(domains, &shape, DomainOwner::Group { instance, group })?,
+        None if per_device => {
+            let context = context_for(at, fwspec, iommus, domains)?;
+            new_domain(domains, device, fwspec, aperture, granule, context)?
+        }
+        None => shared(domains, &shape, DomainOwner::Instance(fwspec.iommus()[0]))?,
     };
     Ok(DmaConfig {
         coherent,
@@ -378,6 +399,70 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
             iova_last,
         },
     })
+}
+
+/// The first of `driver`'s groups set in `mask`: its lowest bit, as groups
+/// are tried in order.
+fn group_of(driver: &dyn IommuDriver, mask: u32) -> Option<(u32, crate::decl::GroupInfo<'_>)> {
+    if mask == 0 {
+        return None;
+    }
+    let g = mask.trailing_zeros();
+    driver.group(g).map(|info| (g, info))
+}
+
+/// What a new domain for one master is made of.
+struct Shape<'a, 't, 'n, const IDS: usize, const IOMMUS: usize> {
+    at: Node<'t>,
+    fwspec: &'a FwSpec<IDS, IOMMUS>,
+    iommus: &'a IommuTable<'t, 'n>,
+    aperture: (u64, u128),
+    granule: u64,
+}
+
+/// The domain `owner` (an instance's or a group's) shares, made on first
+/// use with the first master's shape, and attached to this master's
+/// instances. Found along the chain of the owning instance's shared
+/// domains.
+fn shared<const IDS: usize, const IOMMUS: usize>(
+    domains: &mut DomainTable<'_>,
+    shape: &Shape<'_, '_, '_, IDS, IOMMUS>,
+    owner: DomainOwner,
+) -> Result<DomainId, SetupError> {
+    let instance = match owner {
+        DomainOwner::Instance(n) | DomainOwner::Group { instance: n, .. } => n,
+        DomainOwner::Device(n) | DomainOwner::Pci { host: n, .. } => n,
+    };
+    let slot = shape
+        .iommus
+        .index_of(instance)
+        .ok_or(SetupError::NotInitialised { node: instance })?;
+    let head = domains.per_instance.get(slot).copied().unwrap_or(NONE);
+    let mut at = head;
+    while let Some(d) = domains.domains().get(at as usize) {
+        if d.owner == owner {
+            let id = DomainId(at);
+            attach_all(domains, id, shape.fwspec)?;
+            return Ok(id);
+        }
+        at = d.next_shared;
+    }
+    let context = context_for(shape.at, shape.fwspec, shape.iommus, domains)?;
+    let id = new_domain(
+        domains,
+        owner,
+        shape.fwspec,
+        shape.aperture,
+        shape.granule,
+        context,
+    )?;
+    if let Some(d) = domains.domains.get_mut(id.0 as usize) {
+        d.next_shared = head;
+    }
+    if let Some(s) = domains.per_instance.get_mut(slot) {
+        *s = id.0;
+    }
+    Ok(id)
 }
 
 fn new_domain<const IDS: usize, const IOMMUS: usize>(

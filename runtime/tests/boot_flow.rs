@@ -435,7 +435,7 @@ fn domains_follow_policy_and_span_all_instances_of_a_master() {
                 .ops
             {
                 DmaOps::Iommu { domain, .. } => domain,
-                DmaOps::Direct => panic!("{p} direct"),
+                other => panic!("{p} {other:?}"),
             }
         };
         // Arm SMMU driver is per-instance: gpu (on 1000) and multi (on 1000

@@ -5,7 +5,7 @@
 use iommugen_dsl::ir::{self, Expr, Source};
 use iommugen_runtime::contexts::ContextPool;
 use iommugen_runtime::decl::{
-    DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver, SpecWord,
+    DomainPolicy, DriverError, DriverInfo, GroupInfo, InstanceData, IommuDriver, SpecWord,
 };
 use iommugen_runtime::fdt::Node;
 use iommugen_runtime::fwspec::IdSink;
@@ -329,12 +329,26 @@ impl IommuDriver for SpecDriver {
             domain: match self.ir.dma.domain {
                 ir::DomainPolicy::PerInstance => DomainPolicy::PerInstance,
                 ir::DomainPolicy::PerDevice => DomainPolicy::PerDevice,
+                ir::DomainPolicy::PerGroup => DomainPolicy::PerGroup,
             },
             aperture_base: self.ir.dma.aperture_base,
             aperture_size: self.ir.dma.aperture_size,
             pci: self.ir.pci.is_some(),
             granule: self.ir.translation.granule().bytes(),
+            identity_default: self.ir.dma.identity_default,
         }
+    }
+
+    fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
+        let g = self.ir.dma.groups.get(usize::try_from(index).ok()?)?;
+        let (aperture_base, aperture_size) = g
+            .aperture
+            .unwrap_or((self.ir.dma.aperture_base, self.ir.dma.aperture_size));
+        Some(GroupInfo {
+            name: &g.name,
+            aperture_base,
+            aperture_size,
+        })
     }
 
     /// On the host there is no hardware to probe: the hook checks what a
@@ -388,12 +402,21 @@ impl IommuDriver for SpecDriver {
             }
         }
         self.find_children(iommu, &fields)?;
+        // The groups this specifier's fields satisfy, a bit each.
+        let groups = self
+            .ir
+            .dma
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| eval(&g.cond, &fields) != 0)
+            .fold(0u32, |m, (i, _)| m | 1 << i);
         for packing in &self.ir.ids {
             let id = packing.parts.iter().fold(0u64, |acc, p| {
                 acc | fields.get(p.field).copied().unwrap_or(0) << p.shift
             });
             // The checker guarantees parts stay below bit 32.
-            ids.push(id as u32)?;
+            ids.push_in(id as u32, groups)?;
         }
         Ok(())
     }

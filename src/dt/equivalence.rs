@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use super::driver::SpecDriver;
 #[path = "../../examples/build-script/tests/support/mod.rs"]
 mod support;
-use support::{masters, with_node, xlate, xlate_as};
+use support::{masters, with_node, xlate, xlate_grouped};
 
 /// The interpreted drivers of the specs the build-script example generates.
 fn interpreted() -> Vec<SpecDriver> {
@@ -61,7 +61,8 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
         "arm_smmu_v3" => &arm_smmu_v3::ArmSmmuV3,
         "mtk_m4u" => &mediatek_m4u::MtkM4u,
         "mtk_mt8192_m4u" => &mediatek_m4u::MtkMt8192M4u,
-        "mtk_mt8195_iommu" => &mediatek_m4u::MtkMt8195Iommu,
+        "mtk_mt8195_mm" => &mediatek_m4u::MtkMt8195Mm,
+        "mtk_mt8195_infra" => &mediatek_m4u::MtkMt8195Infra,
         "mtk_m4u_4gb" => &mediatek_m4u::MtkM4u4gb,
         "qcom_iommu" => &qcom_iommu::QcomIommu,
         "rockchip_iommu" => &rockchip_iommu::RockchipIommu,
@@ -72,7 +73,9 @@ fn generated_driver(name: &str) -> &'static dyn IommuDriver {
         "ipmmu_rcar_gen4" => &ipmmu_vmsa::IpmmuRcarGen4,
         "sun50i_iommu" => &sun50i_iommu::Sun50iIommu,
         "tegra30_smmu" => &tegra_smmu::Tegra30Smmu,
+        "tegra114_smmu" => &tegra_smmu::Tegra114Smmu,
         "tegra124_smmu" => &tegra_smmu::Tegra124Smmu,
+        "tegra210_smmu" => &tegra_smmu::Tegra210Smmu,
         "virtio_iommu" => &virtio_iommu::VirtioIommu,
         "check_zoo" => &check_zoo::CheckZoo,
         "narrow" => &bits_zoo::Narrow,
@@ -126,15 +129,20 @@ proptest! {
                 // Every kind of master: allow-lists and master properties
                 // must agree too.
                 for master in masters(node) {
-                    let interpreted = xlate_as(spec, &master, node, &args)
+                    let interpreted = xlate_grouped(spec, &master, node, &args)
                         .map_err(|e| normalise(e, spec));
                     prop_assert_eq!(
                         interpreted,
-                        xlate_as(generated, &master, node, &args),
+                        xlate_grouped(generated, &master, node, &args),
                         "driver {} master {:?}", spec.ir.name, master.name()
                     );
                 }
                 prop_assert_eq!(spec.init(node).is_ok(), generated.init(node).is_ok());
+                // DMA facts and groups (names, apertures) as data.
+                prop_assert_eq!(spec.info(), generated.info(), "driver {}", spec.ir.name);
+                for g in 0..33 {
+                    prop_assert_eq!(spec.group(g), generated.group(g), "driver {}", spec.ir.name);
+                }
                 // `contexts`: the same pool (count, reserved, host).
                 prop_assert_eq!(spec.contexts(node), generated.contexts(node), "driver {}", spec.ir.name);
                 // The probe step on the arguments taken as one instance's

@@ -166,8 +166,16 @@ fn master(out: &mut String, m: &MasterEntry) {
         Some((b, s)) => format!("{b:#x} + {s:#x} (mask {:#x})", m.dma_mask),
         None => "unlimited".into(),
     };
+    let group = m
+        .group
+        .as_ref()
+        .map(|g| format!(", group {g}"))
+        .unwrap_or_default();
     let ops = match (m.translation, m.domain) {
-        (_, Some(d)) => format!("IOMMU, domain #{d}"),
+        (_, Some(d)) => format!("IOMMU, domain #{d}{group}"),
+        (Translation::Direct, None) if m.group.is_some() => {
+            format!("identity (untranslated){group}")
+        }
         // Every specifier was accepted, so say which step refused.
         (Translation::Direct, None)
             if m.untranslated

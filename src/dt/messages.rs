@@ -89,6 +89,16 @@ pub fn master_error(
             "no translation context left on IOMMU {}: its {total} contexts ({reserved} reserved) are held by other domains (Linux's ipmmu_domain_allocate_context returns -EBUSY and the attach fails)",
             name(host)
         ),
+        MasterError::Setup(SetupError::NoGroup { node }) => {
+            let driver = match iommus.get(node).map(|r| r.state) {
+                Some(IommuState::Initialised { decl, .. }) => decl.driver.name(),
+                _ => "?",
+            };
+            format!(
+                "its IDs on IOMMU {} fit none of driver `{driver}`'s groups, and the driver attaches only grouped masters (`domain per-group`; Linux's device_group fails, so the master gets no IOMMU)",
+                name(node)
+            )
+        }
         other => other.to_string(),
     }
 }

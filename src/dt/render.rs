@@ -135,6 +135,7 @@ fn master_json(m: &MasterEntry) -> Value {
         "dma_window": m.dma_window.map(|(base, size)| json!({ "base": base, "size": size })),
         "dma_mask": m.dma_mask,
         "domain": m.domain,
+        "group": m.group,
         "error": m.error,
     });
     located(v, m.source.as_ref())

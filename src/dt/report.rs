@@ -22,6 +22,7 @@ use super::specifier::{self, SpecifierEntry};
 use super::translation::{self, Reason, Translation, Untranslated};
 use super::Drivers;
 
+mod group;
 mod pci;
 use iommugen_runtime::instances;
 use pci::pci_entry;
@@ -67,6 +68,8 @@ pub struct MasterEntry {
     pub dma_mask: u64,
     /// Domain index when the master goes through an IOMMU.
     pub domain: Option<u32>,
+    /// The driver's group (`group NAME`) the master is in, when attached.
+    pub group: Option<String>,
     /// Why a master without error runs untranslated.
     pub note: Option<String>,
     pub error: Option<String>,
@@ -434,6 +437,7 @@ fn master_entry(
         dma_window: window.map(|w| (w.base, w.size)),
         dma_mask: window.map_or(u64::MAX, |w| w.mask()),
         domain: None,
+        group: None,
         note: None,
         error: None,
         translation: Translation::None,
@@ -459,12 +463,17 @@ fn master_entry(
             let mut name = [0u8; NAME_LEN];
             let name = iommugen_runtime::devname::platform_name(node, &mut name).ok();
             entry.note = untranslated_note(s.configured, tree, name);
-            let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
+            if s.dma.ops == DmaOps::Identity {
+                entry.note = Some(translation::IDENTITY_NOTE.into());
+            }
             if let DmaOps::Iommu { domain, .. } = s.dma.ops {
                 entry.domain = Some(domain.0);
                 entry.specifiers = specifier::entries(node, iommus);
             }
-            let (t, reason) = translation::configured(s.configured, iommu);
+            if matches!(s.dma.ops, DmaOps::Iommu { .. } | DmaOps::Identity) {
+                entry.group = group::name(fw, iommus);
+            }
+            let (t, reason) = translation::configured(s.configured, s.dma.ops);
             entry.translation = t;
             entry.untranslated = reason.map(|reason| Untranslated {
                 reason,

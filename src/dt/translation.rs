@@ -7,7 +7,10 @@
 use iommugen_runtime::boot::MasterError;
 use iommugen_runtime::configure::{ConfigureError, Configured};
 use iommugen_runtime::init::{IommuState, IommuTable};
-use iommugen_runtime::ops::SetupError;
+use iommugen_runtime::ops::{DmaOps, SetupError};
+
+/// Why a master in an identity default domain is untranslated.
+pub const IDENTITY_NOTE: &str = "its IOMMU driver's default domain is identity (`default identity`, Linux's def_domain_type): the IOMMU passes its DMA through until a driver attaches a paging domain";
 
 /// The DMA ops a master ends up with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +77,11 @@ pub enum Reason {
     NoContext,
     /// The master's own `status` is not okay: no device.
     NotCreated,
+    /// The driver's default domain is identity: attached, passed through.
+    IdentityDefault,
+    /// `domain per-group` and the master fits none of the driver's groups
+    /// (Linux's `device_group` fails): direct DMA.
+    NoGroup,
     /// The DMA setup after configuration failed (`dma-ranges`, domains).
     SetupError,
 }
@@ -91,15 +99,21 @@ impl Reason {
             Reason::IommuError => "iommu-error",
             Reason::NoContext => "no-context",
             Reason::NotCreated => "not-created",
+            Reason::IdentityDefault => "identity-default",
+            Reason::NoGroup => "no-group",
             Reason::SetupError => "setup-error",
         }
     }
 }
 
 /// The translation and reason for a configuration that did not fail.
-pub fn configured(c: Configured, translated: bool) -> (Translation, Option<Reason>) {
+pub fn configured(c: Configured, ops: DmaOps) -> (Translation, Option<Reason>) {
+    let translated = matches!(ops, DmaOps::Iommu { .. });
     match c {
         Configured::Translated if translated => (Translation::Iommu, None),
+        Configured::Translated if ops == DmaOps::Identity => {
+            (Translation::Direct, Some(Reason::IdentityDefault))
+        }
         Configured::Translated | Configured::NoIommu => {
             (Translation::Direct, Some(Reason::NoIommu))
         }
@@ -123,6 +137,7 @@ pub fn failed(e: MasterError, iommus: &IommuTable<'_, '_>) -> (Translation, Reas
         MasterError::Setup(SetupError::NoContext { .. }) => {
             (Translation::Direct, Reason::NoContext)
         }
+        MasterError::Setup(SetupError::NoGroup { .. }) => (Translation::Direct, Reason::NoGroup),
         MasterError::Setup(_) => (Translation::None, Reason::SetupError),
     }
 }

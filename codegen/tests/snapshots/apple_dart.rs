@@ -23,6 +23,7 @@ pub mod apple_dart {
             aperture_size: 0xffff_c000,
             pci: false,
             granule: 0x4000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleDart {
@@ -119,6 +120,7 @@ pub mod apple_dart {
             aperture_size: 0xffff_c000,
             pci: false,
             granule: 0x4000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleT6000Dart {
@@ -215,6 +217,7 @@ pub mod apple_dart {
             aperture_size: 0xffff_c000,
             pci: false,
             granule: 0x4000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleT8110Dart {

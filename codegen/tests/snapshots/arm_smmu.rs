@@ -29,6 +29,7 @@ pub mod arm_smmu {
             aperture_size: 0xffff_ffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for ArmSmmu {
@@ -139,6 +140,7 @@ pub mod arm_smmu {
             aperture_size: 0xffff_ffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for NvidiaSmmu500 {
@@ -264,6 +266,7 @@ pub mod arm_smmu {
             aperture_size: 0xffff_ffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomSmmu {
@@ -370,6 +373,7 @@ pub mod arm_smmu {
             aperture_size: 0xffff_ffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomAdrenoSmmu {

@@ -23,6 +23,7 @@ pub mod arm_smmu_v3 {
             aperture_size: 0xf000_0000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for ArmSmmuV3 {

@@ -24,6 +24,7 @@ pub mod exynos_sysmmu {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for ExynosSysmmu {

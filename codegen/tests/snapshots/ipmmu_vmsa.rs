@@ -23,6 +23,7 @@ pub mod ipmmu_vmsa {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuVmsa {
@@ -144,6 +145,7 @@ pub mod ipmmu_vmsa {
             aperture_size: 0xffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuRcarGen3 {
@@ -338,6 +340,7 @@ pub mod ipmmu_vmsa {
             aperture_size: 0xffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuRcarGen4 {

@@ -23,6 +23,7 @@ pub mod mediatek_m4u {
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
         /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
@@ -119,29 +120,28 @@ pub mod mediatek_m4u {
         &'static MtkM4uPool,
         T,
     >;
-    /// MediaTek mt8192 M4U: MTK_M4U_ID(larb, port) as on the mt8183.
+    /// MediaTek mt8192 M4U: MTK_M4U_ID(larb, port), six IOVA regions.
     ///
-    /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
-    ///
-    /// Generated from `mediatek-m4u.iommu:64` (driver `mtk_mt8192_m4u`).
+    /// Generated from `mediatek-m4u.iommu:75` (driver `mtk_mt8192_m4u`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8192M4u;
     impl MtkMt8192M4u {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:64`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:75`).
         pub const NAME: &'static str = "mtk_mt8192_m4u";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:64`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:75`).
         pub const COMPATIBLES: &'static [&'static str] = &["mediatek,mt8192-m4u"];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:21`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:77`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:46`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:90`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerGroup,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:82`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: false,
             same: Some(runtime::probe::SameField {
@@ -201,7 +201,36 @@ pub mod mediatek_m4u {
                     field: "port",
                 })
             };
-            ids.push((larb << 5) | port)?;
+            let mut groups: u32 = 0;
+            if (u64::from(larb) == 0) || (u64::from(larb) == 1) {
+                groups |= 1;
+            }
+            if ((u64::from(larb) == 4) || (u64::from(larb) == 5))
+                || (u64::from(larb) == 7)
+            {
+                groups |= 2;
+            }
+            if (((((u64::from(larb) == 2) || (u64::from(larb) == 9))
+                || (u64::from(larb) == 11))
+                || (((u64::from(larb) == 13) && (u64::from(port) != 9))
+                    && (u64::from(port) != 10)))
+                || (((u64::from(larb) == 14) && (u64::from(port) != 4))
+                    && (u64::from(port) != 5)))
+                || ((u64::from(larb) >= 16) && (u64::from(larb) <= 20))
+            {
+                groups |= 4;
+            }
+            if (u64::from(larb) == 13)
+                && ((u64::from(port) == 9) || (u64::from(port) == 10))
+            {
+                groups |= 8;
+            }
+            if (u64::from(larb) == 14)
+                && ((u64::from(port) == 4) || (u64::from(port) == 5))
+            {
+                groups |= 16;
+            }
+            ids.push_in((larb << 5) | port, groups)?;
             Ok(())
         }
         fn probe_device(
@@ -211,61 +240,90 @@ pub mod mediatek_m4u {
         ) -> Result<(), runtime::decl::DriverError> {
             Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
         }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 5] = [
+                runtime::decl::GroupInfo {
+                    name: "region0",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xff7f_f000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "region1",
+                    aperture_base: 0x1_0000_0000,
+                    aperture_size: 0xff80_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "region2",
+                    aperture_base: 0x2_0000_0000,
+                    aperture_size: 0xff80_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "ccu0",
+                    aperture_base: 0x2_4000_0000,
+                    aperture_size: 0x400_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "ccu1",
+                    aperture_base: 0x2_4400_0000,
+                    aperture_size: 0x400_0000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
+        }
     }
     impl MtkMt8192M4u {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8192_M4U_POOL`] (from `mediatek-m4u.iommu:36`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8192_M4U_POOL`] (from `mediatek-m4u.iommu:83`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8192M4uPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8192_M4U_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:36`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:83`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8192M4uFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
+        34,
     >;
-    /// The static pool type of `mtk_mt8192_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:36`).
+    /// The static pool type of `mtk_mt8192_m4u`: 256 tables of 1K (from `mediatek-m4u.iommu:83`).
     pub type MtkMt8192M4uPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8192_m4u` page table takes its tables from (from `mediatek-m4u.iommu:36`).
+    /// The table pool every `mtk_mt8192_m4u` page table takes its tables from (from `mediatek-m4u.iommu:83`).
     pub static MTK_MT8192_M4U_POOL: MtkMt8192M4uPool = MtkMt8192M4uPool::new();
-    /// The page-table engine specialised for `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:36`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8192_m4u` (from `mediatek-m4u.iommu:83`); `T` does the TLB maintenance.
     pub type MtkMt8192M4uPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8192M4uFormat,
         &'static MtkMt8192M4uPool,
         T,
     >;
-    /// MediaTek mt8195: two multimedia M4Us (VDO, VPP) and the infra IOMMU.
+    /// MediaTek mt8195 multimedia M4Us (VDO, VPP): six IOVA regions.
     ///
-    /// Extends `mtk_m4u`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
-    ///
-    /// Generated from `mediatek-m4u.iommu:73` (driver `mtk_mt8195_iommu`).
+    /// Generated from `mediatek-m4u.iommu:108` (driver `mtk_mt8195_mm`).
     #[derive(Clone, Copy, Debug, Default)]
-    pub struct MtkMt8195Iommu;
-    impl MtkMt8195Iommu {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:73`).
-        pub const NAME: &'static str = "mtk_mt8195_iommu";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:73`).
+    pub struct MtkMt8195Mm;
+    impl MtkMt8195Mm {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:108`).
+        pub const NAME: &'static str = "mtk_mt8195_mm";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:108`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-vdo",
             "mediatek,mt8195-iommu-vpp",
-            "mediatek,mt8195-iommu-infra",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:21`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:110`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:46`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:123`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerGroup,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:35`).
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:115`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: false,
             same: Some(runtime::probe::SameField {
@@ -275,7 +333,7 @@ pub mod mediatek_m4u {
             }),
         };
     }
-    impl runtime::decl::IommuDriver for MtkMt8195Iommu {
+    impl runtime::decl::IommuDriver for MtkMt8195Mm {
         fn name(&self) -> &str {
             Self::NAME
         }
@@ -325,7 +383,27 @@ pub mod mediatek_m4u {
                     field: "port",
                 })
             };
-            ids.push((larb << 5) | port)?;
+            let mut groups: u32 = 0;
+            if u64::from(larb) <= 3 {
+                groups |= 1;
+            }
+            if (u64::from(larb) >= 19) && (u64::from(larb) <= 24) {
+                groups |= 2;
+            }
+            if ((u64::from(larb) >= 4) && (u64::from(larb) <= 17))
+                || ((u64::from(larb) >= 25) && (u64::from(larb) <= 28))
+            {
+                groups |= 4;
+            }
+            if (u64::from(larb) == 18) && (u64::from(port) <= 1) {
+                groups |= 8;
+            }
+            if (u64::from(larb) == 18)
+                && ((u64::from(port) == 2) || (u64::from(port) == 3))
+            {
+                groups |= 16;
+            }
+            ids.push_in((larb << 5) | port, groups)?;
             Ok(())
         }
         fn probe_device(
@@ -335,58 +413,209 @@ pub mod mediatek_m4u {
         ) -> Result<(), runtime::decl::DriverError> {
             Self::PROBE.check(fwspec).map_err(runtime::decl::DriverError::ProbeRefused)
         }
-    }
-    impl MtkMt8195Iommu {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_IOMMU_POOL`] (from `mediatek-m4u.iommu:36`); fails only when the pool is exhausted.
-        pub fn page_table<T: runtime::pgtable::TlbOps>(
-            tlb: T,
-        ) -> Result<MtkMt8195IommuPageTable<T>, runtime::pgtable::MapError> {
-            runtime::pgtable::PageTable::new(&MTK_MT8195_IOMMU_POOL, tlb)
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 5] = [
+                runtime::decl::GroupInfo {
+                    name: "region0",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xff7f_f000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "region1",
+                    aperture_base: 0x1_0000_0000,
+                    aperture_size: 0xff80_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "region2",
+                    aperture_base: 0x2_0000_0000,
+                    aperture_size: 0xff80_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "ccu0",
+                    aperture_base: 0x2_4000_0000,
+                    aperture_size: 0x400_0000,
+                },
+                runtime::decl::GroupInfo {
+                    name: "ccu1",
+                    aperture_base: 0x2_4400_0000,
+                    aperture_size: 0x400_0000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
         }
     }
-    /// Page-table format of `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:36`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
-    pub type MtkMt8195IommuFormat = runtime::pgtable::ArmV7s<
+    impl MtkMt8195Mm {
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_MM_POOL`] (from `mediatek-m4u.iommu:116`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkMt8195MmPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_MT8195_MM_POOL, tlb)
+        }
+    }
+    /// Page-table format of `mtk_mt8195_mm` (from `mediatek-m4u.iommu:116`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkMt8195MmFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
+        34,
     >;
-    /// The static pool type of `mtk_mt8195_iommu`: 256 tables of 1K (from `mediatek-m4u.iommu:36`).
-    pub type MtkMt8195IommuPool = runtime::pgtable::StaticPool<
+    /// The static pool type of `mtk_mt8195_mm`: 256 tables of 1K (from `mediatek-m4u.iommu:116`).
+    pub type MtkMt8195MmPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_iommu` page table takes its tables from (from `mediatek-m4u.iommu:36`).
-    pub static MTK_MT8195_IOMMU_POOL: MtkMt8195IommuPool = MtkMt8195IommuPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_iommu` (from `mediatek-m4u.iommu:36`); `T` does the TLB maintenance.
-    pub type MtkMt8195IommuPageTable<T> = runtime::pgtable::PageTable<
-        MtkMt8195IommuFormat,
-        &'static MtkMt8195IommuPool,
+    /// The table pool every `mtk_mt8195_mm` page table takes its tables from (from `mediatek-m4u.iommu:116`).
+    pub static MTK_MT8195_MM_POOL: MtkMt8195MmPool = MtkMt8195MmPool::new();
+    /// The page-table engine specialised for `mtk_mt8195_mm` (from `mediatek-m4u.iommu:116`); `T` does the TLB maintenance.
+    pub type MtkMt8195MmPageTable<T> = runtime::pgtable::PageTable<
+        MtkMt8195MmFormat,
+        &'static MtkMt8195MmPool,
         T,
     >;
-    /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
+    /// MediaTek mt8195 infra IOMMU: MTK_IFAIOMMU_PERI_ID(port), one region.
     ///
-    /// Generated from `mediatek-m4u.iommu:91` (driver `mtk_m4u_4gb`).
+    /// Generated from `mediatek-m4u.iommu:142` (driver `mtk_mt8195_infra`).
     #[derive(Clone, Copy, Debug, Default)]
-    pub struct MtkM4u4gb;
-    impl MtkM4u4gb {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:91`).
-        pub const NAME: &'static str = "mtk_m4u_4gb";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:91`).
+    pub struct MtkMt8195Infra;
+    impl MtkMt8195Infra {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:142`).
+        pub const NAME: &'static str = "mtk_mt8195_infra";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:142`).
         pub const COMPATIBLES: &'static [&'static str] = &[
-            "mediatek,mt8173-m4u",
-            "mediatek,mt2712-m4u",
+            "mediatek,mt8195-iommu-infra",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:93`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:144`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:108`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:155`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xff7f_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:100`).
+    }
+    impl runtime::decl::IommuDriver for MtkMt8195Infra {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::mtk::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let larb: u32 = if let Some(&cell) = args.first() {
+                (cell >> 5) & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "larb",
+                })
+            };
+            let port: u32 = if let Some(&cell) = args.first() {
+                cell & 0x1f
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "port",
+                })
+            };
+            let mut groups: u32 = 0;
+            if u64::from(port) >= 20 {
+                groups |= 1;
+            }
+            ids.push_in((larb << 5) | port, groups)?;
+            Ok(())
+        }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 1] = [
+                runtime::decl::GroupInfo {
+                    name: "usb",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xff7f_f000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
+        }
+    }
+    impl MtkMt8195Infra {
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_INFRA_POOL`] (from `mediatek-m4u.iommu:149`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<MtkMt8195InfraPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&MTK_MT8195_INFRA_POOL, tlb)
+        }
+    }
+    /// Page-table format of `mtk_mt8195_infra` (from `mediatek-m4u.iommu:149`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    pub type MtkMt8195InfraFormat = runtime::pgtable::ArmV7s<
+        true,
+        { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
+        false,
+    >;
+    /// The static pool type of `mtk_mt8195_infra`: 256 tables of 1K (from `mediatek-m4u.iommu:149`).
+    pub type MtkMt8195InfraPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table1K,
+        256,
+    >;
+    /// The table pool every `mtk_mt8195_infra` page table takes its tables from (from `mediatek-m4u.iommu:149`).
+    pub static MTK_MT8195_INFRA_POOL: MtkMt8195InfraPool = MtkMt8195InfraPool::new();
+    /// The page-table engine specialised for `mtk_mt8195_infra` (from `mediatek-m4u.iommu:149`); `T` does the TLB maintenance.
+    pub type MtkMt8195InfraPageTable<T> = runtime::pgtable::PageTable<
+        MtkMt8195InfraFormat,
+        &'static MtkMt8195InfraPool,
+        T,
+    >;
+    /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
+    ///
+    /// Generated from `mediatek-m4u.iommu:176` (driver `mtk_m4u_4gb`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct MtkM4u4gb;
+    impl MtkM4u4gb {
+        /// The driver's name in reports (from `mediatek-m4u.iommu:176`).
+        pub const NAME: &'static str = "mtk_m4u_4gb";
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:176`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "mediatek,mt8173-m4u",
+            "mediatek,mt2712-m4u",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:178`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:193`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerInstance,
+            aperture_base: 0x1000,
+            aperture_size: 0xff7f_f000,
+            pci: false,
+            granule: 0x1000,
+            identity_default: false,
+        };
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:185`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: false,
             same: Some(runtime::probe::SameField {
@@ -458,27 +687,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkM4u4gb {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:101`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:186`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:101`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:186`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:101`).
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:186`).
     pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:101`).
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:186`).
     pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
-    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:101`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:186`); `T` does the TLB maintenance.
     pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
         MtkM4u4gbFormat,
         &'static MtkM4u4gbPool,
@@ -496,15 +725,15 @@ pub mod mediatek_m4u {
         },
         runtime::decl::Declaration {
             compatible: "mediatek,mt8195-iommu-vdo",
-            driver: &MtkMt8195Iommu,
+            driver: &MtkMt8195Mm,
         },
         runtime::decl::Declaration {
             compatible: "mediatek,mt8195-iommu-vpp",
-            driver: &MtkMt8195Iommu,
+            driver: &MtkMt8195Mm,
         },
         runtime::decl::Declaration {
             compatible: "mediatek,mt8195-iommu-infra",
-            driver: &MtkMt8195Iommu,
+            driver: &MtkMt8195Infra,
         },
         runtime::decl::Declaration {
             compatible: "mediatek,mt8173-m4u",

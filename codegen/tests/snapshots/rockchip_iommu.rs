@@ -23,6 +23,7 @@ pub mod rockchip_iommu {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for RockchipIommu {
@@ -107,6 +108,7 @@ pub mod rockchip_iommu {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for RockchipRk3568Iommu {

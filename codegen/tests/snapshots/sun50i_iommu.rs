@@ -26,6 +26,7 @@ pub mod sun50i_iommu {
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for Sun50iIommu {

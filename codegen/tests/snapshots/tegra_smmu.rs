@@ -4,28 +4,26 @@
 pub mod tegra_smmu {
     #![forbid(unsafe_code)]
     use ::iommugen_runtime as runtime;
-    /// Tegra30 and Tegra114 memory controllers: 32-bit physical addresses.
+    /// Tegra30 memory controller: 32-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:30` (driver `tegra30_smmu`).
+    /// Generated from `tegra-smmu.iommu:36` (driver `tegra30_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra30Smmu;
     impl Tegra30Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:30`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:36`).
         pub const NAME: &'static str = "tegra30_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:30`).
-        pub const COMPATIBLES: &'static [&'static str] = &[
-            "nvidia,tegra30-mc",
-            "nvidia,tegra114-mc",
-        ];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:32`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:36`).
+        pub const COMPATIBLES: &'static [&'static str] = &["nvidia,tegra30-mc"];
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:38`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:39`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:45`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: true,
         };
     }
     impl runtime::decl::IommuDriver for Tegra30Smmu {
@@ -71,57 +69,181 @@ pub mod tegra_smmu {
                     field: "swgroup",
                 })
             };
-            ids.push(swgroup)?;
+            let mut groups: u32 = 0;
+            if ((((u64::from(swgroup) == 1) || (u64::from(swgroup) == 2))
+                || (u64::from(swgroup) == 4)) || (u64::from(swgroup) == 9))
+                || (u64::from(swgroup) == 10)
+            {
+                groups |= 1;
+            }
+            ids.push_in(swgroup, groups)?;
             Ok(())
+        }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 1] = [
+                runtime::decl::GroupInfo {
+                    name: "drm",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xffff_f000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
         }
     }
     impl Tegra30Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA30_SMMU_POOL`] (from `tegra-smmu.iommu:35`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA30_SMMU_POOL`] (from `tegra-smmu.iommu:41`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra30SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA30_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra30_smmu` (from `tegra-smmu.iommu:35`): NVIDIA Tegra SMMU (`tegra30`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
+    /// Page-table format of `tegra30_smmu` (from `tegra-smmu.iommu:41`): NVIDIA Tegra SMMU (`tegra30`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
     pub type Tegra30SmmuFormat = runtime::pgtable::TegraSmmu<32, false>;
-    /// The static pool type of `tegra30_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:35`).
+    /// The static pool type of `tegra30_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:41`).
     pub type Tegra30SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra30_smmu` page table takes its tables from (from `tegra-smmu.iommu:35`).
+    /// The table pool every `tegra30_smmu` page table takes its tables from (from `tegra-smmu.iommu:41`).
     pub static TEGRA30_SMMU_POOL: Tegra30SmmuPool = Tegra30SmmuPool::new();
-    /// The page-table engine specialised for `tegra30_smmu` (from `tegra-smmu.iommu:35`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra30_smmu` (from `tegra-smmu.iommu:41`); `T` does the TLB maintenance.
     pub type Tegra30SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra30SmmuFormat,
         &'static Tegra30SmmuPool,
         T,
     >;
-    /// Tegra124, Tegra132 and Tegra210 memory controllers: 34-bit physical
-    /// addresses, otherwise as `tegra30_smmu`.
+    /// Tegra114 memory controller: 32-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:47` (driver `tegra124_smmu`).
+    /// Generated from `tegra-smmu.iommu:56` (driver `tegra114_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
-    pub struct Tegra124Smmu;
-    impl Tegra124Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:47`).
-        pub const NAME: &'static str = "tegra124_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:47`).
-        pub const COMPATIBLES: &'static [&'static str] = &[
-            "nvidia,tegra124-mc",
-            "nvidia,tegra132-mc",
-            "nvidia,tegra210-mc",
-        ];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:49`).
+    pub struct Tegra114Smmu;
+    impl Tegra114Smmu {
+        /// The driver's name in reports (from `tegra-smmu.iommu:56`).
+        pub const NAME: &'static str = "tegra114_smmu";
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:56`).
+        pub const COMPATIBLES: &'static [&'static str] = &["nvidia,tegra114-mc"];
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:58`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:56`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:65`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
             granule: 0x1000,
+            identity_default: true,
+        };
+    }
+    impl runtime::decl::IommuDriver for Tegra114Smmu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::tegra::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let swgroup: u32 = if let Some(&cell) = args.first() {
+                cell
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "swgroup",
+                })
+            };
+            let mut groups: u32 = 0;
+            if (((u64::from(swgroup) == 1) || (u64::from(swgroup) == 2))
+                || (u64::from(swgroup) == 4)) || (u64::from(swgroup) == 6)
+            {
+                groups |= 1;
+            }
+            ids.push_in(swgroup, groups)?;
+            Ok(())
+        }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 1] = [
+                runtime::decl::GroupInfo {
+                    name: "drm",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xffff_f000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
+        }
+    }
+    impl Tegra114Smmu {
+        /// An empty page table of this driver's format with tables from [`TEGRA114_SMMU_POOL`] (from `tegra-smmu.iommu:61`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<Tegra114SmmuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&TEGRA114_SMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `tegra114_smmu` (from `tegra-smmu.iommu:61`): NVIDIA Tegra SMMU (`tegra114`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
+    pub type Tegra114SmmuFormat = runtime::pgtable::TegraSmmu<32, false>;
+    /// The static pool type of `tegra114_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:61`).
+    pub type Tegra114SmmuPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table4K,
+        64,
+    >;
+    /// The table pool every `tegra114_smmu` page table takes its tables from (from `tegra-smmu.iommu:61`).
+    pub static TEGRA114_SMMU_POOL: Tegra114SmmuPool = Tegra114SmmuPool::new();
+    /// The page-table engine specialised for `tegra114_smmu` (from `tegra-smmu.iommu:61`); `T` does the TLB maintenance.
+    pub type Tegra114SmmuPageTable<T> = runtime::pgtable::PageTable<
+        Tegra114SmmuFormat,
+        &'static Tegra114SmmuPool,
+        T,
+    >;
+    /// Tegra124 and Tegra132 memory controllers: 34-bit physical addresses.
+    ///
+    /// Generated from `tegra-smmu.iommu:76` (driver `tegra124_smmu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Tegra124Smmu;
+    impl Tegra124Smmu {
+        /// The driver's name in reports (from `tegra-smmu.iommu:76`).
+        pub const NAME: &'static str = "tegra124_smmu";
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:76`).
+        pub const COMPATIBLES: &'static [&'static str] = &[
+            "nvidia,tegra124-mc",
+            "nvidia,tegra132-mc",
+        ];
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:78`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:85`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerDevice,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_f000,
+            pci: false,
+            granule: 0x1000,
+            identity_default: true,
         };
     }
     impl runtime::decl::IommuDriver for Tegra124Smmu {
@@ -167,31 +289,153 @@ pub mod tegra_smmu {
                     field: "swgroup",
                 })
             };
-            ids.push(swgroup)?;
+            let mut groups: u32 = 0;
+            if ((u64::from(swgroup) == 1) || (u64::from(swgroup) == 2))
+                || (u64::from(swgroup) == 24)
+            {
+                groups |= 1;
+            }
+            ids.push_in(swgroup, groups)?;
             Ok(())
+        }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 1] = [
+                runtime::decl::GroupInfo {
+                    name: "drm",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xffff_f000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
         }
     }
     impl Tegra124Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:52`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:81`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra124SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA124_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:52`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
+    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:81`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
     pub type Tegra124SmmuFormat = runtime::pgtable::TegraSmmu<34, false>;
-    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:52`).
+    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:81`).
     pub type Tegra124SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:52`).
+    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:81`).
     pub static TEGRA124_SMMU_POOL: Tegra124SmmuPool = Tegra124SmmuPool::new();
-    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:52`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:81`); `T` does the TLB maintenance.
     pub type Tegra124SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra124SmmuFormat,
         &'static Tegra124SmmuPool,
+        T,
+    >;
+    /// Tegra210 memory controller: 34-bit physical addresses.
+    ///
+    /// Generated from `tegra-smmu.iommu:96` (driver `tegra210_smmu`).
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Tegra210Smmu;
+    impl Tegra210Smmu {
+        /// The driver's name in reports (from `tegra-smmu.iommu:96`).
+        pub const NAME: &'static str = "tegra210_smmu";
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:96`).
+        pub const COMPATIBLES: &'static [&'static str] = &["nvidia,tegra210-mc"];
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:98`).
+        pub const CELLS: &'static [u32] = &[1];
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:105`).
+        pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
+            domain: runtime::decl::DomainPolicy::PerDevice,
+            aperture_base: 0x1000,
+            aperture_size: 0xffff_f000,
+            pci: false,
+            granule: 0x1000,
+            identity_default: true,
+        };
+    }
+    impl runtime::decl::IommuDriver for Tegra210Smmu {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn info(&self) -> runtime::decl::DriverInfo {
+            Self::INFO
+        }
+        fn init(
+            &self,
+            node: runtime::fdt::Node<'_>,
+        ) -> Result<runtime::decl::InstanceData, runtime::decl::DriverError> {
+            match node.u32_property("#iommu-cells") {
+                Some(1) => crate::tegra::probe(node),
+                Some(got) => {
+                    Err(runtime::decl::DriverError::WrongCellCount {
+                        got,
+                    })
+                }
+                None => {
+                    Err(runtime::decl::DriverError::Other("no #iommu-cells property"))
+                }
+            }
+        }
+        fn of_xlate(
+            &self,
+            _master: &runtime::master::Master<'_>,
+            _iommu: runtime::fdt::Node<'_>,
+            _data: runtime::decl::InstanceData,
+            args: &[u32],
+            ids: &mut runtime::fwspec::IdSink<'_>,
+        ) -> Result<(), runtime::decl::DriverError> {
+            if !matches!(args.len(), 1) {
+                return Err(runtime::decl::DriverError::WrongCellCount {
+                    got: u32::try_from(args.len()).unwrap_or(u32::MAX),
+                });
+            }
+            let swgroup: u32 = if let Some(&cell) = args.first() {
+                cell
+            } else {
+                return Err(runtime::decl::DriverError::FieldMissing {
+                    field: "swgroup",
+                })
+            };
+            let mut groups: u32 = 0;
+            if (u64::from(swgroup) == 1) || (u64::from(swgroup) == 2) {
+                groups |= 1;
+            }
+            ids.push_in(swgroup, groups)?;
+            Ok(())
+        }
+        fn group(&self, index: u32) -> Option<runtime::decl::GroupInfo<'_>> {
+            const GROUPS: [runtime::decl::GroupInfo<'static>; 1] = [
+                runtime::decl::GroupInfo {
+                    name: "display",
+                    aperture_base: 0x1000,
+                    aperture_size: 0xffff_f000,
+                },
+            ];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
+        }
+    }
+    impl Tegra210Smmu {
+        /// An empty page table of this driver's format with tables from [`TEGRA210_SMMU_POOL`] (from `tegra-smmu.iommu:101`); fails only when the pool is exhausted.
+        pub fn page_table<T: runtime::pgtable::TlbOps>(
+            tlb: T,
+        ) -> Result<Tegra210SmmuPageTable<T>, runtime::pgtable::MapError> {
+            runtime::pgtable::PageTable::new(&TEGRA210_SMMU_POOL, tlb)
+        }
+    }
+    /// Page-table format of `tegra210_smmu` (from `tegra-smmu.iommu:101`): NVIDIA Tegra SMMU (`tegra210`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
+    pub type Tegra210SmmuFormat = runtime::pgtable::TegraSmmu<34, false>;
+    /// The static pool type of `tegra210_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:101`).
+    pub type Tegra210SmmuPool = runtime::pgtable::StaticPool<
+        runtime::pgtable::Table4K,
+        64,
+    >;
+    /// The table pool every `tegra210_smmu` page table takes its tables from (from `tegra-smmu.iommu:101`).
+    pub static TEGRA210_SMMU_POOL: Tegra210SmmuPool = Tegra210SmmuPool::new();
+    /// The page-table engine specialised for `tegra210_smmu` (from `tegra-smmu.iommu:101`); `T` does the TLB maintenance.
+    pub type Tegra210SmmuPageTable<T> = runtime::pgtable::PageTable<
+        Tegra210SmmuFormat,
+        &'static Tegra210SmmuPool,
         T,
     >;
     /// The declaration table of `tegra-smmu.iommu` (Linux's `IOMMU_OF_DECLARE`): one row per compatible string, in spec order.
@@ -202,7 +446,7 @@ pub mod tegra_smmu {
         },
         runtime::decl::Declaration {
             compatible: "nvidia,tegra114-mc",
-            driver: &Tegra30Smmu,
+            driver: &Tegra114Smmu,
         },
         runtime::decl::Declaration {
             compatible: "nvidia,tegra124-mc",
@@ -214,7 +458,7 @@ pub mod tegra_smmu {
         },
         runtime::decl::Declaration {
             compatible: "nvidia,tegra210-mc",
-            driver: &Tegra124Smmu,
+            driver: &Tegra210Smmu,
         },
     ];
 }

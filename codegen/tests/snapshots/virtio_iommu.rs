@@ -26,6 +26,7 @@ pub mod virtio_iommu {
             aperture_size: 0xffff_ffff_f000,
             pci: true,
             granule: 0x1000,
+            identity_default: false,
         };
     }
     impl runtime::decl::IommuDriver for VirtioIommu {

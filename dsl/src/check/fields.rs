@@ -406,6 +406,21 @@ pub(super) fn checks(
         .collect()
 }
 
+/// A group's condition: lowered, with its text (as a check's).
+pub(super) fn condition(
+    e: &ExprAst,
+    fields: &[FieldInfo<'_>],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(ir::Expr, String)> {
+    if refuse_too_deep(e, diags) {
+        return None;
+    }
+    let expr = lower_expr(e, fields, diags)?;
+    let mut text = String::new();
+    let _ = write_expr(e, &mut text);
+    Some((expr, text))
+}
+
 /// Reports an expression deeper than the language allows (only trees not
 /// built by the parser can be), so the recursive passes never see one.
 fn refuse_too_deep(e: &ExprAst, diags: &mut Vec<Diagnostic>) -> bool {
@@ -552,6 +567,14 @@ pub(super) fn unused(d: &DriverAst, fields: &[FieldInfo<'_>], diags: &mut Vec<Di
     for item in &d.items {
         match &item.kind {
             ItemKind::Check(e) | ItemKind::Id(e) => names(e, &mut used),
+            // A field a group tests sorts masters, so it is used.
+            ItemKind::Dma(items) => {
+                for i in items {
+                    if let DmaKind::Group { cond, .. } = &i.kind {
+                        names(cond, &mut used);
+                    }
+                }
+            }
             // A field a child node's key must equal is checked, so used.
             ItemKind::Child(c) => {
                 used.insert(c.field.name.as_str());

@@ -515,7 +515,7 @@ fn full_driver(d: &DriverAst, diags: &mut Vec<Diagnostic>, mark: usize) -> Optio
             kind: ItemKind::Dma(items),
             span,
             ..
-        }) => dma::dma(items, span.clone(), page_table.as_ref(), diags),
+        }) => dma::dma(items, span.clone(), page_table.as_ref(), &fields, diags),
         _ => page_table
             .as_ref()
             .map(|pt| dma::default_dma(pt, d.name.span.clone())),

@@ -187,7 +187,8 @@ pub fn candidates(source: &str, offset: usize) -> Vec<Candidate> {
                 },
             })
             .collect(),
-        (Some(Block::Dma), Some("domain")) => values(&["per-instance", "per-device"]),
+        (Some(Block::Dma), Some("domain")) => values(&["per-instance", "per-device", "per-group"]),
+        (Some(Block::Dma), Some("default")) => values(&["translated", "identity"]),
         (Some(Block::PageTable), Some("generation")) => values(&[
             "t8103", "t6000", "tegra30", "tegra114", "tegra124", "tegra132", "tegra210",
         ]),
@@ -239,7 +240,10 @@ mod tests {
         let pt = labels("driver d { page-table arm-lpae-s1 { granule 4K; gr| } }");
         assert!(pt.contains(&"granule".to_owned()) && pt.contains(&"pool".to_owned()));
         assert!(!pt.contains(&"cells".to_owned()));
-        assert_eq!(labels("driver d { dma { | } }"), ["domain", "aperture"]);
+        assert_eq!(
+            labels("driver d { dma { | } }"),
+            ["domain", "group", "default", "aperture"]
+        );
         assert_eq!(labels("driver d { allow | }"), ["masters"]);
         assert_eq!(labels("driver d { deny | }"), ["soc"]);
         assert_eq!(labels("driver d { deny soc \"a,b\" | }"), ["revision"]);
@@ -253,7 +257,7 @@ mod tests {
         assert!(labels("driver d { field f: u8 = | }").contains(&"master".to_owned()));
         assert_eq!(
             labels("driver d { dma { domain per-| } }"),
-            ["per-instance", "per-device"]
+            ["per-instance", "per-device", "per-group"]
         );
     }
 

@@ -9,10 +9,10 @@ use iommugen_example_build_script::generated::{
     bits_zoo::{Fallback, Narrow, NarrowDropped, Packed, PerCount},
     exynos_sysmmu::ExynosSysmmu,
     ipmmu_vmsa::{IpmmuRcarGen3, IpmmuRcarGen4, IpmmuVmsa},
-    mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Iommu},
+    mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Infra, MtkMt8195Mm},
     rockchip_iommu::RockchipIommu,
     sun50i_iommu::Sun50iIommu,
-    tegra_smmu::{Tegra124Smmu, Tegra30Smmu},
+    tegra_smmu::{Tegra114Smmu, Tegra124Smmu, Tegra210Smmu, Tegra30Smmu},
     virtio_iommu::VirtioIommu,
 };
 use iommugen_example_build_script::TABLES;
@@ -78,6 +78,27 @@ fn xlate_as(
     let mut sink = fwspec.sink(iommu.id()).unwrap();
     driver.of_xlate(master, iommu, InstanceData(0), args, &mut sink)?;
     Ok(fwspec.ids_for(iommu.id()).collect())
+}
+
+/// The name of the first of `driver`'s groups the ID of the one-cell
+/// specifier `cell` satisfies.
+fn grouped<'d>(driver: &'d dyn IommuDriver, iommu: Node<'_>, cell: u32) -> Option<&'d str> {
+    let mut fwspec: FwSpec = FwSpec::new();
+    let mut sink = fwspec.sink(iommu.id()).unwrap();
+    driver
+        .of_xlate(
+            &Master::platform(iommu, Some("ee100000.mmc")),
+            iommu,
+            InstanceData(0),
+            &[cell],
+            &mut sink,
+        )
+        .ok()?;
+    let mask = fwspec.groups_for(iommu.id());
+    if mask == 0 {
+        return None;
+    }
+    driver.group(mask.trailing_zeros()).map(|g| g.name)
 }
 
 /// arm,smmu.yaml: the first cell is the stream ID, the optional second the
@@ -236,9 +257,9 @@ fn apple_dart_stream_index() {
 fn mediatek_family_keeps_the_m4u_id() {
     let members: [(&str, &dyn IommuDriver); 6] = [
         ("mediatek,mt8192-m4u", &MtkMt8192M4u),
-        ("mediatek,mt8195-iommu-vdo", &MtkMt8195Iommu),
-        ("mediatek,mt8195-iommu-vpp", &MtkMt8195Iommu),
-        ("mediatek,mt8195-iommu-infra", &MtkMt8195Iommu),
+        ("mediatek,mt8195-iommu-vdo", &MtkMt8195Mm),
+        ("mediatek,mt8195-iommu-vpp", &MtkMt8195Mm),
+        ("mediatek,mt8195-iommu-infra", &MtkMt8195Infra),
         ("mediatek,mt8173-m4u", &MtkM4u4gb),
         ("mediatek,mt2712-m4u", &MtkM4u4gb),
     ];
@@ -259,6 +280,19 @@ fn mediatek_family_keeps_the_m4u_id() {
             );
         });
     }
+    // The generated region groups (mt8192_larb_region_msk): larb 4 is
+    // region 1 (4 GiB up), larb 13 port 9 the CCU0 window, larb 3 none.
+    with_node("mediatek,mt8192-m4u", 1, None, |node| {
+        assert_eq!(grouped(&MtkMt8192M4u, node, 4 << 5), Some("region1"));
+        assert_eq!(grouped(&MtkMt8192M4u, node, 13 << 5 | 9), Some("ccu0"));
+        assert_eq!(grouped(&MtkMt8192M4u, node, 13 << 5 | 8), Some("region2"));
+        assert_eq!(grouped(&MtkMt8192M4u, node, 3 << 5), None);
+        let ccu0 = MtkMt8192M4u.group(3).unwrap();
+        assert_eq!(
+            (ccu0.name, ccu0.aperture_base, ccu0.aperture_size),
+            ("ccu0", 0x2_4000_0000, 0x400_0000)
+        );
+    });
 }
 
 /// apple,dart.yaml: the t6000 DART has the t8103's 16 streams, the t8110
@@ -330,10 +364,10 @@ fn sun50i_master_id() {
 fn tegra_swgroup_is_the_id() {
     let drivers: [(&dyn IommuDriver, &str, &str); 5] = [
         (&Tegra30Smmu, "nvidia,tegra30-mc", "tegra30_smmu"),
-        (&Tegra30Smmu, "nvidia,tegra114-mc", "tegra30_smmu"),
+        (&Tegra114Smmu, "nvidia,tegra114-mc", "tegra114_smmu"),
         (&Tegra124Smmu, "nvidia,tegra124-mc", "tegra124_smmu"),
         (&Tegra124Smmu, "nvidia,tegra132-mc", "tegra124_smmu"),
-        (&Tegra124Smmu, "nvidia,tegra210-mc", "tegra124_smmu"),
+        (&Tegra210Smmu, "nvidia,tegra210-mc", "tegra210_smmu"),
     ];
     for (driver, compatible, name) in drivers {
         with_node(compatible, 1, None, |node| {
@@ -347,6 +381,18 @@ fn tegra_swgroup_is_the_id() {
             );
             let claimed = match_node(TABLES, node).unwrap();
             assert_eq!(claimed.driver.name(), name, "{compatible}");
+            // tegra_smmu_def_domain_type: identity; DC (1) and DCB (2) are
+            // in every SoC's display group, HC (6 on Tegra124) in none.
+            assert!(driver.info().identity_default);
+            assert_eq!(
+                grouped(driver, node, 1),
+                Some(driver.group(0).unwrap().name)
+            );
+            assert_eq!(
+                grouped(driver, node, 2),
+                Some(driver.group(0).unwrap().name)
+            );
+            assert!(driver.group(1).is_none());
         });
     }
     // Tegra20's memory controller has a GART, not this SMMU.

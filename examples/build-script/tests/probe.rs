@@ -5,13 +5,17 @@
 //! refuses a master whose IDs name two larbs ("Can only use one larb"),
 //! qcom_iommu a master whose banks are on two IOMMUs.
 
-use iommugen_example_build_script::generated::mediatek_m4u::{MtkM4u, MtkM4u4gb, MtkMt8195Iommu};
+use iommugen_example_build_script::generated::mediatek_m4u::{
+    MtkM4u, MtkM4u4gb, MtkMt8192M4u, MtkMt8195Infra, MtkMt8195Mm,
+};
 use iommugen_example_build_script::generated::qcom_iommu::QcomIommu;
 use iommugen_example_build_script::TABLES;
 use iommugen_runtime::configure::{of_iommu_configure, Configured};
-use iommugen_runtime::fdt::{DeviceTree, Fdt, NodeEntry, PhandleEntry};
+use iommugen_runtime::decl::IommuDriver;
+use iommugen_runtime::fdt::{DeviceTree, Fdt, NodeEntry, NodeId, PhandleEntry};
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{iommu_init, IommuRecord};
+use iommugen_runtime::master::Master;
 use iommugen_runtime::probe::{ProbePolicy, ProbeRefusal, SameField};
 
 /// An mt8173 M4U (phandle 1), two msm8916 IOMMUs with bank 1 each
@@ -71,8 +75,8 @@ fn the_policies_are_the_specs() {
     };
     assert_eq!(MtkM4u::PROBE, same_larb);
     assert_eq!(MtkM4u4gb::PROBE, same_larb);
-    // An extending driver takes its base's.
-    assert_eq!(MtkMt8195Iommu::PROBE, same_larb);
+    assert_eq!(MtkMt8192M4u::PROBE, same_larb);
+    assert_eq!(MtkMt8195Mm::PROBE, same_larb);
     assert_eq!(
         QcomIommu::PROBE,
         ProbePolicy {
@@ -129,4 +133,16 @@ fn the_boot_flow_refuses_what_linux_refuses() {
             }
         })
     );
+
+    // Linux checks larbs on multimedia M4Us only (every infra ID is larb
+    // 0): the infra driver has no rule, the trait's default accepts.
+    let mut two_larbs = FwSpec::<8, 4>::new();
+    let mut sink = two_larbs.sink(m4u).unwrap();
+    sink.push(0x60).unwrap();
+    sink.push(0xa0).unwrap();
+    let all = |_: NodeId| true;
+    let view = two_larbs.probe_view(&all);
+    let master = Master::platform(node("/venc"), None);
+    assert_eq!(MtkMt8195Infra.probe_device(&master, &view), Ok(()));
+    assert!(MtkMt8195Mm.probe_device(&master, &view).is_err());
 }

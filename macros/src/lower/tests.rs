@@ -128,6 +128,9 @@ fn strip(mut d: iommugen_dsl::ir::Driver) -> iommugen_dsl::ir::Driver {
         s.span = 0..0;
     }
     d.dma.span = 0..0;
+    for g in &mut d.dma.groups {
+        g.span = 0..0;
+    }
     d.init.span = 0..0;
     if let Some(a) = &mut d.masters.allow {
         a.span = 0..0;
@@ -246,25 +249,33 @@ fn attribute_and_spec_give_the_same_ir() {
             "tegra-smmu.iommu",
             "Tegra30Smmu",
             quote! {
-                compatible: ["nvidia,tegra30-mc", "nvidia,tegra114-mc"],
+                compatible: ["nvidia,tegra30-mc"],
                 cells: 1,
                 field swgroup: u32 = cell[0],
                 id: swgroup,
                 page_table: tegra_smmu { generation: tegra30, pool: 64 },
-                dma: { domain: per_device },
+                dma: {
+                    domain: per_device,
+                    group: drm where swgroup == 1 || swgroup == 2 || swgroup == 4 || swgroup == 9 || swgroup == 10,
+                    default: identity,
+                },
                 init: crate::tegra::probe,
             },
         ),
         (
-            "tegra-smmu.iommu#1",
+            "tegra-smmu.iommu#2",
             "Tegra124Smmu",
             quote! {
-                compatible: ["nvidia,tegra124-mc", "nvidia,tegra132-mc", "nvidia,tegra210-mc"],
+                compatible: ["nvidia,tegra124-mc", "nvidia,tegra132-mc"],
                 cells: 1,
                 field swgroup: u32 = cell[0],
                 id: swgroup,
                 page_table: tegra_smmu { generation: tegra124, pool: 64 },
-                dma: { domain: per_device },
+                dma: {
+                    domain: per_device,
+                    group: drm where swgroup == 1 || swgroup == 2 || swgroup == 24,
+                    default: identity,
+                },
                 init: crate::tegra::probe,
             },
         ),

@@ -17,6 +17,7 @@ pub fn info(domain: DomainPolicy, pci: bool) -> DriverInfo {
         aperture_size: 1 << 48,
         pci,
         granule: 4096,
+        identity_default: false,
     }
 }
 

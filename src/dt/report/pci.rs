@@ -40,8 +40,10 @@ pub(super) fn pci_entry(
                 entry.ids = fw.ids_for(n).collect();
             }
             entry.note = untranslated_note(s.configured, tree, None);
-            let iommu = matches!(s.dma.ops, DmaOps::Iommu { .. });
-            let (t, reason) = translation::configured(s.configured, iommu);
+            if s.dma.ops == DmaOps::Identity {
+                entry.note = Some(translation::IDENTITY_NOTE.into());
+            }
+            let (t, reason) = translation::configured(s.configured, s.dma.ops);
             entry.translation = t;
             entry.untranslated = reason.map(|reason| Untranslated {
                 reason,

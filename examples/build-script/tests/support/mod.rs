@@ -82,8 +82,22 @@ pub fn xlate_as(
     iommu: Node<'_>,
     args: &[u32],
 ) -> Result<Vec<u32>, DriverError> {
+    xlate_grouped(driver, master, iommu, args).map(|(ids, _)| ids)
+}
+
+/// [`xlate_as`], with the groups every stored ID satisfies (the mask the
+/// boot flow picks the master's group from).
+pub fn xlate_grouped(
+    driver: &dyn IommuDriver,
+    master: &Master<'_>,
+    iommu: Node<'_>,
+    args: &[u32],
+) -> Result<(Vec<u32>, u32), DriverError> {
     let mut fwspec: FwSpec = FwSpec::new();
     let mut sink = fwspec.sink(iommu.id()).unwrap();
     driver.of_xlate(master, iommu, InstanceData(0), args, &mut sink)?;
-    Ok(fwspec.ids_for(iommu.id()).collect())
+    Ok((
+        fwspec.ids_for(iommu.id()).collect(),
+        fwspec.groups_for(iommu.id()),
+    ))
 }

@@ -1,0 +1,59 @@
+//! `group` statements: the bit mask `of_xlate` stores with each ID (which
+//! groups its fields satisfy) and the table `IommuDriver::group` answers
+//! from, so the runtime can pick a master's group and its aperture.
+
+use iommugen_dsl::ir::Driver;
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use crate::expr::{holding_condition, int_literal};
+
+/// `let groups = ..;` computing the groups one specifier's fields satisfy,
+/// or nothing for a driver without groups.
+pub fn mask_stmt(driver: &Driver) -> Option<TokenStream> {
+    if driver.dma.groups.is_empty() {
+        return None;
+    }
+    let sets = driver.dma.groups.iter().enumerate().map(|(i, g)| {
+        let cond = holding_condition(driver, &g.cond);
+        let bit = int_literal(1u64 << i);
+        quote! {
+            if #cond {
+                groups |= #bit;
+            }
+        }
+    });
+    Some(quote! {
+        let mut groups: u32 = 0;
+        #(#sets)*
+    })
+}
+
+/// `IommuDriver::group` for a driver with groups (the trait's default,
+/// none, otherwise).
+pub fn group_fn(driver: &Driver, rt: &TokenStream) -> Option<TokenStream> {
+    if driver.dma.groups.is_empty() {
+        return None;
+    }
+    let rows = driver.dma.groups.iter().map(|g| {
+        let name = &g.name;
+        let (base, size) = g
+            .aperture
+            .unwrap_or((driver.dma.aperture_base, driver.dma.aperture_size));
+        let (base, size) = (int_literal(base), int_literal(size));
+        quote! {
+            #rt::decl::GroupInfo {
+                name: #name,
+                aperture_base: #base,
+                aperture_size: #size,
+            }
+        }
+    });
+    let n = Literal::usize_unsuffixed(driver.dma.groups.len());
+    Some(quote! {
+        fn group(&self, index: u32) -> Option<#rt::decl::GroupInfo<'_>> {
+            const GROUPS: [#rt::decl::GroupInfo<'static>; #n] = [#(#rows),*];
+            GROUPS.get(usize::try_from(index).ok()?).copied()
+        }
+    })
+}
