@@ -283,6 +283,8 @@ pub enum DmaKind {
     },
     /// `default identity;` or `default translated;`
     Default(Ident),
+    /// `shared-domains;`
+    SharedDomains,
 }
 
 impl DmaKind {
@@ -292,6 +294,7 @@ impl DmaKind {
             DmaKind::Aperture { .. } => "aperture",
             DmaKind::Group { .. } => "group",
             DmaKind::Default(_) => "default",
+            DmaKind::SharedDomains => "shared-domains",
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod qcom_iommu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomIommu {
