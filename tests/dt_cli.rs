@@ -602,6 +602,11 @@ fn mt8195_vdo_m4u_and_infra_iommu() {
     assert_eq!(ovl["group"], "region0");
     assert_eq!(rdma["group"], "region0");
     assert_eq!(ovl["domain"], rdma["domain"]);
+    // The VPP M4U shares the VDO's page table and groups (SHARE_PGTABLE,
+    // one hw_list): its region-0 master is in the same domain.
+    let vpp = master(&v, "/soc/vpp-dma@14001000");
+    assert_eq!(vpp["group"], "region0");
+    assert_eq!(vpp["domain"], ovl["domain"]);
     assert_eq!(
         translations(master(&v, "/soc/ovl@1c000000")),
         vec![(vdo.into(), vec![2])]

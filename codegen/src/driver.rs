@@ -164,6 +164,7 @@ fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
         ir::DomainPolicy::PerGroup => "PerGroup",
     });
     let identity = driver.dma.identity_default;
+    let shared = driver.dma.shared_domains;
     let base = int_literal(driver.dma.aperture_base);
     let size = int_literal(driver.dma.aperture_size);
     let pci = driver.pci.is_some();
@@ -176,6 +177,7 @@ fn info_expr(driver: &Driver, rt: &TokenStream) -> TokenStream {
             pci: #pci,
             granule: #granule,
             identity_default: #identity,
+            shared_domains: #shared,
         }
     }
 }

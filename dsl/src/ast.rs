@@ -298,6 +298,8 @@ pub enum DmaKind {
     },
     /// `default identity;` or `default translated;`
     Default(Ident),
+    /// `shared-domains;`
+    SharedDomains,
 }
 
 impl DmaKind {
@@ -307,6 +309,7 @@ impl DmaKind {
             DmaKind::Aperture { .. } => "aperture",
             DmaKind::Group { .. } => "group",
             DmaKind::Default(_) => "default",
+            DmaKind::SharedDomains => "shared-domains",
         }
     }
 }

@@ -610,6 +610,8 @@ pub struct DmaPolicy {
     pub groups: Vec<DomainGroup>,
     /// Masters get an identity (pass-through) default domain.
     pub identity_default: bool,
+    /// The driver's instances share their domains (`shared-domains`).
+    pub shared_domains: bool,
     pub span: Span,
 }
 

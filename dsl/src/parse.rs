@@ -51,7 +51,7 @@ pub const PAGE_TABLE_ITEMS: &[&str] = &[
     "version",
 ];
 /// Keywords inside `dma { }`.
-pub const DMA_ITEMS: &[&str] = &["domain", "aperture", "group", "default"];
+pub const DMA_ITEMS: &[&str] = &["domain", "aperture", "group", "default", "shared-domains"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -1379,6 +1379,7 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
                 let w = p.into_inner().next();
                 DmaKind::Domain(w.map(|w| self.ident(&w, start)).unwrap_or(empty(&sp)))
             }
+            Rule::shared_domains => DmaKind::SharedDomains,
             Rule::default_ty => {
                 let w = p.into_inner().next();
                 DmaKind::Default(w.map(|w| self.ident(&w, start)).unwrap_or(empty(&sp)))

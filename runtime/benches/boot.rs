@@ -32,6 +32,7 @@ impl IommuDriver for OneCell {
             pci: true,
             granule: 4096,
             identity_default: false,
+            shared_domains: false,
         }
     }
     fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError> {

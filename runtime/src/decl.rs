@@ -162,6 +162,10 @@ pub struct DriverInfo {
     /// Masters start in an identity domain: the IOMMU passes their DMA
     /// through (Linux's `def_domain_type` returning identity).
     pub identity_default: bool,
+    /// Every instance of the driver shares the domains (and groups) of the
+    /// first one (Linux's MediaTek `SHARE_PGTABLE`: one `hw_list`, one page
+    /// table for all its M4Us).
+    pub shared_domains: bool,
 }
 
 /// What a driver does at boot. Generated drivers implement it on a unit
@@ -265,7 +269,7 @@ pub fn match_node<'d>(
 ///     fn info(&self) -> DriverInfo {
 ///         DriverInfo { domain: DomainPolicy::PerInstance, aperture_base: 0,
 ///                      aperture_size: 1 << 32, pci: true, granule: 4096,
-///                      identity_default: false }
+///                      identity_default: false, shared_domains: false }
 ///     }
 ///     fn init(&self, _: Node<'_>) -> Result<InstanceData, DriverError> { Ok(InstanceData(0)) }
 ///     fn of_xlate(&self, _: &Master<'_>, _: Node<'_>, _: InstanceData, args: &[u32],

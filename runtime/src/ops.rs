@@ -250,7 +250,11 @@ impl<'s> DomainTable<'s> {
     }
 
     fn push(&mut self, info: DomainInfo) -> Result<DomainId, SetupError> {
-        let capacity = self.domains.len();
+        // Domain numbers stay below the `per_instance` alias bit.
+        let capacity = self.domains.len().min(ALIAS as usize);
+        if self.len >= capacity {
+            return Err(SetupError::TooManyDomains { capacity });
+        }
         let slot = self
             .domains
             .get_mut(self.len)
@@ -347,7 +351,7 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
         identity |= info.identity_default;
         let (base, size) = match group_of(decl.driver, fwspec.groups_for(node)) {
             Some((g, gi)) => {
-                group.get_or_insert((node, g));
+                group.get_or_insert((chain_owner(iommus, domains, node, info), g));
                 (gi.aperture_base, gi.aperture_size)
             }
             None if info.domain == DomainPolicy::PerGroup => {
@@ -387,7 +391,16 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
             let context = context_for(at, fwspec, iommus, domains)?;
             new_domain(domains, device, fwspec, aperture, granule, context)?
         }
-        None => shared(domains, &shape, DomainOwner::Instance(fwspec.iommus()[0]))?,
+        None => {
+            let first = fwspec.iommus()[0];
+            let owner = match iommus.get(first).map(|r| r.state) {
+                Some(IommuState::Initialised { decl, .. }) => {
+                    chain_owner(iommus, domains, first, decl.driver.info())
+                }
+                _ => first,
+            };
+            shared(domains, &shape, DomainOwner::Instance(owner))?
+        }
     };
     Ok(DmaConfig {
         coherent,
@@ -409,6 +422,54 @@ fn group_of(driver: &dyn IommuDriver, mask: u32) -> Option<(u32, crate::decl::Gr
     }
     let g = mask.trailing_zeros();
     driver.group(g).map(|info| (g, info))
+}
+
+/// A `per_instance` slot holding `ALIAS | root` rather than a domain: the
+/// instance shares the chain of the instance at record `root`.
+const ALIAS: u32 = 1 << 31;
+
+/// The instance whose chain holds `node`'s shared domains: `node` itself,
+/// or, for a driver with `shared_domains`, the first initialised instance
+/// of the same driver (Linux's `hw_list`, whose first M4U holds the groups
+/// and the page table of all). Found once per instance, then remembered in
+/// its slot.
+fn chain_owner(
+    iommus: &IommuTable<'_, '_>,
+    domains: &mut DomainTable<'_>,
+    node: NodeId,
+    info: crate::decl::DriverInfo,
+) -> NodeId {
+    if !info.shared_domains {
+        return node;
+    }
+    let Some(slot) = iommus.index_of(node) else {
+        return node;
+    };
+    let records = iommus.records();
+    match domains.per_instance.get(slot).copied() {
+        Some(v) if v != NONE && v & ALIAS != 0 => {
+            return records.get((v & !ALIAS) as usize).map_or(node, |r| r.node);
+        }
+        // Its own chain already: it is the root.
+        Some(v) if v != NONE => return node,
+        _ => {}
+    }
+    let Some(IommuState::Initialised { decl: own, .. }) = records.get(slot).map(|r| r.state) else {
+        return node;
+    };
+    let name = own.driver.name();
+    let root = records[..slot].iter().position(
+        |r| matches!(r.state, IommuState::Initialised { decl, .. } if decl.driver.name() == name),
+    );
+    match root {
+        Some(root) => {
+            if let Some(s) = domains.per_instance.get_mut(slot) {
+                *s = ALIAS | root as u32;
+            }
+            records[root].node
+        }
+        None => node,
+    }
 }
 
 /// What a new domain for one master is made of.

@@ -23,6 +23,7 @@ use iommugen_runtime::ops::{DmaOps, DomainInfo, DomainOwner, DomainTable, SetupE
 struct Regions {
     policy: DomainPolicy,
     identity: bool,
+    shared: bool,
 }
 
 const GROUPS: [GroupInfo<'static>; 3] = [
@@ -50,6 +51,7 @@ impl IommuDriver for Regions {
     fn info(&self) -> DriverInfo {
         DriverInfo {
             identity_default: self.identity,
+            shared_domains: self.shared,
             ..info(self.policy, false)
         }
     }
@@ -91,14 +93,22 @@ impl IommuDriver for Regions {
 static PER_GROUP: Regions = Regions {
     policy: DomainPolicy::PerGroup,
     identity: false,
+    shared: false,
 };
 static PER_DEVICE: Regions = Regions {
     policy: DomainPolicy::PerDevice,
     identity: false,
+    shared: false,
 };
 static IDENTITY: Regions = Regions {
     policy: DomainPolicy::PerDevice,
     identity: true,
+    shared: false,
+};
+static SHARED: Regions = Regions {
+    policy: DomainPolicy::PerGroup,
+    identity: false,
+    shared: true,
 };
 
 const MASTERS: [(&str, &[u32]); 7] = [
@@ -267,4 +277,25 @@ fn group_domains_are_found_per_instance() {
             at = n.next_shared;
         }
     }
+}
+
+/// `shared_domains` (Linux's SHARE_PGTABLE): the second M4U's region-0
+/// master joins the first M4U's region-0 domain, which is then attached
+/// to both instances.
+#[test]
+fn shared_domains_span_every_instance_of_the_driver() {
+    let o = boot(&SHARED);
+    let (ovl, other) = (domain(&o.ops[0]), domain(&o.ops[7]));
+    assert_eq!(ovl, other);
+    let d = o.domains[ovl.0 as usize];
+    assert_eq!(
+        d.owner,
+        DomainOwner::Group {
+            instance: o.first,
+            group: 0
+        }
+    );
+    assert_eq!(d.attached(), &[o.first, o.second]);
+    // Three regions in use, three domains: none for the second instance.
+    assert_eq!(o.domains.len(), 3);
 }

@@ -336,6 +336,7 @@ impl IommuDriver for SpecDriver {
             pci: self.ir.pci.is_some(),
             granule: self.ir.translation.granule().bytes(),
             identity_default: self.ir.dma.identity_default,
+            shared_domains: self.ir.dma.shared_domains,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod apple_dart {
             pci: false,
             granule: 0x4000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleDart {
@@ -121,6 +122,7 @@ pub mod apple_dart {
             pci: false,
             granule: 0x4000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleT6000Dart {
@@ -218,6 +220,7 @@ pub mod apple_dart {
             pci: false,
             granule: 0x4000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for AppleT8110Dart {

@@ -30,6 +30,7 @@ pub mod arm_smmu {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for ArmSmmu {
@@ -141,6 +142,7 @@ pub mod arm_smmu {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for NvidiaSmmu500 {
@@ -267,6 +269,7 @@ pub mod arm_smmu {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomSmmu {
@@ -374,6 +377,7 @@ pub mod arm_smmu {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for QcomAdrenoSmmu {

@@ -24,6 +24,7 @@ pub mod arm_smmu_v3 {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for ArmSmmuV3 {

@@ -25,6 +25,7 @@ pub mod exynos_sysmmu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for ExynosSysmmu {

@@ -24,6 +24,7 @@ pub mod ipmmu_vmsa {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuVmsa {
@@ -146,6 +147,7 @@ pub mod ipmmu_vmsa {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuRcarGen3 {
@@ -341,6 +343,7 @@ pub mod ipmmu_vmsa {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for IpmmuRcarGen4 {

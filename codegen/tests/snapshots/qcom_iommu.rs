@@ -30,6 +30,7 @@ pub mod qcom_iommu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
         /// The probe policy, checked once all of a master's specifiers are read (from `qcom-iommu.iommu:41`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {

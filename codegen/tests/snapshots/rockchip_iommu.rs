@@ -24,6 +24,7 @@ pub mod rockchip_iommu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for RockchipIommu {
@@ -109,6 +110,7 @@ pub mod rockchip_iommu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for RockchipRk3568Iommu {

@@ -27,6 +27,7 @@ pub mod sun50i_iommu {
             pci: false,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for Sun50iIommu {

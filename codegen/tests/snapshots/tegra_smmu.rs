@@ -24,6 +24,7 @@ pub mod tegra_smmu {
             pci: false,
             granule: 0x1000,
             identity_default: true,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for Tegra30Smmu {
@@ -133,6 +134,7 @@ pub mod tegra_smmu {
             pci: false,
             granule: 0x1000,
             identity_default: true,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for Tegra114Smmu {
@@ -244,6 +246,7 @@ pub mod tegra_smmu {
             pci: false,
             granule: 0x1000,
             identity_default: true,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for Tegra124Smmu {
@@ -352,6 +355,7 @@ pub mod tegra_smmu {
             pci: false,
             granule: 0x1000,
             identity_default: true,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for Tegra210Smmu {

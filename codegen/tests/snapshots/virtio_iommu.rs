@@ -27,6 +27,7 @@ pub mod virtio_iommu {
             pci: true,
             granule: 0x1000,
             identity_default: false,
+            shared_domains: false,
         };
     }
     impl runtime::decl::IommuDriver for VirtioIommu {

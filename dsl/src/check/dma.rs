@@ -19,6 +19,7 @@ pub(super) fn default_dma(pt: &ir::Translation, span: Span) -> ir::DmaPolicy {
         aperture_size: input_end(pt.ias()) - g + 1,
         groups: Vec::new(),
         identity_default: false,
+        shared_domains: false,
         span,
     }
 }
@@ -134,6 +135,11 @@ pub(super) fn dma(
                     );
                 }
             },
+            DmaKind::SharedDomains => {
+                if let Some(p) = policy.as_mut() {
+                    p.shared_domains = true;
+                }
+            }
             DmaKind::Group { .. } => {}
         }
     }

@@ -242,7 +242,7 @@ mod tests {
         assert!(!pt.contains(&"cells".to_owned()));
         assert_eq!(
             labels("driver d { dma { | } }"),
-            ["domain", "group", "default", "aperture"]
+            ["domain", "group", "shared-domains", "default", "aperture"]
         );
         assert_eq!(labels("driver d { allow | }"), ["masters"]);
         assert_eq!(labels("driver d { deny | }"), ["soc"]);

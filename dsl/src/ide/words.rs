@@ -51,6 +51,7 @@ pub const WORDS: &[(&str, Scope, &str)] = &[
     ("version", Scope::PageTable, "`version 1;` (rockchip: 1 or 2; exynos-sysmmu: 1-7, required; E0411)."),
     ("domain", Scope::Dma, "`domain per-instance;` (default: one DMA domain per IOMMU instance), `domain per-device;` (one per master, for isolation) or `domain per-group;` (only masters in a `group` attach) (E0502, E0505)."),
     ("group", Scope::Dma, "`group NAME [aperture START..END] where COND;`: masters whose every ID satisfies COND (first group in order) share one domain per instance, in the group's aperture if given (E0503, E0504)."),
+    ("shared-domains", Scope::Dma, "`shared-domains;`: every instance of the driver shares the domains and groups of the first one (Linux's MediaTek SHARE_PGTABLE: one page table for all M4Us)."),
     ("default", Scope::Dma, "`default identity;`: masters start with an identity (pass-through) domain; `default translated;` (the default) gives them a DMA domain (E0506)."),
     ("aperture", Scope::Dma, "`aperture START..END;`: default IOVA window, half open; default `granule..2^ias`; non-empty, granule-aligned, inside the input range (E0501)."),
     ("arm-lpae-s1", Scope::Format, "`arm-lpae-s1`: VMSAv8-64 long descriptors, stage 1; items granule ias oas sizes coherent-walk pool (granule, ias, oas, pool required)."),

@@ -18,6 +18,7 @@ pub fn info(domain: DomainPolicy, pci: bool) -> DriverInfo {
         pci,
         granule: 4096,
         identity_default: false,
+        shared_domains: false,
     }
 }
 
