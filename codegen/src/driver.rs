@@ -110,6 +110,7 @@ pub fn driver_items(
     let of_xlate = of_xlate_fn(driver, rt);
     let contexts = crate::contexts::contexts_fn(driver, rt, family);
     let groups = crate::groups::group_fn(driver, rt);
+    let identity_for = crate::groups::identity_for_fn(driver, rt);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
@@ -148,6 +149,8 @@ pub fn driver_items(
             #contexts
 
             #groups
+
+            #identity_for
         }
 
         #translation

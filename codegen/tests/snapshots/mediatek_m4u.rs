@@ -271,20 +271,20 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8195 multimedia M4Us (VDO, VPP): six IOVA regions.
     ///
-    /// Generated from `mediatek-m4u.iommu:96` (driver `mtk_mt8195_mm`).
+    /// Generated from `mediatek-m4u.iommu:101` (driver `mtk_mt8195_mm`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Mm;
     impl MtkMt8195Mm {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:96`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:101`).
         pub const NAME: &'static str = "mtk_mt8195_mm";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:96`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:101`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-vdo",
             "mediatek,mt8195-iommu-vpp",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:98`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:103`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:110`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:115`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerGroup,
             aperture_base: 0x1000,
@@ -400,28 +400,28 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkMt8195Mm {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_MM_POOL`] (from `mediatek-m4u.iommu:103`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_MM_POOL`] (from `mediatek-m4u.iommu:108`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8195MmPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8195_MM_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8195_mm` (from `mediatek-m4u.iommu:103`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8195_mm` (from `mediatek-m4u.iommu:108`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8195MmFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
         34,
     >;
-    /// The static pool type of `mtk_mt8195_mm`: 256 tables of 1K (from `mediatek-m4u.iommu:103`).
+    /// The static pool type of `mtk_mt8195_mm`: 256 tables of 1K (from `mediatek-m4u.iommu:108`).
     pub type MtkMt8195MmPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_mm` page table takes its tables from (from `mediatek-m4u.iommu:103`).
+    /// The table pool every `mtk_mt8195_mm` page table takes its tables from (from `mediatek-m4u.iommu:108`).
     pub static MTK_MT8195_MM_POOL: MtkMt8195MmPool = MtkMt8195MmPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_mm` (from `mediatek-m4u.iommu:103`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8195_mm` (from `mediatek-m4u.iommu:108`); `T` does the TLB maintenance.
     pub type MtkMt8195MmPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8195MmFormat,
         &'static MtkMt8195MmPool,
@@ -429,19 +429,19 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8195 infra IOMMU: MTK_IFAIOMMU_PERI_ID(port), one region.
     ///
-    /// Generated from `mediatek-m4u.iommu:130` (driver `mtk_mt8195_infra`).
+    /// Generated from `mediatek-m4u.iommu:137` (driver `mtk_mt8195_infra`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Infra;
     impl MtkMt8195Infra {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:130`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:137`).
         pub const NAME: &'static str = "mtk_mt8195_infra";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:130`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:137`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-infra",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:132`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:139`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:143`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:150`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -521,27 +521,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkMt8195Infra {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_INFRA_POOL`] (from `mediatek-m4u.iommu:137`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_INFRA_POOL`] (from `mediatek-m4u.iommu:144`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8195InfraPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8195_INFRA_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8195_infra` (from `mediatek-m4u.iommu:137`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8195_infra` (from `mediatek-m4u.iommu:144`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8195InfraFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_mt8195_infra`: 256 tables of 1K (from `mediatek-m4u.iommu:137`).
+    /// The static pool type of `mtk_mt8195_infra`: 256 tables of 1K (from `mediatek-m4u.iommu:144`).
     pub type MtkMt8195InfraPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_infra` page table takes its tables from (from `mediatek-m4u.iommu:137`).
+    /// The table pool every `mtk_mt8195_infra` page table takes its tables from (from `mediatek-m4u.iommu:144`).
     pub static MTK_MT8195_INFRA_POOL: MtkMt8195InfraPool = MtkMt8195InfraPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_infra` (from `mediatek-m4u.iommu:137`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8195_infra` (from `mediatek-m4u.iommu:144`); `T` does the TLB maintenance.
     pub type MtkMt8195InfraPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8195InfraFormat,
         &'static MtkMt8195InfraPool,
@@ -549,20 +549,20 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
     ///
-    /// Generated from `mediatek-m4u.iommu:164` (driver `mtk_m4u_4gb`).
+    /// Generated from `mediatek-m4u.iommu:171` (driver `mtk_m4u_4gb`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u4gb;
     impl MtkM4u4gb {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:164`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:171`).
         pub const NAME: &'static str = "mtk_m4u_4gb";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:164`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:171`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8173-m4u",
             "mediatek,mt2712-m4u",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:166`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:173`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:178`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:185`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -628,27 +628,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkM4u4gb {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:171`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:178`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:171`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:178`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:171`).
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:178`).
     pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:171`).
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:178`).
     pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
-    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:171`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:178`); `T` does the TLB maintenance.
     pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
         MtkM4u4gbFormat,
         &'static MtkM4u4gbPool,
