@@ -137,10 +137,18 @@ fn qualcomm_apps_smmu_two_cell_sid_and_mask() {
     let adreno = "/soc@0/iommu@5040000";
     assert_eq!(iommu(&v, adreno)["status"], "initialised");
     assert_eq!(iommu(&v, adreno)["driver"], "qcom_adreno_smmu");
+    // The GPU ("qcom,adreno-630.2", "qcom,adreno") is on Linux's
+    // qcom_smmu_def_domain_type client list: an identity default domain,
+    // untranslated until the GPU driver attaches its own; the UFS and USB
+    // controllers are not, and are translated.
     let gpu = master(&v, "/soc@0/gpu@5000000");
     assert!(gpu["error"].is_null());
-    assert_eq!(gpu["translation"], "iommu");
+    assert_eq!(gpu["translation"], "direct");
+    assert_eq!(gpu["untranslated"]["reason"], "identity-default");
     assert_eq!(translations(gpu), vec![(adreno.into(), vec![0])]);
+    for m in ["/soc@0/ufshc@1d84000", "/soc@0/usb@a6f8800/usb@a600000"] {
+        assert_eq!(master(&v, m)["translation"], "iommu", "{m}");
+    }
     assert_eq!(code, 0);
     // soc@0's dma-ranges cover 0x10_0000_0000 bytes from bus address 0; the
     // USB controller's own bus (usb@a6f8800) has none, which Linux skips.

@@ -111,6 +111,7 @@ pub fn driver_items(
     let contexts = crate::contexts::contexts_fn(driver, rt, family);
     let (probe_const, probe_device) = crate::probe::probe_items(driver, rt, origin);
     let groups = crate::groups::group_fn(driver, rt);
+    let identity_for = crate::groups::identity_for_fn(driver, rt);
     let at_driver = origin.at(&driver.span);
     let at_cells = origin.at(&driver.cells.span);
     let at_dma = origin.at(&driver.dma.span);
@@ -151,6 +152,8 @@ pub fn driver_items(
             #contexts
 
             #groups
+
+            #identity_for
         }
 
         #translation

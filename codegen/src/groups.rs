@@ -29,6 +29,20 @@ pub fn mask_stmt(driver: &Driver) -> Option<TokenStream> {
     })
 }
 
+/// `IommuDriver::identity_for` for a driver whose identity default domain
+/// is for some masters only.
+pub fn identity_for_fn(driver: &Driver, rt: &TokenStream) -> Option<TokenStream> {
+    let list = &driver.dma.identity_compatibles;
+    if list.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        fn identity_for(&self, master: #rt::fdt::Node<'_>) -> bool {
+            [#(#list),*].iter().any(|c| master.is_compatible(c))
+        }
+    })
+}
+
 /// `IommuDriver::group` for a driver with groups (the trait's default,
 /// none, otherwise).
 pub fn group_fn(driver: &Driver, rt: &TokenStream) -> Option<TokenStream> {

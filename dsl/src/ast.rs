@@ -296,8 +296,9 @@ pub enum DmaKind {
         aperture: Option<(Num, Num)>,
         cond: ExprAst,
     },
-    /// `default identity;` or `default translated;`
-    Default(Ident),
+    /// `default identity [for compatible "..", ..];` or `default
+    /// translated;`
+    Default { kind: Ident, compatibles: Vec<Str> },
     /// `shared-domains;`
     SharedDomains,
 }
@@ -308,7 +309,7 @@ impl DmaKind {
             DmaKind::Domain(_) => "domain",
             DmaKind::Aperture { .. } => "aperture",
             DmaKind::Group { .. } => "group",
-            DmaKind::Default(_) => "default",
+            DmaKind::Default { .. } => "default",
             DmaKind::SharedDomains => "shared-domains",
         }
     }

@@ -94,6 +94,7 @@ codes! {
     TooManyGroups = "E0504", Error, "more groups than a master's IDs can carry (32)";
     PerGroupWithoutGroups = "E0505", Error, "`domain per-group` in a driver with no group";
     UnknownDefaultDomain = "E0506", Error, "unknown default domain type";
+    TranslatedForCompatibles = "E0507", Error, "`default translated` with a `for compatible` list";
     DuplicateCompatible = "E0601", Error, "compatible string claimed by two drivers";
     PciNeedsOneCell = "E0602", Error, "a field cannot be computed from the single cell `iommu-map` gives";
     BadMasterName = "E0701", Error, "`allow masters` names a device name Linux never makes";

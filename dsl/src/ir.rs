@@ -610,6 +610,9 @@ pub struct DmaPolicy {
     pub groups: Vec<DomainGroup>,
     /// Masters get an identity (pass-through) default domain.
     pub identity_default: bool,
+    /// Masters with one of these compatibles do (`default identity for
+    /// compatible ..`); the others are translated.
+    pub identity_compatibles: Vec<String>,
     /// The driver's instances share their domains (`shared-domains`).
     pub shared_domains: bool,
     pub span: Span,

@@ -1381,8 +1381,20 @@ impl<'a> ItemParser<DmaItem> for P<'a> {
             }
             Rule::shared_domains => DmaKind::SharedDomains,
             Rule::default_ty => {
-                let w = p.into_inner().next();
-                DmaKind::Default(w.map(|w| self.ident(&w, start)).unwrap_or(empty(&sp)))
+                let mut kind = empty(&sp);
+                let mut compatibles = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::word => kind = self.ident(&q, start),
+                        Rule::default_for => compatibles.extend(
+                            q.into_inner()
+                                .filter(|s| s.as_rule() == Rule::string)
+                                .map(|s| self.string(&s, start)),
+                        ),
+                        _ => {}
+                    }
+                }
+                DmaKind::Default { kind, compatibles }
             }
             Rule::group => {
                 let mut name = empty(&sp);

@@ -155,8 +155,8 @@ fn arm_smmu_family_members_read_specifiers_as_arm_smmu() {
             "qcom_adreno_smmu"
         ]
     );
-    for d in &all[1..] {
-        assert_eq!(d.extends.as_deref(), Some("arm_smmu"));
+    for (d, base) in all[1..].iter().zip(["arm_smmu", "arm_smmu", "qcom_smmu"]) {
+        assert_eq!(d.extends.as_deref(), Some(base));
         assert_eq!(d.cells.allowed, [1, 2]);
         // One cell: SID with the node's stream-match-mask, or 0.
         assert_eq!(packed(d, &[0x0014], &[]), [0x14]);
@@ -172,6 +172,26 @@ fn arm_smmu_family_members_read_specifiers_as_arm_smmu() {
         .compatibles
         .contains(&"nvidia,tegra194-smmu".to_owned()));
     assert!(all[3].compatibles == ["qcom,adreno-smmu"]);
+    // qcom_smmu_def_domain_type's client list: the GPU and the display
+    // subsystems start in identity; everything else is translated.
+    for d in &all[2..] {
+        assert!(!d.dma.identity_default);
+        for c in [
+            "qcom,adreno",
+            "qcom,mdss",
+            "qcom,sdm845-mdss",
+            "qcom,sc7280-mss-pil",
+        ] {
+            assert!(
+                d.dma.identity_compatibles.iter().any(|x| x == c),
+                "{} {c}",
+                d.name
+            );
+        }
+        assert_eq!(d.dma.identity_compatibles.len(), 19);
+    }
+    assert!(all[0].dma.identity_compatibles.is_empty());
+    assert!(all[1].dma.identity_compatibles.is_empty());
 }
 
 #[test]

@@ -160,6 +160,7 @@ cases! {
     e0504_too_many_groups => with("    init", &format!("    dma {{ {} }}\n    init", (0..33).map(|i| format!("group g{i} where sid == {i};")).collect::<Vec<_>>().join(" ")));
     e0505_per_group_without_groups => with("    init", "    dma { domain per-group; }\n    init");
     e0102_shared_domains_twice => with("    init", "    dma { shared-domains; shared-domains; }\n    init");
+    e0507_translated_for_compatibles => with("    init", "    dma { default translated for compatible \"v,gpu\"; }\n    init");
     e0506_unknown_default_domain => with("    init", "    dma { default identy; }\n    init");
     e0205_group_names_an_unknown_field => with("    init", "    dma { group a where sdi < 4; }\n    init");
     e0501_group_aperture_unaligned => with("    init", "    dma { group a aperture 0x1800..0x10000 where sid < 4; }\n    init");

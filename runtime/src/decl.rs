@@ -176,6 +176,14 @@ pub trait IommuDriver: Sync {
 
     fn info(&self) -> DriverInfo;
 
+    /// Whether platform master `master` starts in an identity domain
+    /// although not every master does (Linux's `def_domain_type` picking
+    /// masters by compatible, as the Qualcomm SMMU's client list does).
+    fn identity_for(&self, master: Node<'_>) -> bool {
+        let _ = master;
+        false
+    }
+
     /// The driver's group `index` (`0..32`, the bit its `of_xlate` sets
     /// with [`IdSink::push_in`]); `None` past the last.
     fn group(&self, index: u32) -> Option<GroupInfo<'_>> {

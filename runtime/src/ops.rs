@@ -348,7 +348,8 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
         };
         let info = decl.driver.info();
         per_device |= info.domain == DomainPolicy::PerDevice;
-        identity |= info.identity_default;
+        identity |= info.identity_default
+            || (matches!(device, DomainOwner::Device(_)) && decl.driver.identity_for(at));
         let (base, size) = match group_of(decl.driver, fwspec.groups_for(node)) {
             Some((g, gi)) => {
                 group.get_or_insert((chain_owner(iommus, domains, node, info), g));

@@ -340,6 +340,14 @@ impl IommuDriver for SpecDriver {
         }
     }
 
+    fn identity_for(&self, master: Node<'_>) -> bool {
+        self.ir
+            .dma
+            .identity_compatibles
+            .iter()
+            .any(|c| master.is_compatible(c))
+    }
+
     fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
         let g = self.ir.dma.groups.get(usize::try_from(index).ok()?)?;
         let (aperture_base, aperture_size) = g

@@ -140,6 +140,7 @@ proptest! {
                 prop_assert_eq!(spec.init(node).is_ok(), generated.init(node).is_ok());
                 // DMA facts and groups (names, apertures) as data.
                 prop_assert_eq!(spec.info(), generated.info(), "driver {}", spec.ir.name);
+                prop_assert_eq!(spec.identity_for(node), generated.identity_for(node));
                 for g in 0..33 {
                     prop_assert_eq!(spec.group(g), generated.group(g), "driver {}", spec.ir.name);
                 }

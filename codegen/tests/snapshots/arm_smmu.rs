@@ -325,6 +325,31 @@ pub mod arm_smmu {
             ids.push((mask << 16) | stream_id)?;
             Ok(())
         }
+        fn identity_for(&self, master: runtime::fdt::Node<'_>) -> bool {
+            [
+                "qcom,adreno",
+                "qcom,adreno-gmu",
+                "qcom,mdp4",
+                "qcom,mdss",
+                "qcom,qcm2290-mdss",
+                "qcom,sc7180-mdss",
+                "qcom,sc7180-mss-pil",
+                "qcom,sc7280-mdss",
+                "qcom,sc7280-mss-pil",
+                "qcom,sc8180x-mdss",
+                "qcom,sc8280xp-mdss",
+                "qcom,sdm670-mdss",
+                "qcom,sdm845-mdss",
+                "qcom,sdm845-mss-pil",
+                "qcom,sm6350-mdss",
+                "qcom,sm6375-mdss",
+                "qcom,sm8150-mdss",
+                "qcom,sm8250-mdss",
+                "qcom,x1e80100-mdss",
+            ]
+                .iter()
+                .any(|c| master.is_compatible(c))
+        }
     }
     impl QcomSmmu {
         /// An empty page table of this driver's format with tables from [`QCOM_SMMU_POOL`] (from `arm-smmu.iommu:22`); fails only when the pool is exhausted.
@@ -357,15 +382,15 @@ pub mod arm_smmu {
     >;
     /// Qualcomm's Adreno GPU SMMU.
     ///
-    /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
+    /// Extends `qcom_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `arm-smmu.iommu:65` (driver `qcom_adreno_smmu`).
+    /// Generated from `arm-smmu.iommu:76` (driver `qcom_adreno_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomAdrenoSmmu;
     impl QcomAdrenoSmmu {
-        /// The driver's name in reports (from `arm-smmu.iommu:65`).
+        /// The driver's name in reports (from `arm-smmu.iommu:76`).
         pub const NAME: &'static str = "qcom_adreno_smmu";
-        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:65`).
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:76`).
         pub const COMPATIBLES: &'static [&'static str] = &["qcom,adreno-smmu"];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
         pub const CELLS: &'static [u32] = &[1, 2];
@@ -432,6 +457,31 @@ pub mod arm_smmu {
             };
             ids.push((mask << 16) | stream_id)?;
             Ok(())
+        }
+        fn identity_for(&self, master: runtime::fdt::Node<'_>) -> bool {
+            [
+                "qcom,adreno",
+                "qcom,adreno-gmu",
+                "qcom,mdp4",
+                "qcom,mdss",
+                "qcom,qcm2290-mdss",
+                "qcom,sc7180-mdss",
+                "qcom,sc7180-mss-pil",
+                "qcom,sc7280-mdss",
+                "qcom,sc7280-mss-pil",
+                "qcom,sc8180x-mdss",
+                "qcom,sc8280xp-mdss",
+                "qcom,sdm670-mdss",
+                "qcom,sdm845-mdss",
+                "qcom,sdm845-mss-pil",
+                "qcom,sm6350-mdss",
+                "qcom,sm6375-mdss",
+                "qcom,sm8150-mdss",
+                "qcom,sm8250-mdss",
+                "qcom,x1e80100-mdss",
+            ]
+                .iter()
+                .any(|c| master.is_compatible(c))
         }
     }
     impl QcomAdrenoSmmu {

@@ -303,20 +303,20 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8195 multimedia M4Us (VDO, VPP): six IOVA regions.
     ///
-    /// Generated from `mediatek-m4u.iommu:109` (driver `mtk_mt8195_mm`).
+    /// Generated from `mediatek-m4u.iommu:114` (driver `mtk_mt8195_mm`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Mm;
     impl MtkMt8195Mm {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:109`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:114`).
         pub const NAME: &'static str = "mtk_mt8195_mm";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:109`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:114`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-vdo",
             "mediatek,mt8195-iommu-vpp",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:111`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:116`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:124`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:129`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerGroup,
             aperture_base: 0x1000,
@@ -326,7 +326,7 @@ pub mod mediatek_m4u {
             identity_default: false,
             shared_domains: true,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:116`).
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:121`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: false,
             same: Some(runtime::probe::SameField {
@@ -448,28 +448,28 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkMt8195Mm {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_MM_POOL`] (from `mediatek-m4u.iommu:117`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_MM_POOL`] (from `mediatek-m4u.iommu:122`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8195MmPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8195_MM_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8195_mm` (from `mediatek-m4u.iommu:117`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8195_mm` (from `mediatek-m4u.iommu:122`): ARMv7 short descriptors, 34-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8195MmFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
         34,
     >;
-    /// The static pool type of `mtk_mt8195_mm`: 256 tables of 1K (from `mediatek-m4u.iommu:117`).
+    /// The static pool type of `mtk_mt8195_mm`: 256 tables of 1K (from `mediatek-m4u.iommu:122`).
     pub type MtkMt8195MmPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_mm` page table takes its tables from (from `mediatek-m4u.iommu:117`).
+    /// The table pool every `mtk_mt8195_mm` page table takes its tables from (from `mediatek-m4u.iommu:122`).
     pub static MTK_MT8195_MM_POOL: MtkMt8195MmPool = MtkMt8195MmPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_mm` (from `mediatek-m4u.iommu:117`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8195_mm` (from `mediatek-m4u.iommu:122`); `T` does the TLB maintenance.
     pub type MtkMt8195MmPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8195MmFormat,
         &'static MtkMt8195MmPool,
@@ -477,19 +477,19 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8195 infra IOMMU: MTK_IFAIOMMU_PERI_ID(port), one region.
     ///
-    /// Generated from `mediatek-m4u.iommu:144` (driver `mtk_mt8195_infra`).
+    /// Generated from `mediatek-m4u.iommu:151` (driver `mtk_mt8195_infra`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkMt8195Infra;
     impl MtkMt8195Infra {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:144`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:151`).
         pub const NAME: &'static str = "mtk_mt8195_infra";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:144`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:151`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8195-iommu-infra",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:146`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:153`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:157`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:164`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -569,27 +569,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkMt8195Infra {
-        /// An empty page table of this driver's format with tables from [`MTK_MT8195_INFRA_POOL`] (from `mediatek-m4u.iommu:151`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_MT8195_INFRA_POOL`] (from `mediatek-m4u.iommu:158`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkMt8195InfraPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_MT8195_INFRA_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_mt8195_infra` (from `mediatek-m4u.iommu:151`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_mt8195_infra` (from `mediatek-m4u.iommu:158`): ARMv7 short descriptors, 32-bit IOVA, 35-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkMt8195InfraFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_mt8195_infra`: 256 tables of 1K (from `mediatek-m4u.iommu:151`).
+    /// The static pool type of `mtk_mt8195_infra`: 256 tables of 1K (from `mediatek-m4u.iommu:158`).
     pub type MtkMt8195InfraPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_mt8195_infra` page table takes its tables from (from `mediatek-m4u.iommu:151`).
+    /// The table pool every `mtk_mt8195_infra` page table takes its tables from (from `mediatek-m4u.iommu:158`).
     pub static MTK_MT8195_INFRA_POOL: MtkMt8195InfraPool = MtkMt8195InfraPool::new();
-    /// The page-table engine specialised for `mtk_mt8195_infra` (from `mediatek-m4u.iommu:151`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_mt8195_infra` (from `mediatek-m4u.iommu:158`); `T` does the TLB maintenance.
     pub type MtkMt8195InfraPageTable<T> = runtime::pgtable::PageTable<
         MtkMt8195InfraFormat,
         &'static MtkMt8195InfraPool,
@@ -597,20 +597,20 @@ pub mod mediatek_m4u {
     >;
     /// MediaTek mt8173 and mt2712 M4U: the same cell, the 4GB-mode output.
     ///
-    /// Generated from `mediatek-m4u.iommu:178` (driver `mtk_m4u_4gb`).
+    /// Generated from `mediatek-m4u.iommu:185` (driver `mtk_m4u_4gb`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct MtkM4u4gb;
     impl MtkM4u4gb {
-        /// The driver's name in reports (from `mediatek-m4u.iommu:178`).
+        /// The driver's name in reports (from `mediatek-m4u.iommu:185`).
         pub const NAME: &'static str = "mtk_m4u_4gb";
-        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:178`).
+        /// The `compatible` strings the driver claims (from `mediatek-m4u.iommu:185`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "mediatek,mt8173-m4u",
             "mediatek,mt2712-m4u",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:180`).
+        /// The `#iommu-cells` values the driver accepts (from `mediatek-m4u.iommu:187`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:195`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `mediatek-m4u.iommu:202`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
@@ -620,7 +620,7 @@ pub mod mediatek_m4u {
             identity_default: false,
             shared_domains: true,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:187`).
+        /// The probe policy, checked once all of a master's specifiers are read (from `mediatek-m4u.iommu:194`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: false,
             same: Some(runtime::probe::SameField {
@@ -692,27 +692,27 @@ pub mod mediatek_m4u {
         }
     }
     impl MtkM4u4gb {
-        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:188`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`MTK_M4U4GB_POOL`] (from `mediatek-m4u.iommu:195`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<MtkM4u4gbPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&MTK_M4U4GB_POOL, tlb)
         }
     }
-    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:188`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
+    /// Page-table format of `mtk_m4u_4gb` (from `mediatek-m4u.iommu:195`): ARMv7 short descriptors, 32-bit IOVA, 33-bit OAS, mappings of 4K, 64K, 1M, 16M, MediaTek PA bits 32-34 in leaves (no permission bits).
     pub type MtkM4u4gbFormat = runtime::pgtable::ArmV7s<
         true,
         { (1 << 12) | (1 << 16) | (1 << 20) | (1 << 24) },
         false,
     >;
-    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:188`).
+    /// The static pool type of `mtk_m4u_4gb`: 256 tables of 1K (from `mediatek-m4u.iommu:195`).
     pub type MtkM4u4gbPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table1K,
         256,
     >;
-    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:188`).
+    /// The table pool every `mtk_m4u_4gb` page table takes its tables from (from `mediatek-m4u.iommu:195`).
     pub static MTK_M4U4GB_POOL: MtkM4u4gbPool = MtkM4u4gbPool::new();
-    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:188`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `mtk_m4u_4gb` (from `mediatek-m4u.iommu:195`); `T` does the TLB maintenance.
     pub type MtkM4u4gbPageTable<T> = runtime::pgtable::PageTable<
         MtkM4u4gbFormat,
         &'static MtkM4u4gbPool,

@@ -22,7 +22,7 @@ pub mod qcom_iommu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `qcom-iommu.iommu:36`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `qcom-iommu.iommu:49`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `qcom-iommu.iommu:50`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -32,7 +32,7 @@ pub mod qcom_iommu {
             identity_default: false,
             shared_domains: false,
         };
-        /// The probe policy, checked once all of a master's specifiers are read (from `qcom-iommu.iommu:41`).
+        /// The probe policy, checked once all of a master's specifiers are read (from `qcom-iommu.iommu:42`).
         pub const PROBE: runtime::probe::ProbePolicy = runtime::probe::ProbePolicy {
             one_instance: true,
             same: None,
@@ -114,14 +114,14 @@ pub mod qcom_iommu {
         }
     }
     impl QcomIommu {
-        /// An empty page table of this driver's format with tables from [`QCOM_IOMMU_POOL`] (from `qcom-iommu.iommu:42`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`QCOM_IOMMU_POOL`] (from `qcom-iommu.iommu:43`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<QcomIommuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&QCOM_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `qcom_iommu` (from `qcom-iommu.iommu:42`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
+    /// Page-table format of `qcom_iommu` (from `qcom-iommu.iommu:43`): Arm VMSAv8-64 long descriptors, stage 1, 4K granule, 32-bit IAS, 40-bit OAS, mappings of 4K.
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomIommuFormat;
     impl runtime::pgtable::LpaeFormat for QcomIommuFormat {
@@ -132,11 +132,11 @@ pub mod qcom_iommu {
         const PAGE_SIZES: u64 = 1 << 12;
         const COHERENT_WALK: bool = false;
     }
-    /// The static pool type of `qcom_iommu`: 64 tables of 4K (from `qcom-iommu.iommu:42`).
+    /// The static pool type of `qcom_iommu`: 64 tables of 4K (from `qcom-iommu.iommu:43`).
     pub type QcomIommuPool = runtime::pgtable::StaticPool<runtime::pgtable::Table4K, 64>;
-    /// The table pool every `qcom_iommu` page table takes its tables from (from `qcom-iommu.iommu:42`).
+    /// The table pool every `qcom_iommu` page table takes its tables from (from `qcom-iommu.iommu:43`).
     pub static QCOM_IOMMU_POOL: QcomIommuPool = QcomIommuPool::new();
-    /// The page-table engine specialised for `qcom_iommu` (from `qcom-iommu.iommu:42`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `qcom_iommu` (from `qcom-iommu.iommu:43`); `T` does the TLB maintenance.
     pub type QcomIommuPageTable<T> = runtime::pgtable::PageTable<
         QcomIommuFormat,
         &'static QcomIommuPool,

@@ -116,17 +116,17 @@ pub mod tegra_smmu {
     >;
     /// Tegra114 memory controller: 32-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:56` (driver `tegra114_smmu`).
+    /// Generated from `tegra-smmu.iommu:57` (driver `tegra114_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra114Smmu;
     impl Tegra114Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:56`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:57`).
         pub const NAME: &'static str = "tegra114_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:56`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:57`).
         pub const COMPATIBLES: &'static [&'static str] = &["nvidia,tegra114-mc"];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:58`).
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:59`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:65`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:66`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -201,23 +201,23 @@ pub mod tegra_smmu {
         }
     }
     impl Tegra114Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA114_SMMU_POOL`] (from `tegra-smmu.iommu:61`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA114_SMMU_POOL`] (from `tegra-smmu.iommu:62`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra114SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA114_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra114_smmu` (from `tegra-smmu.iommu:61`): NVIDIA Tegra SMMU (`tegra114`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
+    /// Page-table format of `tegra114_smmu` (from `tegra-smmu.iommu:62`): NVIDIA Tegra SMMU (`tegra114`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 32-bit PA.
     pub type Tegra114SmmuFormat = runtime::pgtable::TegraSmmu<32, false>;
-    /// The static pool type of `tegra114_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:61`).
+    /// The static pool type of `tegra114_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:62`).
     pub type Tegra114SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra114_smmu` page table takes its tables from (from `tegra-smmu.iommu:61`).
+    /// The table pool every `tegra114_smmu` page table takes its tables from (from `tegra-smmu.iommu:62`).
     pub static TEGRA114_SMMU_POOL: Tegra114SmmuPool = Tegra114SmmuPool::new();
-    /// The page-table engine specialised for `tegra114_smmu` (from `tegra-smmu.iommu:61`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra114_smmu` (from `tegra-smmu.iommu:62`); `T` does the TLB maintenance.
     pub type Tegra114SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra114SmmuFormat,
         &'static Tegra114SmmuPool,
@@ -225,20 +225,20 @@ pub mod tegra_smmu {
     >;
     /// Tegra124 and Tegra132 memory controllers: 34-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:76` (driver `tegra124_smmu`).
+    /// Generated from `tegra-smmu.iommu:77` (driver `tegra124_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra124Smmu;
     impl Tegra124Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:76`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:77`).
         pub const NAME: &'static str = "tegra124_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:76`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:77`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "nvidia,tegra124-mc",
             "nvidia,tegra132-mc",
         ];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:78`).
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:79`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:85`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:86`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -313,23 +313,23 @@ pub mod tegra_smmu {
         }
     }
     impl Tegra124Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:81`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA124_SMMU_POOL`] (from `tegra-smmu.iommu:82`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra124SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA124_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:81`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
+    /// Page-table format of `tegra124_smmu` (from `tegra-smmu.iommu:82`): NVIDIA Tegra SMMU (`tegra124`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
     pub type Tegra124SmmuFormat = runtime::pgtable::TegraSmmu<34, false>;
-    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:81`).
+    /// The static pool type of `tegra124_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:82`).
     pub type Tegra124SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:81`).
+    /// The table pool every `tegra124_smmu` page table takes its tables from (from `tegra-smmu.iommu:82`).
     pub static TEGRA124_SMMU_POOL: Tegra124SmmuPool = Tegra124SmmuPool::new();
-    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:81`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra124_smmu` (from `tegra-smmu.iommu:82`); `T` does the TLB maintenance.
     pub type Tegra124SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra124SmmuFormat,
         &'static Tegra124SmmuPool,
@@ -337,17 +337,17 @@ pub mod tegra_smmu {
     >;
     /// Tegra210 memory controller: 34-bit physical addresses.
     ///
-    /// Generated from `tegra-smmu.iommu:96` (driver `tegra210_smmu`).
+    /// Generated from `tegra-smmu.iommu:97` (driver `tegra210_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct Tegra210Smmu;
     impl Tegra210Smmu {
-        /// The driver's name in reports (from `tegra-smmu.iommu:96`).
+        /// The driver's name in reports (from `tegra-smmu.iommu:97`).
         pub const NAME: &'static str = "tegra210_smmu";
-        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:96`).
+        /// The `compatible` strings the driver claims (from `tegra-smmu.iommu:97`).
         pub const COMPATIBLES: &'static [&'static str] = &["nvidia,tegra210-mc"];
-        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:98`).
+        /// The `#iommu-cells` values the driver accepts (from `tegra-smmu.iommu:99`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:105`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `tegra-smmu.iommu:106`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
@@ -420,23 +420,23 @@ pub mod tegra_smmu {
         }
     }
     impl Tegra210Smmu {
-        /// An empty page table of this driver's format with tables from [`TEGRA210_SMMU_POOL`] (from `tegra-smmu.iommu:101`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`TEGRA210_SMMU_POOL`] (from `tegra-smmu.iommu:102`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<Tegra210SmmuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&TEGRA210_SMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `tegra210_smmu` (from `tegra-smmu.iommu:101`): NVIDIA Tegra SMMU (`tegra210`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
+    /// Page-table format of `tegra210_smmu` (from `tegra-smmu.iommu:102`): NVIDIA Tegra SMMU (`tegra210`), a page directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 34-bit PA.
     pub type Tegra210SmmuFormat = runtime::pgtable::TegraSmmu<34, false>;
-    /// The static pool type of `tegra210_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:101`).
+    /// The static pool type of `tegra210_smmu`: 64 tables of 4K (from `tegra-smmu.iommu:102`).
     pub type Tegra210SmmuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         64,
     >;
-    /// The table pool every `tegra210_smmu` page table takes its tables from (from `tegra-smmu.iommu:101`).
+    /// The table pool every `tegra210_smmu` page table takes its tables from (from `tegra-smmu.iommu:102`).
     pub static TEGRA210_SMMU_POOL: Tegra210SmmuPool = Tegra210SmmuPool::new();
-    /// The page-table engine specialised for `tegra210_smmu` (from `tegra-smmu.iommu:101`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `tegra210_smmu` (from `tegra-smmu.iommu:102`); `T` does the TLB maintenance.
     pub type Tegra210SmmuPageTable<T> = runtime::pgtable::PageTable<
         Tegra210SmmuFormat,
         &'static Tegra210SmmuPool,

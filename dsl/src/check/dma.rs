@@ -19,6 +19,7 @@ pub(super) fn default_dma(pt: &ir::Translation, span: Span) -> ir::DmaPolicy {
         aperture_size: input_end(pt.ias()) - g + 1,
         groups: Vec::new(),
         identity_default: false,
+        identity_compatibles: Vec::new(),
         shared_domains: false,
         span,
     }
@@ -113,10 +114,13 @@ pub(super) fn dma(
                     }
                 }
             }
-            DmaKind::Default(v) => match v.name.as_str() {
+            DmaKind::Default {
+                kind: v,
+                compatibles,
+            } => match v.name.as_str() {
                 "identity" | "translated" => {
                     if let Some(p) = policy.as_mut() {
-                        p.identity_default = v.name == "identity";
+                        default_domain(p, v, compatibles, diags);
                     }
                 }
                 other => {
@@ -150,6 +154,59 @@ pub(super) fn dma(
         p.groups = groups;
     }
     policy
+}
+
+/// `default identity;`, `default identity for compatible ..;` or `default
+/// translated;` into `policy`.
+fn default_domain(
+    policy: &mut ir::DmaPolicy,
+    kind: &Ident,
+    compatibles: &[Str],
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some((all, some)) = default_of(kind, compatibles, diags) {
+        policy.identity_default = all;
+        policy.identity_compatibles = some;
+    }
+}
+
+/// A checked `default` statement (`kind` is `identity` or `translated`):
+/// whether every master starts in identity, and the compatibles of those
+/// that do when not every one does.
+pub(super) fn default_of(
+    kind: &Ident,
+    compatibles: &[Str],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(bool, Vec<String>)> {
+    let identity = kind.name == "identity";
+    if !identity && !compatibles.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Code::TranslatedForCompatibles,
+                "`default translated` takes no `for compatible` list",
+                kind.span.clone(),
+                "translated is already every master's default",
+            )
+            .help("write `default identity for compatible \"..\";` for the masters that start untranslated"),
+        );
+        return None;
+    }
+    if let Some(empty) = compatibles.iter().find(|c| c.value.is_empty()) {
+        diags.push(
+            Diagnostic::new(
+                Code::MissingItem,
+                "empty compatible string",
+                empty.span.clone(),
+                "no node has an empty compatible",
+            )
+            .help("name the masters' compatible strings, e.g. \"qcom,mdss\""),
+        );
+        return None;
+    }
+    Some((
+        identity && compatibles.is_empty(),
+        compatibles.iter().map(|c| c.value.clone()).collect(),
+    ))
 }
 
 /// One `group`: a unique name, a condition over the fields, an aperture

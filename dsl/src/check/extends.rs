@@ -1,9 +1,10 @@
 //! `driver NAME extends BASE { … }`: reuse of another driver's contract.
 //!
 //! An extending driver states only what differs from its base: its own
-//! `compatible` strings (required) and, optionally, its own `init` hook.
-//! Everything else (cells, fields, ignores, checks, IDs, PCI, translation,
-//! DMA policy) is the base's. The base must be defined above the extending
+//! `compatible` strings (required) and, optionally, its own `init` hook
+//! and its own default domain (`dma { default ..; }`, which reads no
+//! field). Everything else (cells, fields, ignores, checks, IDs, PCI,
+//! translation, the rest of the DMA policy) is the base's. The base must be defined above the extending
 //! driver in the same file: the checker reads a file driver by driver and
 //! frees each tree as it goes, so a base is always already checked, and a
 //! chain of `extends` can never form a cycle. Bases in other files are not
@@ -23,14 +24,20 @@ use crate::ir;
 pub(crate) struct Extension {
     pub compatibles: Vec<String>,
     pub init: Option<ir::HookPath>,
+    /// Its own `default` (every master identity; the identity compatibles).
+    pub default_domain: Option<(bool, Vec<String>)>,
 }
 
 /// Checks the items of an extending driver (`d.extends` is set): its own
 /// diagnostics, which do not depend on the base.
 pub(crate) fn extension(d: &DriverAst, base: &Ident, diags: &mut Vec<Diagnostic>) -> Extension {
+    let mut default_domain = None;
     for item in &d.items {
-        match item.kind {
+        match &item.kind {
             ItemKind::Compatible(_) | ItemKind::Init(_) => {}
+            ItemKind::Dma(items) => {
+                default_domain = extension_dma(d, base, items, diags);
+            }
             _ => {
                 let kw = item.kind.keyword();
                 diags.push(
@@ -78,7 +85,67 @@ pub(crate) fn extension(d: &DriverAst, base: &Ident, diags: &mut Vec<Diagnostic>
         }),
         _ => None,
     };
-    Extension { compatibles, init }
+    Extension {
+        compatibles,
+        init,
+        default_domain,
+    }
+}
+
+/// An extension's `dma` block: only `default` (E0107 for anything else,
+/// E0102 for a second one).
+fn extension_dma(
+    d: &DriverAst,
+    base: &Ident,
+    items: &[DmaItem],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(bool, Vec<String>)> {
+    let mut out = None;
+    let mut first: Option<&Span> = None;
+    for item in items {
+        match &item.kind {
+            DmaKind::Default { kind, compatibles } => {
+                if let Some(first) = first {
+                    diags.push(super::repeated(
+                        "default",
+                        item.keyword.clone(),
+                        first.clone(),
+                    ));
+                    continue;
+                }
+                first = Some(&item.keyword);
+                if !matches!(kind.name.as_str(), "identity" | "translated") {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::UnknownDefaultDomain,
+                            format!("unknown default domain `{}`", kind.name),
+                            kind.span.clone(),
+                            "not a domain type",
+                        )
+                        .help("use `identity` or `translated`"),
+                    );
+                    continue;
+                }
+                out = super::dma::default_of(kind, compatibles, diags);
+            }
+            other => diags.push(
+                Diagnostic::new(
+                    Code::NotInExtension,
+                    format!(
+                        "`{}` extends `{}`, so its `{}` is the base's",
+                        d.name.name,
+                        base.name,
+                        other.keyword()
+                    ),
+                    item.keyword.clone(),
+                    "an extending driver cannot say this",
+                )
+                .secondary(base.span.clone(), "the contract comes from here")
+                .help("an extending driver's `dma` block may only give its own `default`"),
+            ),
+        }
+    }
+    out
 }
 
 /// `E0108`: `base` is not a driver defined above `name` (`known` tells
@@ -130,6 +197,10 @@ pub(crate) fn lower(d: &DriverAst, ext: Extension, base: &ir::Driver) -> ir::Dri
     ir.extends = Some(base.name.clone());
     if let Some(init) = ext.init {
         ir.init = init;
+    }
+    if let Some((all, some)) = ext.default_domain {
+        ir.dma.identity_default = all;
+        ir.dma.identity_compatibles = some;
     }
     ir.span = d.span.clone();
     ir

@@ -23,6 +23,9 @@ enum Sep {
 /// Spaces per block level.
 const INDENT: &str = "    ";
 
+/// The column a statement wraps before, where it can.
+const WIDTH: usize = 100;
+
 /// Where the printer is in the item.
 #[derive(Default)]
 struct State {
@@ -45,6 +48,8 @@ struct State {
     line_done: bool,
     /// A blank line may go before the next line (not right after `{`).
     blank_ok: bool,
+    /// Characters on the current output line.
+    col: usize,
 }
 
 /// Prints the elements `els` (of the source `src`) as one item, starting
@@ -53,7 +58,8 @@ pub(super) fn item(src: &str, els: &[El]) -> String {
     let mut out = String::with_capacity(els.iter().map(|e| e.span.len() + 1).sum());
     let mut st = State::default();
     let mut prev: Option<&El> = None;
-    for el in els {
+    let runs = runs(src, els);
+    for (el, &run) in els.iter().zip(&runs) {
         let text = &src[el.span.clone()];
         let closes = el.kind == Kind::Punct && text == "}";
         if closes {
@@ -61,11 +67,14 @@ pub(super) fn item(src: &str, els: &[El]) -> String {
         }
         let sep = match prev {
             None => Sep::None,
-            Some(p) => separator(&st, src, p, el, closes),
+            Some(p) => separator(&st, src, p, el, closes, run),
         };
         match sep {
             Sep::None => {}
-            Sep::Space => out.push(' '),
+            Sep::Space => {
+                out.push(' ');
+                st.col += 1;
+            }
             Sep::Line { blank } => {
                 out.push('\n');
                 if blank {
@@ -78,11 +87,16 @@ pub(super) fn item(src: &str, els: &[El]) -> String {
                 for _ in 0..levels {
                     out.push_str(INDENT);
                 }
+                st.col = levels * INDENT.len();
                 st.line_done = false;
                 st.blank_ok = true;
             }
         }
         out.push_str(text);
+        st.col = match text.rfind('\n') {
+            Some(i) => text.len() - i - 1,
+            None => st.col + text.len(),
+        };
         advance(&mut st, el.kind, text, closes);
         prev = Some(el);
     }
@@ -124,8 +138,30 @@ fn advance(st: &mut State, kind: Kind, text: &str, closes: bool) {
     }
 }
 
-/// What goes between `p` and `n` (`closes`: `n` is a `}`).
-fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool) -> Sep {
+/// Per element, the width of the text from it to the next place a line
+/// may break (or the statement's end), counting a space between tokens.
+fn runs(src: &str, els: &[El]) -> Vec<usize> {
+    let mut out = vec![0; els.len()];
+    let mut after = 0;
+    for i in (0..els.len()).rev() {
+        let text = &src[els[i].span.clone()];
+        let ends = matches!(text, ";" | "{" | "}") || els[i].kind.is_comment();
+        let breaks_after = els
+            .get(i + 1)
+            .is_some_and(|n| breakable(text, els[i].kind, &src[n.span.clone()], n.kind));
+        out[i] = if ends || breaks_after || i + 1 == els.len() {
+            text.len()
+        } else {
+            text.len() + 1 + after
+        };
+        after = out[i];
+    }
+    out
+}
+
+/// What goes between `p` and `n` (`closes`: `n` is a `}`; `run`: the width
+/// from `n` to the next place to break).
+fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool, run: usize) -> Sep {
     let line = |blank: bool| Sep::Line {
         blank: blank && st.blank_ok && !st.in_stmt && n.newlines >= 2,
     };
@@ -164,6 +200,13 @@ fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool) -> Sep {
     if st.child && n.kind == Kind::Ident && &src[n.span.clone()] == "where" {
         return Sep::Line { blank: false };
     }
+    let next = &src[n.span.clone()];
+    if st.col + 1 + run > WIDTH && breakable(&src[p.span.clone()], p.kind, next, n.kind) {
+        // A statement past the width goes on to a continuation line at
+        // its last place to break before the width (from the tokens and
+        // their widths alone, so printing printed text changes nothing).
+        return Sep::Line { blank: false };
+    }
     if spaced(
         st,
         &src[p.span.clone()],
@@ -175,6 +218,14 @@ fn separator(st: &State, src: &str, p: &El, n: &El, closes: bool) -> Sep {
     } else {
         Sep::None
     }
+}
+
+/// Where a statement may go on to a continuation line: after a `,` (long
+/// lists), and before `where`, `||` or `&&` (long conditions).
+fn breakable(p: &str, pk: Kind, n: &str, nk: Kind) -> bool {
+    (pk == Kind::Punct && p == ",")
+        || (nk == Kind::Punct && matches!(n, "||" | "&&"))
+        || (nk == Kind::Ident && n == "where")
 }
 
 /// Whether two code tokens of one statement have a space between them.

@@ -183,3 +183,33 @@ fn child_statement_breaks_before_where() {
     let squeezed = "driver d{child \"q,ns\",\"q,sec\"\n where asid==property \"qcom,ctx-asid\"else property \"reg\">>12;}";
     assert_eq!(fmt(squeezed), two);
 }
+
+/// A statement past 100 columns goes on to continuation lines at its last
+/// `,` (lists) or before its last `where`, `||` or `&&` (conditions) that
+/// keeps the line within 100 columns, however the source wrapped it.
+#[test]
+fn long_statements_wrap_at_lists_and_conditions() {
+    let names: Vec<String> = (0..12).map(|i| format!("\"vendor,device-{i}\"")).collect();
+    let flat = format!(
+        "driver d {{\n    dma {{\n        default identity for compatible {};\n    }}\n}}\n",
+        names.join(", ")
+    );
+    let out = fmt(&flat);
+    assert!(out.lines().all(|l| l.len() <= 100), "{out}");
+    assert!(out.lines().count() > 6, "{out}");
+    // Continuations are one level deeper than the statement.
+    assert!(out.contains(",\n            \"vendor,device-"), "{out}");
+    assert_eq!(fmt(&out), out);
+    // The source's own line ends inside the statement do not matter.
+    let stretched = flat.replace(", ", ",\n");
+    assert_eq!(fmt(&stretched), out);
+    let cond = (0..20)
+        .map(|i| format!("a == {i}"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let group = format!("driver d {{\n    dma {{\n        group g where {cond};\n    }}\n}}\n");
+    let out = fmt(&group);
+    assert!(out.lines().all(|l| l.len() <= 100), "{out}");
+    assert!(out.contains("\n            || a == "), "{out}");
+    assert_eq!(fmt(&out), out);
+}

@@ -172,6 +172,20 @@ fn arm_smmu_family_members_read_as_arm_smmu() {
     // Each member claims its own strings, not the base's.
     assert_eq!(NvidiaSmmu500::COMPATIBLES[0], "nvidia,smmu-500");
     assert!(QcomSmmu::COMPATIBLES.contains(&"qcom,smmu-500"));
+    // qcom_smmu_def_domain_type's client list, in the generated
+    // `identity_for`: a display subsystem or GPU starts in identity, a UFS
+    // controller does not, and Arm's own driver has no list.
+    for (compatible, identity) in [
+        ("qcom,sdm845-mdss", true),
+        ("qcom,adreno", true),
+        ("qcom,sdm845-ufshc", false),
+    ] {
+        with_node(compatible, 1, None, |node| {
+            assert_eq!(QcomSmmu.identity_for(node), identity, "{compatible}");
+            assert_eq!(QcomAdrenoSmmu.identity_for(node), identity, "{compatible}");
+            assert!(!ArmSmmu.identity_for(node));
+        });
+    }
 }
 
 /// arm,smmu-v3.yaml: one cell, the StreamID; this driver's linear stream
