@@ -227,10 +227,10 @@ fn arm_smmu_mask_from_cell_property_or_zero() {
         mask.sources.last(),
         Some(Source::Const { value: 0, .. })
     ));
-    // Not coherent, default DMA policy: one domain per instance, whole input range
-    // above page 0.
+    // Not coherent; a domain per master (Linux's arm_smmu_device_group),
+    // the whole input range above page 0.
     assert!(!d.translation.page_table().expect("tables").coherent_walk);
-    assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
+    assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
     assert_eq!(
         (d.dma.aperture_base, d.dma.aperture_size),
         (K4, (1 << 48) - K4)
@@ -427,7 +427,8 @@ fn rockchip_has_no_cells_and_no_ids() {
         assert_eq!(d.cells.allowed, [0]);
         assert!(d.fields.is_empty());
         assert!(d.ids.is_empty());
-        assert_eq!(d.dma.domain, DomainPolicy::PerDevice);
+        // rk_iommu_device_group: the IOMMU's one group.
+        assert_eq!(d.dma.domain, DomainPolicy::PerInstance);
         // Default aperture: [4K, 4G) for a 32-bit input range.
         assert_eq!(
             (d.dma.aperture_base, d.dma.aperture_size),

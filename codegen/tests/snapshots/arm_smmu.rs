@@ -22,9 +22,9 @@ pub mod arm_smmu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
         pub const CELLS: &'static [u32] = &[1, 2];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:34`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_ffff_f000,
             pci: true,
@@ -120,13 +120,13 @@ pub mod arm_smmu {
     ///
     /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `arm-smmu.iommu:42` (driver `nvidia_smmu_500`).
+    /// Generated from `arm-smmu.iommu:50` (driver `nvidia_smmu_500`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct NvidiaSmmu500;
     impl NvidiaSmmu500 {
-        /// The driver's name in reports (from `arm-smmu.iommu:42`).
+        /// The driver's name in reports (from `arm-smmu.iommu:50`).
         pub const NAME: &'static str = "nvidia_smmu_500";
-        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:42`).
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:50`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "nvidia,smmu-500",
             "nvidia,tegra194-smmu",
@@ -134,9 +134,9 @@ pub mod arm_smmu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
         pub const CELLS: &'static [u32] = &[1, 2];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:34`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_ffff_f000,
             pci: true,
@@ -235,13 +235,13 @@ pub mod arm_smmu {
     ///
     /// Extends `arm_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `arm-smmu.iommu:52` (driver `qcom_smmu`).
+    /// Generated from `arm-smmu.iommu:60` (driver `qcom_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomSmmu;
     impl QcomSmmu {
-        /// The driver's name in reports (from `arm-smmu.iommu:52`).
+        /// The driver's name in reports (from `arm-smmu.iommu:60`).
         pub const NAME: &'static str = "qcom_smmu";
-        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:52`).
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:60`).
         pub const COMPATIBLES: &'static [&'static str] = &[
             "qcom,smmu-v2",
             "qcom,smmu-500",
@@ -261,9 +261,9 @@ pub mod arm_smmu {
         ];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
         pub const CELLS: &'static [u32] = &[1, 2];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:34`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_ffff_f000,
             pci: true,
@@ -384,19 +384,19 @@ pub mod arm_smmu {
     ///
     /// Extends `qcom_smmu`: its specifier contract, translation and DMA policy, with its own `compatible` strings.
     ///
-    /// Generated from `arm-smmu.iommu:76` (driver `qcom_adreno_smmu`).
+    /// Generated from `arm-smmu.iommu:84` (driver `qcom_adreno_smmu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct QcomAdrenoSmmu;
     impl QcomAdrenoSmmu {
-        /// The driver's name in reports (from `arm-smmu.iommu:76`).
+        /// The driver's name in reports (from `arm-smmu.iommu:84`).
         pub const NAME: &'static str = "qcom_adreno_smmu";
-        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:76`).
+        /// The `compatible` strings the driver claims (from `arm-smmu.iommu:84`).
         pub const COMPATIBLES: &'static [&'static str] = &["qcom,adreno-smmu"];
         /// The `#iommu-cells` values the driver accepts (from `arm-smmu.iommu:11`).
         pub const CELLS: &'static [u32] = &[1, 2];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:9`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `arm-smmu.iommu:34`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerInstance,
+            domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x1000,
             aperture_size: 0xffff_ffff_f000,
             pci: true,

@@ -18,7 +18,7 @@ pub mod rockchip_iommu {
         pub const CELLS: &'static [u32] = &[0];
         /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:23`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerDevice,
+            domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
@@ -92,19 +92,19 @@ pub mod rockchip_iommu {
     /// Rockchip IOMMU, version 2 (rk3568): as version 1, with 40-bit physical
     /// addresses in its entries.
     ///
-    /// Generated from `rockchip-iommu.iommu:31` (driver `rockchip_rk3568_iommu`).
+    /// Generated from `rockchip-iommu.iommu:33` (driver `rockchip_rk3568_iommu`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct RockchipRk3568Iommu;
     impl RockchipRk3568Iommu {
-        /// The driver's name in reports (from `rockchip-iommu.iommu:31`).
+        /// The driver's name in reports (from `rockchip-iommu.iommu:33`).
         pub const NAME: &'static str = "rockchip_rk3568_iommu";
-        /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:31`).
+        /// The `compatible` strings the driver claims (from `rockchip-iommu.iommu:33`).
         pub const COMPATIBLES: &'static [&'static str] = &["rockchip,rk3568-iommu"];
-        /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:33`).
+        /// The `#iommu-cells` values the driver accepts (from `rockchip-iommu.iommu:35`).
         pub const CELLS: &'static [u32] = &[0];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:38`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `rockchip-iommu.iommu:40`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
-            domain: runtime::decl::DomainPolicy::PerDevice,
+            domain: runtime::decl::DomainPolicy::PerInstance,
             aperture_base: 0x1000,
             aperture_size: 0xffff_f000,
             pci: false,
@@ -153,23 +153,23 @@ pub mod rockchip_iommu {
         }
     }
     impl RockchipRk3568Iommu {
-        /// An empty page table of this driver's format with tables from [`ROCKCHIP_RK3568_IOMMU_POOL`] (from `rockchip-iommu.iommu:34`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`ROCKCHIP_RK3568_IOMMU_POOL`] (from `rockchip-iommu.iommu:36`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<RockchipRk3568IommuPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&ROCKCHIP_RK3568_IOMMU_POOL, tlb)
         }
     }
-    /// Page-table format of `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:34`): Rockchip IOMMU v2, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 40-bit OAS.
+    /// Page-table format of `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:36`): Rockchip IOMMU v2, a directory and page tables of 32-bit entries, 4K pages, 32-bit IOVA, 40-bit OAS.
     pub type RockchipRk3568IommuFormat = runtime::pgtable::Rockchip<2, false>;
-    /// The static pool type of `rockchip_rk3568_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:34`).
+    /// The static pool type of `rockchip_rk3568_iommu`: 32 tables of 4K (from `rockchip-iommu.iommu:36`).
     pub type RockchipRk3568IommuPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table4K,
         32,
     >;
-    /// The table pool every `rockchip_rk3568_iommu` page table takes its tables from (from `rockchip-iommu.iommu:34`).
+    /// The table pool every `rockchip_rk3568_iommu` page table takes its tables from (from `rockchip-iommu.iommu:36`).
     pub static ROCKCHIP_RK3568_IOMMU_POOL: RockchipRk3568IommuPool = RockchipRk3568IommuPool::new();
-    /// The page-table engine specialised for `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:34`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `rockchip_rk3568_iommu` (from `rockchip-iommu.iommu:36`); `T` does the TLB maintenance.
     pub type RockchipRk3568IommuPageTable<T> = runtime::pgtable::PageTable<
         RockchipRk3568IommuFormat,
         &'static RockchipRk3568IommuPool,

@@ -20,6 +20,7 @@ use support::{with_node, xlate};
     id: mask << 16 | stream_id,
     pci: iommu_map,
     page_table: arm_lpae_s1 { granule: 4K, ias: 48, oas: 48, sizes: [4K, 2M, 1G], pool: 256 },
+    dma: { domain: per_device },
     init: crate::hooks::probe,
 )]
 pub struct ArmSmmu;
