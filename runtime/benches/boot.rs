@@ -3,7 +3,10 @@
 //! (of_iommu_configure + arch_setup_dma_ops). Compare N = 10,000 and
 //! 100,000 for linear growth. `nested`: N masters each nested in the
 //! previous (every one a bus with `dma-ranges`), configured over
-//! `dma::DmaFacts`; compare N = 20,000 and 200,000.
+//! `dma::DmaFacts`; compare N = 20,000 and 200,000. `grouped`: the first
+//! tree with a driver of 32 groups (`domain per-group`, a master's group
+//! from its stream ID), so every master looks its group's domain up along
+//! its instance's chain: compare with `masters` at the same N.
 
 #[path = "../tests/raw/mod.rs"]
 mod raw;
@@ -11,7 +14,7 @@ mod raw;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use iommugen_runtime::boot::{is_master, setup_master};
 use iommugen_runtime::decl::{
-    Declaration, DomainPolicy, DriverError, DriverInfo, InstanceData, IommuDriver,
+    Declaration, DomainPolicy, DriverError, DriverInfo, GroupInfo, InstanceData, IommuDriver,
 };
 use iommugen_runtime::dma::{DmaFacts, NodeDma};
 use iommugen_runtime::fdt::{DeviceTree, Fdt, Node, NodeEntry, PhandleEntry};
@@ -60,6 +63,50 @@ static TABLE: &[Declaration<'static>] = &[Declaration {
     driver: &OneCell,
 }];
 
+/// `OneCell` with 32 groups: stream ID `s` is in group `s % 32`.
+struct Grouped;
+impl IommuDriver for Grouped {
+    fn name(&self) -> &str {
+        "grouped"
+    }
+    fn info(&self) -> DriverInfo {
+        DriverInfo {
+            domain: DomainPolicy::PerGroup,
+            ..OneCell.info()
+        }
+    }
+    fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
+        (index < 32).then_some(GroupInfo {
+            name: "g",
+            aperture_base: u64::from(index) << 32,
+            aperture_size: 1 << 32,
+        })
+    }
+    fn init(&self, node: Node<'_>) -> Result<InstanceData, DriverError> {
+        OneCell.init(node)
+    }
+    fn of_xlate(
+        &self,
+        _master: &iommugen_runtime::master::Master<'_>,
+        _: Node<'_>,
+        _: InstanceData,
+        args: &[u32],
+        ids: &mut IdSink<'_>,
+    ) -> Result<(), DriverError> {
+        match args {
+            [sid] => Ok(ids.push_in(*sid, 1 << (sid % 32))?),
+            _ => Err(DriverError::WrongCellCount {
+                got: args.len() as u32,
+            }),
+        }
+    }
+}
+
+static GROUPED: &[Declaration<'static>] = &[Declaration {
+    compatible: "arm,smmu-v3",
+    driver: &Grouped,
+}];
+
 const IOMMUS: u32 = 64;
 
 fn tree(masters: u32) -> Vec<u8> {
@@ -99,14 +146,19 @@ fn tree(masters: u32) -> Vec<u8> {
 /// The whole boot: index, init, configure every master. Returns the number
 /// of masters configured (so the work cannot be optimised away).
 fn boot(blob: &[u8]) -> usize {
+    boot_with(blob, TABLE, IOMMUS as usize)
+}
+
+/// [`boot`] with the drivers of `table` and room for `domains` domains.
+fn boot_with(blob: &[u8], table: &[Declaration<'static>], domains: usize) -> usize {
     let fdt = Fdt::new(blob).unwrap();
     let (n, p) = DeviceTree::measure(&fdt).unwrap();
     let mut nodes = vec![NodeEntry::EMPTY; n];
     let mut phandles = vec![PhandleEntry::EMPTY; p];
     let tree = DeviceTree::new(fdt, &mut nodes, &mut phandles).unwrap();
     let mut records = vec![IommuRecord::EMPTY; IOMMUS as usize];
-    let table = iommu_init(&tree, &[TABLE], &mut records).unwrap();
-    let mut domains = vec![DomainInfo::EMPTY; IOMMUS as usize];
+    let table = iommu_init(&tree, &[table], &mut records).unwrap();
+    let mut domains = vec![DomainInfo::EMPTY; domains];
     let mut per = vec![0; table.records().len()];
     let mut domains = DomainTable::new(&mut domains, &mut per);
     let mut fw = FwSpec::<8, 2>::new();
@@ -128,6 +180,12 @@ fn bench_boot(c: &mut Criterion) {
         g.throughput(Throughput::Elements(u64::from(masters)));
         g.bench_with_input(BenchmarkId::new("masters", masters), &blob, |b, blob| {
             b.iter(|| boot(std::hint::black_box(blob)))
+        });
+        // Every instance holds all 32 group domains.
+        let room = IOMMUS as usize * 32;
+        assert_eq!(boot_with(&blob, GROUPED, room), masters as usize);
+        g.bench_with_input(BenchmarkId::new("grouped", masters), &blob, |b, blob| {
+            b.iter(|| boot_with(std::hint::black_box(blob), GROUPED, room))
         });
     }
     g.finish();
