@@ -286,29 +286,32 @@ fn flip(op: BinOp) -> BinOp {
 /// than the language's limit; one built directly in the IR becomes a
 /// `compile_error!` instead of a stack overflow here.
 pub fn failure_condition(driver: &Driver, expr: &Expr) -> TokenStream {
-    if iommugen_dsl::depth::ir_too_deep(expr) {
-        let msg = format!(
-            "iommugen: a check of driver `{}` nests deeper than {} levels",
-            driver.name,
-            iommugen_dsl::depth::MAX_EXPR_DEPTH
-        );
-        return quote!(::core::compile_error!(#msg));
-    }
-    Emitter { driver }.negated(expr)
+    guarded(driver, "a check", expr, |e| e.negated(expr))
 }
 
 /// A condition that holds exactly when `expr` does (a group's), under the
 /// same depth guard as [`failure_condition`].
 pub fn holding_condition(driver: &Driver, expr: &Expr) -> TokenStream {
+    guarded(driver, "a group", expr, |e| e.bool_top(expr))
+}
+
+/// `emit` on `expr`, or a `compile_error!` naming `what` when `expr` nests
+/// past the language's limit.
+fn guarded(
+    driver: &Driver,
+    what: &str,
+    expr: &Expr,
+    emit: impl FnOnce(&Emitter<'_>) -> TokenStream,
+) -> TokenStream {
     if iommugen_dsl::depth::ir_too_deep(expr) {
         let msg = format!(
-            "iommugen: a group of driver `{}` nests deeper than {} levels",
+            "iommugen: {what} of driver `{}` nests deeper than {} levels",
             driver.name,
             iommugen_dsl::depth::MAX_EXPR_DEPTH
         );
         return quote!(::core::compile_error!(#msg));
     }
-    Emitter { driver }.bool_top(expr)
+    emit(&Emitter { driver })
 }
 
 #[cfg(test)]
