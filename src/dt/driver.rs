@@ -40,6 +40,9 @@ pub struct SpecDriver {
     /// `master one instance` / `master same FIELD` as the runtime checks
     /// them (the field's name leaked for the `'static` it holds).
     probe: ProbePolicy,
+    /// `default identity for compatible ..` as a set: a master's few
+    /// compatibles are looked up, so a long list costs nothing per master.
+    identity_for: std::collections::HashSet<Vec<u8>>,
 }
 
 /// The IR's probe policy as the runtime's.
@@ -121,9 +124,16 @@ impl SpecDriver {
             (&*String::leak(m.property.clone()), family)
         });
         let probe = runtime_probe(&ir.probe);
+        let identity_for = ir
+            .dma
+            .identity_compatibles
+            .iter()
+            .map(|c| c.as_bytes().to_vec())
+            .collect();
         SpecDriver {
             ir,
             probe,
+            identity_for,
             properties,
             master_properties,
             refused,
@@ -341,11 +351,10 @@ impl IommuDriver for SpecDriver {
     }
 
     fn identity_for(&self, master: Node<'_>) -> bool {
-        self.ir
-            .dma
-            .identity_compatibles
-            .iter()
-            .any(|c| master.is_compatible(c))
+        !self.identity_for.is_empty()
+            && master
+                .property("compatible")
+                .is_some_and(|p| p.strings().any(|s| self.identity_for.contains(s)))
     }
 
     fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
