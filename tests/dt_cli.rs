@@ -651,6 +651,17 @@ fn mt8192_masters_land_in_linux_iova_regions() {
     ];
     all.dedup();
     assert_eq!(all.len(), 4);
+    // Each region's window (mt8192_multi_dom, less the 8 MiB gap; region
+    // 0 without page 0), as the master's IOVA range.
+    let iova = |p: &str| {
+        let w = &master(&v, p)["iova"];
+        (w["first"].as_u64().unwrap(), w["last"].as_u64().unwrap())
+    };
+    assert_eq!(iova("/soc/ovl@14005000"), (0x1000, 0xff7f_ffff));
+    assert_eq!(iova("/soc/vdec@16000000"), (0x1_0000_0000, 0x1_ff7f_ffff));
+    assert_eq!(iova("/soc/cam@1a000000"), (0x2_0000_0000, 0x2_ff7f_ffff));
+    assert_eq!(iova("/soc/ccu@1a101000"), (0x2_4000_0000, 0x2_43ff_ffff));
+    assert!(master(&v, "/soc/lonely@1a300000")["iova"].is_null());
     for p in ["/soc/mixed@1a200000", "/soc/lonely@1a300000"] {
         let m = master(&v, p);
         assert_eq!(m["translation"], "direct", "{p}");

@@ -136,6 +136,7 @@ fn master_json(m: &MasterEntry) -> Value {
         "dma_mask": m.dma_mask,
         "domain": m.domain,
         "group": m.group,
+        "iova": m.iova.map(|(first, last)| json!({ "first": first, "last": last })),
         "error": m.error,
     });
     located(v, m.source.as_ref())

@@ -70,6 +70,9 @@ pub struct MasterEntry {
     pub domain: Option<u32>,
     /// The driver's group (`group NAME`) the master is in, when attached.
     pub group: Option<String>,
+    /// `(first, last)` IOVA the master's buffers get, when translated: its
+    /// domain's (or group's) aperture within its DMA window.
+    pub iova: Option<(u64, u64)>,
     /// Why a master without error runs untranslated.
     pub note: Option<String>,
     pub error: Option<String>,
@@ -438,6 +441,7 @@ fn master_entry(
         dma_mask: window.map_or(u64::MAX, |w| w.mask()),
         domain: None,
         group: None,
+        iova: None,
         note: None,
         error: None,
         translation: Translation::None,
@@ -466,8 +470,14 @@ fn master_entry(
             if s.dma.ops == DmaOps::Identity {
                 entry.note = Some(translation::IDENTITY_NOTE.into());
             }
-            if let DmaOps::Iommu { domain, .. } = s.dma.ops {
+            if let DmaOps::Iommu {
+                domain,
+                iova_base,
+                iova_last,
+            } = s.dma.ops
+            {
                 entry.domain = Some(domain.0);
+                entry.iova = Some((iova_base, iova_last));
                 entry.specifiers = specifier::entries(node, iommus);
             }
             if matches!(s.dma.ops, DmaOps::Iommu { .. } | DmaOps::Identity) {
