@@ -49,12 +49,21 @@ impl IommuDriver for OneCell {
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
-        match args {
-            [sid] => Ok(ids.push(*sid)?),
-            _ => Err(DriverError::WrongCellCount {
-                got: args.len() as u32,
-            }),
-        }
+        one_stream_id(args, ids, |_| 0)
+    }
+}
+
+/// The one cell as the stream ID, in the groups `groups` gives it.
+fn one_stream_id(
+    args: &[u32],
+    ids: &mut IdSink<'_>,
+    groups: impl Fn(u32) -> u32,
+) -> Result<(), DriverError> {
+    match args {
+        [sid] => Ok(ids.push_in(*sid, groups(*sid))?),
+        _ => Err(DriverError::WrongCellCount {
+            got: args.len() as u32,
+        }),
     }
 }
 
@@ -93,12 +102,7 @@ impl IommuDriver for Grouped {
         args: &[u32],
         ids: &mut IdSink<'_>,
     ) -> Result<(), DriverError> {
-        match args {
-            [sid] => Ok(ids.push_in(*sid, 1 << (sid % 32))?),
-            _ => Err(DriverError::WrongCellCount {
-                got: args.len() as u32,
-            }),
-        }
+        one_stream_id(args, ids, |sid| 1 << (sid % 32))
     }
 }
 
