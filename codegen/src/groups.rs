@@ -14,6 +14,16 @@ pub fn mask_stmt(driver: &Driver) -> Option<TokenStream> {
     if driver.dma.groups.is_empty() {
         return None;
     }
+    // The checker allows at most 32 (E0504); an IR built elsewhere with
+    // more would need bits a `u32` mask does not have.
+    if driver.dma.groups.len() > iommugen_dsl::ir::MAX_GROUPS {
+        let msg = format!(
+            "iommugen: driver `{}` has more than {} groups",
+            driver.name,
+            iommugen_dsl::ir::MAX_GROUPS
+        );
+        return Some(quote!(::core::compile_error!(#msg);));
+    }
     let sets = driver.dma.groups.iter().enumerate().map(|(i, g)| {
         let cond = holding_condition(driver, &g.cond);
         let bit = int_literal(1u64 << i);

@@ -64,6 +64,34 @@ fn an_ir_past_the_limit_becomes_a_compile_error() {
     assert!(tokens.contains(&format!("nests deeper than {MAX_EXPR_DEPTH} levels")));
 }
 
+/// Groups: one deep condition in an IR built past the limit, and more
+/// groups than the mask has bits, are compile errors, not overflows.
+#[test]
+fn an_ir_with_a_deep_group_or_too_many_groups_is_a_compile_error() {
+    let text = spec_with("dma { group g where a < 4; }");
+    let spec = iommugen_dsl::check_source("d.iommu", &text).spec.unwrap();
+    let origin = Origin::Spec {
+        file: "d.iommu",
+        source: &text,
+    };
+    let mut deep = spec.clone();
+    let mut e = Expr::Field(0);
+    for _ in 0..1_000_000 {
+        e = Expr::Binary(BinOp::Or, Box::new(e), Box::new(Expr::Lit(1)));
+    }
+    deep.drivers[0].dma.groups[0].cond = e;
+    let tokens = spec_file(&deep, "d", &origin, &Options::default()).to_string();
+    assert!(
+        tokens.contains("a group of driver `d` nests deeper"),
+        "{tokens:.200}"
+    );
+    let mut many = spec;
+    let g = many.drivers[0].dma.groups[0].clone();
+    many.drivers[0].dma.groups = vec![g; 33];
+    let tokens = spec_file(&many, "d", &origin, &Options::default()).to_string();
+    assert!(tokens.contains("more than 32 groups"), "{tokens:.200}");
+}
+
 /// A build script's spec that is not UTF-8 (or nests too deep) is a
 /// located diagnostic in the builder's report, not an I/O error or a crash.
 #[test]

@@ -427,6 +427,7 @@ impl IommuDriver for SpecDriver {
             .groups
             .iter()
             .enumerate()
+            .take(ir::MAX_GROUPS)
             .filter(|(_, g)| eval(&g.cond, &fields) != 0)
             .fold(0u32, |m, (i, _)| m | 1 << i);
         for packing in &self.ir.ids {
