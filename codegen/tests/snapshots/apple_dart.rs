@@ -6,17 +6,17 @@ pub mod apple_dart {
     use ::iommugen_runtime as runtime;
     /// Apple DART (M1, t8103): one cell, the stream index.
     ///
-    /// Generated from `apple-dart.iommu:12` (driver `apple_dart`).
+    /// Generated from `apple-dart.iommu:17` (driver `apple_dart`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct AppleDart;
     impl AppleDart {
-        /// The driver's name in reports (from `apple-dart.iommu:12`).
+        /// The driver's name in reports (from `apple-dart.iommu:17`).
         pub const NAME: &'static str = "apple_dart";
-        /// The `compatible` strings the driver claims (from `apple-dart.iommu:12`).
+        /// The `compatible` strings the driver claims (from `apple-dart.iommu:17`).
         pub const COMPATIBLES: &'static [&'static str] = &["apple,t8103-dart"];
-        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:14`).
+        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:19`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:27`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:32`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x4000,
@@ -80,23 +80,23 @@ pub mod apple_dart {
         }
     }
     impl AppleDart {
-        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:23`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`APPLE_DART_POOL`] (from `apple-dart.iommu:28`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<AppleDartPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&APPLE_DART_POOL, tlb)
         }
     }
-    /// Page-table format of `apple_dart` (from `apple-dart.iommu:23`): Apple DART1 (`t8103`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 36-bit OAS, coherent walk.
+    /// Page-table format of `apple_dart` (from `apple-dart.iommu:28`): Apple DART1 (`t8103`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 36-bit OAS, coherent walk.
     pub type AppleDartFormat = runtime::pgtable::AppleDart<1, 32>;
-    /// The static pool type of `apple_dart`: 64 tables of 16K (from `apple-dart.iommu:23`).
+    /// The static pool type of `apple_dart`: 64 tables of 16K (from `apple-dart.iommu:28`).
     pub type AppleDartPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table16K,
         64,
     >;
-    /// The table pool every `apple_dart` page table takes its tables from (from `apple-dart.iommu:23`).
+    /// The table pool every `apple_dart` page table takes its tables from (from `apple-dart.iommu:28`).
     pub static APPLE_DART_POOL: AppleDartPool = AppleDartPool::new();
-    /// The page-table engine specialised for `apple_dart` (from `apple-dart.iommu:23`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `apple_dart` (from `apple-dart.iommu:28`); `T` does the TLB maintenance.
     pub type AppleDartPageTable<T> = runtime::pgtable::PageTable<
         AppleDartFormat,
         &'static AppleDartPool,
@@ -104,17 +104,17 @@ pub mod apple_dart {
     >;
     /// Apple DART (M1 Pro/Max, t6000): DART2 entries, 16 streams.
     ///
-    /// Generated from `apple-dart.iommu:39` (driver `apple_t6000_dart`).
+    /// Generated from `apple-dart.iommu:44` (driver `apple_t6000_dart`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct AppleT6000Dart;
     impl AppleT6000Dart {
-        /// The driver's name in reports (from `apple-dart.iommu:39`).
+        /// The driver's name in reports (from `apple-dart.iommu:44`).
         pub const NAME: &'static str = "apple_t6000_dart";
-        /// The `compatible` strings the driver claims (from `apple-dart.iommu:39`).
+        /// The `compatible` strings the driver claims (from `apple-dart.iommu:44`).
         pub const COMPATIBLES: &'static [&'static str] = &["apple,t6000-dart"];
-        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:41`).
+        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:46`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:50`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:55`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x4000,
@@ -178,23 +178,23 @@ pub mod apple_dart {
         }
     }
     impl AppleT6000Dart {
-        /// An empty page table of this driver's format with tables from [`APPLE_T6000_DART_POOL`] (from `apple-dart.iommu:46`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`APPLE_T6000_DART_POOL`] (from `apple-dart.iommu:51`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<AppleT6000DartPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&APPLE_T6000_DART_POOL, tlb)
         }
     }
-    /// Page-table format of `apple_t6000_dart` (from `apple-dart.iommu:46`): Apple DART2 (`t6000`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 42-bit OAS, coherent walk.
+    /// Page-table format of `apple_t6000_dart` (from `apple-dart.iommu:51`): Apple DART2 (`t6000`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 42-bit OAS, coherent walk.
     pub type AppleT6000DartFormat = runtime::pgtable::AppleDart<2, 32>;
-    /// The static pool type of `apple_t6000_dart`: 64 tables of 16K (from `apple-dart.iommu:46`).
+    /// The static pool type of `apple_t6000_dart`: 64 tables of 16K (from `apple-dart.iommu:51`).
     pub type AppleT6000DartPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table16K,
         64,
     >;
-    /// The table pool every `apple_t6000_dart` page table takes its tables from (from `apple-dart.iommu:46`).
+    /// The table pool every `apple_t6000_dart` page table takes its tables from (from `apple-dart.iommu:51`).
     pub static APPLE_T6000_DART_POOL: AppleT6000DartPool = AppleT6000DartPool::new();
-    /// The page-table engine specialised for `apple_t6000_dart` (from `apple-dart.iommu:46`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `apple_t6000_dart` (from `apple-dart.iommu:51`); `T` does the TLB maintenance.
     pub type AppleT6000DartPageTable<T> = runtime::pgtable::PageTable<
         AppleT6000DartFormat,
         &'static AppleT6000DartPool,
@@ -202,17 +202,17 @@ pub mod apple_dart {
     >;
     /// Apple DART (M2 and later, t8110): DART2 entries, up to 256 streams.
     ///
-    /// Generated from `apple-dart.iommu:66` (driver `apple_t8110_dart`).
+    /// Generated from `apple-dart.iommu:71` (driver `apple_t8110_dart`).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct AppleT8110Dart;
     impl AppleT8110Dart {
-        /// The driver's name in reports (from `apple-dart.iommu:66`).
+        /// The driver's name in reports (from `apple-dart.iommu:71`).
         pub const NAME: &'static str = "apple_t8110_dart";
-        /// The `compatible` strings the driver claims (from `apple-dart.iommu:66`).
+        /// The `compatible` strings the driver claims (from `apple-dart.iommu:71`).
         pub const COMPATIBLES: &'static [&'static str] = &["apple,t8110-dart"];
-        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:68`).
+        /// The `#iommu-cells` values the driver accepts (from `apple-dart.iommu:73`).
         pub const CELLS: &'static [u32] = &[1];
-        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:76`).
+        /// Domain policy, default IOVA aperture, PCI support and granule (from `apple-dart.iommu:81`).
         pub const INFO: runtime::decl::DriverInfo = runtime::decl::DriverInfo {
             domain: runtime::decl::DomainPolicy::PerDevice,
             aperture_base: 0x4000,
@@ -276,23 +276,23 @@ pub mod apple_dart {
         }
     }
     impl AppleT8110Dart {
-        /// An empty page table of this driver's format with tables from [`APPLE_T8110_DART_POOL`] (from `apple-dart.iommu:72`); fails only when the pool is exhausted.
+        /// An empty page table of this driver's format with tables from [`APPLE_T8110_DART_POOL`] (from `apple-dart.iommu:77`); fails only when the pool is exhausted.
         pub fn page_table<T: runtime::pgtable::TlbOps>(
             tlb: T,
         ) -> Result<AppleT8110DartPageTable<T>, runtime::pgtable::MapError> {
             runtime::pgtable::PageTable::new(&APPLE_T8110_DART_POOL, tlb)
         }
     }
-    /// Page-table format of `apple_t8110_dart` (from `apple-dart.iommu:72`): Apple DART2 (`t6000`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 42-bit OAS, coherent walk.
+    /// Page-table format of `apple_t8110_dart` (from `apple-dart.iommu:77`): Apple DART2 (`t6000`), two levels of 64-bit entries, 16K pages, 32-bit IOVA, 42-bit OAS, coherent walk.
     pub type AppleT8110DartFormat = runtime::pgtable::AppleDart<2, 32>;
-    /// The static pool type of `apple_t8110_dart`: 64 tables of 16K (from `apple-dart.iommu:72`).
+    /// The static pool type of `apple_t8110_dart`: 64 tables of 16K (from `apple-dart.iommu:77`).
     pub type AppleT8110DartPool = runtime::pgtable::StaticPool<
         runtime::pgtable::Table16K,
         64,
     >;
-    /// The table pool every `apple_t8110_dart` page table takes its tables from (from `apple-dart.iommu:72`).
+    /// The table pool every `apple_t8110_dart` page table takes its tables from (from `apple-dart.iommu:77`).
     pub static APPLE_T8110_DART_POOL: AppleT8110DartPool = AppleT8110DartPool::new();
-    /// The page-table engine specialised for `apple_t8110_dart` (from `apple-dart.iommu:72`); `T` does the TLB maintenance.
+    /// The page-table engine specialised for `apple_t8110_dart` (from `apple-dart.iommu:77`); `T` does the TLB maintenance.
     pub type AppleT8110DartPageTable<T> = runtime::pgtable::PageTable<
         AppleT8110DartFormat,
         &'static AppleT8110DartPool,
