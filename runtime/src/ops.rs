@@ -17,7 +17,8 @@ use crate::fwspec::FwSpec;
 use crate::init::{IommuState, IommuTable};
 
 mod shared;
-use shared::{chain_owner, group_of, shared, Shape, ALIAS};
+pub use shared::group_of;
+use shared::{chain_owner, shared, Shape, ALIAS};
 
 /// Index into a [`DomainTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -355,7 +356,11 @@ fn setup<const IDS: usize, const IOMMUS: usize>(
             || (matches!(device, DomainOwner::Device(_)) && decl.driver.identity_for(at));
         let (base, size) = match group_of(decl.driver, fwspec.groups_for(node)) {
             Some((g, gi)) => {
-                group.get_or_insert((chain_owner(iommus, domains, node, info), g));
+                // The first instance's group decides; later ones only
+                // narrow the aperture.
+                if group.is_none() {
+                    group = Some((chain_owner(iommus, domains, node, info), g));
+                }
                 (gi.aperture_base, gi.aperture_size)
             }
             None if info.domain == DomainPolicy::PerGroup => {

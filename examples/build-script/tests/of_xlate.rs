@@ -94,11 +94,7 @@ fn grouped<'d>(driver: &'d dyn IommuDriver, iommu: Node<'_>, cell: u32) -> Optio
             &mut sink,
         )
         .ok()?;
-    let mask = fwspec.groups_for(iommu.id());
-    if mask == 0 {
-        return None;
-    }
-    driver.group(mask.trailing_zeros()).map(|g| g.name)
+    iommugen_runtime::ops::group_of(driver, fwspec.groups_for(iommu.id())).map(|(_, g)| g.name)
 }
 
 /// arm,smmu.yaml: the first cell is the stream ID, the optional second the

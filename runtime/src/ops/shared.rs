@@ -10,12 +10,10 @@ use crate::fdt::{Node, NodeId};
 use crate::fwspec::FwSpec;
 use crate::init::{IommuState, IommuTable};
 
-/// The first of `driver`'s groups set in `mask`: its lowest bit, as groups
-/// are tried in order.
-pub(super) fn group_of(
-    driver: &dyn IommuDriver,
-    mask: u32,
-) -> Option<(u32, crate::decl::GroupInfo<'_>)> {
+/// The first of `driver`'s groups set in `mask` (a master's
+/// [`FwSpec::groups_for`] on one of the driver's instances): its lowest
+/// bit, as groups are tried in order.
+pub fn group_of(driver: &dyn IommuDriver, mask: u32) -> Option<(u32, crate::decl::GroupInfo<'_>)> {
     if mask == 0 {
         return None;
     }

@@ -4,6 +4,7 @@
 
 use iommugen_runtime::fwspec::FwSpec;
 use iommugen_runtime::init::{IommuState, IommuTable};
+use iommugen_runtime::ops::group_of;
 
 pub(super) fn name<const IDS: usize, const IOMMUS: usize>(
     fw: &FwSpec<IDS, IOMMUS>,
@@ -13,12 +14,6 @@ pub(super) fn name<const IDS: usize, const IOMMUS: usize>(
         let Some(IommuState::Initialised { decl, .. }) = iommus.get(node).map(|r| r.state) else {
             return None;
         };
-        let mask = fw.groups_for(node);
-        if mask == 0 {
-            return None;
-        }
-        decl.driver
-            .group(mask.trailing_zeros())
-            .map(|g| g.name.to_owned())
+        group_of(decl.driver, fw.groups_for(node)).map(|(_, g)| g.name.to_owned())
     })
 }
