@@ -61,9 +61,7 @@ pub fn group_fn(driver: &Driver, rt: &TokenStream) -> Option<TokenStream> {
     }
     let rows = driver.dma.groups.iter().map(|g| {
         let name = &g.name;
-        let (base, size) = g
-            .aperture
-            .unwrap_or((driver.dma.aperture_base, driver.dma.aperture_size));
+        let (base, size) = driver.dma.aperture_of(g);
         let (base, size) = (int_literal(base), int_literal(size));
         quote! {
             #rt::decl::GroupInfo {

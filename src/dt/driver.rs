@@ -359,9 +359,7 @@ impl IommuDriver for SpecDriver {
 
     fn group(&self, index: u32) -> Option<GroupInfo<'_>> {
         let g = self.ir.dma.groups.get(usize::try_from(index).ok()?)?;
-        let (aperture_base, aperture_size) = g
-            .aperture
-            .unwrap_or((self.ir.dma.aperture_base, self.ir.dma.aperture_size));
+        let (aperture_base, aperture_size) = self.ir.dma.aperture_of(g);
         Some(GroupInfo {
             name: &g.name,
             aperture_base,

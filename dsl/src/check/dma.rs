@@ -114,31 +114,14 @@ pub(super) fn dma(
                     }
                 }
             }
-            DmaKind::Default {
-                kind: v,
-                compatibles,
-            } => match v.name.as_str() {
-                "identity" | "translated" => {
-                    if let Some(p) = policy.as_mut() {
-                        default_domain(p, v, compatibles, diags);
-                    }
+            DmaKind::Default { kind, compatibles } => {
+                if let (Some((all, some)), Some(p)) =
+                    (default_of(kind, compatibles, diags), policy.as_mut())
+                {
+                    p.identity_default = all;
+                    p.identity_compatibles = some;
                 }
-                other => {
-                    let help = match suggest(other, &["identity", "translated"]) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "use `identity` (the IOMMU passes DMA through until a driver attaches a domain) or `translated`".to_owned(),
-                    };
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UnknownDefaultDomain,
-                            format!("unknown default domain `{other}`"),
-                            v.span.clone(),
-                            "not a domain type",
-                        )
-                        .help(help),
-                    );
-                }
-            },
+            }
             DmaKind::SharedDomains => {
                 if let Some(p) = policy.as_mut() {
                     p.shared_domains = true;
@@ -156,28 +139,30 @@ pub(super) fn dma(
     policy
 }
 
-/// `default identity;`, `default identity for compatible ..;` or `default
-/// translated;` into `policy`.
-fn default_domain(
-    policy: &mut ir::DmaPolicy,
-    kind: &Ident,
-    compatibles: &[Str],
-    diags: &mut Vec<Diagnostic>,
-) {
-    if let Some((all, some)) = default_of(kind, compatibles, diags) {
-        policy.identity_default = all;
-        policy.identity_compatibles = some;
-    }
-}
-
-/// A checked `default` statement (`kind` is `identity` or `translated`):
-/// whether every master starts in identity, and the compatibles of those
+/// A checked `default` statement (`kind` must be `identity` or
+/// `translated`, E0506): whether every master starts in identity, and the compatibles of those
 /// that do when not every one does.
 pub(super) fn default_of(
     kind: &Ident,
     compatibles: &[Str],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(bool, Vec<String>)> {
+    if !matches!(kind.name.as_str(), "identity" | "translated") {
+        let help = match suggest(&kind.name, &["identity", "translated"]) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "use `identity` (the IOMMU passes DMA through until a driver attaches a domain) or `translated`".to_owned(),
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::UnknownDefaultDomain,
+                format!("unknown default domain `{}`", kind.name),
+                kind.span.clone(),
+                "not a domain type",
+            )
+            .help(help),
+        );
+        return None;
+    }
     let identity = kind.name == "identity";
     if !identity && !compatibles.is_empty() {
         diags.push(

@@ -114,18 +114,6 @@ fn extension_dma(
                     continue;
                 }
                 first = Some(&item.keyword);
-                if !matches!(kind.name.as_str(), "identity" | "translated") {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UnknownDefaultDomain,
-                            format!("unknown default domain `{}`", kind.name),
-                            kind.span.clone(),
-                            "not a domain type",
-                        )
-                        .help("use `identity` or `translated`"),
-                    );
-                    continue;
-                }
                 out = super::dma::default_of(kind, compatibles, diags);
             }
             other => diags.push(

@@ -51,3 +51,13 @@ pub struct DomainGroup {
     pub aperture: Option<(u64, u64)>,
     pub span: Span,
 }
+
+impl DmaPolicy {
+    /// The IOVA aperture `(base, size)` of `group`: its own, else the
+    /// driver's.
+    pub fn aperture_of(&self, group: &DomainGroup) -> (u64, u64) {
+        group
+            .aperture
+            .unwrap_or((self.aperture_base, self.aperture_size))
+    }
+}
